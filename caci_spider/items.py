@@ -1,0 +1,77 @@
+"""What flows from the spiders through the pipelines.
+
+* :class:`FieldReportPage` – raw fields extracted from one item page (spider → normalise).
+* :class:`FieldReport` – the data contract, one row of ``publications`` (normalise → store).
+* :class:`Reject` – something that could not become a row, with the reason (→ ``rejects``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FieldReportPage:
+    """Fields of a K2 item page as found, before normalisation."""
+
+    id: int | None
+    url: str
+    fetched_at: str
+    section: str | None = None
+    title: str | None = None
+    date_line: str | None = None
+    byline: str | None = None
+    dated_line: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+    hits: int | None = None
+    modified_line: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FieldReport:
+    """One publication, keys in the order of the data contract (README)."""
+
+    id: int
+    url: str
+    section: str | None
+    title: str
+    authors: list[str]
+    published: str | None
+    issue_date: str | None
+    byline: str | None
+    body: str
+    hits: int | None
+    modified: str | None
+    tags: list[str]
+    word_count: int
+    content_hash: str
+    fetched_at: str
+
+    def as_row(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+CONTRACT_KEYS = tuple(f.name for f in dataclasses.fields(FieldReport))
+
+
+@dataclass
+class NormalisedReport:
+    """A normalised report travelling with the page it came from (for reject records)."""
+
+    page: FieldReportPage
+    report: FieldReport
+
+
+@dataclass
+class Reject:
+    """A page or item that did not make it into the dataset, and why."""
+
+    spider: str
+    url: str
+    reason: str
+    fetched_at: str
+    raw: str | None = None
+    status: int | None = None

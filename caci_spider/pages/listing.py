@@ -1,0 +1,86 @@
+"""K2 category listing page → the items it links and the listing pages it paginates to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from caci_spider.pages.blocks import element_text, parse_html
+from caci_spider.pages.k2 import class_xpath
+from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
+
+
+@dataclass
+class ListingEntry:
+    id: int
+    url: str
+    title: str | None
+
+
+@dataclass
+class ListingPage:
+    entries: list[ListingEntry] = field(default_factory=list)
+    page_starts: list[int] = field(default_factory=list)
+
+
+class K2ListingPage:
+    """One page of ``/publications/<category>.html?start=N``.
+
+    Entries are the distinct items of the category linked from the page, in order; K2's
+    ``catItemTitle`` gives their titles where shown. Links elsewhere (other categories, tags,
+    ``javascript:``, ``mailto:``, other hosts) are ignored.
+    """
+
+    TITLE_LINK_XPATH = class_xpath("catItemTitle", "tagItemTitle", "userItemTitle") + "//a"
+    PAGINATION_XPATH = class_xpath("k2Pagination", "pagination") + "//a"
+
+    def __init__(self, document: str | bytes, url: str, base_url: str, category: str) -> None:
+        self.root = parse_html(document)
+        self.url = url
+        self.base_url = base_url
+        self.category = category
+        self.category_path = f"/publications/{category}.html"
+
+    def _ref(self, href: str | None) -> ItemRef | None:
+        return item_ref(href or "", self.url, self.base_url, self.category)
+
+    def titles(self) -> dict[int, str]:
+        titles: dict[int, str] = {}
+        for link in self.root.xpath(self.TITLE_LINK_XPATH):
+            ref = self._ref(link.get("href"))
+            text = element_text(link)
+            if ref and text:
+                titles.setdefault(ref.id, text)
+        return titles
+
+    def entries(self) -> list[ListingEntry]:
+        titles = self.titles()
+        seen: dict[int, ListingEntry] = {}
+        for link in self.root.iter("a"):
+            ref = self._ref(link.get("href"))
+            if ref and ref.id not in seen:
+                seen[ref.id] = ListingEntry(ref.id, ref.url, titles.get(ref.id))
+        return list(seen.values())
+
+    def page_starts(self) -> list[int]:
+        """Offsets of the other pages of this listing linked from the pagination block."""
+        starts: set[int] = set()
+        for link in self._pagination_links():
+            href = link.get("href") or ""
+            absolute = urljoin(self.url, href)
+            if not is_same_site(absolute, self.base_url):
+                continue
+            if urlsplit(absolute).path.rstrip("/") != self.category_path:
+                continue
+            start = listing_start(absolute)
+            if start is not None:
+                starts.add(start)
+        return sorted(starts)
+
+    def _pagination_links(self) -> list[etree._Element]:
+        return list(self.root.xpath(self.PAGINATION_XPATH))
+
+    def extract(self) -> ListingPage:
+        return ListingPage(entries=self.entries(), page_starts=self.page_starts())

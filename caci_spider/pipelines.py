@@ -1,0 +1,132 @@
+"""Item pipelines, in order: normalise → validate → de-duplicate → store.
+
+Each stage is thin: the rules live in :mod:`caci_spider.records` and :mod:`caci_spider.storage`.
+Anything that cannot be stored ends in the ``rejects`` table with its URL and reason, is counted
+in the crawl stats (``caci/rejected/…``) and logged once as a WARNING.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from caci_spider.items import FieldReport, FieldReportPage, NormalisedReport, Reject
+from caci_spider.records import collapse_body, normalise_field_report, validation_problem
+from caci_spider.storage import CaciDatabase, export_publications
+
+logger = logging.getLogger(__name__)
+
+_databases: WeakKeyDictionary[Crawler, CaciDatabase] = WeakKeyDictionary()
+
+
+def database_for(crawler: Crawler) -> CaciDatabase:
+    """The one database of a crawl, opened on first use and closed when the engine stops."""
+    database = _databases.get(crawler)
+    if database is None:
+        database = CaciDatabase(crawler.settings["CACI_DB_PATH"])
+        _databases[crawler] = database
+
+        def close() -> None:
+            _databases.pop(crawler, None)
+            database.close()
+
+        crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
+    return database
+
+
+class _CrawlerPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> _CrawlerPipeline:
+        return cls(crawler)
+
+    @property
+    def spider_name(self) -> str:
+        return self.crawler.spider.name if self.crawler.spider else ""
+
+    def reject(self, url: str, reason: str, fetched_at: str, raw: str | None = None,
+               status: int | None = None) -> DropItem:
+        """Record a reject (table, stats, one WARNING) and return the DropItem to raise."""
+        record_reject(
+            self.crawler, Reject(self.spider_name, url, reason, fetched_at, raw, status)
+        )
+        return DropItem(f"rejected {url}: {reason}", log_level="DEBUG")
+
+
+def record_reject(crawler: Crawler, reject: Reject) -> None:
+    database_for(crawler).record_reject(reject)
+    stats = crawler.stats
+    if stats is not None:
+        stats.inc_value("caci/rejected")
+        stats.inc_value(f"caci/rejected/{reject.reason}")
+    status = f" (HTTP {reject.status})" if reject.status else ""
+    logger.warning("Rejected %s: %s%s", reject.url, reject.reason, status)
+
+
+class NormalisePipeline(_CrawlerPipeline):
+    """Raw page fields → a contract row with clean text, parsed dates and names."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, FieldReportPage):
+            return NormalisedReport(item, normalise_field_report(item))
+        return item
+
+
+class ValidatePipeline(_CrawlerPipeline):
+    """Required fields present and the published date parseable, else ``rejects``."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Reject):
+            record_reject(self.crawler, item)
+            raise DropItem(f"rejected {item.url}: {item.reason}", log_level="DEBUG")
+        if isinstance(item, NormalisedReport):
+            page, report = item.page, item.report
+            reason, raw = validation_problem(page, report)
+            if reason:
+                raise self.reject(page.url, reason, page.fetched_at, raw)
+            return report
+        return item
+
+
+class DeduplicatePipeline(_CrawlerPipeline):
+    """Repeated paragraphs inside a text, then one publication per body across ids."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, FieldReport):
+            return item
+        report = collapse_body(item)
+        canonical = database_for(self.crawler).duplicate_of(report)
+        if canonical is not None:
+            self.crawler.stats.inc_value("caci/duplicates")
+            raise DropItem(
+                f"item {report.id} duplicates item {canonical} ({report.url})", log_level="INFO"
+            )
+        return report
+
+
+class StorePipeline(_CrawlerPipeline):
+    """Upsert into ``publications``; at close, export the JSON Lines file atomically."""
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, FieldReport):
+            outcome = database_for(self.crawler).store_report(item, self.spider_name)
+            self.crawler.stats.inc_value(f"caci/items/{outcome}")
+        return item
+
+    def close_spider(self) -> None:
+        spider = self.crawler.spider
+        export_name = getattr(spider, "export_name", None)
+        if not export_name:
+            return
+        path = Path(self.crawler.settings["CACI_EXPORT_DIR"]) / export_name
+        count = export_publications(database_for(self.crawler), path)
+        self.crawler.stats.set_value("caci/exported", count)
+        logger.info("Exported %d rows to %s", count, path)

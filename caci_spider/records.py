@@ -1,0 +1,92 @@
+"""Pure steps that turn an extracted page into a contract row; the pipelines call them in order.
+
+normalise → validate → collapse (in-text de-duplication and derived fields). Keeping them pure
+lets the fixture tests run exactly what a crawl runs, without Scrapy's engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from caci_spider.bylines import parse_authors
+from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_date
+from caci_spider.items import FieldReport, FieldReportPage
+from caci_spider.pages.k2 import FEATURED_BADGE
+from caci_spider.text import (
+    collapse_repeated_paragraphs,
+    normalise_paragraphs,
+    normalise_text,
+    word_count,
+)
+
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
+def strip_featured_badge(title: str) -> str:
+    """``What the Extension … Central Asia Featured`` → ``What the Extension … Central Asia``."""
+    stripped = FEATURED_BADGE.sub("", title)
+    return stripped or title
+
+
+def normalise_field_report(page: FieldReportPage) -> FieldReport:
+    """Clean every text field and parse dates and names; derived fields are filled later."""
+    published = parse_k2_date(page.date_line)
+    byline = normalise_text(page.byline) or None
+    dated_line = normalise_text(page.dated_line) or None
+    issue = None
+    if byline:
+        issue = parse_issue_date(byline, published)
+    if issue is None and dated_line:
+        issue = parse_dated_line(dated_line, published)
+    title = normalise_text(page.title)
+    body = PARAGRAPH_SEPARATOR.join(normalise_paragraphs(page.paragraphs))
+    return FieldReport(
+        id=page.id if page.id is not None else 0,
+        url=page.url,
+        section=normalise_text(page.section) or None,
+        title=strip_featured_badge(title) if title else "",
+        authors=parse_authors(byline),
+        published=iso(published),
+        issue_date=iso(issue),
+        byline=byline,
+        body=body,
+        hits=page.hits,
+        modified=iso(parse_k2_date(page.modified_line)),
+        tags=[tag for tag in (normalise_text(t) for t in page.tags) if tag],
+        word_count=0,
+        content_hash="",
+        fetched_at=page.fetched_at,
+    )
+
+
+def validation_problem(page: FieldReportPage, report: FieldReport) -> tuple[str, str | None]:
+    """``(reason, offending raw text)`` for an item that must not be stored, or ``("", None)``."""
+    if page.id is None or report.id <= 0:
+        return "missing id", page.url
+    if not report.url:
+        return "missing url", None
+    if not report.title:
+        return "missing title", page.title
+    if not report.body:
+        return "missing body", None
+    if report.published is None:
+        return "unparseable published date", page.date_line
+    return "", None
+
+
+def collapse_body(report: FieldReport) -> FieldReport:
+    """In-text de-duplication, then the fields derived from the final body."""
+    kept = collapse_repeated_paragraphs(report.body.split(PARAGRAPH_SEPARATOR))
+    report.body = PARAGRAPH_SEPARATOR.join(kept)
+    report.word_count = word_count(report.body)
+    report.content_hash = hashlib.sha256(report.body.encode("utf-8")).hexdigest()
+    return report
+
+
+def build_field_report(page: FieldReportPage) -> tuple[FieldReport | None, str, str | None]:
+    """All three steps at once, for tools and tests: ``(report, reject reason, raw)``."""
+    report = normalise_field_report(page)
+    reason, raw = validation_problem(page, report)
+    if reason:
+        return None, reason, raw
+    return collapse_body(report), "", None

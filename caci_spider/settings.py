@@ -1,0 +1,46 @@
+"""Crawl policy. Every setting can be overridden on the command line with ``-s NAME=value``."""
+
+BOT_NAME = "caci_spider"
+SPIDER_MODULES = ["caci_spider.spiders"]
+NEWSPIDER_MODULE = "caci_spider.spiders"
+
+# --- where to crawl and where results go ---------------------------------------------------
+CACI_BASE_URL = "https://www.cacianalyst.org"
+SILKROAD_BASE_URL = "https://www.silkroadstudies.org"
+CACI_DB_PATH = "exports/caci.db"
+CACI_EXPORT_DIR = "exports"
+
+# --- politeness towards a small institute's server ------------------------------------------
+USER_AGENT = "caci_spider/0.1 (+https://github.com/caci-spider/caci_spider; research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# Transient failures (5xx, timeouts, dropped connections) are retried; what still fails is
+# recorded in the rejects table by the spider's errback.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# --- item pipelines: normalise → validate → de-duplicate → store ----------------------------
+ITEM_PIPELINES = {
+    "caci_spider.pipelines.NormalisePipeline": 100,
+    "caci_spider.pipelines.ValidatePipeline": 200,
+    "caci_spider.pipelines.DeduplicatePipeline": 300,
+    "caci_spider.pipelines.StorePipeline": 400,
+}
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

@@ -1,0 +1,258 @@
+"""SQLite storage (sqlite-utils) and atomic JSON Lines exports.
+
+Tables:
+
+* ``publications`` – one row per K2 id, columns in the data-contract order; FTS5 over title and
+  body kept in sync by triggers; ``authors`` + ``publication_authors`` many-to-many.
+* ``duplicates`` – ids whose body equals a lower id's (id, duplicate_of, url).
+* ``rejects`` – what could not be stored: spider, url, reason, raw, fetched_at, status.
+
+Every item is written in one transaction (``Database.atomic``); the database runs in WAL mode
+so that readers never block the crawl.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
+
+PUBLICATIONS = "publications"
+JSON_COLUMNS = frozenset({"authors", "tags", "roles", "sources"})
+
+_PUBLICATION_COLUMNS: dict[str, type] = {
+    "id": int,
+    "url": str,
+    "section": str,
+    "title": str,
+    "authors": str,
+    "published": str,
+    "issue_date": str,
+    "byline": str,
+    "body": str,
+    "hits": int,
+    "modified": str,
+    "tags": str,
+    "word_count": int,
+    "content_hash": str,
+    "fetched_at": str,
+}
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def merge_keeping_known(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """``new`` with every field it lacks taken from ``old``: a known value is never lost."""
+    if not old:
+        return dict(new)
+    return {key: (old.get(key) if is_empty(value) else value) for key, value in new.items()}
+
+
+class CaciDatabase:
+    """The crawl's database; one instance per crawl, shared by the pipelines."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        # A reader (sqlite-utils, Datasette) may hold the file briefly: wait instead of failing.
+        self.db.execute("PRAGMA busy_timeout = 10000")
+        self.db.enable_wal()
+        self.ensure_schema()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- schema ----------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        db = self.db
+        with db.atomic():
+            if PUBLICATIONS not in db.table_names():
+                db[PUBLICATIONS].create(_PUBLICATION_COLUMNS, pk="id")
+                db[PUBLICATIONS].create_index(["content_hash"])
+            if "authors" not in db.table_names():
+                db["authors"].create({"id": int, "name": str}, pk="id")
+                db["authors"].create_index(["name"], unique=True)
+            if "publication_authors" not in db.table_names():
+                db["publication_authors"].create(
+                    {"publication_id": int, "position": int, "author_id": int},
+                    pk=("publication_id", "position"),
+                    foreign_keys=[
+                        ("publication_id", PUBLICATIONS, "id"),
+                        ("author_id", "authors", "id"),
+                    ],
+                )
+            if "duplicates" not in db.table_names():
+                db["duplicates"].create(
+                    {"id": int, "duplicate_of": int, "url": str, "recorded_at": str}, pk="id"
+                )
+            if "rejects" not in db.table_names():
+                db["rejects"].create(
+                    {
+                        "spider": str,
+                        "url": str,
+                        "reason": str,
+                        "raw": str,
+                        "status": int,
+                        "fetched_at": str,
+                    },
+                    pk=("spider", "url", "reason"),
+                )
+        if f"{PUBLICATIONS}_fts" not in db.table_names():
+            db[PUBLICATIONS].enable_fts(
+                ["title", "body"], fts_version="FTS5", create_triggers=True
+            )
+
+    # -- rejects ---------------------------------------------------------------------------
+    def record_reject(self, reject: Reject) -> None:
+        with self.db.atomic():
+            self.db["rejects"].upsert(
+                {
+                    "spider": reject.spider,
+                    "url": reject.url,
+                    "reason": reject.reason,
+                    "raw": reject.raw,
+                    "status": reject.status,
+                    "fetched_at": reject.fetched_at,
+                },
+                pk=("spider", "url", "reason"),
+            )
+
+    def clear_rejects(self, spider: str, url: str) -> None:
+        """A URL that now yields a stored row is no longer a reject."""
+        self.db.execute("DELETE FROM rejects WHERE spider = ? AND url = ?", [spider, url])
+
+    # -- publications ------------------------------------------------------------------------
+    def publication(self, item_id: int) -> dict[str, Any] | None:
+        rows = list(self.db[PUBLICATIONS].rows_where("id = ?", [item_id]))
+        return _decode(rows[0]) if rows else None
+
+    def duplicate_of(self, report: FieldReport) -> int | None:
+        """Cross-id de-duplication: the lower id owns a body; the higher id is a duplicate.
+
+        Returns the id ``report`` duplicates (it must not be stored), else ``None``. When a
+        higher id with the same body was stored first, it is demoted here: moved from
+        ``publications`` to ``duplicates``.
+        """
+        rows = self.db.execute(
+            f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id != ? ORDER BY id",
+            [report.content_hash, report.id],
+        ).fetchall()
+        if not rows:
+            return None
+        lowest_id = rows[0][0]
+        with self.db.atomic():
+            if lowest_id < report.id:
+                self._record_duplicate(report.id, lowest_id, report.url, report.fetched_at)
+                return lowest_id
+            for higher_id, higher_url in rows:
+                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at)
+                self._delete_publication(higher_id)
+        return None
+
+    def _record_duplicate(self, item_id: int, canonical: int, url: str, when: str) -> None:
+        self.db["duplicates"].upsert(
+            {"id": item_id, "duplicate_of": canonical, "url": url, "recorded_at": when}, pk="id"
+        )
+
+    def _delete_publication(self, item_id: int) -> None:
+        self.db.execute("DELETE FROM publication_authors WHERE publication_id = ?", [item_id])
+        self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE id = ?", [item_id])
+
+    def store_report(self, report: FieldReport, spider: str) -> str:
+        """Upsert one report and its authors in one transaction.
+
+        Returns ``"new"``, ``"updated"`` or ``"unchanged"``. Fields the new fetch lacks keep
+        their stored values, so a worse page never erases a good row.
+        """
+        new = report.as_row()
+        with self.db.atomic():
+            old = self.publication(report.id)
+            row = merge_keeping_known(old, new)
+            if old is not None and all(
+                old.get(key) == row.get(key) for key in CONTRACT_KEYS if key != "fetched_at"
+            ):
+                outcome = "unchanged"
+            else:
+                outcome = "new" if old is None else "updated"
+            self.db[PUBLICATIONS].upsert(_encode(row), pk="id")
+            self._link_authors(report.id, row["authors"])
+            self.db.execute("DELETE FROM duplicates WHERE id = ?", [report.id])
+            self.clear_rejects(spider, report.url)
+        return outcome
+
+    def _link_authors(self, publication_id: int, names: Iterable[str]) -> None:
+        self.db.execute(
+            "DELETE FROM publication_authors WHERE publication_id = ?", [publication_id]
+        )
+        for position, name in enumerate(names):
+            self.db.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", [name])
+            author_id = self.db.execute(
+                "SELECT id FROM authors WHERE name = ?", [name]
+            ).fetchone()[0]
+            self.db["publication_authors"].insert(
+                {"publication_id": publication_id, "position": position, "author_id": author_id}
+            )
+
+    def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
+        if table not in self.db.table_names():
+            return iter(())
+        return (_decode(row) for row in self.db[table].rows_where(order_by=order_by))
+
+
+def _encode(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: json.dumps(value, ensure_ascii=False) if key in JSON_COLUMNS else value
+        for key, value in row.items()
+    }
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    decoded = dict(row)
+    for key in JSON_COLUMNS & decoded.keys():
+        if isinstance(decoded[key], str):
+            decoded[key] = json.loads(decoded[key])
+    return decoded
+
+
+def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
+    """Write rows as JSON Lines via a temporary file and a rename; returns the row count.
+
+    Readers see either the previous complete file or the new complete file, never a part.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+    )
+    try:
+        with handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def export_publications(database: CaciDatabase, path: str | os.PathLike[str]) -> int:
+    """Every stored field report, ordered by id, keys in the contract's order."""
+    rows = (
+        {key: row.get(key) for key in CONTRACT_KEYS} for row in database.rows(PUBLICATIONS)
+    )
+    return write_jsonl_atomic(path, rows)
+

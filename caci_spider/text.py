@@ -1,0 +1,127 @@
+"""Text normalisation rules shared by every page type.
+
+Each rule is a small pure function so that it can be unit-tested on the real examples in
+SITE.md; :func:`normalise_text` applies them in the order that is safe for legacy imports.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import ftfy
+
+# PHP addslashes residue from the legacy imports: Georgia\'s, \"procedural\".
+_PHP_ESCAPE = re.compile(r"\\+(['\"])")
+
+# A closing curly quote whose third UTF-8 byte (0x9D, undefined in windows-1252) was lost and
+# replaced by a no-break space turns into U+2020 (DAGGER) glued to the next word:
+# ``“new ideology†in`` (page 009), ``“mug’s game.†`` (065). ftfy cannot undo this lossy case.
+_LOST_CLOSING_QUOTE = re.compile("\u2020(?=[\\w\\s]|$)")
+
+# C0/C1 controls except tab and newline, lone surrogates and BOM/zero-width characters never
+# belong in stored text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u200b]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def undo_php_escapes(text: str) -> str:
+    r"""``Georgia\'s`` → ``Georgia's``; ``\"procedural\"`` → ``"procedural"``."""
+    return _PHP_ESCAPE.sub(r"\1", text)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as windows-1252 (``Georgiaâ€™s`` → ``Georgia’s``).
+
+    ``ftfy.fix_encoding`` only repairs encoding; unlike ``fix_text``'s defaults it leaves curly
+    quotes and dashes as published.
+    """
+    fixed = ftfy.fix_encoding(text)
+    if "\u2020" in fixed and "\u201c" in fixed:
+        fixed = _repair_lost_closing_quotes(fixed)
+    return fixed
+
+
+def _repair_lost_closing_quotes(text: str) -> str:
+    """Replace a dagger that closes an open “…” quote with ” (plus the space it swallowed)."""
+    out: list[str] = []
+    open_quote = False
+    for i, char in enumerate(text):
+        if char == "\u201c":
+            open_quote = True
+        elif char == "\u201d":
+            open_quote = False
+        elif char == "\u2020" and open_quote and _LOST_CLOSING_QUOTE.match(text, i):
+            open_quote = False
+            following = text[i + 1 : i + 2]
+            out.append("\u201d " if following.isalnum() else "\u201d")
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters, lone surrogates and zero-width marks."""
+    return _CONTROL.sub("", text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """Collapse every run of whitespace (``&nbsp;`` included) to one space and trim."""
+    return _WHITESPACE.sub(" ", text.replace("\xa0", " ")).strip()
+
+
+def normalise_text(text: str | None) -> str:
+    """Apply every text rule: escapes, mojibake, controls, NFC, whitespace.
+
+    Idempotent: normalising a normalised string returns it unchanged.
+    """
+    if not text:
+        return ""
+    text = strip_controls(repair_mojibake(undo_php_escapes(text)))
+    return collapse_whitespace(unicodedata.normalize("NFC", text))
+
+
+def normalise_paragraphs(paragraphs: list[str]) -> list[str]:
+    """Normalise each paragraph and drop the ones left empty (``<p>&nbsp;</p>``)."""
+    return [p for p in (normalise_text(p) for p in paragraphs) if p]
+
+
+def collapse_repeated_paragraphs(paragraphs: list[str]) -> list[str]:
+    """In-text de-duplication, applied until nothing changes.
+
+    * a paragraph equal to, or a leading prefix of, the one right after it is dropped (K2 renders
+      the intro, then the full text that starts with the intro again);
+    * a later exact repeat of an earlier paragraph is dropped.
+
+    An intro of heading + lead repeated as heading + longer lead thus collapses to the heading
+    once and the longer lead.
+    """
+    current = list(paragraphs)
+    while True:
+        seen: set[str] = set()
+        result: list[str] = []
+        for index, paragraph in enumerate(current):
+            following = current[index + 1] if index + 1 < len(current) else None
+            if following is not None and _is_leading_part(paragraph, following):
+                continue
+            if paragraph in seen:
+                continue
+            seen.add(paragraph)
+            result.append(paragraph)
+        if result == current:
+            return result
+        current = result
+
+
+def _is_leading_part(paragraph: str, following: str) -> bool:
+    """True when ``following`` equals ``paragraph`` or continues it after a word boundary."""
+    if not following.startswith(paragraph):
+        return False
+    if len(following) == len(paragraph):
+        return True
+    return not (paragraph[-1].isalnum() and following[len(paragraph)].isalnum())
+
+
+def word_count(text: str) -> int:
+    """Whitespace-separated tokens."""
+    return len(text.split())

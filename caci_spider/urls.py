@@ -1,0 +1,84 @@
+"""URL grammar of a Joomla + K2 site: item identity, host variants, listing pages.
+
+The K2 id is the identity of a publication: ``/item/7315-any-alias.html``, its print view
+(``?tmpl=component&print=1``), other query strings and the host variants ``cacianalyst.org``,
+``www.cacianalyst.org`` and ``cacianalyst.org.`` (trailing dot) are one item.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.url import add_or_replace_parameter, safe_url_string
+
+# Hosts whose links are the site's own, whatever base URL the crawl runs against.
+SITE_HOSTS = frozenset({"cacianalyst.org", "silkroadstudies.org"})
+_ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
+_MAX_URL_LENGTH = 2083  # longer links are garbage, not items
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    id: int
+    url: str
+
+
+def host_key(netloc: str) -> str:
+    """``WWW.CaciAnalyst.org.`` → ``cacianalyst.org``; ports are kept (local sites)."""
+    host, sep, port = netloc.lower().rpartition(":")
+    if not sep or not port.isdigit():
+        host, port = netloc.lower(), ""
+    host = host.rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    return f"{host}:{port}" if port else host
+
+
+def domain_of(base_url: str) -> str:
+    """The domain for Scrapy's ``allowed_domains`` (no port, no ``www.``)."""
+    return host_key(urlsplit(base_url).hostname or "")
+
+
+def is_same_site(url: str, base_url: str) -> bool:
+    """True when ``url`` is on the base host or one of the site's own host variants."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    key = host_key(parts.netloc)
+    return key == host_key(urlsplit(base_url).netloc) or key in SITE_HOSTS
+
+
+def item_ref(href: str, page_url: str, base_url: str, category: str) -> ItemRef | None:
+    """The canonical item a link points to, or ``None`` when it is not an item of ``category``.
+
+    The canonical URL is ``base_url`` + the item path, with no query and no fragment.
+    """
+    href = (href or "").strip()
+    if not href or len(href) > _MAX_URL_LENGTH:
+        return None
+    absolute = urljoin(page_url, href)
+    if not is_same_site(absolute, base_url):
+        return None
+    match = _ITEM_PATH.match(urlsplit(absolute).path)
+    if not match or match["category"] != category:
+        return None
+    url = safe_url_string(base_url.rstrip("/") + match.group(0))
+    return ItemRef(int(match["id"]), url)
+
+
+def listing_url(base_url: str, category_path: str, start: int) -> str:
+    """``{base}/publications/field-reports.html?start=N``."""
+    return add_or_replace_parameter(
+        f"{base_url.rstrip('/')}/{category_path.strip('/')}", "start", str(start)
+    )
+
+
+def listing_start(url: str) -> int | None:
+    """The ``?start=`` / ``?limitstart=`` offset of a listing URL (0 when absent)."""
+    query = urlsplit(url).query
+    match = re.search(r"(?:^|&)(?:limit)?start=(\d+)", query)
+    if match:
+        return int(match.group(1))
+    return 0
