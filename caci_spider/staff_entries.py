@@ -285,7 +285,7 @@ def parse_venue_date_line(text: str) -> tuple[str | None, str | None]:
 # ---------------------------------------------------------------------------------------------
 
 _HONORIFIC_RE = re.compile(r"^(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Amb)\.?\s+)+")
-_BY_RE = re.compile(r"^by\s+", re.IGNORECASE)
+_BY_RE = re.compile(r"^by(?:\s+|$)", re.IGNORECASE)
 _ROLE_RE = re.compile(r"^\(?(?:eds?|editors?)\.?\)?$", re.IGNORECASE)
 _GLUED_ROLE_RE = re.compile(r"\s*\((?:eds?|editors?)\.?\)$", re.IGNORECASE)
 _ET_AL_RE = re.compile(r"\s+et\.? al\.?$")
@@ -432,7 +432,9 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # Words allowed in lower case inside a venue name ("Institute for Security and Development").
 _VENUE_CONNECTORS = _words("of for and the on in at de du des la le & -")
 # An entry-final period belongs to an abbreviation when it ends "U.S." or "ed.".
-_ABBREVIATION_END_RE = re.compile(r"(?:(?:^|[\s(])(?:[A-Z]\.)+|\b(?:eds?|al|Jr|Sr|Inc|Ltd|St))\.$")
+_ABBREVIATION_END_RE = re.compile(
+    r"(?:(?:^|[\s(])(?:[A-Z]\.)*[A-Z]|\b(?:eds?|al|Jr|Sr|Inc|Ltd|St))\.$"
+)
 
 
 def _normalise(text: str) -> str:
@@ -488,6 +490,7 @@ def _take_authors(text: str) -> tuple[list[str], dict[str, str], str]:
     """
     authors: list[str] = []
     roles: dict[str, str] = {}
+    # "By" opens a byline only if names follow; otherwise it belongs to the title.
     rest = _BY_RE.sub("", text).lstrip()
     while rest and rest[0] not in _QUOTE_CLOSERS:
         comma = rest.find(",")
@@ -514,13 +517,15 @@ def _take_authors(text: str) -> tuple[list[str], dict[str, str], str]:
             continue
         editor = bool(_GLUED_ROLE_RE.search(segment))
         names = _names_in_segment(_GLUED_ROLE_RE.sub("", segment), strict=True)
-        if names is None or not _has_text(after):
+        if names is None or not after.strip(" ,;"):
             break
         _add_unique(authors, names)
         rest = after
         if editor:
             _set_editors(authors, roles)
             break
+    if not authors:
+        return authors, roles, text
     return authors, roles, rest
 
 
@@ -528,8 +533,9 @@ def _split_quoted_title(text: str) -> tuple[str, str] | None:
     """Split ``"Title," Venue`` into title and the text after the closing quote.
 
     Returns ``None`` unless ``text`` opens with a quote that wraps the whole title: a quote
-    followed by ":" or a lower-case word only opens the title (``“Agency Challenge”: Central
-    Asian Diplomacy …``), and an unclosed quote wraps nothing.
+    followed by ":" or a lower-case word other than "in" (as in ``"Title" in Venue``) only
+    opens the title (``“Agency Challenge”: Central Asian Diplomacy …``), and an unclosed quote
+    wraps nothing.
     """
     if not text or text[0] not in _QUOTE_CLOSERS:
         return None
@@ -539,7 +545,7 @@ def _split_quoted_title(text: str) -> tuple[str, str] | None:
         return None
     after = text[end + 1 :]
     following = after.lstrip()
-    if following[:1] == ":" or following[:1].islower():
+    if following[:1] == ":" or (following[:1].islower() and not following.startswith("in ")):
         return None
     return text[1:end], after
 

@@ -1,0 +1,212 @@
+"""A small K2-like site that serves the fixtures under the real URL grammar, for tests and demos.
+
+Run it by hand with ``python -m caci_spider.localsite --port 8088`` and point a crawl at it with
+``-s CACI_BASE_URL=http://127.0.0.1:8088``.
+
+What it serves (all built from ``fixtures/``, never from our own extraction code):
+
+* ``/publications/field-reports.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
+  a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
+  The first page also links one entry through a host variant and a print view, and lists one id
+  that has no page (the item answers 404), as the real site's stale links do.
+* ``/publications/field-reports/item/<id>-<alias>.html``: the fixture page of that id (any alias;
+  ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
+* ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
+* ``/robots.txt``: allows everything but ``/administrator/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
+PAGE_SIZE = 4
+# An id the listing links but the site does not have (a stale link): its item answers 404.
+MISSING_ITEM_ID = 7999
+_ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
+
+
+@dataclass(frozen=True)
+class ItemFixture:
+    id: int
+    alias: str
+    path: Path
+    title: str | None
+    teaser: list[str]
+
+    @property
+    def href(self) -> str:
+        return f"/publications/field-reports/item/{self.id}-{self.alias}.html"
+
+
+def load_items(directory: Path) -> dict[int, ItemFixture]:
+    """Item fixtures ``<id>-<alias>.html``; title and teaser come from the expected JSON."""
+    items: dict[int, ItemFixture] = {}
+    for path in sorted(directory.glob("*.html")):
+        match = re.match(r"^(\d+)-(.+)\.html$", path.name)
+        if not match:
+            continue
+        expected_path = path.with_suffix(".json")
+        expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else {}
+        teaser = [line for line in (expected.get("byline"),) if line]
+        body = expected.get("body") or ""
+        if body:
+            teaser.append(body.split("\n\n")[0])
+        items[int(match[1])] = ItemFixture(
+            int(match[1]), match[2], path, expected.get("title"), teaser
+        )
+    return items
+
+
+def listing_order(ids: list[int]) -> list[int]:
+    """A fixed order that is not chronological, as on the real site."""
+    return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
+
+
+class LocalK2Site:
+    """The site's content and its rendering; independent of any HTTP server."""
+
+    def __init__(self, fixtures: Path = DEFAULT_FIXTURES, page_size: int = PAGE_SIZE) -> None:
+        self.fixtures = fixtures
+        self.page_size = page_size
+        self.items = load_items(fixtures / "field_reports" / "items")
+        self.order: list[int | None] = list(listing_order(list(self.items)))
+        self.order.insert(1, MISSING_ITEM_ID)
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    # -- routing ----------------------------------------------------------------------------
+    def respond(self, raw_path: str) -> tuple[int, str, bytes]:
+        """``(status, content type, body)`` for a request path with its query."""
+        parts = urlsplit(raw_path)
+        with self.lock:
+            self.hits[parts.path] = self.hits.get(parts.path, 0) + 1
+        query = parse_qs(parts.query)
+        if parts.path == "/robots.txt":
+            return 200, "text/plain", b"User-agent: *\nDisallow: /administrator/\n"
+        if parts.path in ("/", "/index.php"):
+            return 200, "text/html; charset=utf-8", self.home_page().encode()
+        if parts.path == "/publications/field-reports.html":
+            start_values = query.get("start") or query.get("limitstart") or ["0"]
+            start = int(start_values[0]) if start_values[0].isdigit() else 0
+            return 200, "text/html; charset=utf-8", self.listing_page(start).encode()
+        match = _ITEM_PATH.match(parts.path)
+        if match and match["category"] == "field-reports" and int(match["id"]) in self.items:
+            return 200, "text/html; charset=utf-8", self.items[int(match["id"])].path.read_bytes()
+        return 404, "text/html; charset=utf-8", b"<html><body><h1>404 Not Found</h1></body></html>"
+
+    # -- pages ------------------------------------------------------------------------------
+    def listing_page(self, start: int) -> str:
+        entries = self.order[start : start + self.page_size]
+        pages = math.ceil(len(self.order) / self.page_size)
+        body = "\n".join(self._listing_entry(item_id, start) for item_id in entries)
+        pagination = self._pagination(start, pages) if entries else ""
+        items_block = (
+            f'<div class="itemList"><div id="itemListLeading">{body}</div></div>' if entries else ""
+        )
+        return _page(
+            "Field Reports",
+            f'<div id="k2Container" class="itemListView">'
+            f'<div class="itemListCategory"><h2>Field Reports</h2></div>'
+            f"{items_block}{pagination}</div>",
+        )
+
+    def _listing_entry(self, item_id: int | None, start: int) -> str:
+        item = self.items.get(item_id) if item_id is not None else None
+        href = item.href if item else f"/publications/field-reports/item/{item_id}-missing.html"
+        title = item.title if item else "A REPORT THAT WAS TAKEN DOWN"
+        teaser = "".join(f"<p>{html.escape(line)}</p>" for line in (item.teaser if item else []))
+        extra = ""
+        if start == 0 and item is not None and item_id == self.order[0]:
+            # Stale link forms seen on the real site: a host variant and the print view.
+            extra = (
+                f'<p><a href="https://cacianalyst.org.{item.href}">permalink</a> '
+                f'<a href="{item.href}?tmpl=component&amp;print=1">Print</a></p>'
+            )
+        title_html = (
+            f'<h3 class="catItemTitle"><a href="{href}">{html.escape(title)}</a></h3>'
+            if title
+            else '<h3 class="catItemTitle"></h3>'
+        )
+        return (
+            '<div class="itemContainer"><div class="catItemView groupLeading">'
+            f'<div class="catItemHeader">{title_html}</div>'
+            f'<div class="catItemBody"><div class="catItemIntroText">'
+            f"<p>Published in Field Reports</p>{teaser}</div></div>{extra}"
+            f'<div class="catItemReadMore"><a class="k2ReadMore" href="{href}">Read more...</a>'
+            "</div></div></div>"
+        )
+
+    def _pagination(self, start: int, pages: int) -> str:
+        current = start // self.page_size
+        base = "/publications/field-reports.html?start="
+
+        def link(label: str, page: int, css: str) -> str:
+            return f'<li class="{css}"><a title="{label}" href="{base}{page * self.page_size}">{label}</a></li>'
+
+        links = []
+        if current > 0:
+            links += [link("Start", 0, "pagination-start"), link("Prev", current - 1, "pagination-prev")]
+        links += [link(str(p + 1), p, "") for p in range(pages) if p != current]
+        if current < pages - 1:
+            links += [link("Next", current + 1, "pagination-next"), link("End", pages - 1, "pagination-end")]
+        return (
+            f'<div class="k2Pagination"><ul>{"".join(links)}</ul>'
+            f'<div class="k2PaginationCounter">Page {current + 1} of {pages}</div></div>'
+        )
+
+    def home_page(self) -> str:
+        return _page("Home", '<div id="k2Container" class="itemListView"></div>')
+
+
+_CHROME_PATH = DEFAULT_FIXTURES / "site_chrome.html"
+
+
+def _page(title: str, main: str) -> str:
+    """Wrap ``main`` in the site chrome: sidebars, footer blurb, newsletter."""
+    chrome = _CHROME_PATH.read_text("utf-8") if _CHROME_PATH.exists() else "{main}"
+    return chrome.replace("{title}", html.escape(title)).replace("{main}", main)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    site: LocalK2Site
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        status, content_type, body = self.site.respond(self.path)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def serve(
+    site: LocalK2Site | None = None, host: str = "127.0.0.1", port: int = 0
+) -> Iterator[tuple[str, LocalK2Site]]:
+    """Serve ``site`` in a background thread; yields ``(base_url, site)``."""
+    site = site or LocalK2Site()
+    handler = type("Handler", (_Handler,), {"site": site})
+    server = ThreadingHTTPServer((host, port), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}", site
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,120 @@
+"""Shared crawl logic for K2 category listings: walk every listing page, fetch each item once.
+
+Spiders built on :class:`K2CategorySpider` only say which category to walk and how to read an
+item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipelines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from caci_spider.items import Reject
+from caci_spider.pages.listing import K2ListingPage
+from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC timestamp of a fetch, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class K2CategorySpider(scrapy.Spider):
+    """Walks ``/publications/<category>.html?start=0,4,8,…`` and follows every item link.
+
+    Listing order is not chronological and offsets shift between crawls, so every run visits
+    every listing page. Pagination links are followed where the page has them; otherwise the
+    next offset is this one plus the number of entries found. A page with no entries ends the
+    walk. The K2 id is an item's identity: it is requested once per run whatever link form
+    (host variant, print view, query string) pointed to it.
+    """
+
+    category: str = ""
+    base_url_setting = "CACI_BASE_URL"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.requested_ids: set[int] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.base_url = crawler.settings[cls.base_url_setting].rstrip("/")
+        spider.allowed_domains = [domain_of(spider.base_url)]
+        return spider
+
+    @property
+    def category_path(self) -> str:
+        return f"publications/{self.category}.html"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self.listing_request(0)
+
+    def listing_request(self, start: int) -> scrapy.Request:
+        return scrapy.Request(
+            listing_url(self.base_url, self.category_path, start),
+            callback=self.parse_listing,
+            errback=self.fetch_failed,
+            cb_kwargs={"start": start},
+        )
+
+    def parse_listing(self, response: Response, start: int) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield self.reject(response.url, "listing is not a text page", status=response.status)
+            return
+        listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
+        entries = listing.entries()
+        self.crawler.stats.inc_value("caci/listing_pages")
+        if not entries:
+            self.logger.info("Listing ends at start=%d (%s): no entries", start, response.url)
+            return
+        for entry in entries:
+            if entry.id in self.requested_ids:
+                continue
+            self.requested_ids.add(entry.id)
+            yield scrapy.Request(
+                entry.url,
+                callback=self.parse_item,
+                errback=self.fetch_failed,
+                cb_kwargs={"ref": ItemRef(entry.id, entry.url), "listing_title": entry.title},
+            )
+        starts = listing.page_starts() or [start + len(entries)]
+        for next_start in starts:
+            if next_start != start:
+                yield self.listing_request(next_start)
+
+    def parse_item(self, response: Response, ref: ItemRef, listing_title: str | None
+                   ) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            yield self.reject(ref.url, "item is not a text page", status=response.status)
+            return
+        # After a redirect to the canonical alias, keep the URL the server settled on.
+        final = item_ref(response.url, response.url, self.base_url, self.category)
+        if final is not None and final.id == ref.id:
+            ref = final
+        yield self.extract_item(response, ref, listing_title)
+
+    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None
+                     ) -> Any:
+        raise NotImplementedError
+
+    def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
+        """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
+        request = failure.request
+        status = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = f"HTTP {status}"
+        else:
+            reason = f"fetch failed: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
+        yield self.reject(request.url, reason, status=status)
+
+    def reject(self, url: str, reason: str, raw: str | None = None,
+               status: int | None = None) -> Reject:
+        return Reject(self.name, url, reason, utc_now(), raw, status)

@@ -1,0 +1,23 @@
+"""``scrapy crawl field_reports``: every field report of the Central Asia-Caucasus Analyst."""
+
+from __future__ import annotations
+
+from scrapy.http import TextResponse
+
+from caci_spider.items import FieldReportPage
+from caci_spider.pages.item import K2ItemPage
+from caci_spider.spiders.base import K2CategorySpider, utc_now
+from caci_spider.urls import ItemRef
+
+
+class FieldReportsSpider(K2CategorySpider):
+    name = "field_reports"
+    category = "field-reports"
+    export_name = "field_reports.jsonl"
+
+    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None
+                     ) -> FieldReportPage:
+        page = K2ItemPage(response.text, ref, utc_now()).extract()
+        if not page.title and listing_title:
+            page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
+        return page
