@@ -22,14 +22,66 @@ _HONORIFIC = re.compile(
 _NAME_SPLIT = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*", re.IGNORECASE)
 _INITIAL = re.compile(r"^(?:[A-Z]\.)+-?(?:[A-Z]\.)*$")
 _PARTICLES = frozenset(
-    "al bin ibn da de del della der di du el la le ul van von y zu".split()
+    [
+        "al",
+        "bin",
+        "ibn",
+        "da",
+        "de",
+        "del",
+        "della",
+        "der",
+        "di",
+        "du",
+        "el",
+        "la",
+        "le",
+        "ul",
+        "van",
+        "von",
+        "y",
+        "zu",
+    ]
 )
 # Words that make a capitalised segment an organisation or place, not a person.
 _AFFILIATION_WORDS = frozenset(
-    """academy agency analyst association bank center centre college committee council
-    department foundation fund group institute institution journal ministry network news
-    newspaper office party press program programme project review school service society
-    studies times union university""".split()
+    [
+        "academy",
+        "agency",
+        "analyst",
+        "association",
+        "bank",
+        "center",
+        "centre",
+        "college",
+        "committee",
+        "council",
+        "department",
+        "foundation",
+        "fund",
+        "group",
+        "institute",
+        "institution",
+        "journal",
+        "ministry",
+        "network",
+        "news",
+        "newspaper",
+        "office",
+        "party",
+        "press",
+        "program",
+        "programme",
+        "project",
+        "review",
+        "school",
+        "service",
+        "society",
+        "studies",
+        "times",
+        "union",
+        "university",
+    ]
 )
 _MAX_NAME_TOKENS = 6
 

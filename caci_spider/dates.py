@@ -72,9 +72,7 @@ def parse_k2_date(text: str | None) -> date | None:
     match = _K2_DATE.search(text)
     if not match:
         return None
-    return _safe_date(
-        int(match["year"]), MONTHS[match["month"].lower()], int(match["day"])
-    )
+    return _safe_date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"]))
 
 
 def is_dated_line(text: str) -> bool:

@@ -52,12 +52,16 @@ class _CrawlerPipeline:
     def spider_name(self) -> str:
         return self.crawler.spider.name if self.crawler.spider else ""
 
-    def reject(self, url: str, reason: str, fetched_at: str, raw: str | None = None,
-               status: int | None = None) -> DropItem:
+    def reject(
+        self,
+        url: str,
+        reason: str,
+        fetched_at: str,
+        raw: str | None = None,
+        status: int | None = None,
+    ) -> DropItem:
         """Record a reject (table, stats, one WARNING) and return the DropItem to raise."""
-        record_reject(
-            self.crawler, Reject(self.spider_name, url, reason, fetched_at, raw, status)
-        )
+        record_reject(self.crawler, Reject(self.spider_name, url, reason, fetched_at, raw, status))
         return DropItem(f"rejected {url}: {reason}", log_level="DEBUG")
 
 

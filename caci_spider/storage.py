@@ -108,9 +108,7 @@ class CaciDatabase:
                     pk=("spider", "url", "reason"),
                 )
         if f"{PUBLICATIONS}_fts" not in db.table_names():
-            db[PUBLICATIONS].enable_fts(
-                ["title", "body"], fts_version="FTS5", create_triggers=True
-            )
+            db[PUBLICATIONS].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
 
     # -- rejects ---------------------------------------------------------------------------
     def record_reject(self, reject: Reject) -> None:
@@ -196,9 +194,9 @@ class CaciDatabase:
         )
         for position, name in enumerate(names):
             self.db.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", [name])
-            author_id = self.db.execute(
-                "SELECT id FROM authors WHERE name = ?", [name]
-            ).fetchone()[0]
+            author_id = self.db.execute("SELECT id FROM authors WHERE name = ?", [name]).fetchone()[
+                0
+            ]
             self.db["publication_authors"].insert(
                 {"publication_id": publication_id, "position": position, "author_id": author_id}
             )
@@ -232,7 +230,7 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    handle = tempfile.NamedTemporaryFile(
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
         "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
     )
     try:
@@ -251,8 +249,5 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
 
 def export_publications(database: CaciDatabase, path: str | os.PathLike[str]) -> int:
     """Every stored field report, ordered by id, keys in the contract's order."""
-    rows = (
-        {key: row.get(key) for key in CONTRACT_KEYS} for row in database.rows(PUBLICATIONS)
-    )
+    rows = ({key: row.get(key) for key in CONTRACT_KEYS} for row in database.rows(PUBLICATIONS))
     return write_jsonl_atomic(path, rows)
-

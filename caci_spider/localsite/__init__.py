@@ -154,14 +154,21 @@ class LocalK2Site:
         base = "/publications/field-reports.html?start="
 
         def link(label: str, page: int, css: str) -> str:
-            return f'<li class="{css}"><a title="{label}" href="{base}{page * self.page_size}">{label}</a></li>'
+            href = f"{base}{page * self.page_size}"
+            return f'<li class="{css}"><a title="{label}" href="{href}">{label}</a></li>'
 
         links = []
         if current > 0:
-            links += [link("Start", 0, "pagination-start"), link("Prev", current - 1, "pagination-prev")]
+            links += [
+                link("Start", 0, "pagination-start"),
+                link("Prev", current - 1, "pagination-prev"),
+            ]
         links += [link(str(p + 1), p, "") for p in range(pages) if p != current]
         if current < pages - 1:
-            links += [link("Next", current + 1, "pagination-next"), link("End", pages - 1, "pagination-end")]
+            links += [
+                link("Next", current + 1, "pagination-next"),
+                link("End", pages - 1, "pagination-end"),
+            ]
         return (
             f'<div class="k2Pagination"><ul>{"".join(links)}</ul>'
             f'<div class="k2PaginationCounter">Page {current + 1} of {pages}</div></div>'

@@ -132,13 +132,12 @@ class K2ItemPage:
         blocks = [
             element
             for element in self.root.xpath(class_xpath(*self.INTRO_CLASSES, *self.FULLTEXT_CLASSES))
-            if not any(has_class(a, *self.INTRO_CLASSES, *self.FULLTEXT_CLASSES)
-                       for a in element.iterancestors())
+            if not any(
+                has_class(a, *self.INTRO_CLASSES, *self.FULLTEXT_CLASSES)
+                for a in element.iterancestors()
+            )
         ]
-        if blocks:
-            lines = paragraphs(blocks, skip=_is_image_chrome)
-        else:
-            lines = self._content_from_text()
+        lines = paragraphs(blocks, skip=_is_image_chrome) if blocks else self._content_from_text()
         return _cut_at_body_end(lines)
 
     def _content_from_text(self) -> list[str]:

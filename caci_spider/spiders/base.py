@@ -89,8 +89,9 @@ class K2CategorySpider(scrapy.Spider):
             if next_start != start:
                 yield self.listing_request(next_start)
 
-    def parse_item(self, response: Response, ref: ItemRef, listing_title: str | None
-                   ) -> Iterator[Any]:
+    def parse_item(
+        self, response: Response, ref: ItemRef, listing_title: str | None
+    ) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return
@@ -100,8 +101,7 @@ class K2CategorySpider(scrapy.Spider):
             ref = final
         yield self.extract_item(response, ref, listing_title)
 
-    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None
-                     ) -> Any:
+    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None) -> Any:
         raise NotImplementedError
 
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
@@ -115,6 +115,7 @@ class K2CategorySpider(scrapy.Spider):
             reason = f"fetch failed: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         yield self.reject(request.url, reason, status=status)
 
-    def reject(self, url: str, reason: str, raw: str | None = None,
-               status: int | None = None) -> Reject:
+    def reject(
+        self, url: str, reason: str, raw: str | None = None, status: int | None = None
+    ) -> Reject:
         return Reject(self.name, url, reason, utc_now(), raw, status)

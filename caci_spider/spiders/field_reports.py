@@ -15,8 +15,9 @@ class FieldReportsSpider(K2CategorySpider):
     category = "field-reports"
     export_name = "field_reports.jsonl"
 
-    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None
-                     ) -> FieldReportPage:
+    def extract_item(
+        self, response: TextResponse, ref: ItemRef, listing_title: str | None
+    ) -> FieldReportPage:
         page = K2ItemPage(response.text, ref, utc_now()).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
