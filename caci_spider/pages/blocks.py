@@ -81,6 +81,8 @@ SKIPPED_TAGS = frozenset(
 )
 
 ElementFilter = Callable[[etree._Element], bool]
+# huge_tree lifts libxml2's nesting limit, which would otherwise drop deep content silently.
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
 
 
 def parse_html(document: str | bytes) -> lxml.html.HtmlElement:
@@ -90,7 +92,7 @@ def parse_html(document: str | bytes) -> lxml.html.HtmlElement:
     else:
         document = document.strip() or "<html></html>"
     try:
-        return lxml.html.document_fromstring(document)
+        return lxml.html.document_fromstring(document, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return lxml.html.document_fromstring("<html></html>")
 

@@ -1,0 +1,65 @@
+"""Byline → authors on every byline form of SITE.md §4c."""
+
+import pytest
+
+from caci_spider.bylines import looks_like_name_line, parse_authors
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)", ["Fariz Ismailzade"]),
+        (
+            'By Marat Yermukanov is a correspondent for the Petropavlosk city funded newspaper '
+            '"Tribuna" a (2/16/2000 issue of the CACI Analyst)',
+            ["Marat Yermukanov"],
+        ),
+        (
+            "By Nurbubu Moldogazieva is a member of the National Academy of Sciences of the "
+            "Kyrgyz Republic (2/2/2000 issue of the CACI Analyst)",
+            ["Nurbubu Moldogazieva"],
+        ),
+        (
+            "By By Gulnara Ismailova, a freelance journalist based in Baku, Azerbaijan "
+            "(10/24/2001 issue of the CACI Analyst)",
+            ["Gulnara Ismailova"],
+        ),
+        ("By By Andrei Emelin (11/7/2001 issue of the CACI Analyst)", ["Andrei Emelin"]),
+        ("By Marat Yermukanov, Kazakhstan (3/13/2002 issue of the CACI Analyst)", ["Marat Yermukanov"]),
+        ("By Aziz Soltobaev, American University in Kyrgyzstan (1/9/2002 issue)", ["Aziz Soltobaev"]),
+        ("By Sergei Vorsin, Youth Ecological Center (2/16/2000 issue of the CACI Analyst)", ["Sergei Vorsin"]),
+        ("By Dr. Robert M. Cutler (2/2/2000 issue of the CACI Analyst)", ["Robert M. Cutler"]),
+        ("By empty (6/29/2001 issue of the CACI Analyst)", []),
+        ("By Alima Bissenova (4/23/2009 issue of the CACI Analyst)", ["Alima Bissenova"]),
+        ("By Svante Cornell and Marcela Londoño", ["Svante Cornell", "Marcela Londoño"]),
+        ("By William D. O’Malley & Roger N. McDermott", ["William D. O’Malley", "Roger N. McDermott"]),
+        ("By Roger N. McDermott & Farkhad Tolipov", ["Roger N. McDermott", "Farkhad Tolipov"]),
+        ("By Alexander Yeo and Dr. Emil A. Souleimanov", ["Alexander Yeo", "Emil A. Souleimanov"]),
+        ("By Najia Badykova", ["Najia Badykova"]),
+        ("Nargiza Umarova", ["Nargiza Umarova"]),
+        ("Michael Hikari Cecire and Laura Linderman", ["Michael Hikari Cecire", "Laura Linderman"]),
+        ("By S. Frederick Starr, S. Enders Wimbush", ["S. Frederick Starr", "S. Enders Wimbush"]),
+        (
+            "Svante Cornell, Brenda Shaffer, and Jonathan Schanzer",
+            ["Svante Cornell", "Brenda Shaffer", "Jonathan Schanzer"],
+        ),
+        ("By Prof. Farkhod Tolipov", ["Farkhod Tolipov"]),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_parse_authors(byline, authors) -> None:
+    assert parse_authors(byline) == authors
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Michael Hikari Cecire and Laura Linderman", True),
+        ("S. Frederick Starr", True),
+        ("The recent civil protests against the draft law raised serious questions.", False),
+        ("Click here to download PDF", False),
+    ],
+)
+def test_looks_like_name_line(line, expected) -> None:
+    assert looks_like_name_line(line) is expected
