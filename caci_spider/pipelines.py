@@ -71,8 +71,7 @@ def record_reject(crawler: Crawler, reject: Reject) -> None:
     if stats is not None:
         stats.inc_value("caci/rejected")
         stats.inc_value(f"caci/rejected/{reject.reason}")
-    status = f" (HTTP {reject.status})" if reject.status else ""
-    logger.warning("Rejected %s: %s%s", reject.url, reject.reason, status)
+    logger.warning("Rejected %s: %s", reject.url, reject.reason)
 
 
 class NormalisePipeline(_CrawlerPipeline):

@@ -1,0 +1,27 @@
+"""Shared test fixtures: the fixture pages on disk and the local K2 site over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caci_spider.localsite import LocalK2Site, serve
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "fixtures"
+ITEM_FIXTURES = sorted((FIXTURES / "field_reports" / "items").glob("*.html"))
+LISTING_FIXTURES = sorted((FIXTURES / "field_reports" / "listings").glob("*.html"))
+
+
+def expected_for(page: Path) -> dict:
+    return json.loads(page.with_suffix(".json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def local_site() -> Iterator[tuple[str, LocalK2Site]]:
+    """The local K2 site serving ``fixtures/`` on a free loopback port."""
+    with serve(LocalK2Site(FIXTURES)) as (base_url, site):
+        yield base_url, site

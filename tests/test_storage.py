@@ -1,0 +1,132 @@
+"""Storage rules: upsert per id, known values kept, cross-id duplicates, atomic exports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
+from caci_spider.records import collapse_body
+from caci_spider.storage import CaciDatabase, export_publications, write_jsonl_atomic
+
+
+def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
+    values = dict(
+        id=item_id,
+        url=f"https://www.cacianalyst.org/publications/field-reports/item/{item_id}-x.html",
+        section="Field Reports",
+        title=f"TITLE {item_id}",
+        authors=["Fariz Ismailzade"],
+        published="2004-02-11",
+        issue_date="2004-02-11",
+        byline="By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)",
+        body=body,
+        hits=10,
+        modified=None,
+        tags=[],
+        word_count=0,
+        content_hash="",
+        fetched_at="2026-01-01T00:00:00Z",
+    )
+    values.update(fields)
+    return collapse_body(FieldReport(**values))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> CaciDatabase:
+    db = CaciDatabase(tmp_path / "caci.db")
+    yield db
+    db.close()
+
+
+def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
+    assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert [c.name for c in database.db["publications"].columns] == list(CONTRACT_KEYS)
+    assert "publications_fts" in database.db.table_names()
+
+
+def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
+    assert database.store_report(report(1), "field_reports") == "new"
+    assert database.store_report(report(1, fetched_at="2026-02-01T00:00:00Z"), "field_reports") == "unchanged"
+    assert database.store_report(report(1, body="A new body."), "field_reports") == "updated"
+    assert database.publication(1)["body"] == "A new body."
+    assert database.db["publications"].count == 1
+
+
+def test_a_worse_fetch_never_erases_known_values(database: CaciDatabase) -> None:
+    database.store_report(report(1, hits=4672, tags=["Georgia"]), "field_reports")
+    database.store_report(report(1, hits=None, tags=[], authors=[], byline=None), "field_reports")
+    row = database.publication(1)
+    assert row["hits"] == 4672
+    assert row["tags"] == ["Georgia"]
+    assert row["authors"] == ["Fariz Ismailzade"]
+    assert row["byline"].startswith("By Fariz")
+
+
+def test_fts_stays_in_sync_through_upserts(database: CaciDatabase) -> None:
+    database.store_report(report(1, body="Karachaganak oil policy."), "field_reports")
+    database.store_report(report(1, body="Gas pipeline politics."), "field_reports")
+    assert [r["id"] for r in database.db["publications"].search("pipeline")] == [1]
+    assert list(database.db["publications"].search("Karachaganak")) == []
+
+
+def test_authors_many_to_many_in_order(database: CaciDatabase) -> None:
+    database.store_report(report(1, authors=["Svante Cornell", "Marcela Londoño"]), "field_reports")
+    database.store_report(report(2, body="Other.", authors=["Marcela Londoño"]), "field_reports")
+    names = database.db.execute(
+        "SELECT a.name FROM publication_authors pa JOIN authors a ON a.id = pa.author_id "
+        "WHERE pa.publication_id = 1 ORDER BY pa.position"
+    ).fetchall()
+    assert [n for (n,) in names] == ["Svante Cornell", "Marcela Londoño"]
+    assert database.db["authors"].count == 2
+
+
+def test_higher_id_with_same_body_is_a_duplicate(database: CaciDatabase) -> None:
+    database.store_report(report(10), "field_reports")
+    assert database.duplicate_of(report(12)) == 10
+    assert list(database.db["duplicates"].rows)[0]["duplicate_of"] == 10
+
+
+def test_lower_id_fetched_later_demotes_the_stored_higher_id(database: CaciDatabase) -> None:
+    database.store_report(report(12), "field_reports")
+    assert database.duplicate_of(report(10)) is None
+    database.store_report(report(10), "field_reports")
+    assert [r["id"] for r in database.db["publications"].rows] == [10]
+    assert {r["id"]: r["duplicate_of"] for r in database.db["duplicates"].rows} == {12: 10}
+    assert database.db["publication_authors"].count == 1
+
+
+def test_rejects_upsert_and_clear_on_success(database: CaciDatabase) -> None:
+    item = report(5)
+    reject = Reject("field_reports", item.url, "missing body", "2026-01-01T00:00:00Z")
+    database.record_reject(reject)
+    database.record_reject(reject)
+    assert database.db["rejects"].count == 1
+    database.store_report(item, "field_reports")
+    assert database.db["rejects"].count == 0
+
+
+def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_path: Path) -> None:
+    database.store_report(report(3, body="Three."), "field_reports")
+    database.store_report(report(1, body="One."), "field_reports")
+    path = tmp_path / "out" / "field_reports.jsonl"
+    assert export_publications(database, path) == 2
+    records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert [r["id"] for r in records] == [1, 3]
+    assert all(list(r) == list(CONTRACT_KEYS) for r in records)
+
+
+def test_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    write_jsonl_atomic(path, [{"a": 1}])
+
+    def broken_rows():
+        yield {"a": 2}
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        write_jsonl_atomic(path, broken_rows())
+    assert path.read_text("utf-8") == '{"a": 1}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]
