@@ -75,3 +75,45 @@ class Reject:
     fetched_at: str
     raw: str | None = None
     status: int | None = None
+
+
+@dataclass
+class StaffPublication:
+    """One staff publication as seen on one page (sidebar, listing or item page).
+
+    Observations of the same publication are merged into one ``staff_publications`` row by the
+    store; ``id`` is assigned there.
+    """
+
+    title: str | None
+    sources: list[str]
+    fetched_at: str
+    kind: str | None = None
+    authors: list[str] = field(default_factory=list)
+    roles: dict[str, str] = field(default_factory=dict)
+    venue: str | None = None
+    date: str | None = None
+    url: str | None = None
+    summary: str | None = None
+    raw: str = ""
+    # Listing and item pages are the authoritative copy; the sidebar only fills gaps.
+    authoritative: bool = False
+    id: str = ""
+
+    def as_row(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in STAFF_KEYS}
+
+
+STAFF_KEYS = (
+    "id",
+    "kind",
+    "title",
+    "authors",
+    "roles",
+    "venue",
+    "date",
+    "url",
+    "summary",
+    "sources",
+    "fetched_at",
+)

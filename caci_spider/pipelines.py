@@ -18,7 +18,7 @@ from scrapy.exceptions import DropItem
 
 from caci_spider.items import FieldReport, FieldReportPage, NormalisedReport, Reject
 from caci_spider.records import collapse_body, normalise_field_report, validation_problem
-from caci_spider.storage import CaciDatabase, export_publications
+from caci_spider.storage import CaciDatabase, export_table
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +130,6 @@ class StorePipeline(_CrawlerPipeline):
         if not export_name:
             return
         path = Path(self.crawler.settings["CACI_EXPORT_DIR"]) / export_name
-        count = export_publications(database_for(self.crawler), path)
+        count = export_table(database_for(self.crawler), spider.export_table, path)
         self.crawler.stats.set_value("caci/exported", count)
         logger.info("Exported %d rows to %s", count, path)

@@ -13,6 +13,7 @@ so that readers never block the crawl.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -22,9 +23,12 @@ from typing import Any
 
 import sqlite_utils
 
-from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
+from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS, FieldReport, Reject, StaffPublication
+from caci_spider.staff_entries import title_key
+from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
+STAFF = "staff_publications"
 JSON_COLUMNS = frozenset({"authors", "tags", "roles", "sources"})
 
 _PUBLICATION_COLUMNS: dict[str, type] = {
@@ -42,6 +46,21 @@ _PUBLICATION_COLUMNS: dict[str, type] = {
     "tags": str,
     "word_count": int,
     "content_hash": str,
+    "fetched_at": str,
+}
+
+
+_STAFF_COLUMNS: dict[str, type] = {
+    "id": str,
+    "kind": str,
+    "title": str,
+    "authors": str,
+    "roles": str,
+    "venue": str,
+    "date": str,
+    "url": str,
+    "summary": str,
+    "sources": str,
     "fetched_at": str,
 }
 
@@ -76,6 +95,8 @@ class CaciDatabase:
     def ensure_schema(self) -> None:
         db = self.db
         with db.atomic():
+            if STAFF not in db.table_names():
+                db[STAFF].create(_STAFF_COLUMNS, pk="id")
             if PUBLICATIONS not in db.table_names():
                 db[PUBLICATIONS].create(_PUBLICATION_COLUMNS, pk="id")
                 db[PUBLICATIONS].create_index(["content_hash"])
@@ -201,10 +222,80 @@ class CaciDatabase:
                 {"publication_id": publication_id, "position": position, "author_id": author_id}
             )
 
+    # -- staff publications ----------------------------------------------------------------------
+    def store_staff(self, publication: StaffPublication) -> str:
+        """Merge one observation into its row (matched on title key + compatible date).
+
+        Returns ``"new"``, ``"updated"`` or ``"unchanged"`` and sets ``publication.id``.
+        """
+        with self.db.atomic():
+            base_id = staff_id(publication.title or "")
+            old = self._staff_row(base_id)
+            if old is not None and not dates_compatible(old.get("date"), publication.date):
+                # Same title, another date: a different publication under its own stable id.
+                base_id = staff_id(publication.title or "", publication.date)
+                old = self._staff_row(base_id)
+            publication.id = base_id
+            row = merge_staff(old, publication)
+            if old is not None and {k: v for k, v in old.items() if k != "fetched_at"} == {
+                k: v for k, v in row.items() if k != "fetched_at"
+            }:
+                return "unchanged"
+            self.db[STAFF].upsert(_encode(row), pk="id")
+        return "new" if old is None else "updated"
+
+    def _staff_row(self, staff_row_id: str) -> dict[str, Any] | None:
+        rows = list(self.db[STAFF].rows_where("id = ?", [staff_row_id]))
+        return _decode(rows[0]) if rows else None
+
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():
             return iter(())
         return (_decode(row) for row in self.db[table].rows_where(order_by=order_by))
+
+
+def staff_id(title: str, date: str | None = None) -> str:
+    """Stable id: a hash of the normalised title (plus the date for a same-titled namesake)."""
+    key = title_key(title) + (f"|{date}" if date else "")
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+
+def dates_compatible(first: str | None, second: str | None) -> bool:
+    """``2024`` and ``2024-10`` agree; ``2023`` and ``2024`` do not; a missing date agrees."""
+    return not first or not second or first.startswith(second) or second.startswith(first)
+
+
+def merge_staff(old: dict[str, Any] | None, new: StaffPublication) -> dict[str, Any]:
+    """One row from a stored row and a new observation of the same publication.
+
+    * a known value is never replaced by null;
+    * sources and roles are united; the more precise compatible date and the longer summary win;
+    * for the other fields, listing and item pages (authoritative) outrank the sidebar, and
+      between equals the stored value stays, so a row does not flip between runs.
+    """
+    incoming = new.as_row()
+    if old is None:
+        return incoming
+    old_ranked = any(is_staff_listing_or_item(url) for url in old.get("sources") or [])
+    newcomer_outranks = new.authoritative and not old_ranked
+    merged = dict(old)
+    for key, after in incoming.items():
+        before = old.get(key)
+        if key == "id" or is_empty(after):
+            continue
+        if is_empty(before) or key == "fetched_at":
+            merged[key] = after
+        elif key == "sources":
+            merged[key] = sorted(set(before) | set(after))
+        elif key == "roles":
+            merged[key] = {**before, **after}
+        elif key == "date" and after.startswith(before):
+            merged[key] = after
+        elif key == "summary":
+            merged[key] = max(before, after, key=len)
+        elif newcomer_outranks:
+            merged[key] = after
+    return merged
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +338,11 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
     return count
 
 
-def export_publications(database: CaciDatabase, path: str | os.PathLike[str]) -> int:
-    """Every stored field report, ordered by id, keys in the contract's order."""
-    rows = ({key: row.get(key) for key in CONTRACT_KEYS} for row in database.rows(PUBLICATIONS))
+EXPORTS = {PUBLICATIONS: CONTRACT_KEYS, STAFF: STAFF_KEYS}
+
+
+def export_table(database: CaciDatabase, table: str, path: str | os.PathLike[str]) -> int:
+    """Every stored row of ``table``, ordered by id, keys in its contract's order."""
+    keys = EXPORTS[table]
+    rows = ({key: row.get(key) for key in keys} for row in database.rows(table))
     return write_jsonl_atomic(path, rows)

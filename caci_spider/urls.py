@@ -17,6 +17,8 @@ from w3lib.url import add_or_replace_parameter, safe_url_string
 SITE_HOSTS = frozenset({"cacianalyst.org", "silkroadstudies.org"})
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
+# The K2 category of the institute's "Staff Publications" on silkroadstudies.org.
+STAFF_CATEGORY = "joint-center-publications"
 
 
 @dataclass(frozen=True)
@@ -82,3 +84,9 @@ def listing_start(url: str) -> int | None:
     if match:
         return int(match.group(1))
     return 0
+
+
+def is_staff_listing_or_item(url: str) -> bool:
+    """True for the full staff listing and its item pages (the authoritative copies)."""
+    path = urlsplit(url).path
+    return path.startswith(f"/publications/{STAFF_CATEGORY}")

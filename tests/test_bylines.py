@@ -10,7 +10,7 @@ from caci_spider.bylines import looks_like_name_line, parse_authors
     [
         ("By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)", ["Fariz Ismailzade"]),
         (
-            'By Marat Yermukanov is a correspondent for the Petropavlosk city funded newspaper '
+            "By Marat Yermukanov is a correspondent for the Petropavlosk city funded newspaper "
             '"Tribuna" a (2/16/2000 issue of the CACI Analyst)',
             ["Marat Yermukanov"],
         ),
@@ -25,14 +25,26 @@ from caci_spider.bylines import looks_like_name_line, parse_authors
             ["Gulnara Ismailova"],
         ),
         ("By By Andrei Emelin (11/7/2001 issue of the CACI Analyst)", ["Andrei Emelin"]),
-        ("By Marat Yermukanov, Kazakhstan (3/13/2002 issue of the CACI Analyst)", ["Marat Yermukanov"]),
-        ("By Aziz Soltobaev, American University in Kyrgyzstan (1/9/2002 issue)", ["Aziz Soltobaev"]),
-        ("By Sergei Vorsin, Youth Ecological Center (2/16/2000 issue of the CACI Analyst)", ["Sergei Vorsin"]),
+        (
+            "By Marat Yermukanov, Kazakhstan (3/13/2002 issue of the CACI Analyst)",
+            ["Marat Yermukanov"],
+        ),
+        (
+            "By Aziz Soltobaev, American University in Kyrgyzstan (1/9/2002 issue)",
+            ["Aziz Soltobaev"],
+        ),
+        (
+            "By Sergei Vorsin, Youth Ecological Center (2/16/2000 issue of the CACI Analyst)",
+            ["Sergei Vorsin"],
+        ),
         ("By Dr. Robert M. Cutler (2/2/2000 issue of the CACI Analyst)", ["Robert M. Cutler"]),
         ("By empty (6/29/2001 issue of the CACI Analyst)", []),
         ("By Alima Bissenova (4/23/2009 issue of the CACI Analyst)", ["Alima Bissenova"]),
         ("By Svante Cornell and Marcela Londoño", ["Svante Cornell", "Marcela Londoño"]),
-        ("By William D. O’Malley & Roger N. McDermott", ["William D. O’Malley", "Roger N. McDermott"]),
+        (
+            "By William D. O’Malley & Roger N. McDermott",
+            ["William D. O’Malley", "Roger N. McDermott"],
+        ),
         ("By Roger N. McDermott & Farkhad Tolipov", ["Roger N. McDermott", "Farkhad Tolipov"]),
         ("By Alexander Yeo and Dr. Emil A. Souleimanov", ["Alexander Yeo", "Emil A. Souleimanov"]),
         ("By Najia Badykova", ["Najia Badykova"]),

@@ -29,7 +29,11 @@ def test_parse_k2_date(text, expected) -> None:
 @pytest.mark.parametrize(
     ("byline", "published", "expected"),
     [
-        ("By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)", date(2004, 2, 11), date(2004, 2, 11)),
+        (
+            "By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)",
+            date(2004, 2, 11),
+            date(2004, 2, 11),
+        ),
         ("By X Y (9/5/2012 issue of the CACI Analyst)", date(2012, 9, 5), date(2012, 9, 5)),
         ("By X Y (06/18/2014 issue of the CACI Analyst)", date(2014, 6, 18), date(2014, 6, 18)),
         # "the DD/MM/YYYY" forms are day-first.

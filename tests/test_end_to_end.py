@@ -15,19 +15,32 @@ from caci_spider.items import CONTRACT_KEYS
 from caci_spider.localsite import MISSING_ITEM_ID
 from tests.conftest import ITEM_FIXTURES, REPO_ROOT, expected_for
 
-COMPARED_KEYS = [key for key in CONTRACT_KEYS if key not in ("url", "fetched_at", "word_count", "content_hash")]
+COMPARED_KEYS = [
+    key for key in CONTRACT_KEYS if key not in ("url", "fetched_at", "word_count", "content_hash")
+]
 
 
 def crawl(base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "field_reports",
-        "-s", f"CACI_BASE_URL={base_url}",
-        "-s", f"CACI_DB_PATH={out / 'caci.db'}",
-        "-s", f"CACI_EXPORT_DIR={out}",
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "RETRY_TIMES=1",
-        "-s", "LOG_LEVEL=INFO",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "field_reports",
+        "-s",
+        f"CACI_BASE_URL={base_url}",
+        "-s",
+        f"CACI_DB_PATH={out / 'caci.db'}",
+        "-s",
+        f"CACI_EXPORT_DIR={out}",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "RETRY_TIMES=1",
+        "-s",
+        "LOG_LEVEL=INFO",
         *extra,
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}

@@ -9,7 +9,7 @@ import pytest
 
 from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
 from caci_spider.records import collapse_body
-from caci_spider.storage import CaciDatabase, export_publications, write_jsonl_atomic
+from caci_spider.storage import CaciDatabase, export_table, write_jsonl_atomic
 
 
 def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
@@ -49,7 +49,10 @@ def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
 
 def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
     assert database.store_report(report(1), "field_reports") == "new"
-    assert database.store_report(report(1, fetched_at="2026-02-01T00:00:00Z"), "field_reports") == "unchanged"
+    assert (
+        database.store_report(report(1, fetched_at="2026-02-01T00:00:00Z"), "field_reports")
+        == "unchanged"
+    )
     assert database.store_report(report(1, body="A new body."), "field_reports") == "updated"
     assert database.publication(1)["body"] == "A new body."
     assert database.db["publications"].count == 1
@@ -112,7 +115,7 @@ def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_pat
     database.store_report(report(3, body="Three."), "field_reports")
     database.store_report(report(1, body="One."), "field_reports")
     path = tmp_path / "out" / "field_reports.jsonl"
-    assert export_publications(database, path) == 2
+    assert export_table(database, "publications", path) == 2
     records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     assert [r["id"] for r in records] == [1, 3]
     assert all(list(r) == list(CONTRACT_KEYS) for r in records)

@@ -33,10 +33,16 @@ def test_undo_php_escapes(raw: str, expected: str) -> None:
         ("Georgiaâ€™s", "Georgia’s"),
         ("the â€œnew ideologyâ€\x9d in", "the “new ideology” in"),
         # Lossy form stored in pages 009 and 065: the closing quote became a dagger.
-        ("what he called the “new ideology†in Turkmenistan", "what he called the “new ideology” in Turkmenistan"),
+        (
+            "what he called the “new ideology†in Turkmenistan",
+            "what he called the “new ideology” in Turkmenistan",
+        ),
         ("a “mug’s game.†", "a “mug’s game.”"),
         # Correct typography as published stays.
-        ("“curly” quotes, ‘single’ ones — and dashes – stay", "“curly” quotes, ‘single’ ones — and dashes – stay"),
+        (
+            "“curly” quotes, ‘single’ ones — and dashes – stay",
+            "“curly” quotes, ‘single’ ones — and dashes – stay",
+        ),
         ("Marcela Londoño", "Marcela Londoño"),
         ("a dagger† footnote with no open quote", "a dagger† footnote with no open quote"),
     ],

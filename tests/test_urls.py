@@ -17,9 +17,9 @@ CANONICAL = f"{BASE}/publications/field-reports/item/7315-field-reports-caci-ana
     ],
 )
 def test_item_link_variants_are_one_item(href: str) -> None:
-    assert item_ref(href, f"{BASE}/publications/field-reports.html", BASE, "field-reports") == ItemRef(
-        7315, CANONICAL
-    )
+    assert item_ref(
+        href, f"{BASE}/publications/field-reports.html", BASE, "field-reports"
+    ) == ItemRef(7315, CANONICAL)
 
 
 @pytest.mark.parametrize(

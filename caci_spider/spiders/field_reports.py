@@ -14,6 +14,7 @@ class FieldReportsSpider(K2CategorySpider):
     name = "field_reports"
     category = "field-reports"
     export_name = "field_reports.jsonl"
+    export_table = "publications"
 
     def extract_item(
         self, response: TextResponse, ref: ItemRef, listing_title: str | None
