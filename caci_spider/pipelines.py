@@ -16,8 +16,19 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from caci_spider.items import FieldReport, FieldReportPage, NormalisedReport, Reject
-from caci_spider.records import collapse_body, normalise_field_report, validation_problem
+from caci_spider.items import (
+    FieldReport,
+    FieldReportPage,
+    NormalisedReport,
+    Reject,
+    StaffPublication,
+)
+from caci_spider.records import (
+    collapse_body,
+    normalise_field_report,
+    normalise_staff_publication,
+    validation_problem,
+)
 from caci_spider.storage import CaciDatabase, export_table
 
 logger = logging.getLogger(__name__)
@@ -80,6 +91,8 @@ class NormalisePipeline(_CrawlerPipeline):
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FieldReportPage):
             return NormalisedReport(item, normalise_field_report(item))
+        if isinstance(item, StaffPublication):
+            return normalise_staff_publication(item)
         return item
 
 
@@ -96,11 +109,25 @@ class ValidatePipeline(_CrawlerPipeline):
             if reason:
                 raise self.reject(page.url, reason, page.fetched_at, raw)
             return report
-        return item
+        if isinstance(item, StaffPublication):
+            if not item.title:
+                raise self.reject(
+                    item.sources[0] if item.sources else "",
+                    "entry without a title",
+                    item.fetched_at,
+                    item.raw or None,
+                )
+            return item
+        # A spider bug must not pass silently as an item nobody stores.
+        raise DropItem(f"unexpected item type {type(item).__name__}", log_level="ERROR")
 
 
 class DeduplicatePipeline(_CrawlerPipeline):
-    """Repeated paragraphs inside a text, then one publication per body across ids."""
+    """Repeated paragraphs inside a text, then one publication per body across ids.
+
+    Staff publications pass through: their observations are matched (normalised title +
+    compatible date) and merged inside the store's transaction, where the stored row is read.
+    """
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, FieldReport):
@@ -119,9 +146,14 @@ class StorePipeline(_CrawlerPipeline):
     """Upsert into ``publications``; at close, export the JSON Lines file atomically."""
 
     def process_item(self, item: Any) -> Any:
+        database = database_for(self.crawler)
         if isinstance(item, FieldReport):
-            outcome = database_for(self.crawler).store_report(item, self.spider_name)
-            self.crawler.stats.inc_value(f"caci/items/{outcome}")
+            outcome = database.store_report(item, self.spider_name)
+        elif isinstance(item, StaffPublication):
+            outcome = database.store_staff(item)
+        else:
+            return item
+        self.crawler.stats.inc_value(f"caci/items/{outcome}")
         return item
 
     def close_spider(self) -> None:

@@ -10,7 +10,7 @@ import hashlib
 
 from caci_spider.bylines import parse_authors
 from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_date
-from caci_spider.items import FieldReport, FieldReportPage
+from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
 from caci_spider.pages.k2 import FEATURED_BADGE
 from caci_spider.text import (
     collapse_repeated_paragraphs,
@@ -90,3 +90,16 @@ def build_field_report(page: FieldReportPage) -> tuple[FieldReport | None, str, 
     if reason:
         return None, reason, raw
     return collapse_body(report), "", None
+
+
+def normalise_staff_publication(publication: StaffPublication) -> StaffPublication:
+    """The text rules applied to every field of a staff publication (idempotent)."""
+    publication.title = normalise_text(publication.title) or None
+    publication.kind = normalise_text(publication.kind) or None
+    publication.venue = normalise_text(publication.venue) or None
+    publication.authors = [a for a in (normalise_text(a) for a in publication.authors) if a]
+    publication.roles = {normalise_text(k): v for k, v in publication.roles.items()}
+    if publication.summary:
+        paragraphs = normalise_paragraphs(publication.summary.split(PARAGRAPH_SEPARATOR))
+        publication.summary = PARAGRAPH_SEPARATOR.join(paragraphs) or None
+    return publication

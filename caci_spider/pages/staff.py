@@ -283,3 +283,30 @@ def parse_staff_item(document: str | bytes, ref: ItemRef, fetched_at: str) -> St
         raw=title or "",
         authoritative=True,
     )
+
+
+def combine_listing_and_item(
+    listing: StaffPublication | None, item: StaffPublication
+) -> StaffPublication:
+    """One observation from a listing entry and the item page it links.
+
+    The listing's values come first (its venue line dates the publication); the item page fills
+    what the listing lacks; the URL is the item page's; both pages are sources.
+    """
+    if listing is None:
+        return item
+    combined = StaffPublication(
+        title=listing.title or item.title,
+        sources=sorted(set(listing.sources) | set(item.sources)),
+        fetched_at=item.fetched_at,
+        kind=listing.kind or item.kind,
+        authors=listing.authors or item.authors,
+        roles=listing.roles or item.roles,
+        venue=listing.venue or item.venue,
+        date=listing.date or item.date,
+        url=item.url,
+        summary=listing.summary or item.summary,
+        raw=listing.raw or item.raw,
+        authoritative=True,
+    )
+    return combined

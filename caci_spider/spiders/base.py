@@ -69,29 +69,38 @@ class K2CategorySpider(scrapy.Spider):
             yield self.reject(response.url, "listing is not a text page", status=response.status)
             return
         listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
-        entries = listing.entries()
         self.crawler.stats.inc_value("caci/listing_pages")
-        if not entries:
+        entry_count, outputs = self.follow_entries(response, listing)
+        if not entry_count:
             self.logger.info("Listing ends at start=%d (%s): no entries", start, response.url)
             return
+        yield from outputs
+        for next_start in listing.page_starts() or [start + entry_count]:
+            if next_start != start:
+                yield self.listing_request(next_start)
+
+    def follow_entries(
+        self, response: TextResponse, listing: K2ListingPage
+    ) -> tuple[int, list[Any]]:
+        """(number of entries on the page, requests and items to yield for them)."""
+        entries = listing.entries()
+        requests = []
         for entry in entries:
             if entry.id in self.requested_ids:
                 continue
             self.requested_ids.add(entry.id)
-            yield scrapy.Request(
-                entry.url,
-                callback=self.parse_item,
-                errback=self.fetch_failed,
-                cb_kwargs={"ref": ItemRef(entry.id, entry.url), "listing_title": entry.title},
-            )
-        starts = listing.page_starts() or [start + len(entries)]
-        for next_start in starts:
-            if next_start != start:
-                yield self.listing_request(next_start)
+            requests.append(self.item_request(ItemRef(entry.id, entry.url), entry.title))
+        return len(entries), requests
 
-    def parse_item(
-        self, response: Response, ref: ItemRef, listing_title: str | None
-    ) -> Iterator[Any]:
+    def item_request(self, ref: ItemRef, listing_title: str | None, **extra: Any) -> scrapy.Request:
+        return scrapy.Request(
+            ref.url,
+            callback=self.parse_item,
+            errback=self.fetch_failed,
+            cb_kwargs={"ref": ref, "listing_title": listing_title, **extra},
+        )
+
+    def parse_item(self, response: Response, ref: ItemRef, **context: Any) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return
@@ -99,9 +108,10 @@ class K2CategorySpider(scrapy.Spider):
         final = item_ref(response.url, response.url, self.base_url, self.category)
         if final is not None and final.id == ref.id:
             ref = final
-        yield self.extract_item(response, ref, listing_title)
+        yield from self.extract_item(response, ref, **context)
 
-    def extract_item(self, response: TextResponse, ref: ItemRef, listing_title: str | None) -> Any:
+    def extract_item(self, response: TextResponse, ref: ItemRef, **context: Any) -> Iterator[Any]:
+        """Items (or rejects) read from one item page; ``context`` comes from the listing."""
         raise NotImplementedError
 
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from scrapy.http import TextResponse
 
 from caci_spider.items import FieldReportPage
@@ -17,9 +19,9 @@ class FieldReportsSpider(K2CategorySpider):
     export_table = "publications"
 
     def extract_item(
-        self, response: TextResponse, ref: ItemRef, listing_title: str | None
-    ) -> FieldReportPage:
+        self, response: TextResponse, ref: ItemRef, listing_title: str | None = None
+    ) -> Iterator[FieldReportPage]:
         page = K2ItemPage(response.text, ref, utc_now()).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
-        return page
+        yield page
