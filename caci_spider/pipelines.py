@@ -136,9 +136,8 @@ class DeduplicatePipeline(_CrawlerPipeline):
         canonical = database_for(self.crawler).duplicate_of(report)
         if canonical is not None:
             self.crawler.stats.inc_value("caci/duplicates")
-            raise DropItem(
-                f"item {report.id} duplicates item {canonical} ({report.url})", log_level="INFO"
-            )
+            logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
+            raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")
         return report
 
 

@@ -12,6 +12,9 @@ What it serves (all built from ``fixtures/``, never from our own extraction code
 * ``/publications/field-reports/item/<id>-<alias>.html``: the fixture page of that id (any alias;
   ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
+* ``/publications/joint-center-publications.html?start=N`` and its ``/item/`` pages: the
+  institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
+  in for both sites (``CACI_BASE_URL`` and ``SILKROAD_BASE_URL`` both point at it).
 * ``/robots.txt``: allows everything but ``/administrator/``.
 """
 
@@ -84,6 +87,11 @@ class LocalK2Site:
         self.items = load_items(fixtures / "field_reports" / "items")
         self.order: list[int | None] = list(listing_order(list(self.items)))
         self.order.insert(1, MISSING_ITEM_ID)
+        staff = fixtures / "staff_publications"
+        self.staff_listings = {
+            int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
+        }
+        self.staff_items = {int(p.name.split("-")[0]): p for p in staff.glob("items/*.html")}
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
 
@@ -102,9 +110,17 @@ class LocalK2Site:
             start_values = query.get("start") or query.get("limitstart") or ["0"]
             start = int(start_values[0]) if start_values[0].isdigit() else 0
             return 200, "text/html; charset=utf-8", self.listing_page(start).encode()
+        if parts.path == "/publications/joint-center-publications.html":
+            start_values = query.get("start") or query.get("limitstart") or ["0"]
+            start = int(start_values[0]) if start_values[0].isdigit() else 0
+            return 200, "text/html; charset=utf-8", self.staff_listing_page(start)
         match = _ITEM_PATH.match(parts.path)
         if match and match["category"] == "field-reports" and int(match["id"]) in self.items:
             return 200, "text/html; charset=utf-8", self.items[int(match["id"])].path.read_bytes()
+        if match and match["category"] == "joint-center-publications":
+            path = self.staff_items.get(int(match["id"]))
+            if path is not None:
+                return 200, "text/html; charset=utf-8", path.read_bytes()
         return 404, "text/html; charset=utf-8", b"<html><body><h1>404 Not Found</h1></body></html>"
 
     # -- pages ------------------------------------------------------------------------------
@@ -173,6 +189,14 @@ class LocalK2Site:
             f'<div class="k2Pagination"><ul>{"".join(links)}</ul>'
             f'<div class="k2PaginationCounter">Page {current + 1} of {pages}</div></div>'
         )
+
+    def staff_listing_page(self, start: int) -> bytes:
+        """A stored staff listing page; past the end, the category with no entries."""
+        path = self.staff_listings.get(start)
+        if path is not None:
+            return path.read_bytes()
+        empty = '<div id="k2Container" class="itemListView"><h2>Staff Publications</h2></div>'
+        return _page("Staff Publications", empty).encode()
 
     def home_page(self) -> str:
         return _page("Home", '<div id="k2Container" class="itemListView"></div>')
