@@ -3,7 +3,8 @@ import pytest
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_start, listing_url
 
 BASE = "https://www.cacianalyst.org"
-CANONICAL = f"{BASE}/publications/field-reports/item/7315-field-reports-caci-analyst-2002-2-27-art-7315.html"
+ALIAS = "7315-field-reports-caci-analyst-2002-2-27-art-7315"
+CANONICAL = f"{BASE}/publications/field-reports/item/{ALIAS}.html"
 
 
 @pytest.mark.parametrize(
