@@ -12,6 +12,7 @@ from caci_spider.bylines import parse_authors
 from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_date
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
 from caci_spider.pages.k2 import FEATURED_BADGE
+from caci_spider.staff_entries import is_image_label
 from caci_spider.text import (
     collapse_repeated_paragraphs,
     normalise_paragraphs,
@@ -39,7 +40,9 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
     if issue is None and dated_line:
         issue = parse_dated_line(dated_line, published)
     title = normalise_text(page.title)
-    body = PARAGRAPH_SEPARATOR.join(normalise_paragraphs(page.paragraphs))
+    # A caption or file name printed as text ("Screenshot 2025-03-12 at 11.11.25 AM") is not body.
+    paragraphs = [p for p in normalise_paragraphs(page.paragraphs) if not is_image_label(p)]
+    body = PARAGRAPH_SEPARATOR.join(paragraphs)
     return FieldReport(
         id=page.id if page.id is not None else 0,
         url=page.url,

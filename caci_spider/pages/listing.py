@@ -55,10 +55,22 @@ class K2ListingPage:
                 titles.setdefault(ref.id, text)
         return titles
 
+    def _list_root(self) -> etree._Element:
+        """The K2 list container when present, so that sidebar modules linking items (latest
+        items, staff publications) never count as entries; else the whole page."""
+        for xpath in (
+            class_xpath("itemList", "tagItemList", "userItemList"),
+            class_xpath("itemListView"),
+        ):
+            found = self.root.xpath(xpath)
+            if found:
+                return found[0]
+        return self.root
+
     def entries(self) -> list[ListingEntry]:
         titles = self.titles()
         seen: dict[int, ListingEntry] = {}
-        for link in self.root.iter("a"):
+        for link in self._list_root().iter("a"):
             ref = self._ref(link.get("href"))
             if ref and ref.id not in seen:
                 seen[ref.id] = ListingEntry(ref.id, ref.url, titles.get(ref.id))

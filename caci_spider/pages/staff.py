@@ -39,7 +39,11 @@ from caci_spider.staff_entries import (
 from caci_spider.text import normalise_text
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref
 
-_HEADING = re.compile(r"^\s*staff\s+publications\s*:?\s*$", re.IGNORECASE)
+# libxml2 computes the string values; a Python walk over every element would be quadratic.
+_HEADING_XPATH = (
+    ".//*[translate(normalize-space(.), 'STAFFPUBLICATIONS:', 'staffpublications')"
+    " = 'staff publications']"
+)
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _ENTRY_TAGS = frozenset({"p", "li", "div", "td", "dd"})
 _READ_MORE = re.compile(r"^(?:read\s+more|continue\s+reading|click\s+here)\b", re.IGNORECASE)
@@ -60,18 +64,11 @@ class ParseOutcome:
 # -- the sidebar ------------------------------------------------------------------------------
 
 
-def _is_heading(element: etree._Element) -> bool:
-    return isinstance(element.tag, str) and bool(_HEADING.match(element_text(element)))
-
-
 def _find_heading(root: etree._Element) -> etree._Element | None:
     """The innermost element whose whole text is "Staff Publications"."""
-    found = [
-        e for e in root.iter() if isinstance(e.tag, str) and e.tag != "title" and _is_heading(e)
-    ]
-    innermost = [
-        e for e in found if not any(_is_heading(child) for child in e.iter() if child is not e)
-    ]
+    body = root.find("body")
+    found = (body if body is not None else root).xpath(_HEADING_XPATH)
+    innermost = [e for e in found if not any(d in found for d in e.iterdescendants())]
     return innermost[0] if innermost else None
 
 

@@ -75,7 +75,12 @@ class K2CategorySpider(scrapy.Spider):
             self.logger.info("Listing ends at start=%d (%s): no entries", start, response.url)
             return
         yield from outputs
-        for next_start in listing.page_starts() or [start + entry_count]:
+        starts = listing.page_starts()
+        if not starts and outputs:
+            # No pagination block: step by what this page held. A page that brought nothing
+            # new does not step further, so a page that repeats itself cannot loop the walk.
+            starts = [start + entry_count]
+        for next_start in starts:
             if next_start != start:
                 yield self.listing_request(next_start)
 
