@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from caci_spider.demo import crawl_command
 from caci_spider.localsite import LocalK2Site, serve
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +28,14 @@ def local_site() -> Iterator[tuple[str, LocalK2Site]]:
     """The local K2 site serving ``fixtures/`` on a free loopback port."""
     with serve(LocalK2Site(FIXTURES)) as (base_url, site):
         yield base_url, site
+
+
+def run_crawl(spider: str, base_url: str, out: Path, *settings: str) -> subprocess.CompletedProcess:
+    """The real ``scrapy crawl`` against the local site; fails the test on a non-zero exit."""
+    command = crawl_command(spider, base_url, out) + ["-s", "RETRY_TIMES=1", *settings]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,42 +11,15 @@ import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS
 from caci_spider.localsite import MISSING_ITEM_ID
-from tests.conftest import ITEM_FIXTURES, REPO_ROOT, expected_for
+from tests.conftest import ITEM_FIXTURES, expected_for, run_crawl
 
 COMPARED_KEYS = [
     key for key in CONTRACT_KEYS if key not in ("url", "fetched_at", "word_count", "content_hash")
 ]
 
 
-def crawl(base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "field_reports",
-        "-s",
-        f"CACI_BASE_URL={base_url}",
-        "-s",
-        f"CACI_DB_PATH={out / 'caci.db'}",
-        "-s",
-        f"CACI_EXPORT_DIR={out}",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-        "-s",
-        "RETRY_TIMES=1",
-        "-s",
-        "LOG_LEVEL=INFO",
-        *extra,
-    ]
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    result = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
+def crawl(base_url: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return run_crawl("field_reports", base_url, out)
 
 
 def expected_rows() -> dict[int, dict]:

@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from caci_spider.bylines import parse_authors as person_names
 from caci_spider.items import StaffPublication
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text, paragraphs, parse_html
 from caci_spider.pages.item import K2ItemPage
@@ -27,6 +28,7 @@ from caci_spider.pages.k2 import class_xpath, first_by_class, has_class
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.records import strip_featured_badge
 from caci_spider.staff_entries import (
+    KIND_LABELS,
     EntryParseError,
     is_image_label,
     parse_authors,
@@ -49,6 +51,7 @@ _ENTRY_TAGS = frozenset({"p", "li", "div", "td", "dd"})
 _READ_MORE = re.compile(r"^(?:read\s+more|continue\s+reading|click\s+here)\b", re.IGNORECASE)
 _READ_AT = re.compile(r"^read\s+(?:at|on|in)\s+(?P<venue>.+?)\s*$", re.IGNORECASE)
 _BY = re.compile(r"^by\s+\S", re.IGNORECASE)
+_KIND_BY_NAME = {name.casefold(): label for name, label in KIND_LABELS.items()}
 _MAX_HEADER_LINES = 5
 _MAX_HEADER_LENGTH = 160
 
@@ -152,11 +155,17 @@ def parse_sidebar(document: str | bytes, page_url: str, fetched_at: str) -> Pars
 
 @dataclass
 class EntryHeader:
+    kind: str | None = None
     authors: list[str] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)
     venue: str | None = None
     date: str | None = None
     summary: list[str] = field(default_factory=list)
+
+
+def _names_line(line: str) -> bool:
+    """A line of person names only (the byline rules: no bio, organisation or sentence)."""
+    return bool(person_names(line)) and not line.endswith(("…", "...")) and "  " not in line
 
 
 def read_entry_lines(lines: list[str], title: str | None) -> EntryHeader:
@@ -171,6 +180,8 @@ def read_entry_lines(lines: list[str], title: str | None) -> EntryHeader:
         following = cleaned[index + 1] if index + 1 < len(cleaned) else ""
         if _READ_MORE.match(line) or (key and title_key(line) == key):
             pass
+        elif line.casefold() in _KIND_BY_NAME and not header.kind:
+            header.kind = _KIND_BY_NAME[line.casefold()]
         elif len(line) > _MAX_HEADER_LENGTH:
             break
         elif match := _READ_AT.match(line):
@@ -179,16 +190,19 @@ def read_entry_lines(lines: list[str], title: str | None) -> EntryHeader:
             header.authors, header.roles = parse_authors(line)
         elif parse_partial_date(line):
             header.date = header.date or parse_partial_date(line)
-        elif not header.venue and parse_partial_date(following) and not parse_authors(line)[0]:
+        elif not header.venue and parse_partial_date(following) and not _names_line(line):
             header.venue = line  # venue-first form: "Venue" / "January 2020" / authors
         elif (venue_date := parse_venue_date_line(line))[1] and not header.date:
             header.venue = header.venue or venue_date[0]
             header.date = venue_date[1]
-        elif not header.authors and parse_authors(line)[0] and not line.endswith("."):
+        elif not header.authors and _names_line(line):
             header.authors, header.roles = parse_authors(line)
         else:
             break
         index += 1
+    if header.venue and (label := _KIND_BY_NAME.get(header.venue.casefold())):
+        # "Silk Road Paper, October 2024": the "venue" is the publication's type.
+        header.kind, header.venue = label, None
     header.summary = [
         line for line in cleaned[index:] if not _READ_MORE.match(line) and title_key(line) != key
     ]
@@ -240,6 +254,7 @@ class StaffListingPage:
                     title=strip_featured_badge(title) if title else None,
                     sources=[self.url],
                     fetched_at=fetched_at,
+                    kind=header.kind,
                     authors=header.authors,
                     roles=header.roles,
                     venue=header.venue,
@@ -271,6 +286,7 @@ def parse_staff_item(document: str | bytes, ref: ItemRef, fetched_at: str) -> St
         title=title,
         sources=[ref.url],
         fetched_at=fetched_at,
+        kind=header.kind,
         authors=header.authors,
         roles=header.roles,
         venue=header.venue,

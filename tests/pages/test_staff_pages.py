@@ -1,0 +1,169 @@
+"""Staff publications: the sidebar, the full listing and its item pages, from fixture files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from caci_spider.pages.staff import (
+    StaffListingPage,
+    combine_listing_and_item,
+    parse_sidebar,
+    parse_staff_item,
+    read_entry_lines,
+)
+from caci_spider.urls import ItemRef
+from tests.conftest import FIXTURES, ITEM_FIXTURES
+
+STAFF = FIXTURES / "staff_publications"
+BASE = "https://www.silkroadstudies.org"
+LISTINGS = sorted((STAFF / "listings").glob("*.html"))
+ITEMS = sorted((STAFF / "items").glob("*.html"))
+SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))
+
+
+def expected(path):
+    return json.loads(path.with_suffix(".json").read_text("utf-8"))
+
+
+def listing_url(path) -> str:
+    start = path.stem.removeprefix("start-")
+    return f"{BASE}/publications/joint-center-publications.html?start={start}"
+
+
+@pytest.mark.parametrize("page_path", [SEED, FIXTURES / "site_chrome.html"], ids=["seed", "chrome"])
+def test_sidebar_of_the_seed_entries(page_path) -> None:
+    outcome = parse_sidebar(page_path.read_bytes(), "https://www.cacianalyst.org/", "t")
+    assert outcome.rejects == []
+    by_title = {p.title: p for p in outcome.publications}
+    assert len(by_title) == 7  # 8 lines, one of which is an image alt only
+    paper = by_title["Greater Central Asia as A Component of U.S. Global Strategy"]
+    assert (paper.kind, paper.authors, paper.venue, paper.date) == (
+        "Silk Road Paper",
+        ["S. Frederick Starr"],
+        None,
+        "2024-10",
+    )
+    analysis = by_title["Rising Stakes in Tbilisi as Elections Approach"]
+    assert (analysis.kind, analysis.venue, analysis.date) == (
+        "Analysis",
+        "Civil Georgia",
+        "2024-09-07",
+    )
+    book = by_title["The Changing Geopolitics of Central Asia and the Caucasus"]
+    assert book.roles == {"Svante E. Cornell": "editor"} and book.date == "2023"
+    assert (
+        "Stepping up to the “Agency Challenge”: Central Asian Diplomacy in a Time of Troubles"
+        in by_title
+    )
+    for publication in outcome.publications:
+        for value in (publication.title, publication.venue, *publication.authors):
+            assert "cover" not in (value or "") and "Screen Shot" not in (value or "")
+
+
+def test_sidebar_tolerates_list_items_and_br_separated_entries() -> None:
+    as_list = (
+        "<div><h4>Staff Publications</h4><ul><li><b>Analysis</b> Laura Linderman, "
+        '"Rising Stakes in Tbilisi as Elections Approach," Civil Georgia, September 7, 2024.</li>'
+        "<li>Read more</li></ul><h4>Newsletter</h4><p>Book Not An Entry, 2020.</p></div>"
+    )
+    outcome = parse_sidebar(as_list, "https://www.cacianalyst.org/", "t")
+    assert [p.title for p in outcome.publications] == [
+        "Rising Stakes in Tbilisi as Elections Approach"
+    ]
+    assert [raw for raw, _reason in outcome.rejects] == ["Read more"]
+    with_breaks = (
+        "<div class='custom'><strong>Staff Publications</strong><br/><br/>"
+        "Silk Road Paper S. Frederick Starr, U.S. Policy in Central Asia through Central Asian "
+        'Eyes, May 2023.<br/><br/>Analysis Mamuka Tsereteli, "U.S. Black Sea Strategy: The '
+        'Georgian Connection", CEPA, February 9, 2024.</div>'
+    )
+    titles = [p.title for p in parse_sidebar(with_breaks, "https://x/", "t").publications]
+    assert titles == [
+        "U.S. Policy in Central Asia through Central Asian Eyes",
+        "U.S. Black Sea Strategy: The Georgian Connection",
+    ]
+
+
+def test_page_without_the_block_gives_nothing() -> None:
+    outcome = parse_sidebar("<p>Visit also</p>", "https://x/", "t")
+    assert outcome.publications == [] and outcome.rejects == []
+
+
+ENTRY_KEYS = ("kind", "title", "authors", "roles", "venue", "date", "summary")
+
+
+@pytest.mark.parametrize("page_path", LISTINGS, ids=lambda p: p.stem)
+def test_listing_entries(page_path) -> None:
+    page = StaffListingPage(page_path.read_bytes(), listing_url(page_path), BASE)
+    entries = page.entries("t")
+    want = expected(page_path)
+    parsed = [e for e in entries if e.title or e.url]
+    assert len(parsed) == len(want["entries"])
+    for got, wanted in zip(parsed, want["entries"], strict=True):
+        for key in ENTRY_KEYS:
+            assert getattr(got, key) == wanted[key], (wanted["title"], key)
+        path = got.url.removeprefix(BASE) if got.url else None
+        assert path == wanted["item_path"]
+    rejects = [e.raw for e in entries if not (e.title or e.url)]
+    assert rejects == want["rejects"]
+    assert page.page_starts() == want["page_starts"]
+
+
+@pytest.mark.parametrize("page_path", ITEMS, ids=lambda p: p.stem.split("-")[0])
+def test_item_pages(page_path) -> None:
+    ref = ItemRef(
+        int(page_path.stem.split("-")[0]),
+        f"{BASE}/publications/joint-center-publications/item/{page_path.name}",
+    )
+    item = parse_staff_item(page_path.read_bytes(), ref, "t")
+    want = expected(page_path)
+    for key in ("title", "authors", "venue", "date", "summary"):
+        assert getattr(item, key) == want[key], key
+
+
+@pytest.mark.parametrize(
+    ("lines", "authors", "venue", "date", "summary"),
+    [
+        (
+            ["Svante E. Cornell", "The American Interest, March 13, 2020", "How should…", "Read More"],
+            ["Svante E. Cornell"], "The American Interest", "2020-03-13", ["How should…"],
+        ),
+        (
+            ["Stockholm Institute European Policy Studies", "January 2020",
+             "Svante E. Cornell and Niklas Swantström", "The report…"],
+            ["Svante E. Cornell", "Niklas Swantström"], "Stockholm Institute European Policy Studies",
+            "2020-01", ["The report…"],
+        ),
+        (["Read at The Hill", "By Mamuka Tsereteli", "Since the Barbary Wars…"],
+         ["Mamuka Tsereteli"], "The Hill", None, ["Since the Barbary Wars…"]),
+        (["Read at Diplomat website", "Both in Europe and the United States…"],
+         [], "Diplomat website", None, ["Both in Europe and the United States…"]),
+        (["2410Starr-coverS. Frederick Starr", "Silk Road Paper, October 2024"],
+         ["S. Frederick Starr"], None, "2024-10", []),
+    ],
+)  # fmt: skip
+def test_read_entry_lines(lines, authors, venue, date, summary) -> None:
+    header = read_entry_lines(lines, title="Some Title")
+    assert (header.authors, header.venue, header.date, header.summary) == (
+        authors,
+        venue,
+        date,
+        summary,
+    )
+
+
+def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
+    page = StaffListingPage(
+        (STAFF / "listings" / "start-0.html").read_bytes(),
+        listing_url(STAFF / "listings" / "start-0.html"),
+        BASE,
+    )
+    untitled = next(e for e in page.entries("t") if e.title is None and e.url)
+    item_path = next(p for p in ITEMS if p.name.startswith("13338-"))
+    item = parse_staff_item(item_path.read_bytes(), ItemRef(13338, untitled.url), "t2")
+    combined = combine_listing_and_item(untitled, item)
+    assert combined.title == item.title
+    assert combined.date == untitled.date  # the listing's venue line dates it
+    assert combined.url == untitled.url and len(combined.sources) == 2
