@@ -127,14 +127,15 @@ def test_item_pages(page_path) -> None:
     ("lines", "authors", "venue", "date", "summary"),
     [
         (
-            ["Svante E. Cornell", "The American Interest, March 13, 2020", "How should…", "Read More"],
+            ["Svante E. Cornell", "The American Interest, March 13, 2020", "How should…",
+             "Read More"],
             ["Svante E. Cornell"], "The American Interest", "2020-03-13", ["How should…"],
         ),
         (
             ["Stockholm Institute European Policy Studies", "January 2020",
              "Svante E. Cornell and Niklas Swantström", "The report…"],
-            ["Svante E. Cornell", "Niklas Swantström"], "Stockholm Institute European Policy Studies",
-            "2020-01", ["The report…"],
+            ["Svante E. Cornell", "Niklas Swantström"],
+            "Stockholm Institute European Policy Studies", "2020-01", ["The report…"],
         ),
         (["Read at The Hill", "By Mamuka Tsereteli", "Since the Barbary Wars…"],
          ["Mamuka Tsereteli"], "The Hill", None, ["Since the Barbary Wars…"]),
