@@ -7,8 +7,8 @@ What it serves (all built from ``fixtures/``, never from our own extraction code
 
 * ``/publications/field-reports.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
   a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
-  The first page also links one entry through a host variant and a print view, and lists one id
-  that has no page (the item answers 404), as the real site's stale links do.
+  The first page also links one entry through a host variant and a print view; the listing also
+  holds an id that has no page (404, a stale link) and one whose page always answers 500.
 * ``/publications/field-reports/item/<id>-<alias>.html``: the fixture page of that id (any alias;
   ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
@@ -38,6 +38,8 @@ DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
 PAGE_SIZE = 4
 # An id the listing links but the site does not have (a stale link): its item answers 404.
 MISSING_ITEM_ID = 7999
+# An id whose item page always answers 500, so that retries run out.
+BROKEN_SERVER_ITEM_ID = 7998
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 
 
@@ -87,6 +89,9 @@ class LocalK2Site:
         self.items = load_items(fixtures / "field_reports" / "items")
         self.order: list[int | None] = list(listing_order(list(self.items)))
         self.order.insert(1, MISSING_ITEM_ID)
+        self.order.insert(6, BROKEN_SERVER_ITEM_ID)
+        # Item id → HTTP status it answers instead of its page (tests switch items off here).
+        self.failing: dict[int, int] = {BROKEN_SERVER_ITEM_ID: 500}
         staff = fixtures / "staff_publications"
         self.staff_listings = {
             int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
@@ -115,6 +120,9 @@ class LocalK2Site:
             start = int(start_values[0]) if start_values[0].isdigit() else 0
             return 200, "text/html; charset=utf-8", self.staff_listing_page(start)
         match = _ITEM_PATH.match(parts.path)
+        if match and int(match["id"]) in self.failing:
+            status = self.failing[int(match["id"])]
+            return status, "text/html; charset=utf-8", f"<h1>Error {status}</h1>".encode()
         if match and match["category"] == "field-reports" and int(match["id"]) in self.items:
             return 200, "text/html; charset=utf-8", self.items[int(match["id"])].path.read_bytes()
         if match and match["category"] == "joint-center-publications":
@@ -141,8 +149,8 @@ class LocalK2Site:
 
     def _listing_entry(self, item_id: int | None, start: int) -> str:
         item = self.items.get(item_id) if item_id is not None else None
-        href = item.href if item else f"/publications/field-reports/item/{item_id}-missing.html"
-        title = item.title if item else "A REPORT THAT WAS TAKEN DOWN"
+        href = item.href if item else f"/publications/field-reports/item/{item_id}-unavailable.html"
+        title = item.title if item else "A REPORT THE SITE CANNOT SERVE"
         teaser = "".join(f"<p>{html.escape(line)}</p>" for line in (item.teaser if item else []))
         extra = ""
         if start == 0 and item is not None and item_id == self.order[0]:
