@@ -133,8 +133,10 @@ class DeduplicatePipeline(_CrawlerPipeline):
         if not isinstance(item, FieldReport):
             return item
         report = collapse_body(item)
-        canonical = database_for(self.crawler).duplicate_of(report)
+        database = database_for(self.crawler)
+        canonical = database.duplicate_of(report)
         if canonical is not None:
+            database.record_duplicate(report, canonical)
             self.crawler.stats.inc_value("caci/duplicates")
             logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
             raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")

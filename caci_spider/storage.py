@@ -156,27 +156,21 @@ class CaciDatabase:
         return _decode(rows[0]) if rows else None
 
     def duplicate_of(self, report: FieldReport) -> int | None:
-        """Cross-id de-duplication: the lower id owns a body; the higher id is a duplicate.
+        """Cross-id de-duplication: the lowest id with the same body owns it.
 
-        Returns the id ``report`` duplicates (it must not be stored), else ``None``. When a
-        higher id with the same body was stored first, it is demoted here: moved from
-        ``publications`` to ``duplicates``.
+        Returns that lower id when ``report`` is a duplicate of it, else ``None``.
         """
-        rows = self.db.execute(
-            f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id != ? ORDER BY id",
+        row = self.db.execute(
+            f"SELECT min(id) FROM {PUBLICATIONS} WHERE content_hash = ? AND id < ?",
             [report.content_hash, report.id],
-        ).fetchall()
-        if not rows:
-            return None
-        lowest_id = rows[0][0]
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_duplicate(self, report: FieldReport, canonical: int) -> None:
+        """Record ``report`` as a duplicate; a row it had from an earlier body goes too."""
         with self.db.atomic():
-            if lowest_id < report.id:
-                self._record_duplicate(report.id, lowest_id, report.url, report.fetched_at)
-                return lowest_id
-            for higher_id, higher_url in rows:
-                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at)
-                self._delete_publication(higher_id)
-        return None
+            self._record_duplicate(report.id, canonical, report.url, report.fetched_at)
+            self._delete_publication(report.id)
 
     def _record_duplicate(self, item_id: int, canonical: int, url: str, when: str) -> None:
         self.db["duplicates"].upsert(
@@ -195,6 +189,14 @@ class CaciDatabase:
         """
         new = report.as_row()
         with self.db.atomic():
+            # Higher ids stored earlier with this body were duplicates of this one all along.
+            higher = self.db.execute(
+                f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id > ?",
+                [report.content_hash, report.id],
+            ).fetchall()
+            for higher_id, higher_url in higher:
+                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at)
+                self._delete_publication(higher_id)
             old = self.publication(report.id)
             row = merge_keeping_known(old, new)
             if old is not None and all(

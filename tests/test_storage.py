@@ -89,7 +89,16 @@ def test_authors_many_to_many_in_order(database: CaciDatabase) -> None:
 def test_higher_id_with_same_body_is_a_duplicate(database: CaciDatabase) -> None:
     database.store_report(report(10), "field_reports")
     assert database.duplicate_of(report(12)) == 10
-    assert list(database.db["duplicates"].rows)[0]["duplicate_of"] == 10
+    assert database.duplicate_of(report(10)) is None
+    assert database.duplicate_of(report(9)) is None
+
+
+def test_a_stored_row_that_becomes_a_duplicate_leaves_publications(database: CaciDatabase) -> None:
+    database.store_report(report(10), "field_reports")
+    database.store_report(report(12, body="An older, different body."), "field_reports")
+    database.record_duplicate(report(12), 10)
+    assert [r["id"] for r in database.db["publications"].rows] == [10]
+    assert {r["id"]: r["duplicate_of"] for r in database.db["duplicates"].rows} == {12: 10}
 
 
 def test_lower_id_fetched_later_demotes_the_stored_higher_id(database: CaciDatabase) -> None:
