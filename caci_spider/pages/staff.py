@@ -250,19 +250,13 @@ class StaffListingPage:
             header = read_entry_lines(lines, title)
             ref = self._item_ref(view)
             found.append(
-                StaffPublication(
+                _from_header(
+                    header,
                     title=strip_featured_badge(title) if title else None,
-                    sources=[self.url],
+                    source=self.url,
                     fetched_at=fetched_at,
-                    kind=header.kind,
-                    authors=header.authors,
-                    roles=header.roles,
-                    venue=header.venue,
-                    date=header.date,
                     url=ref.url if ref else None,
-                    summary=_summary_text(header.summary),
                     raw=" / ".join(paragraphs(view)),
-                    authoritative=True,
                 )
             )
         return found
@@ -281,19 +275,35 @@ def parse_staff_item(document: str | bytes, ref: ItemRef, fetched_at: str) -> St
     if title:
         title = strip_featured_badge(title)
     header = read_entry_lines(page.content_paragraphs(), title)
-    date = header.date or parse_partial_date(normalise_text(page.date_line()))
+    if not header.date:
+        header.date = parse_partial_date(normalise_text(page.date_line()))
+    return _from_header(
+        header, title=title, source=ref.url, fetched_at=fetched_at, url=ref.url, raw=title or ""
+    )
+
+
+def _from_header(
+    header: EntryHeader,
+    *,
+    title: str | None,
+    source: str,
+    fetched_at: str,
+    url: str | None,
+    raw: str,
+) -> StaffPublication:
+    """An authoritative observation (listing entry or item page) from its header lines."""
     return StaffPublication(
         title=title,
-        sources=[ref.url],
+        sources=[source],
         fetched_at=fetched_at,
         kind=header.kind,
         authors=header.authors,
         roles=header.roles,
         venue=header.venue,
-        date=date,
-        url=ref.url,
+        date=header.date,
+        url=url,
         summary=_summary_text(header.summary),
-        raw=title or "",
+        raw=raw,
         authoritative=True,
     )
 
