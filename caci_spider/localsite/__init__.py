@@ -26,9 +26,11 @@ import json
 import math
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -80,8 +82,31 @@ def listing_order(ids: list[int]) -> list[int]:
     return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
 
 
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_NOT_FOUND = b"<html><body><h1>404 Not Found</h1></body></html>"
+# What "broken markup" does to item pages: a redesign that drops the date line and the title.
+_BROKEN_MARKUP = (
+    re.compile(rb'<span class="itemDateCreated">.*?</span>', re.DOTALL),
+    re.compile(rb'<h2 class="itemTitle">.*?</h2>', re.DOTALL),
+    re.compile(rb"<title>.*?</title>", re.DOTALL),
+)
+
+
 class LocalK2Site:
-    """The site's content and its rendering; independent of any HTTP server."""
+    """The site's content and its rendering; independent of any HTTP server.
+
+    Tests change it while it runs: ``add_item``/``change_item`` edit content, ``failing`` makes
+    items answer an error status, ``broken_markup`` simulates a redesign, ``throttled`` answers
+    429 with ``Retry-After`` a given number of times, ``item_delay`` slows item pages down.
+    Item pages carry ``ETag`` and ``Last-Modified`` and answer conditional requests with 304.
+    """
 
     def __init__(self, fixtures: Path = DEFAULT_FIXTURES, page_size: int = PAGE_SIZE) -> None:
         self.fixtures = fixtures
@@ -92,44 +117,99 @@ class LocalK2Site:
         self.order.insert(6, BROKEN_SERVER_ITEM_ID)
         # Item id → HTTP status it answers instead of its page (tests switch items off here).
         self.failing: dict[int, int] = {BROKEN_SERVER_ITEM_ID: 500}
+        self.overrides: dict[int, bytes] = {}
+        self.broken_markup = False
+        self.throttled: dict[str, tuple[int, int]] = {}  # path → (times left, Retry-After s)
+        self.forbidden = False  # every page answers 403, as a ban would
+        self.item_delay = 0.0
         staff = fixtures / "staff_publications"
         self.staff_listings = {
             int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
         }
         self.staff_items = {int(p.name.split("-")[0]): p for p in staff.glob("items/*.html")}
         self.hits: dict[str, int] = {}
+        self.log: list[tuple[float, str, int]] = []  # (time, path, status) of every request
         self.lock = threading.Lock()
 
+    # -- changes made by tests --------------------------------------------------------------
+    def add_item(self, path: Path, position: int = 0) -> int:
+        """Publish the item page at ``path`` (``<id>-<alias>.html``) at ``position`` in the
+        listing."""
+        added = load_items(path.parent)
+        item = next(i for i in added.values() if i.path == path)
+        self.items[item.id] = item
+        self.order.insert(position, item.id)
+        return item.id
+
+    def change_item(self, item_id: int, html_bytes: bytes) -> None:
+        self.overrides[item_id] = html_bytes
+
     # -- routing ----------------------------------------------------------------------------
-    def respond(self, raw_path: str) -> tuple[int, str, bytes]:
-        """``(status, content type, body)`` for a request path with its query."""
+    def respond(self, raw_path: str, headers: dict[str, str] | None = None) -> Reply:
+        """The reply to a GET of ``raw_path`` (path and query) with request ``headers``."""
         parts = urlsplit(raw_path)
         with self.lock:
             self.hits[parts.path] = self.hits.get(parts.path, 0) + 1
-        query = parse_qs(parts.query)
-        if parts.path == "/robots.txt":
-            return 200, "text/plain", b"User-agent: *\nDisallow: /administrator/\n"
-        if parts.path in ("/", "/index.php"):
-            return 200, "text/html; charset=utf-8", self.home_page().encode()
-        if parts.path == "/publications/field-reports.html":
-            start_values = query.get("start") or query.get("limitstart") or ["0"]
-            start = int(start_values[0]) if start_values[0].isdigit() else 0
-            return 200, "text/html; charset=utf-8", self.listing_page(start).encode()
-        if parts.path == "/publications/joint-center-publications.html":
-            start_values = query.get("start") or query.get("limitstart") or ["0"]
-            start = int(start_values[0]) if start_values[0].isdigit() else 0
-            return 200, "text/html; charset=utf-8", self.staff_listing_page(start)
-        match = _ITEM_PATH.match(parts.path)
-        if match and int(match["id"]) in self.failing:
-            status = self.failing[int(match["id"])]
-            return status, "text/html; charset=utf-8", f"<h1>Error {status}</h1>".encode()
-        if match and match["category"] == "field-reports" and int(match["id"]) in self.items:
-            return 200, "text/html; charset=utf-8", self.items[int(match["id"])].path.read_bytes()
-        if match and match["category"] == "joint-center-publications":
-            path = self.staff_items.get(int(match["id"]))
-            if path is not None:
-                return 200, "text/html; charset=utf-8", path.read_bytes()
-        return 404, "text/html; charset=utf-8", b"<html><body><h1>404 Not Found</h1></body></html>"
+        reply = self._route(parts.path, parse_qs(parts.query))
+        reply = self._conditional(reply, headers or {})
+        with self.lock:
+            self.log.append((time.monotonic(), parts.path, reply.status))
+        return reply
+
+    def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
+        if path == "/robots.txt":
+            return Reply(200, b"User-agent: *\nDisallow: /administrator/\n", "text/plain")
+        if self.forbidden:
+            return Reply(403, b"<h1>403 Forbidden</h1>")
+        with self.lock:
+            times, retry_after = self.throttled.get(path, (0, 0))
+            if times:
+                self.throttled[path] = (times - 1, retry_after)
+        if times:
+            return Reply(
+                429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": str(retry_after)}
+            )
+        if path in ("/", "/index.php"):
+            return Reply(200, self.home_page().encode())
+        start_values = query.get("start") or query.get("limitstart") or ["0"]
+        start = int(start_values[0]) if start_values[0].isdigit() else 0
+        if path == "/publications/field-reports.html":
+            return Reply(200, self.listing_page(start).encode())
+        if path == "/publications/joint-center-publications.html":
+            return Reply(200, self.staff_listing_page(start))
+        match = _ITEM_PATH.match(path)
+        if match is None:
+            return Reply(404, _NOT_FOUND)
+        item_id = int(match["id"])
+        if item_id in self.failing:
+            return Reply(self.failing[item_id], f"<h1>Error {self.failing[item_id]}</h1>".encode())
+        if match["category"] == "field-reports" and item_id in self.items:
+            if self.item_delay:
+                time.sleep(self.item_delay)
+            return Reply(200, self.item_page(item_id))
+        if match["category"] == "joint-center-publications" and item_id in self.staff_items:
+            return Reply(200, self.staff_items[item_id].read_bytes())
+        return Reply(404, _NOT_FOUND)
+
+    @staticmethod
+    def _conditional(reply: Reply, headers: dict[str, str]) -> Reply:
+        """ETag / Last-Modified on every page; 304 when the client's copy is current."""
+        if reply.status != 200:
+            return reply
+        etag = '"' + hashlib.sha256(reply.body).hexdigest()[:16] + '"'
+        # A stable date derived from the content, so that a change moves it forward.
+        stamp = 1_600_000_000 + int(hashlib.sha256(reply.body).hexdigest()[:6], 16)
+        reply.headers.update({"ETag": etag, "Last-Modified": formatdate(stamp, usegmt=True)})
+        if headers.get("If-None-Match") == etag:
+            return Reply(304, b"", reply.content_type, reply.headers)
+        return reply
+
+    def item_page(self, item_id: int) -> bytes:
+        page = self.overrides.get(item_id) or self.items[item_id].path.read_bytes()
+        if self.broken_markup:
+            for pattern in _BROKEN_MARKUP:
+                page = pattern.sub(b"", page)
+        return page
 
     # -- pages ------------------------------------------------------------------------------
     def listing_page(self, start: int) -> str:
@@ -221,14 +301,17 @@ def _page(title: str, main: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     site: LocalK2Site
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        status, content_type, body = self.site.respond(self.path)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        reply = self.site.respond(self.path, dict(self.headers.items()))
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
