@@ -26,6 +26,7 @@ def crawl_command(spider: str, base_url: str, out: Path) -> list[str]:
         "-s", f"SILKROAD_BASE_URL={base_url}",
         "-s", f"CACI_DB_PATH={out / 'caci.db'}",
         "-s", f"CACI_EXPORT_DIR={out}",
+        "-s", f"HTTPCACHE_DIR={(out / 'httpcache').resolve()}",
         # A loopback server needs no politeness delay.
         "-s", "DOWNLOAD_DELAY=0",
         "-s", "AUTOTHROTTLE_ENABLED=False",

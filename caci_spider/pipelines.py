@@ -29,7 +29,7 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import CaciDatabase, export_table
+from caci_spider.storage import CaciDatabase, export_table, is_empty
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,24 @@ class NormalisePipeline(_CrawlerPipeline):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FieldReportPage):
-            return NormalisedReport(item, normalise_field_report(item))
+            normalised = NormalisedReport(item, normalise_field_report(item))
+            self.count_coverage(normalised.report)
+            return normalised
         if isinstance(item, StaffPublication):
-            return normalise_staff_publication(item)
+            publication = normalise_staff_publication(item)
+            self.count_coverage(publication)
+            return publication
         return item
+
+    def count_coverage(self, record: Any) -> None:
+        """Field coverage of everything extracted this run (rejects included), for the
+        self-check: a redesign shows up as falling coverage before it shows up as data loss."""
+        fields = getattr(self.crawler.spider, "coverage_fields", ())
+        stats = self.crawler.stats
+        stats.inc_value("caci/coverage/items")
+        for name in fields:
+            if not is_empty(getattr(record, name, None)):
+                stats.inc_value(f"caci/coverage/{name}")
 
 
 class ValidatePipeline(_CrawlerPipeline):
@@ -148,10 +162,11 @@ class StorePipeline(_CrawlerPipeline):
 
     def process_item(self, item: Any) -> Any:
         database = database_for(self.crawler)
+        run_id = getattr(self.crawler.spider, "run_id", None)
         if isinstance(item, FieldReport):
-            outcome = database.store_report(item, self.spider_name)
+            outcome = database.store_report(item, self.spider_name, run_id)
         elif isinstance(item, StaffPublication):
-            outcome = database.store_staff(item)
+            outcome = database.store_staff(item, run_id)
         else:
             return item
         self.crawler.stats.inc_value(f"caci/items/{outcome}")

@@ -31,6 +31,29 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
+# Scrapy's retries plus Retry-After and ban detection (caci_spider.middlewares).
+CACI_RETRY_AFTER_MAX = 600
+CACI_BAN_THRESHOLD = 8
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "caci_spider.middlewares.PoliteRetryMiddleware": 550,
+}
+
+# --- the page archive (caci_spider.archive): every good page kept for mode=reparse ---------
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "caci_spider.archive.ArchivePolicy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_DIR = "httpcache"  # relative paths live under .scrapy/ in the project directory
+HTTPCACHE_GZIP = True
+HTTPCACHE_EXPIRATION_SECS = 0
+CACI_OFFLINE = False
+
+# --- runs: recorded in crawl_runs, self-checked; `scrapy crawl` exits 1 on failure ---------
+EXTENSIONS = {"caci_spider.extensions.CrawlRunRecorder": 500}
+# Field coverage is judged only when a run extracted at least this many items.
+CACI_COVERAGE_MIN_ITEMS = 10
+COMMANDS_MODULE = "caci_spider.commands"
+
 # --- item pipelines: normalise → validate → de-duplicate → store ----------------------------
 ITEM_PIPELINES = {
     "caci_spider.pipelines.NormalisePipeline": 100,

@@ -29,7 +29,9 @@ from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
-JSON_COLUMNS = frozenset({"authors", "tags", "roles", "sources"})
+JSON_COLUMNS = frozenset(
+    {"authors", "tags", "roles", "sources", "responses_by_status", "coverage", "problems"}
+)
 
 _PUBLICATION_COLUMNS: dict[str, type] = {
     "id": int,
@@ -49,6 +51,25 @@ _PUBLICATION_COLUMNS: dict[str, type] = {
     "fetched_at": str,
 }
 
+
+_RUN_COLUMNS: dict[str, type] = {
+    "id": int,
+    "spider": str,
+    "mode": str,
+    "started_at": str,
+    "finished_at": str,
+    "finish_reason": str,
+    "requests": int,
+    "responses_by_status": str,
+    "items_new": int,
+    "items_updated": int,
+    "items_unchanged": int,
+    "items_rejected": int,
+    "items_duplicate": int,
+    "coverage": str,
+    "self_check": str,
+    "problems": str,
+}
 
 _STAFF_COLUMNS: dict[str, type] = {
     "id": str,
@@ -95,41 +116,82 @@ class CaciDatabase:
     def ensure_schema(self) -> None:
         db = self.db
         with db.atomic():
-            if STAFF not in db.table_names():
-                db[STAFF].create(_STAFF_COLUMNS, pk="id")
-            if PUBLICATIONS not in db.table_names():
-                db[PUBLICATIONS].create(_PUBLICATION_COLUMNS, pk="id")
-                db[PUBLICATIONS].create_index(["content_hash"])
-            if "authors" not in db.table_names():
-                db["authors"].create({"id": int, "name": str}, pk="id")
-                db["authors"].create_index(["name"], unique=True)
-            if "publication_authors" not in db.table_names():
-                db["publication_authors"].create(
-                    {"publication_id": int, "position": int, "author_id": int},
-                    pk=("publication_id", "position"),
-                    foreign_keys=[
-                        ("publication_id", PUBLICATIONS, "id"),
-                        ("author_id", "authors", "id"),
-                    ],
-                )
-            if "duplicates" not in db.table_names():
-                db["duplicates"].create(
-                    {"id": int, "duplicate_of": int, "url": str, "recorded_at": str}, pk="id"
-                )
-            if "rejects" not in db.table_names():
-                db["rejects"].create(
-                    {
-                        "spider": str,
-                        "url": str,
-                        "reason": str,
-                        "raw": str,
-                        "status": int,
-                        "fetched_at": str,
-                    },
-                    pk=("spider", "url", "reason"),
-                )
+            db[PUBLICATIONS].create(_PUBLICATION_COLUMNS, pk="id", if_not_exists=True)
+            db[PUBLICATIONS].create_index(["content_hash"], if_not_exists=True)
+            db[STAFF].create(_STAFF_COLUMNS, pk="id", if_not_exists=True)
+            db["authors"].create({"id": int, "name": str}, pk="id", if_not_exists=True)
+            db["authors"].create_index(["name"], unique=True, if_not_exists=True)
+            db["publication_authors"].create(
+                {"publication_id": int, "position": int, "author_id": int},
+                pk=("publication_id", "position"),
+                foreign_keys=[
+                    ("publication_id", PUBLICATIONS, "id"),
+                    ("author_id", "authors", "id"),
+                ],
+                if_not_exists=True,
+            )
+            db["duplicates"].create(
+                {"id": int, "duplicate_of": int, "url": str, "recorded_at": str},
+                pk="id",
+                if_not_exists=True,
+            )
+            db["rejects"].create(
+                {"spider": str, "url": str, "reason": str, "raw": str, "status": int,
+                 "fetched_at": str},
+                pk=("spider", "url", "reason"),
+                if_not_exists=True,
+            )  # fmt: skip
+            # History: earlier versions of changed rows, every run, and who changed what last.
+            db["publication_versions"].create(
+                {"id": int, "content_hash": str, "body": str, "fetched_at": str},
+                pk=("id", "content_hash"),
+                if_not_exists=True,
+            )
+            db["staff_publication_versions"].create(
+                {"id": str, "row": str, "fetched_at": str},
+                pk=("id", "fetched_at"),
+                if_not_exists=True,
+            )
+            db["crawl_runs"].create(_RUN_COLUMNS, pk="id", if_not_exists=True)
+            db["item_runs"].create(
+                {"item_table": str, "item_id": str, "run_id": int, "change": str},
+                pk=("item_table", "item_id"),
+                if_not_exists=True,
+            )
         if f"{PUBLICATIONS}_fts" not in db.table_names():
             db[PUBLICATIONS].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
+
+    # -- runs --------------------------------------------------------------------------------
+    def start_run(self, spider: str, mode: str, started_at: str) -> int:
+        with self.db.atomic():
+            table = self.db["crawl_runs"]
+            table.insert({"spider": spider, "mode": mode, "started_at": started_at})
+            return table.last_pk
+
+    def finish_run(self, run_id: int, values: dict[str, Any]) -> None:
+        with self.db.atomic():
+            self.db["crawl_runs"].update(run_id, _encode(values))
+
+    def _note_change(self, table: str, item_id: int | str, run_id: int | None, change: str) -> None:
+        if run_id is not None and change in ("new", "updated"):
+            self.db["item_runs"].upsert(
+                {"item_table": table, "item_id": str(item_id), "run_id": run_id,
+                 "change": change},
+                pk=("item_table", "item_id"),
+            )  # fmt: skip
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    def known_report_ids(self) -> set[int]:
+        """Ids already settled: stored, or recorded as a duplicate."""
+        rows = self.db.execute(f"SELECT id FROM {PUBLICATIONS} UNION SELECT id FROM duplicates")
+        return {item_id for (item_id,) in rows}
+
+    def known_staff_sources(self) -> set[str]:
+        """Every page URL a stored staff publication was seen on."""
+        rows = self.db.execute(f"SELECT DISTINCT value FROM {STAFF}, json_each({STAFF}.sources)")
+        return {url for (url,) in rows}
 
     # -- rejects ---------------------------------------------------------------------------
     def record_reject(self, reject: Reject) -> None:
@@ -181,11 +243,12 @@ class CaciDatabase:
         self.db.execute("DELETE FROM publication_authors WHERE publication_id = ?", [item_id])
         self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE id = ?", [item_id])
 
-    def store_report(self, report: FieldReport, spider: str) -> str:
+    def store_report(self, report: FieldReport, spider: str, run_id: int | None = None) -> str:
         """Upsert one report and its authors in one transaction.
 
         Returns ``"new"``, ``"updated"`` or ``"unchanged"``. Fields the new fetch lacks keep
-        their stored values, so a worse page never erases a good row.
+        their stored values, so a worse page never erases a good row; a changed body keeps the
+        previous one in ``publication_versions``.
         """
         new = report.as_row()
         with self.db.atomic():
@@ -205,7 +268,13 @@ class CaciDatabase:
                 outcome = "unchanged"
             else:
                 outcome = "new" if old is None else "updated"
+            if old is not None and old["content_hash"] != row["content_hash"]:
+                self.db["publication_versions"].upsert(
+                    {key: old[key] for key in ("id", "content_hash", "body", "fetched_at")},
+                    pk=("id", "content_hash"),
+                )
             self.db[PUBLICATIONS].upsert(_encode(row), pk="id")
+            self._note_change(PUBLICATIONS, report.id, run_id, outcome)
             self._link_authors(report.id, row["authors"])
             self.db.execute("DELETE FROM duplicates WHERE id = ?", [report.id])
             self.clear_rejects(spider, report.url)
@@ -225,7 +294,7 @@ class CaciDatabase:
             )
 
     # -- staff publications ----------------------------------------------------------------------
-    def store_staff(self, publication: StaffPublication) -> str:
+    def store_staff(self, publication: StaffPublication, run_id: int | None = None) -> str:
         """Merge one observation into its row (matched on title key + compatible date).
 
         Returns ``"new"``, ``"updated"`` or ``"unchanged"`` and sets ``publication.id``.
@@ -243,8 +312,16 @@ class CaciDatabase:
                 k: v for k, v in row.items() if k != "fetched_at"
             }:
                 return "unchanged"
+            if old is not None:
+                self.db["staff_publication_versions"].upsert(
+                    {"id": old["id"], "row": json.dumps(old, ensure_ascii=False),
+                     "fetched_at": old["fetched_at"]},
+                    pk=("id", "fetched_at"),
+                )  # fmt: skip
             self.db[STAFF].upsert(_encode(row), pk="id")
-        return "new" if old is None else "updated"
+            outcome = "new" if old is None else "updated"
+            self._note_change(STAFF, base_id, run_id, outcome)
+        return outcome
 
     def _staff_row(self, staff_row_id: str) -> dict[str, Any] | None:
         rows = list(self.db[STAFF].rows_where("id = ?", [staff_row_id]))

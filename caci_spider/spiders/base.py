@@ -6,23 +6,41 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from caci_spider.items import Reject
+from caci_spider.items import Reject, utc_now
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
+MODES = ("incremental", "full", "reparse")
 
-def utc_now() -> str:
-    """ISO 8601 UTC timestamp of a fetch, to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+class CrawlLocked(RuntimeError):
+    """Another crawl is writing to the same database."""
+
+
+def lock_database(db_path: str) -> IO[bytes]:
+    """Hold ``<db>.lock`` for the life of the process, so two runs never share a database."""
+    lock_path = Path(f"{db_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("wb")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise CrawlLocked(
+            f"another crawl holds {lock_path}; two runs must not write to {db_path} at once"
+        ) from None
+    return handle
 
 
 class K2CategorySpider(scrapy.Spider):
@@ -37,23 +55,57 @@ class K2CategorySpider(scrapy.Spider):
 
     category: str = ""
     base_url_setting = "CACI_BASE_URL"
+    export_table: str = ""
+    coverage_fields: tuple[str, ...] = ()
+    coverage_minimums: dict[str, float] = {}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, mode: str = "incremental", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.requested_ids: set[int] = set()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.mode = mode
+        self.known: set[Any] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base_url = crawler.settings[cls.base_url_setting].rstrip("/")
+        settings = crawler.settings
+        spider.base_url = settings[cls.base_url_setting].rstrip("/")
         spider.allowed_domains = [domain_of(spider.base_url)]
+        spider.db_lock = lock_database(settings["CACI_DB_PATH"])
+        if spider.mode == "reparse":
+            # The page archive is the only source: no network, no politeness delay needed.
+            for name, value in {
+                "CACI_OFFLINE": True,
+                "HTTPCACHE_IGNORE_MISSING": True,
+                "DOWNLOAD_DELAY": 0,
+                "AUTOTHROTTLE_ENABLED": False,
+            }.items():
+                settings.set(name, value, priority="spider")
         return spider
+
+    @property
+    def requested_ids(self) -> set[int]:
+        """Ids requested in this run; kept in the job state so a resumed run skips them."""
+        state = getattr(self, "state", None)
+        if state is None:
+            self.state = state = {}
+        return state.setdefault("requested_ids", set())
+
+    def known_items(self) -> set[Any]:
+        """What an incremental run need not fetch again (ids or URLs, per spider)."""
+        return set()
+
+    def needs_fetch(self, key: Any) -> bool:
+        return self.mode != "incremental" or key not in self.known
 
     @property
     def category_path(self) -> str:
         return f"publications/{self.category}.html"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.mode == "incremental":
+            self.known = self.known_items()
         yield self.listing_request(0)
 
     def listing_request(self, start: int) -> scrapy.Request:
@@ -91,7 +143,7 @@ class K2CategorySpider(scrapy.Spider):
         entries = listing.entries()
         requests = []
         for entry in entries:
-            if entry.id in self.requested_ids:
+            if entry.id in self.requested_ids or not self.needs_fetch(entry.id):
                 continue
             self.requested_ids.add(entry.id)
             requests.append(self.item_request(ItemRef(entry.id, entry.url), entry.title))
@@ -126,6 +178,12 @@ class K2CategorySpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"HTTP {status}"
+        elif failure.check(IgnoreRequest):
+            # Not a failure of the site: robots.txt, a ban already recorded, or (reparse) a
+            # page the archive does not hold. (HttpError is an IgnoreRequest: tested first.)
+            self.crawler.stats.inc_value("caci/ignored")
+            self.logger.info("Not fetched: %s (%s)", request.url, failure.getErrorMessage())
+            return
         else:
             reason = f"fetch failed: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         yield self.reject(request.url, reason, status=status)

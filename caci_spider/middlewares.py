@@ -1,0 +1,110 @@
+"""Downloader middleware that keeps the crawl polite when the site pushes back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+
+logger = logging.getLogger(__name__)
+
+_PUSHBACK = frozenset({429, 503})
+_BAN = frozenset({403, 429})
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class PoliteRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, plus two things Scrapy does not do.
+
+    * **Retry-After** on 429 and 503 is honoured: the domain's download slot waits that long
+      (at most ``CACI_RETRY_AFTER_MAX`` seconds) before its next request, retry included.
+    * **Bans**: after ``CACI_BAN_THRESHOLD`` consecutive 403/429 answers the spider is closed
+      with finish reason ``banned`` instead of hammering the site.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("CACI_RETRY_AFTER_MAX", 600.0)
+        self.ban_threshold = settings.getint("CACI_BAN_THRESHOLD", 8)
+        self.refusals = 0
+        self.banned = False
+        self.held: dict[str, tuple[float, float]] = {}  # slot key → (delay, jitter) before
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
+        middleware = cls(crawler.settings)
+        middleware.crawler = crawler
+        return middleware
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if self.banned:
+            raise IgnoreRequest("the site has banned this crawl")
+        self._count_refusals(response)
+        if response.status in _PUSHBACK and not request.meta.get("dont_retry"):
+            wait = parse_retry_after(response.headers.get(b"Retry-After"))
+            if wait:
+                self._hold_slot(request, min(wait, self.max_wait))
+        elif response.status < 400:
+            self._release_slot(request)
+        return super().process_response(request, response)
+
+    def _count_refusals(self, response: Response) -> None:
+        if response.status not in _BAN:
+            self.refusals = 0
+            return
+        self.refusals += 1
+        if self.refusals >= self.ban_threshold and not self.banned:
+            self.banned = True
+            logger.error(
+                "%d consecutive HTTP 403/429 answers (last: %s): closing the spider as banned",
+                self.refusals,
+                response.url,
+            )
+            self.crawler.stats.set_value("caci/banned_after", self.refusals)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="banned"))
+
+    def _slot(self, request: Request) -> tuple[str, Any]:
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        return key, downloader.slots.get(key)
+
+    def _hold_slot(self, request: Request, wait: float) -> None:
+        key, slot = self._slot(request)
+        if slot is None:
+            return
+        self.held.setdefault(key, (slot.delay, slot.jitter))
+        # No jitter while held: the wait is a minimum, not an average.
+        slot.delay, slot.jitter = max(slot.delay, wait), 0.0
+        self.crawler.stats.inc_value("caci/retry_after_honoured")
+        logger.info("%s asked to wait %.0f s (Retry-After): holding %s", request.url, wait, key)
+
+    def _release_slot(self, request: Request) -> None:
+        key, slot = self._slot(request)
+        if key in self.held and slot is not None:
+            slot.delay, slot.jitter = self.held.pop(key)
