@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -42,14 +43,17 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
     * **Retry-After** on 429 and 503 is honoured: the domain's download slot waits that long
       (at most ``CACI_RETRY_AFTER_MAX`` seconds) before its next request, retry included.
-    * **Bans**: after ``CACI_BAN_THRESHOLD`` consecutive 403/429 answers the spider is closed
-      with finish reason ``banned`` instead of hammering the site.
+    * **Bans**: once ``CACI_BAN_THRESHOLD`` of the last ``2 × CACI_BAN_THRESHOLD`` answers are
+      403/429, the spider is closed with finish reason ``banned`` instead of hammering the site.
     """
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
         self.max_wait = settings.getfloat("CACI_RETRY_AFTER_MAX", 600.0)
         self.ban_threshold = settings.getint("CACI_BAN_THRESHOLD", 8)
+        # Refusals among the last responses: a window, not a streak, because a ban may leave
+        # listing pages alone while refusing every item page in between.
+        self.recent: deque[bool] = deque(maxlen=2 * self.ban_threshold)
         self.refusals = 0
         self.banned = False
         self.held: dict[str, tuple[float, float]] = {}  # slot key → (delay, jitter) before
@@ -59,6 +63,10 @@ class PoliteRetryMiddleware(RetryMiddleware):
         middleware = cls(crawler.settings)
         middleware.crawler = crawler
         return middleware
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if self.banned:  # not one more request while the spider closes
+            raise IgnoreRequest("the site has banned this crawl")
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
@@ -75,15 +83,15 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return super().process_response(request, response)
 
     def _count_refusals(self, response: Response) -> None:
-        if response.status not in _BAN:
-            self.refusals = 0
-            return
-        self.refusals += 1
+        self.recent.append(response.status in _BAN)
+        self.refusals = sum(self.recent)
         if self.refusals >= self.ban_threshold and not self.banned:
             self.banned = True
             logger.error(
-                "%d consecutive HTTP 403/429 answers (last: %s): closing the spider as banned",
+                "%d HTTP 403/429 answers in the last %d responses (last: %s): closing the "
+                "spider as banned",
                 self.refusals,
+                len(self.recent),
                 response.url,
             )
             self.crawler.stats.set_value("caci/banned_after", self.refusals)

@@ -37,6 +37,9 @@ CACI_BAN_THRESHOLD = 8
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "caci_spider.middlewares.PoliteRetryMiddleware": 550,
+    # Below the page archive (900), so that the stats count what went over the network:
+    # real 304s, and no requests at all in mode=reparse.
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": 950,
 }
 
 # --- the page archive (caci_spider.archive): every good page kept for mode=reparse ---------

@@ -120,7 +120,7 @@ class LocalK2Site:
         self.overrides: dict[int, bytes] = {}
         self.broken_markup = False
         self.throttled: dict[str, tuple[int, int]] = {}  # path → (times left, Retry-After s)
-        self.forbidden = False  # every page answers 403, as a ban would
+        self.forbidden = False  # item pages answer 403, as a ban would
         self.item_delay = 0.0
         staff = fixtures / "staff_publications"
         self.staff_listings = {
@@ -159,8 +159,6 @@ class LocalK2Site:
     def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
         if path == "/robots.txt":
             return Reply(200, b"User-agent: *\nDisallow: /administrator/\n", "text/plain")
-        if self.forbidden:
-            return Reply(403, b"<h1>403 Forbidden</h1>")
         with self.lock:
             times, retry_after = self.throttled.get(path, (0, 0))
             if times:
@@ -181,6 +179,8 @@ class LocalK2Site:
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
+        if self.forbidden:
+            return Reply(403, b"<h1>403 Forbidden</h1>")
         if item_id in self.failing:
             return Reply(self.failing[item_id], f"<h1>Error {self.failing[item_id]}</h1>".encode())
         if match["category"] == "field-reports" and item_id in self.items:
