@@ -13,7 +13,8 @@ CACI_EXPORT_DIR = "exports"
 # --- politeness towards a small institute's server ------------------------------------------
 USER_AGENT = "caci_spider/0.1 (+https://github.com/caci-spider/caci_spider; research crawler)"
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
+# Few requests in flight: a ban or a stop then leaves little already queued for the site.
+CONCURRENT_REQUESTS = 2
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50 % around DOWNLOAD_DELAY
