@@ -16,72 +16,22 @@ _BY_PREFIX = re.compile(r"^\s*(?:by\s+)+", re.IGNORECASE)
 BYLINE_START = re.compile(r"^\s*by\s+\S", re.IGNORECASE)
 # "… is a correspondent for …", "… was …": a bio follows the name.
 _BIO_VERB = re.compile(r"\s+(?:is|was|are|were|serves)\s+.*$", re.IGNORECASE | re.DOTALL)
+# "By Richard Weitz of the Hudson Institute": an affiliation after "of"/"from"/"at".
+_BIO_PREPOSITION = re.compile(r"\s+(?:of|from|at)\s+(?:the\s+)?[A-Z].*$", re.DOTALL)
 _HONORIFIC = re.compile(
     r"^(?:dr|prof|professor|mr|mrs|ms|amb|ambassador|hon|sir)\.?\s+", re.IGNORECASE
 )
 _NAME_SPLIT = re.compile(r"\s*(?:,\s*)?(?:\band\b|&)\s*", re.IGNORECASE)
 _INITIAL = re.compile(r"^(?:[A-Z]\.)+-?(?:[A-Z]\.)*$")
-_PARTICLES = frozenset(
-    [
-        "al",
-        "bin",
-        "ibn",
-        "da",
-        "de",
-        "del",
-        "della",
-        "der",
-        "di",
-        "du",
-        "el",
-        "la",
-        "le",
-        "ul",
-        "van",
-        "von",
-        "y",
-        "zu",
-    ]
-)
+_PARTICLES = frozenset("""al bin ibn da de del della der di du el la le ul van von y zu""".split())
 # Words that make a capitalised segment an organisation or place, not a person.
 _AFFILIATION_WORDS = frozenset(
-    [
-        "academy",
-        "agency",
-        "analyst",
-        "association",
-        "bank",
-        "center",
-        "centre",
-        "college",
-        "committee",
-        "council",
-        "department",
-        "foundation",
-        "fund",
-        "group",
-        "institute",
-        "institution",
-        "journal",
-        "ministry",
-        "network",
-        "news",
-        "newspaper",
-        "office",
-        "party",
-        "press",
-        "program",
-        "programme",
-        "project",
-        "review",
-        "school",
-        "service",
-        "society",
-        "studies",
-        "times",
-        "union",
-        "university",
-    ]
+    """academy agency analyst association bank center centre college committee council
+    department foundation fund group institute institution journal ministry network news
+    newspaper office party press program programme project review school service society
+    studies times union university
+    ambassador chairman correspondent director editor fellow head journalist lecturer
+    president professor researcher scholar senior""".split()
 )
 _MAX_NAME_TOKENS = 6
 
@@ -98,9 +48,10 @@ def parse_authors(byline: str | None) -> list[str]:
     text = ISSUE_PARENTHETICAL.sub("", byline)
     text = re.sub(r"\([^)]*\)", "", text)  # any other parenthetical is not a name
     text = strip_by(text)
-    text = _BIO_VERB.sub("", text).strip().rstrip(".,;:")
+    text = _BIO_VERB.sub("", text)
+    text = _BIO_PREPOSITION.sub("", text).strip().rstrip(".,;:")
     names: list[str] = []
-    for segment in text.split(","):
+    for segment in re.split(r"[,;]", text):
         segment = segment.strip()
         if not segment:
             continue
@@ -141,6 +92,8 @@ def _looks_like_name(name: str) -> bool:
             return False
         if bare.lower() in _PARTICLES:
             continue
+        if len(bare) >= 2 and bare.isupper() and "." not in bare:
+            return False  # "DC", "USA", "OSCE": places and organisations, not names
         if _INITIAL.match(bare) or bare[0].isupper():
             capitalised += 1
             continue

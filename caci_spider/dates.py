@@ -51,6 +51,13 @@ DATED_LINE = re.compile(
     re.IGNORECASE,
 )
 
+# The same line glued after a name by a single <br>: "By Najia Badykova November 16th, 2015, …".
+DATED_SUFFIX = re.compile(
+    rf"\s(?P<dated>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    r"(?:,?\s+(?:the\s+)?CACI\s+Analyst)?)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+
 # "(2/11/2004 issue of the CACI Analyst)" and "(the 05/02/2014 issue …)".
 ISSUE_PARENTHETICAL = re.compile(
     r"\(\s*(?P<the>the\s+)?(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<year>\d{4})\s+issue\b[^)]*\)?",

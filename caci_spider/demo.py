@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("exports/demo"))
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the crawls run from the project directory
     args.out.mkdir(parents=True, exist_ok=True)
     with serve(LocalK2Site()) as (base_url, _site):
         for spider in SPIDERS:

@@ -477,7 +477,13 @@ def _looks_like_venue(text: str) -> bool:
     words = text.split()
     if not 1 <= len(words) <= 8 or not (words[0][0].isupper() or words[0][0].isdigit()):
         return False
-    return all(w[0].isupper() or w[0].isdigit() or w in _VENUE_CONNECTORS for w in words)
+    if not all(w[0].isupper() or w[0].isdigit() or w in _VENUE_CONNECTORS for w in words):
+        return False
+    # A title-cased phrase could as well be the end of a title that has a comma in it
+    # ("Kazakhstan, Uzbekistan and the Future of Central Asia"): a venue must say it is one.
+    return any(
+        w.strip(".,").casefold() in _VENUE_WORDS or (w.isupper() and len(w) >= 3) for w in words
+    )
 
 
 def _take_authors(text: str) -> tuple[list[str], dict[str, str], str]:
@@ -519,6 +525,8 @@ def _take_authors(text: str) -> tuple[list[str], dict[str, str], str]:
         names = _names_in_segment(_GLUED_ROLE_RE.sub("", segment), strict=True)
         if names is None or not after.strip(" ,;"):
             break
+        if authors and not _continues_author_list(segment, after):
+            break
         _add_unique(authors, names)
         rest = after
         if editor:
@@ -548,6 +556,29 @@ def _split_quoted_title(text: str) -> tuple[str, str] | None:
     if following[:1] == ":" or (following[:1].islower() and not following.startswith("in ")):
         return None
     return text[1:end], after
+
+
+_VENUE_WORDS = _words(
+    """affairs analyst atlantic blog books brookings center centre chronicle council daily
+    diplomat dossier economist eurasianet forbes foundation gazette guardian herald hill
+    insider institute interest journal magazine monitor news observer online politico post
+    press program programme publishers publishing quarterly report review studies times
+    tribune university weekly world"""
+)
+
+
+def _continues_author_list(segment: str, after: str) -> bool:
+    """Whether a comma segment after the first author is another author, not the title.
+
+    Name lists are "A and B", Oxford lists "A, B, and C", or names with initials
+    ("S. Frederick Starr, S. Enders Wimbush"); a bare two-word segment such as
+    "Lost Enlightenment" after one author is the title.
+    """
+    return (
+        bool(re.match(r"^(?:and|&)\s", segment))
+        or bool(re.search(r"\b[A-Z]\.", segment))
+        or bool(re.match(r"^(?:and|&)\s", after.lstrip()))
+    )
 
 
 def _split_unquoted_title(text: str) -> tuple[str, str | None]:

@@ -135,10 +135,11 @@ class CaciDatabase:
                 pk="id",
                 if_not_exists=True,
             )
+            # raw_key (a hash of raw) keeps two bad entries of one page apart.
             db["rejects"].create(
                 {"spider": str, "url": str, "reason": str, "raw": str, "status": int,
-                 "fetched_at": str},
-                pk=("spider", "url", "reason"),
+                 "fetched_at": str, "raw_key": str},
+                pk=("spider", "url", "reason", "raw_key"),
                 if_not_exists=True,
             )  # fmt: skip
             # History: earlier versions of changed rows, every run, and who changed what last.
@@ -204,8 +205,9 @@ class CaciDatabase:
                     "raw": reject.raw,
                     "status": reject.status,
                     "fetched_at": reject.fetched_at,
+                    "raw_key": hashlib.sha256((reject.raw or "").encode()).hexdigest()[:12],
                 },
-                pk=("spider", "url", "reason"),
+                pk=("spider", "url", "reason", "raw_key"),
             )
 
     def clear_rejects(self, spider: str, url: str) -> None:
@@ -410,6 +412,10 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
                 count += 1
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; an export is for sharing: the usual mode under the umask.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(handle.name, 0o666 & ~umask)
         os.replace(handle.name, target)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)

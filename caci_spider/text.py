@@ -114,12 +114,13 @@ def collapse_repeated_paragraphs(paragraphs: list[str]) -> list[str]:
 
 
 def _is_leading_part(paragraph: str, following: str) -> bool:
-    """True when ``following`` equals ``paragraph`` or continues it after a word boundary."""
+    """True when ``following`` equals ``paragraph`` or continues it after a space
+    (``Georgia`` is not repeated by ``Georgia's government fell.``)."""
     if not following.startswith(paragraph):
         return False
     if len(following) == len(paragraph):
         return True
-    return not (paragraph[-1].isalnum() and following[len(paragraph)].isalnum())
+    return following[len(paragraph)].isspace()
 
 
 def word_count(text: str) -> int:

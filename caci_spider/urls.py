@@ -32,6 +32,8 @@ def host_key(netloc: str) -> str:
     host, sep, port = netloc.lower().rpartition(":")
     if not sep or not port.isdigit():
         host, port = netloc.lower(), ""
+    if port in ("80", "443"):  # default ports name the same site
+        port = ""
     host = host.rstrip(".")
     if host.startswith("www."):
         host = host[4:]

@@ -7,6 +7,7 @@ space, and images contribute nothing (their alt text is what leaks into text cop
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 import lxml.html
@@ -85,12 +86,16 @@ ElementFilter = Callable[[etree._Element], bool]
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def parse_html(document: str | bytes) -> lxml.html.HtmlElement:
     """Parse a whole page; an empty or unparseable document gives an empty ``<html>``."""
     if isinstance(document, bytes):
         document = document.strip() or b"<html></html>"
     else:
-        document = document.strip() or "<html></html>"
+        # lxml refuses a str that declares an encoding; old Joomla templates print one.
+        document = _XML_DECLARATION.sub("", document).strip() or "<html></html>"
     try:
         return lxml.html.document_fromstring(document, parser=_PARSER)
     except (etree.ParserError, ValueError):
@@ -100,16 +105,19 @@ def parse_html(document: str | bytes) -> lxml.html.HtmlElement:
 def paragraphs(
     roots: etree._Element | Iterable[etree._Element],
     skip: ElementFilter | None = None,
+    breaks_per_paragraph: int = 2,
 ) -> list[str]:
     """Text of ``roots`` as whitespace-collapsed paragraphs, in document order.
 
     ``skip`` marks subtrees (e.g. image captions, sidebars) to leave out entirely.
+    ``breaks_per_paragraph`` consecutive ``<br>`` end a paragraph: 2 for article text, 1 for
+    lists written one entry per line.
     """
     if isinstance(roots, etree._Element):
         roots = [roots]
     out: list[str] = []
     for root in roots:
-        _collect(root, out, skip)
+        _collect(root, out, skip, breaks_per_paragraph)
     return out
 
 
@@ -120,7 +128,9 @@ def element_text(element: etree._Element | None, skip: ElementFilter | None = No
     return " ".join(paragraphs(element, skip))
 
 
-def _collect(root: etree._Element, out: list[str], skip: ElementFilter | None) -> None:
+def _collect(
+    root: etree._Element, out: list[str], skip: ElementFilter | None, breaks_per_paragraph: int
+) -> None:
     buffer: list[str] = []
     pending_breaks = 0
 
@@ -150,7 +160,7 @@ def _collect(root: etree._Element, out: list[str], skip: ElementFilter | None) -
             continue  # comments, scripts, skipped subtrees: only their tail counts
         if tag == "br":
             pending_breaks += 1
-            if pending_breaks >= 2:
+            if pending_breaks >= breaks_per_paragraph:
                 flush()
             else:
                 buffer.append(" ")

@@ -7,11 +7,12 @@ known to print (SITE.md §4a), because the site's template overrides are unknown
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml import etree
 
 from caci_spider.bylines import BYLINE_START, looks_like_name_line
-from caci_spider.dates import K2_DATE_LINE, is_dated_line
+from caci_spider.dates import DATED_SUFFIX, ISSUE_PARENTHETICAL, K2_DATE_LINE, is_dated_line
 from caci_spider.items import FieldReportPage
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
 from caci_spider.pages.k2 import (
@@ -141,7 +142,12 @@ class K2ItemPage:
         return _cut_at_body_end(lines)
 
     def _content_from_text(self) -> list[str]:
-        """No K2 body classes: the text after the header lines, up to the first tail line."""
+        """No K2 body classes: the text after the header lines, up to the first tail line.
+
+        The header is the first cluster of date line / title / "Published in" lines; the body
+        ends at the first tail line after it, so chrome printed before the article (a sidebar,
+        a newsletter box) cannot swallow it.
+        """
         container = first_by_class(self.root, *self.CONTAINER_CLASSES)
         lines = (
             paragraphs(container, skip=_is_image_chrome)
@@ -149,55 +155,52 @@ class K2ItemPage:
             else self.page_lines
         )
         title = self.title()
-        end = next((i for i, line in enumerate(lines) if BODY_END.match(line)), len(lines))
+        header = [
+            index
+            for index, line in enumerate(lines)
+            if K2_DATE_LINE.match(line)
+            or PUBLISHED_IN.match(line)
+            or PRINT_THIS_PAGE.match(line)
+            or (title and line == title)
+        ]
         start = 0
-        for index, line in enumerate(lines[:end]):
-            if (
-                K2_DATE_LINE.match(line)
-                or PUBLISHED_IN.match(line)
-                or PRINT_THIS_PAGE.match(line)
-                or (title and line == title)
-            ):
-                start = index + 1
-        return lines[start:]
+        for index in header:
+            if start and index > start + 1:
+                break  # the next header-like line is far away: not part of this cluster
+            start = index + 1
+        return _cut_at_body_end(lines[start:])
 
     def split_byline(self, lines: list[str]) -> tuple[str | None, str | None, list[str]]:
         """(byline, dated line, body paragraphs) from the content paragraphs.
 
         2000–14: ``By NAME (M/D/YYYY issue …)``; 2015+: ``By NAME`` or a bare name line, then a
-        dated line; a paragraph repeating the title before them is dropped.
+        dated line; a paragraph repeating the title before them is dropped, and so are later
+        repeats of the byline and dated line (K2 repeats the intro at the head of the full
+        text). A byline glued to the next line by a single ``<br>`` is split first.
         """
         title = self.title()
         lines = list(lines)
         while lines and title and lines[0].strip() == title.strip():
             lines.pop(0)
-        window = lines[:_BYLINE_WINDOW]
-        for index, line in enumerate(window):
-            following = window[index + 1] if index + 1 < len(window) else None
-            if BYLINE_START.match(line) and len(line) < 400:
-                if following is not None and is_dated_line(following):
-                    return line, following, lines[:index] + lines[index + 2 :]
-                return line, None, lines[:index] + lines[index + 1 :]
-            if following is not None and is_dated_line(following) and looks_like_name_line(line):
-                return line, following, lines[:index] + lines[index + 2 :]
-            if is_dated_line(line):
-                return None, line, lines[:index] + lines[index + 1 :]
-        return None, None, lines
+        lines = _unglue_head(lines[:_BYLINE_WINDOW]) + lines[_BYLINE_WINDOW:]
+        byline, dated, body = _find_byline(lines[:_BYLINE_WINDOW], lines)
+        return byline, dated, [line for line in body if line not in (byline, dated)]
 
     def hits(self) -> int | None:
-        element = first_by_class(self.root, *self.HITS_CLASSES)
-        for text in ([element_text(element)] if element is not None else []) + self.page_lines:
-            match = _HITS.search(text)
-            if match:
-                return int(match["hits"].replace(",", ""))
-        return None
+        return self._footer_number(self.HITS_CLASSES, _HITS, "hits")
 
     def modified_line(self) -> str | None:
-        element = first_by_class(self.root, *self.MODIFIED_CLASSES)
-        for text in ([element_text(element)] if element is not None else []) + self.page_lines:
-            match = _MODIFIED.search(text)
+        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date")
+
+    def _footer_number(self, classes: tuple[str, ...], pattern: re.Pattern[str], group: str) -> Any:
+        """A footer value from its K2 element, else from the page text (walked only then)."""
+        element = first_by_class(self.root, *classes)
+        texts = [element_text(element)] if element is not None else self.page_lines
+        for text in texts:
+            match = pattern.search(text)
             if match:
-                return match["date"]
+                value = match[group]
+                return int(value.replace(",", "")) if group == "hits" else value
         return None
 
     def tags(self) -> list[str]:
@@ -224,6 +227,39 @@ class K2ItemPage:
             modified_line=self.modified_line(),
             tags=self.tags(),
         )
+
+
+def _unglue_head(window: list[str]) -> list[str]:
+    """Split a byline glued to its dated line or to the lead by a single ``<br>``."""
+    out: list[str] = []
+    for line in window:
+        issue = ISSUE_PARENTHETICAL.search(line)
+        dated = DATED_SUFFIX.search(line)
+        if BYLINE_START.match(line) and issue and line[issue.end() :].strip():
+            out += [line[: issue.end()].strip(), line[issue.end() :].strip()]
+        elif dated and dated.start() > 0:
+            name = line[: dated.start()].strip()
+            if BYLINE_START.match(name) or looks_like_name_line(name):
+                out += [name, dated["dated"].strip()]
+            else:
+                out.append(line)
+        else:
+            out.append(line)
+    return out
+
+
+def _find_byline(window: list[str], lines: list[str]) -> tuple[str | None, str | None, list[str]]:
+    for index, line in enumerate(window):
+        following = window[index + 1] if index + 1 < len(window) else None
+        if BYLINE_START.match(line) and len(line) < 400:
+            if following is not None and is_dated_line(following):
+                return line, following, lines[:index] + lines[index + 2 :]
+            return line, None, lines[:index] + lines[index + 1 :]
+        if following is not None and is_dated_line(following) and looks_like_name_line(line):
+            return line, following, lines[:index] + lines[index + 2 :]
+        if is_dated_line(line):
+            return None, line, lines[:index] + lines[index + 1 :]
+    return None, None, lines
 
 
 def _cut_at_body_end(lines: list[str]) -> list[str]:

@@ -52,6 +52,7 @@ _READ_MORE = re.compile(r"^(?:read\s+more|continue\s+reading|click\s+here)\b", r
 _READ_AT = re.compile(r"^read\s+(?:at|on|in)\s+(?P<venue>.+?)\s*$", re.IGNORECASE)
 _BY = re.compile(r"^by\s+\S", re.IGNORECASE)
 _KIND_BY_NAME = {name.casefold(): label for name, label in KIND_LABELS.items()}
+_LABELS_LONGEST_FIRST = sorted(KIND_LABELS, key=len, reverse=True)
 _MAX_HEADER_LINES = 5
 _MAX_HEADER_LENGTH = 160
 
@@ -67,12 +68,11 @@ class ParseOutcome:
 # -- the sidebar ------------------------------------------------------------------------------
 
 
-def _find_heading(root: etree._Element) -> etree._Element | None:
-    """The innermost element whose whole text is "Staff Publications"."""
+def _find_headings(root: etree._Element) -> list[etree._Element]:
+    """The innermost elements whose whole text is "Staff Publications"."""
     body = root.find("body")
     found = (body if body is not None else root).xpath(_HEADING_XPATH)
-    innermost = [e for e in found if not any(d in found for d in e.iterdescendants())]
-    return innermost[0] if innermost else None
+    return [e for e in found if not any(d in found for d in e.iterdescendants())]
 
 
 def _module_of(heading: etree._Element) -> etree._Element:
@@ -107,31 +107,39 @@ def _entry_blocks(module: etree._Element, heading: etree._Element) -> list[etree
 
 
 def parse_sidebar(document: str | bytes, page_url: str, fetched_at: str) -> ParseOutcome:
-    """Entries of the "Staff Publications" block of a cacianalyst.org page."""
+    """Entries of the "Staff Publications" block of a cacianalyst.org page.
+
+    When several elements read "Staff Publications" (a menu link, a module title), the block
+    that yields the most entries is the sidebar.
+    """
     root = parse_html(document)
+    outcomes = [_parse_block(h, page_url, fetched_at) for h in _find_headings(root)]
+    return max(outcomes, key=lambda o: len(o.publications), default=ParseOutcome())
+
+
+def _parse_block(heading: etree._Element, page_url: str, fetched_at: str) -> ParseOutcome:
     outcome = ParseOutcome()
-    heading = _find_heading(root)
-    if heading is None:
-        return outcome
     module = _module_of(heading)
     blocks = _entry_blocks(module, heading)
     lines: list[tuple[str, str | None]] = []
     for block in blocks:
-        texts = paragraphs(block)
+        # One entry a line: a single <br> separates entries here.
+        texts = paragraphs(block, breaks_per_paragraph=1)
         links = [urljoin(page_url, a.get("href")) for a in block.iter("a") if a.get("href")]
         for text in texts:
             lines.append((text, links[0] if len(texts) == 1 and links else None))
     if not blocks:  # entries separated by <br> only, inside the module itself
         heading_text = element_text(heading)
-        lines = [(t, None) for t in paragraphs(module) if t != heading_text]
+        lines = [(t, None) for t in paragraphs(module, breaks_per_paragraph=1) if t != heading_text]
     for text, link in lines:
         text = normalise_text(text)
         if not text or is_image_label(text):
             continue
         try:
-            entry = parse_sidebar_entry(strip_image_label(text))
+            entry = parse_sidebar_entry(_unglue_label(strip_image_label(text)))
         except EntryParseError as error:
-            outcome.rejects.append((text, str(error)))
+            # The message's first clause is the category; the entry itself goes to raw.
+            outcome.rejects.append((text, f"unparseable entry: {str(error).split(':')[0]}"))
             continue
         outcome.publications.append(
             StaffPublication(
@@ -148,6 +156,15 @@ def parse_sidebar(document: str | bytes, page_url: str, fetched_at: str) -> Pars
             )
         )
     return outcome
+
+
+def _unglue_label(text: str) -> str:
+    """``AnalysisLaura Linderman, …`` (a bold label, no space after it) → ``Analysis Laura …``."""
+    for label in _LABELS_LONGEST_FIRST:
+        rest = text[len(label) :]
+        if text.startswith(label) and rest[:1].isupper():
+            return f"{label} {rest}"
+    return text
 
 
 # -- header lines shared by listing entries and item pages ------------------------------------
@@ -178,6 +195,7 @@ def read_entry_lines(lines: list[str], title: str | None) -> EntryHeader:
     while index < len(cleaned) and index < _MAX_HEADER_LINES:
         line = cleaned[index]
         following = cleaned[index + 1] if index + 1 < len(cleaned) else ""
+        after_following = cleaned[index + 2] if index + 2 < len(cleaned) else ""
         if _READ_MORE.match(line) or (key and title_key(line) == key):
             pass
         elif line.casefold() in _KIND_BY_NAME and not header.kind:
@@ -186,11 +204,15 @@ def read_entry_lines(lines: list[str], title: str | None) -> EntryHeader:
             break
         elif match := _READ_AT.match(line):
             header.venue = header.venue or match["venue"]
-        elif _BY.match(line) and not header.authors:
+        elif _BY.match(line) and not header.authors and _names_line(line):
             header.authors, header.roles = parse_authors(line)
         elif parse_partial_date(line):
             header.date = header.date or parse_partial_date(line)
-        elif not header.venue and parse_partial_date(following) and not _names_line(line):
+        elif (
+            not header.venue
+            and parse_partial_date(following)
+            and (not _names_line(line) or _names_line(after_following))
+        ):
             header.venue = line  # venue-first form: "Venue" / "January 2020" / authors
         elif (venue_date := parse_venue_date_line(line))[1] and not header.date:
             header.venue = header.venue or venue_date[0]
@@ -223,11 +245,15 @@ class StaffListingPage:
     TITLE_CLASSES = ("catItemTitle",)
     INTRO_CLASSES = ("catItemIntroText", "catItemBody")
 
-    def __init__(self, document: str | bytes, url: str, base_url: str) -> None:
-        self.url = url
-        self.base_url = base_url
-        self.listing = K2ListingPage(document, url, base_url, STAFF_CATEGORY)
-        self.root = self.listing.root
+    def __init__(self, listing: K2ListingPage) -> None:
+        self.listing = listing
+        self.url = listing.url
+        self.base_url = listing.base_url
+        self.root = listing.root
+
+    @classmethod
+    def from_document(cls, document: str | bytes, url: str, base_url: str) -> StaffListingPage:
+        return cls(K2ListingPage(document, url, base_url, STAFF_CATEGORY))
 
     def page_starts(self) -> list[int]:
         return self.listing.page_starts()

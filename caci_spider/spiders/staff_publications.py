@@ -70,7 +70,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     def follow_entries(
         self, response: TextResponse, listing: K2ListingPage
     ) -> tuple[int, list[Any]]:
-        entries = StaffListingPage(response.text, response.url, self.base_url).entries(utc_now())
+        entries = StaffListingPage(listing).entries(utc_now())
         outputs: list[Any] = []
         for entry in entries:
             ref = item_ref(entry.url or "", response.url, self.base_url, self.category)

@@ -96,7 +96,7 @@ ENTRY_KEYS = ("kind", "title", "authors", "roles", "venue", "date", "summary")
 
 @pytest.mark.parametrize("page_path", LISTINGS, ids=lambda p: p.stem)
 def test_listing_entries(page_path) -> None:
-    page = StaffListingPage(page_path.read_bytes(), listing_url(page_path), BASE)
+    page = StaffListingPage.from_document(page_path.read_bytes(), listing_url(page_path), BASE)
     entries = page.entries("t")
     want = expected(page_path)
     parsed = [e for e in entries if e.title or e.url]
@@ -156,7 +156,7 @@ def test_read_entry_lines(lines, authors, venue, date, summary) -> None:
 
 
 def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
-    page = StaffListingPage(
+    page = StaffListingPage.from_document(
         (STAFF / "listings" / "start-0.html").read_bytes(),
         listing_url(STAFF / "listings" / "start-0.html"),
         BASE,
