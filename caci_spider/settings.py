@@ -11,7 +11,10 @@ CACI_DB_PATH = "exports/caci.db"
 CACI_EXPORT_DIR = "exports"
 
 # --- politeness towards a small institute's server ------------------------------------------
-USER_AGENT = "caci_spider/0.1 (+https://github.com/caci-spider/caci_spider; research crawler)"
+# Names the project and says where to reach whoever runs it. Replace the placeholder contact
+# (-s USER_AGENT="caci_spider/0.1 (+https://your.site/contact)"): a crawl of a live site logs a
+# warning while it is still there.
+USER_AGENT = "caci_spider/0.1 (+https://example.org/caci_spider-operator-contact)"
 ROBOTSTXT_OBEY = True
 # Few requests in flight: a ban or a stop then leaves little already queued for the site.
 CONCURRENT_REQUESTS = 2

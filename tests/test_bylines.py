@@ -75,3 +75,16 @@ def test_parse_authors(byline, authors) -> None:
 )
 def test_looks_like_name_line(line, expected) -> None:
     assert looks_like_name_line(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("By Rovshan Ibrahimov, Senior Fellow", ["Rovshan Ibrahimov"]),
+        ("By John Daly, Washington DC", ["John Daly"]),
+        ("By Richard Weitz of the Hudson Institute", ["Richard Weitz"]),
+        ("By Farkhod Tolipov; Tashkent", ["Farkhod Tolipov"]),
+    ],
+)
+def test_bios_and_places_after_the_name(byline, authors) -> None:
+    assert parse_authors(byline) == authors

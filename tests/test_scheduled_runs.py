@@ -202,3 +202,33 @@ def test_two_runs_never_share_a_database(site, tmp_path) -> None:
         result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
     assert "another crawl holds" in result.stderr
     assert not (tmp_path / "field_reports.jsonl").exists()
+
+
+def test_without_pagination_links_the_walk_steps_to_the_first_empty_page(site, tmp_path) -> None:
+    base_url, local_site = site
+    local_site.pagination = False
+    run_crawl("field_reports", base_url, tmp_path)
+    assert len(rows(tmp_path)) == 18
+    pages = (len(local_site.order) + 3) // 4
+    assert local_site.hits["/publications/field-reports.html"] == pages + 1  # + the empty one
+
+
+def test_a_site_that_ignores_start_does_not_loop(site, tmp_path) -> None:
+    base_url, local_site = site
+    local_site.pagination = False
+    original = local_site.listing_page
+    local_site.listing_page = lambda start: original(0)  # every offset serves page one
+    run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_COVERAGE_MIN_ITEMS=1000")
+    assert local_site.hits["/publications/field-reports.html"] == 2
+
+
+def test_robots_txt_is_obeyed(site, tmp_path) -> None:
+    base_url, local_site = site
+    local_site.robots_txt = "User-agent: *\nDisallow: /publications/field-reports/item/8145-\n"
+    # One good page fewer puts the fixture site (one broken page in 20) under the body minimum.
+    result = run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_COVERAGE_MIN_ITEMS=1000")
+    assert not any("/item/8145-" in path for path in local_site.hits)
+    assert 8145 not in {r["id"] for r in rows(tmp_path)}
+    db = sqlite_utils.Database(tmp_path / "caci.db")
+    assert not [r for r in db["rejects"].rows if "/item/8145-" in r["url"]]  # not a failure
+    assert "'robotstxt/forbidden': 1" in result.stderr

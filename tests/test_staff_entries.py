@@ -542,3 +542,26 @@ def test_title_key_value(text: str, expected: str) -> None:
 def test_title_key_keeps_accents() -> None:
     assert title_key("Türkiye") != title_key("Turkiye")
     assert title_key("Swantström") == "swantström"
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "authors", "venue"),
+    [
+        (
+            "Silk Road Paper Svante E. Cornell, Kazakhstan, Uzbekistan and the Future of "
+            "Central Asia, March 2022.",
+            "Kazakhstan, Uzbekistan and the Future of Central Asia",
+            ["Svante E. Cornell"],
+            None,
+        ),
+        (
+            "Book S. Frederick Starr, Lost Enlightenment, Princeton University Press, 2013.",
+            "Lost Enlightenment",
+            ["S. Frederick Starr"],
+            "Princeton University Press",
+        ),
+    ],
+)
+def test_unquoted_titles_with_commas_and_one_author(text, title, authors, venue) -> None:
+    entry = parse_sidebar_entry(text)
+    assert (entry.title, entry.authors, entry.venue) == (title, authors, venue)

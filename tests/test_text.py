@@ -103,3 +103,10 @@ def test_prefix_inside_a_word_is_not_a_repeat() -> None:
 def test_word_count() -> None:
     assert word_count("one two\n\nthree") == 3
     assert word_count("") == 0
+
+
+def test_a_heading_followed_by_a_possessive_is_not_a_repeat() -> None:
+    assert collapse_repeated_paragraphs(["Georgia", "Georgia's government fell."]) == [
+        "Georgia",
+        "Georgia's government fell.",
+    ]

@@ -64,3 +64,10 @@ def test_listing_urls() -> None:
     assert listing_start(f"{BASE}/publications/field-reports.html?start=12") == 12
     assert listing_start(f"{BASE}/publications/feature-articles.html?limitstart=4") == 4
     assert listing_start(f"{BASE}/publications/field-reports.html") == 0
+
+
+def test_default_ports_are_the_same_site() -> None:
+    href = "https://www.cacianalyst.org:443/publications/field-reports/item/7315-x.html"
+    assert item_ref(href, BASE + "/", BASE, "field-reports") == ItemRef(
+        7315, f"{BASE}/publications/field-reports/item/7315-x.html"
+    )

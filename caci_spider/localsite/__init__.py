@@ -122,6 +122,8 @@ class LocalK2Site:
         self.throttled: dict[str, tuple[int, int]] = {}  # path → (times left, Retry-After s)
         self.forbidden = False  # item pages answer 403, as a ban would
         self.item_delay = 0.0
+        self.robots_txt = "User-agent: *\nDisallow: /administrator/\n"
+        self.pagination = True  # False: listing pages without the K2 pagination block
         staff = fixtures / "staff_publications"
         self.staff_listings = {
             int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
@@ -158,7 +160,7 @@ class LocalK2Site:
 
     def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
         if path == "/robots.txt":
-            return Reply(200, b"User-agent: *\nDisallow: /administrator/\n", "text/plain")
+            return Reply(200, self.robots_txt.encode(), "text/plain")
         with self.lock:
             times, retry_after = self.throttled.get(path, (0, 0))
             if times:
@@ -216,7 +218,7 @@ class LocalK2Site:
         entries = self.order[start : start + self.page_size]
         pages = math.ceil(len(self.order) / self.page_size)
         body = "\n".join(self._listing_entry(item_id, start) for item_id in entries)
-        pagination = self._pagination(start, pages) if entries else ""
+        pagination = self._pagination(start, pages) if entries and self.pagination else ""
         items_block = (
             f'<div class="itemList"><div id="itemListLeading">{body}</div></div>' if entries else ""
         )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 import lxml.html
 from lxml import etree
+from w3lib.encoding import html_to_unicode
 
 from caci_spider.text import collapse_whitespace
 
@@ -92,10 +93,11 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 def parse_html(document: str | bytes) -> lxml.html.HtmlElement:
     """Parse a whole page; an empty or unparseable document gives an empty ``<html>``."""
     if isinstance(document, bytes):
-        document = document.strip() or b"<html></html>"
-    else:
-        # lxml refuses a str that declares an encoding; old Joomla templates print one.
-        document = _XML_DECLARATION.sub("", document).strip() or "<html></html>"
+        # The same decoding Scrapy applies to responses: BOM, <meta> or XML declaration,
+        # else UTF-8 with a windows-1252 fallback.
+        _encoding, document = html_to_unicode(None, document)
+    # lxml refuses a str that declares an encoding; old Joomla templates print one.
+    document = _XML_DECLARATION.sub("", document).strip() or "<html></html>"
     try:
         return lxml.html.document_fromstring(document, parser=_PARSER)
     except (etree.ParserError, ValueError):

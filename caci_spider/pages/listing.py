@@ -42,6 +42,7 @@ class K2ListingPage:
         self.base_url = base_url
         self.category = category
         self.category_path = f"/publications/{category}.html"
+        self._entries: list[ListingEntry] | None = None
 
     def _ref(self, href: str | None) -> ItemRef | None:
         return item_ref(href or "", self.url, self.base_url, self.category)
@@ -68,6 +69,11 @@ class K2ListingPage:
         return self.root
 
     def entries(self) -> list[ListingEntry]:
+        if self._entries is None:
+            self._entries = self._find_entries()
+        return self._entries
+
+    def _find_entries(self) -> list[ListingEntry]:
         titles = self.titles()
         seen: dict[int, ListingEntry] = {}
         for link in self._list_root().iter("a"):

@@ -10,6 +10,7 @@ import fcntl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -65,6 +66,7 @@ class K2CategorySpider(scrapy.Spider):
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.mode = mode
         self.known: set[Any] = set()
+        self.listing_signatures: set[tuple[Any, ...]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
@@ -73,6 +75,13 @@ class K2CategorySpider(scrapy.Spider):
         spider.base_url = settings[cls.base_url_setting].rstrip("/")
         spider.allowed_domains = [domain_of(spider.base_url)]
         spider.db_lock = lock_database(settings["CACI_DB_PATH"])
+        host = urlsplit(spider.base_url).hostname or ""
+        local = host.startswith("127.") or host in ("localhost", "::1")
+        if "example.org" in settings.get("USER_AGENT", "") and not local:
+            spider.logger.warning(
+                "USER_AGENT still carries the placeholder contact; set -s USER_AGENT to one "
+                "that names you, so that the site's operators can reach you"
+            )
         if spider.mode == "reparse":
             # The page archive is the only source: no network, no politeness delay needed.
             for name, value in {
@@ -124,14 +133,17 @@ class K2CategorySpider(scrapy.Spider):
         self.crawler.stats.inc_value("caci/listing_pages")
         entry_count, outputs = self.follow_entries(response, listing)
         if not entry_count:
-            self.logger.info("Listing ends at start=%d (%s): no entries", start, response.url)
+            log = self.logger.warning if start == 0 else self.logger.info
+            log("Listing ends at start=%d (%s): no entries", start, response.url)
             return
         yield from outputs
         starts = listing.page_starts()
-        if not starts and outputs:
-            # No pagination block: step by what this page held. A page that brought nothing
-            # new does not step further, so a page that repeats itself cannot loop the walk.
+        signature = tuple(entry.id for entry in listing.entries())
+        if not starts and signature not in self.listing_signatures:
+            # No pagination block: step by what this page held. A site that ignores ?start
+            # serves the same entries again, and that ends the walk instead of looping it.
             starts = [start + entry_count]
+        self.listing_signatures.add(signature)
         for next_start in starts:
             if next_start != start:
                 yield self.listing_request(next_start)

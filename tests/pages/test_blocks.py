@@ -47,3 +47,13 @@ def test_empty_and_garbage_documents() -> None:
     assert paragraphs(parse_html("   ")) == []
     assert paragraphs(parse_html(b"\x00\x01not html"))[0].endswith("not html")
     assert element_text(None) == ""
+
+
+def test_xml_declaration_in_a_str_document() -> None:
+    root = parse_html('<?xml version="1.0" encoding="utf-8"?><html><body><p>a</p></body></html>')
+    assert paragraphs(root) == ["a"]
+
+
+def test_one_break_per_paragraph_for_line_lists() -> None:
+    root = parse_html("<p>first<br/>second<br/><br/>third</p>").find("body")
+    assert paragraphs(root, breaks_per_paragraph=1) == ["first", "second", "third"]

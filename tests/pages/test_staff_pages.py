@@ -168,3 +168,44 @@ def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
     assert combined.title == item.title
     assert combined.date == untitled.date  # the listing's venue line dates it
     assert combined.url == untitled.url and len(combined.sources) == 2
+
+
+def test_label_in_a_span_or_glued_bold_and_one_entry_a_line() -> None:
+    html = (
+        "<div class='moduletable'><div class='title'>Staff Publications</div><div class='custom'>"
+        '<p><span class="label">Analysis</span> Laura Linderman, "Rising Stakes in Tbilisi as '
+        'Elections Approach," Civil Georgia, September 7, 2024.<br/>'
+        "<strong>Silk Road Paper</strong>S. Frederick Starr, U.S. Policy in Central Asia through "
+        "Central Asian Eyes, May 2023.</p></div></div>"
+    )
+    publications = parse_sidebar(html, "https://www.cacianalyst.org/", "t").publications
+    assert [(p.kind, p.authors, p.date) for p in publications] == [
+        ("Analysis", ["Laura Linderman"], "2024-09-07"),
+        ("Silk Road Paper", ["S. Frederick Starr"], "2023-05"),
+    ]
+
+
+def test_a_menu_link_named_staff_publications_does_not_hide_the_block() -> None:
+    html = (
+        "<ul class='menu'><li><a href='/staff'>Staff Publications</a></li><li>About</li></ul>"
+        "<div><h3>Staff Publications</h3><p>Silk Road Paper S. Frederick Starr, U.S. Policy in "
+        "Central Asia through Central Asian Eyes, May 2023.</p></div>"
+    )
+    outcome = parse_sidebar(html, "https://www.cacianalyst.org/", "t")
+    assert [p.title for p in outcome.publications] == [
+        "U.S. Policy in Central Asia through Central Asian Eyes"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "authors", "venue", "summary"),
+    [
+        (["Foreign Affairs", "January 2020", "Svante E. Cornell", "The article…"],
+         ["Svante E. Cornell"], "Foreign Affairs", ["The article…"]),
+        (["Read at The Hill", "By most accounts, Kazakhstan handled the crisis well."],
+         [], "The Hill", ["By most accounts, Kazakhstan handled the crisis well."]),
+    ],
+)  # fmt: skip
+def test_venue_first_by_position_and_by_in_a_summary(lines, authors, venue, summary) -> None:
+    header = read_entry_lines(lines, title="Some Title")
+    assert (header.authors, header.venue, header.summary) == (authors, venue, summary)
