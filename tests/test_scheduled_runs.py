@@ -158,6 +158,11 @@ def test_a_killed_run_resumes_without_duplicates_or_losses(site, tmp_path) -> No
     assert len(final) == 18 and len({r["id"] for r in final}) == 18
     fetched = {p: n for p, n in local_site.hits.items() if "/item/" in p and "799" not in p}
     assert len(fetched) == 20
+    # The finished job is spent: the next night's run with the same JOBDIR walks the site
+    # again instead of finding every page already requested.
+    local_site.hits.clear()
+    run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
+    assert local_site.hits["/publications/field-reports.html"] >= 5
 
 
 def test_retry_after_is_honoured(site, tmp_path) -> None:

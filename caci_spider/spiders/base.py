@@ -7,6 +7,7 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 from __future__ import annotations
 
 import fcntl
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +24,16 @@ from caci_spider.pages.listing import K2ListingPage
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
+
+
+FINISHED_MARK = ".caci-finished"
+
+
+def spend_finished_job(jobdir: str | None) -> None:
+    """A JOBDIR is for resuming a stopped run. Once its run finished, the next run starts
+    afresh: otherwise Scrapy would find every page already requested and do nothing."""
+    if jobdir and Path(jobdir, FINISHED_MARK).exists():
+        shutil.rmtree(jobdir)
 
 
 class CrawlLocked(RuntimeError):
@@ -75,6 +86,7 @@ class K2CategorySpider(scrapy.Spider):
         spider.base_url = settings[cls.base_url_setting].rstrip("/")
         spider.allowed_domains = [domain_of(spider.base_url)]
         spider.db_lock = lock_database(settings["CACI_DB_PATH"])
+        spend_finished_job(settings.get("JOBDIR"))
         host = urlsplit(spider.base_url).hostname or ""
         local = host.startswith("127.") or host in ("localhost", "::1")
         if "example.org" in settings.get("USER_AGENT", "") and not local:
@@ -92,6 +104,11 @@ class K2CategorySpider(scrapy.Spider):
             }.items():
                 settings.set(name, value, priority="spider")
         return spider
+
+    def closed(self, reason: str) -> None:
+        jobdir = self.crawler.settings.get("JOBDIR")
+        if jobdir and reason == "finished":
+            Path(jobdir, FINISHED_MARK).touch()
 
     @property
     def requested_ids(self) -> set[int]:
