@@ -106,7 +106,9 @@ class CrawlRunRecorder:
             logger.error("Self-check failed for %s: %s", spider.name, problem)
         self.crawler.stats.set_value(SELF_CHECK_STAT, "failed" if problems else "ok")
         prefix = "downloader/response_status_count/"
-        database_for(self.crawler).finish_run(
+        database = database_for(self.crawler)
+        counts = database.run_counts(self.run_id)
+        database.finish_run(
             self.run_id,
             {
                 "finished_at": utc_now(),
@@ -117,11 +119,13 @@ class CrawlRunRecorder:
                     for key, value in sorted(stats.items())
                     if key.startswith(prefix)
                 },
-                "items_new": stats.get("caci/items/new", 0),
-                "items_updated": stats.get("caci/items/updated", 0),
+                # From the rows themselves: an id stored and later demoted as a duplicate of a
+                # lower id counts once, as a duplicate.
+                "items_new": counts["new"],
+                "items_updated": counts["updated"],
                 "items_unchanged": stats.get("caci/items/unchanged", 0),
                 "items_rejected": stats.get("caci/rejected", 0),
-                "items_duplicate": stats.get("caci/duplicates", 0),
+                "items_duplicate": counts["duplicate"],
                 "coverage": coverage,
                 "self_check": "failed" if problems else "ok",
                 "problems": problems,

@@ -150,7 +150,9 @@ class DeduplicatePipeline(_CrawlerPipeline):
         database = database_for(self.crawler)
         canonical = database.duplicate_of(report)
         if canonical is not None:
-            database.record_duplicate(report, canonical)
+            database.record_duplicate(
+                report, canonical, getattr(self.crawler.spider, "run_id", None)
+            )
             self.crawler.stats.inc_value("caci/duplicates")
             logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
             raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")
@@ -165,6 +167,10 @@ class StorePipeline(_CrawlerPipeline):
         run_id = getattr(self.crawler.spider, "run_id", None)
         if isinstance(item, FieldReport):
             outcome = database.store_report(item, self.spider_name, run_id)
+            if outcome == "kept":
+                raise self.reject(
+                    item.url, "refetch is a truncated copy: stored row kept", item.fetched_at
+                )
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
         else:

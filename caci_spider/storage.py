@@ -90,6 +90,12 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+def is_truncated_copy(stored: str, fetched: str) -> bool:
+    """A refetched body that is a proper prefix of the stored one is a cut-off page (a dropped
+    connection mid-page, a server that stopped writing), not an edit: the stored row stays."""
+    return len(fetched) < len(stored) and stored.startswith(fetched)
+
+
 def merge_keeping_known(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     """``new`` with every field it lacks taken from ``old``: a known value is never lost."""
     if not old:
@@ -131,7 +137,7 @@ class CaciDatabase:
                 if_not_exists=True,
             )
             db["duplicates"].create(
-                {"id": int, "duplicate_of": int, "url": str, "recorded_at": str},
+                {"id": int, "duplicate_of": int, "url": str, "recorded_at": str, "run_id": int},
                 pk="id",
                 if_not_exists=True,
             )
@@ -180,6 +186,22 @@ class CaciDatabase:
                  "change": change},
                 pk=("item_table", "item_id"),
             )  # fmt: skip
+
+    def run_counts(self, run_id: int) -> dict[str, int]:
+        """Rows this run created, changed, or found to be duplicates, from the data itself."""
+        counts = dict(
+            self.db.execute(
+                "SELECT change, count(*) FROM item_runs WHERE run_id = ? GROUP BY change", [run_id]
+            ).fetchall()
+        )
+        duplicates = self.db.execute(
+            "SELECT count(*) FROM duplicates WHERE run_id = ?", [run_id]
+        ).fetchone()[0]
+        return {
+            "new": counts.get("new", 0),
+            "updated": counts.get("updated", 0),
+            "duplicate": duplicates,
+        }
 
     def count(self, table: str) -> int:
         return self.db[table].count
@@ -230,27 +252,38 @@ class CaciDatabase:
         ).fetchone()
         return row[0] if row else None
 
-    def record_duplicate(self, report: FieldReport, canonical: int) -> None:
+    def record_duplicate(
+        self, report: FieldReport, canonical: int, run_id: int | None = None
+    ) -> None:
         """Record ``report`` as a duplicate; a row it had from an earlier body goes too."""
         with self.db.atomic():
-            self._record_duplicate(report.id, canonical, report.url, report.fetched_at)
+            self._record_duplicate(report.id, canonical, report.url, report.fetched_at, run_id)
             self._delete_publication(report.id)
 
-    def _record_duplicate(self, item_id: int, canonical: int, url: str, when: str) -> None:
+    def _record_duplicate(
+        self, item_id: int, canonical: int, url: str, when: str, run_id: int | None
+    ) -> None:
         self.db["duplicates"].upsert(
-            {"id": item_id, "duplicate_of": canonical, "url": url, "recorded_at": when}, pk="id"
-        )
+            {"id": item_id, "duplicate_of": canonical, "url": url, "recorded_at": when,
+             "run_id": run_id},
+            pk="id",
+        )  # fmt: skip
 
     def _delete_publication(self, item_id: int) -> None:
         self.db.execute("DELETE FROM publication_authors WHERE publication_id = ?", [item_id])
         self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE id = ?", [item_id])
+        self.db.execute(
+            "DELETE FROM item_runs WHERE item_table = ? AND item_id = ?",
+            [PUBLICATIONS, str(item_id)],
+        )
 
     def store_report(self, report: FieldReport, spider: str, run_id: int | None = None) -> str:
         """Upsert one report and its authors in one transaction.
 
-        Returns ``"new"``, ``"updated"`` or ``"unchanged"``. Fields the new fetch lacks keep
-        their stored values, so a worse page never erases a good row; a changed body keeps the
-        previous one in ``publication_versions``.
+        Returns ``"new"``, ``"updated"``, ``"unchanged"`` or ``"kept"`` (a truncated refetch:
+        nothing written). Fields the new fetch lacks keep their stored values, so a worse page
+        never erases a good row; a changed body keeps the previous one in
+        ``publication_versions``.
         """
         new = report.as_row()
         with self.db.atomic():
@@ -260,9 +293,11 @@ class CaciDatabase:
                 [report.content_hash, report.id],
             ).fetchall()
             for higher_id, higher_url in higher:
-                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at)
+                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at, run_id)
                 self._delete_publication(higher_id)
             old = self.publication(report.id)
+            if old is not None and is_truncated_copy(old["body"], report.body):
+                return "kept"
             row = merge_keeping_known(old, new)
             if old is not None and all(
                 old.get(key) == row.get(key) for key in CONTRACT_KEYS if key != "fetched_at"

@@ -37,7 +37,7 @@ def crawled(local_site, tmp_path_factory):
     base_url, site = local_site
     out = tmp_path_factory.mktemp("crawl")
     site.hits.clear()
-    first = crawl(base_url, out)
+    first = run_crawl("field_reports", base_url, out, judge_coverage=True)
     hits = dict(site.hits)
     db = sqlite_utils.Database(out / "caci.db")
     return base_url, out, first, db, hits
@@ -56,6 +56,19 @@ def test_every_good_fixture_is_stored_with_its_expected_fields(crawled) -> None:
                 value = json.loads(value)
             assert value == want[key], f"{item_id} {key}"
         assert row["url"] == want["url"].replace("https://www.cacianalyst.org", base_url)
+
+
+def test_a_normal_first_crawl_passes_its_self_check(crawled) -> None:
+    _base, _out, result, db, _hits = crawled
+    run = list(db["crawl_runs"].rows)[0]
+    assert (run["self_check"], run["finish_reason"], run["mode"]) == (
+        "ok",
+        "finished",
+        "incremental",
+    )
+    assert run["items_new"] == 18 and run["items_rejected"] == 3 and run["items_duplicate"] == 1
+    assert json.loads(run["coverage"])["title"] == 1.0
+    assert "'caci/self_check': 'ok'" in result.stderr
 
 
 def test_fts_finds_a_known_article(crawled) -> None:
@@ -156,9 +169,7 @@ def test_a_failed_refetch_never_touches_the_stored_row(crawled, local_site) -> N
     before = db["publications"].get(seed_id)
     site.failing[seed_id] = 410
     try:
-        # Refetch every item; with one page gone the fixture site sits just under the body
-        # coverage minimum, which is not what this test is about.
-        crawl(base_url, out, "-a", "mode=full", "-s", "CACI_COVERAGE_MIN_ITEMS=1000")
+        crawl(base_url, out, "-a", "mode=full")  # refetch every item
     finally:
         del site.failing[seed_id]
     assert db["publications"].get(seed_id) == before

@@ -100,7 +100,7 @@ def test_full_mode_updates_a_changed_item_and_keeps_its_previous_version(site, t
 def test_broken_markup_fails_the_run_with_the_coverage_error(site, tmp_path) -> None:
     base_url, local_site = site
     local_site.broken_markup = True
-    result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
+    result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1, judge_coverage=True)
     # Titles still come from the listing; the date lines are gone.
     assert "Self-check failed for field_reports: coverage of published is 5.0%" in result.stderr
     db = sqlite_utils.Database(tmp_path / "caci.db")
@@ -223,7 +223,7 @@ def test_a_site_that_ignores_start_does_not_loop(site, tmp_path) -> None:
     local_site.pagination = False
     original = local_site.listing_page
     local_site.listing_page = lambda start: original(0)  # every offset serves page one
-    run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_COVERAGE_MIN_ITEMS=1000")
+    run_crawl("field_reports", base_url, tmp_path)
     assert local_site.hits["/publications/field-reports.html"] == 2
 
 
@@ -231,7 +231,7 @@ def test_robots_txt_is_obeyed(site, tmp_path) -> None:
     base_url, local_site = site
     local_site.robots_txt = "User-agent: *\nDisallow: /publications/field-reports/item/8145-\n"
     # One good page fewer puts the fixture site (one broken page in 20) under the body minimum.
-    result = run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_COVERAGE_MIN_ITEMS=1000")
+    result = run_crawl("field_reports", base_url, tmp_path)
     assert not any("/item/8145-" in path for path in local_site.hits)
     assert 8145 not in {r["id"] for r in rows(tmp_path)}
     db = sqlite_utils.Database(tmp_path / "caci.db")

@@ -29,7 +29,7 @@ def source_url(base_url: str, source: str) -> str:
 def crawled(local_site, tmp_path_factory):
     base_url, _site = local_site
     out = tmp_path_factory.mktemp("staff")
-    result = run_crawl("staff_publications", base_url, out)
+    result = run_crawl("staff_publications", base_url, out, judge_coverage=True)
     return base_url, out, result, sqlite_utils.Database(out / "caci.db")
 
 

@@ -25,6 +25,7 @@ import html
 import json
 import math
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +34,11 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from caci_spider.localsite.faults import Fault
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
@@ -88,6 +93,10 @@ class Reply:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    # Transport faults the handler acts out (see caci_spider.localsite.faults).
+    delay: float = 0.0
+    drop: bool = False  # close the connection without answering
+    declared_length: int | None = None  # a Content-Length the body does not reach
 
 
 _NOT_FOUND = b"<html><body><h1>404 Not Found</h1></body></html>"
@@ -118,6 +127,9 @@ class LocalK2Site:
         # Item id → HTTP status it answers instead of its page (tests switch items off here).
         self.failing: dict[int, int] = {BROKEN_SERVER_ITEM_ID: 500}
         self.overrides: dict[int, bytes] = {}
+        self.faults: dict[int, Fault] = {}  # item id → fault acted out on its page
+        self.fault_hits: dict[int, int] = {}
+        self.listing_noise = ""  # extra links on every listing page
         self.broken_markup = False
         self.throttled: dict[str, tuple[int, int]] = {}  # path → (times left, Retry-After s)
         self.forbidden = False  # item pages answer 403, as a ban would
@@ -183,6 +195,13 @@ class LocalK2Site:
         item_id = int(match["id"])
         if self.forbidden:
             return Reply(403, b"<h1>403 Forbidden</h1>")
+        if item_id in self.faults:
+            with self.lock:
+                self.fault_hits[item_id] = self.fault_hits.get(item_id, 0) + 1
+                attempt = self.fault_hits[item_id]
+            reply = self.faults[item_id].reply(self, item_id, path, attempt)
+            if reply is not None:
+                return reply
         if item_id in self.failing:
             return Reply(self.failing[item_id], f"<h1>Error {self.failing[item_id]}</h1>".encode())
         if match["category"] == "field-reports" and item_id in self.items:
@@ -226,7 +245,7 @@ class LocalK2Site:
             "Field Reports",
             f'<div id="k2Container" class="itemListView">'
             f'<div class="itemListCategory"><h2>Field Reports</h2></div>'
-            f"{items_block}{pagination}</div>",
+            f"{items_block}{pagination}{self.listing_noise}</div>",
         )
 
     def _listing_entry(self, item_id: int | None, start: int) -> str:
@@ -307,13 +326,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         reply = self.site.respond(self.path, dict(self.headers.items()))
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(reply.body)
+        if reply.declared_length:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass

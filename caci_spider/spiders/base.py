@@ -7,6 +7,7 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 from __future__ import annotations
 
 import fcntl
+import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,12 +22,15 @@ from twisted.python.failure import Failure
 
 from caci_spider.items import Reject, utc_now
 from caci_spider.pages.listing import K2ListingPage
+from caci_spider.pipelines import record_reject
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
 
 
 FINISHED_MARK = ".caci-finished"
+# IgnoreRequest messages that are decisions, not failures (Scrapy's and ours).
+_BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
 
 
 def spend_finished_job(jobdir: str | None) -> None:
@@ -78,6 +82,7 @@ class K2CategorySpider(scrapy.Spider):
         self.mode = mode
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
+        self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
@@ -106,9 +111,18 @@ class K2CategorySpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        if reason != "finished":
+            return  # a stopped run resumes its requests: they are not lost
         jobdir = self.crawler.settings.get("JOBDIR")
-        if jobdir and reason == "finished":
+        if jobdir:
             Path(jobdir, FINISHED_MARK).touch()
+        # Every item request ends in its callback or errback, except when Scrapy drops its
+        # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
+        for url in self.unanswered.values():
+            reason_text = (
+                "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
+            )
+            record_reject(self.crawler, self.reject(url, reason_text))
 
     @property
     def requested_ids(self) -> set[int]:
@@ -179,16 +193,27 @@ class K2CategorySpider(scrapy.Spider):
         return len(entries), requests
 
     def item_request(self, ref: ItemRef, listing_title: str | None, **extra: Any) -> scrapy.Request:
+        self.unanswered[ref.id] = ref.url
         return scrapy.Request(
             ref.url,
             callback=self.parse_item,
             errback=self.fetch_failed,
             cb_kwargs={"ref": ref, "listing_title": listing_title, **extra},
+            # Not dont_filter: that would also let a redirect leave the configured hosts.
         )
 
     def parse_item(self, response: Response, ref: ItemRef, **context: Any) -> Iterator[Any]:
+        self.unanswered.pop(ref.id, None)
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
+            return
+        if not response.body.strip():
+            yield self.reject(ref.url, "empty page", status=response.status)
+            return
+        if response.body.rfind(b"</html", -4096) < 0 and b"</HTML" not in response.body[-4096:]:
+            # Every K2 page ends with </html>: without it the server stopped mid-page, and the
+            # text would be a cut-off copy.
+            yield self.reject(ref.url, "truncated page: no closing </html>", status=response.status)
             return
         # After a redirect to the canonical alias, keep the URL the server settled on.
         final = item_ref(response.url, response.url, self.base_url, self.category)
@@ -203,16 +228,23 @@ class K2CategorySpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
         request = failure.request
+        ref = request.cb_kwargs.get("ref")
+        if ref is not None:
+            self.unanswered.pop(ref.id, None)
         status = None
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"HTTP {status}"
-        elif failure.check(IgnoreRequest):
+        elif failure.check(IgnoreRequest) and _BENIGN_IGNORE.search(failure.getErrorMessage()):
             # Not a failure of the site: robots.txt, a ban already recorded, or (reparse) a
             # page the archive does not hold. (HttpError is an IgnoreRequest: tested first.)
             self.crawler.stats.inc_value("caci/ignored")
             self.logger.info("Not fetched: %s (%s)", request.url, failure.getErrorMessage())
             return
+        elif failure.check(IgnoreRequest):
+            # A redirect loop, a redirect off the configured hosts, a bad encoding: the page
+            # cannot be had, which is a reject like any other.
+            reason = f"not fetched: {failure.getErrorMessage()}"[:500]
         else:
             reason = f"fetch failed: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
         yield self.reject(request.url, reason, status=status)

@@ -1,0 +1,303 @@
+"""The fault matrix: every fault the local site can act out, crawled for real, outcome observed.
+
+``python -m caci_spider.localsite.fault_matrix [--out docs/reliability.md]`` runs every scenario
+(each a fresh local site and database, the real ``scrapy crawl field_reports``) and writes the
+table; the test suite runs the same scenarios and asserts their expected outcome.
+
+"Items lost" counts the site's good items that ended neither stored, nor in ``rejects``, nor in
+``duplicates``, nor excluded by robots.txt: items that vanished without a trace. The goal is zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from caci_spider.demo import crawl_command
+from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+from caci_spider.localsite.faults import Fault
+
+SEED_ID = 8145  # the seed page: the usual target
+CURLY_ID = 12990  # a page whose text has curly apostrophes (for the encoding fault)
+_CONTROL_OR_MARKUP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|<\s*(script|style|img)\b", re.I)
+
+
+@dataclass
+class Scenario:
+    name: str
+    injected: str
+    expected: str
+    inject: Callable[[LocalK2Site, str], None]  # (site, base URL of another host)
+    target: int = SEED_ID
+    stored: bool = True  # the target ends up stored (for refetch scenarios: stays stored)
+    reject: str | None = None  # a substring of the target's reject reason, if it is rejected
+    settings: tuple[str, ...] = ()
+    refetch: bool = False  # crawl clean first, then inject and refetch everything (mode=full)
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    exit_status: int
+    stored: bool
+    rejects: list[str]
+    lost: list[int]
+    offsite_requests: int
+    text_problems: list[str] = field(default_factory=list)
+    jsonl_valid: bool = True
+    target_body_ok: bool = True
+
+    @property
+    def as_expected(self) -> bool:
+        reject_ok = (
+            not self.rejects if self.scenario.reject is None
+            else any(self.scenario.reject in r for r in self.rejects)
+        )  # fmt: skip
+        return (
+            self.stored == self.scenario.stored
+            and reject_ok
+            and not self.lost
+            and self.offsite_requests == 0
+            and not self.text_problems
+            and self.jsonl_valid
+            and self.target_body_ok
+        )
+
+    def observed(self) -> str:
+        parts = ["stored" if self.stored else "not stored"]
+        parts += [f"reject “{r}”" for r in self.rejects]
+        if self.offsite_requests:
+            parts.append(f"{self.offsite_requests} off-site requests")
+        parts += self.text_problems
+        return "; ".join(parts)
+
+
+def _fault(item_id: int, fault: Fault) -> Callable[[LocalK2Site, str], None]:
+    def inject(site: LocalK2Site, _other: str) -> None:
+        site.faults[item_id] = fault
+
+    return inject
+
+
+def _offsite_redirect(site: LocalK2Site, other: str) -> None:
+    site.faults[SEED_ID] = Fault("redirect-offsite", target=other)
+
+
+def _robots(site: LocalK2Site, _other: str) -> None:
+    site.robots_txt = f"User-agent: *\nDisallow: /publications/field-reports/item/{SEED_ID}-\n"
+
+
+def _listing_noise(site: LocalK2Site, other: str) -> None:
+    path = f"/publications/field-reports/item/{SEED_ID}-x.html"
+    site.listing_noise = (
+        '<p><a href="javascript:void(0)">js</a> <a href="mailto:x@cacianalyst.org">mail</a> '
+        f'<a href="{other}{path}">off-site item</a> '
+        f'<a href="/publications/field-reports/item/1{"9" * 3000}-long.html">long</a> '
+        f'<a href="{other}/publications/field-reports.html?start=4">off-site listing</a></p>'
+    )
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("500 then success", "first request answers 500", "retried, stored",
+             _fault(SEED_ID, Fault("status", 500, times=1))),
+    Scenario("persistent 500", "every request answers 500", "retries run out; reject with status",
+             _fault(SEED_ID, Fault("status", 500)), stored=False, reject="HTTP 500"),
+    Scenario("404", "the item answers 404", "reject with status",
+             _fault(SEED_ID, Fault("status", 404)), stored=False, reject="HTTP 404"),
+    Scenario("410 on refetch", "a stored item answers 410 to mode=full",
+             "reject with status; stored row untouched",
+             _fault(SEED_ID, Fault("status", 410)), reject="HTTP 410", refetch=True),
+    Scenario("slow once", "first answer 3 s late, DOWNLOAD_TIMEOUT=1", "timeout retried, stored",
+             _fault(SEED_ID, Fault("slow", delay=3, times=1)), settings=("DOWNLOAD_TIMEOUT=1",)),
+    Scenario("always slow", "every answer 3 s late, DOWNLOAD_TIMEOUT=1",
+             "reject naming the timeout", _fault(SEED_ID, Fault("slow", delay=3)),
+             stored=False, reject="Timeout", settings=("DOWNLOAD_TIMEOUT=1",)),
+    Scenario("dropped once", "first connection closed without an answer", "retried, stored",
+             _fault(SEED_ID, Fault("drop", times=1))),
+    Scenario("always dropped", "every connection closed without an answer",
+             "reject naming the failure", _fault(SEED_ID, Fault("drop")),
+             stored=False, reject="fetch failed"),
+    Scenario("data loss", "Content-Length longer than the body sent",
+             "reject naming the failure", _fault(SEED_ID, Fault("dataloss")),
+             stored=False, reject="fetch failed"),
+    Scenario("truncated HTML", "a complete answer with the first 40 % of the page",
+             "reject: no closing </html>", _fault(SEED_ID, Fault("truncated")),
+             stored=False, reject="truncated page"),
+    Scenario("truncated on refetch", "mode=full gets 40 % of a stored page",
+             "reject; stored row untouched", _fault(SEED_ID, Fault("truncated")),
+             reject="truncated page", refetch=True),
+    Scenario("empty 200", "200 with an empty body", "reject “empty page”",
+             _fault(SEED_ID, Fault("empty")), stored=False, reject="empty page"),
+    Scenario("too large", "page padded to 3 MiB, DOWNLOAD_MAXSIZE=1 MiB",
+             "download cancelled; reject", _fault(SEED_ID, Fault("huge")),
+             stored=False, reject="fetch failed", settings=("DOWNLOAD_MAXSIZE=1048576",)),
+    Scenario("windows-1252, no charset", "page re-encoded, no header or meta charset",
+             "decoded correctly, stored with its text as published",
+             _fault(CURLY_ID, Fault("cp1252")), target=CURLY_ID),
+    Scenario("redirect loop", "302 to itself", "reject “dropped without an answer”",
+             _fault(SEED_ID, Fault("redirect-loop")), stored=False,
+             reject="redirect loop"),
+    Scenario("redirect to another host", "302 to the same path on another host",
+             "not followed; reject “dropped without an answer”", _offsite_redirect,
+             stored=False, reject="off the configured hosts"),
+    Scenario("429 with Retry-After", "first answer 429, Retry-After: 1", "waited, stored",
+             _fault(SEED_ID, Fault("throttle", delay=1, times=1))),
+    Scenario("robots.txt disallows the item", "Disallow: the item's path",
+             "never requested; not a reject", _robots, stored=False),
+    Scenario("hostile listing links", "javascript:, mailto:, off-site and 3,000-character links",
+             "none requested", _listing_noise),
+    Scenario("hostile markup", "<script>, <style>, <img onerror>, control characters and "
+             "&#xD800; in title and body", "stored as plain text without them",
+             _fault(SEED_ID, Fault("hostile"))),
+)  # fmt: skip
+
+
+def good_item_ids(fixtures: Path = DEFAULT_FIXTURES) -> set[int]:
+    """The fixture site's items that should become rows."""
+    ids = set()
+    for path in (fixtures / "field_reports" / "items").glob("*.json"):
+        expected = json.loads(path.read_text("utf-8"))
+        if "reject" not in expected and "duplicate_of" not in expected:
+            ids.add(expected["id"])
+    return ids
+
+
+def run_scenario(scenario: Scenario, workdir: Path) -> Outcome:
+    """Crawl a fresh local site with the scenario's fault; observe what happened."""
+    env = {**os.environ, "PYTHONPATH": str(DEFAULT_FIXTURES.parent)}
+    settings = [
+        "-s", "RETRY_TIMES=1", "-s", "CACI_COVERAGE_MIN_ITEMS=1000",
+        *[arg for s in scenario.settings for arg in ("-s", s)],
+    ]  # fmt: skip
+    with serve(LocalK2Site()) as (base_url, site), serve(LocalK2Site()) as (other, other_site):
+        other = other.replace("127.0.0.1", "localhost")  # another host, not another port
+        command = crawl_command("field_reports", base_url, workdir) + settings
+
+        def crawl(*extra: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                command + list(extra), cwd=DEFAULT_FIXTURES.parent, env=env,
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+
+        if scenario.refetch:
+            crawl()
+            before = _row(workdir, scenario.target)
+            scenario.inject(site, other)
+            result = crawl("-a", "mode=full")
+        else:
+            before = None
+            scenario.inject(site, other)
+            result = crawl()
+        offsite = sum(other_site.hits.values())
+    return _observe(scenario, workdir, result.returncode, offsite, before)
+
+
+def _row(workdir: Path, item_id: int) -> dict | None:
+    db = sqlite_utils.Database(workdir / "caci.db")
+    rows = list(db["publications"].rows_where("id = ?", [item_id]))
+    return rows[0] if rows else None
+
+
+def _observe(
+    scenario: Scenario, workdir: Path, status: int, offsite: int, before: dict | None
+) -> Outcome:
+    db = sqlite_utils.Database(workdir / "caci.db")
+    stored_ids = {r["id"] for r in db["publications"].rows}
+    rejects = list(db["rejects"].rows)
+    marker = f"/item/{scenario.target}-"
+    target_rejects = [r["reason"] for r in rejects if marker in r["url"]]
+    rejected_ids = {int(m[1]) for r in rejects if (m := re.search(r"/item/(\d+)-", r["url"]))}
+    duplicate_ids = {r["id"] for r in db["duplicates"].rows}
+    excluded = {scenario.target} if scenario.name.startswith("robots") else set()
+    lost = sorted(good_item_ids() - stored_ids - rejected_ids - duplicate_ids - excluded)
+    text_problems = [
+        f"markup or control character in {row['id']}.{key}"
+        for row in db["publications"].rows
+        for key in ("title", "body", "byline")
+        if row[key] and _CONTROL_OR_MARKUP.search(row[key])
+    ]
+    outcome = Outcome(
+        scenario, status, scenario.target in stored_ids, target_rejects, lost, offsite,
+        text_problems, _jsonl_valid(workdir / "field_reports.jsonl"),
+    )  # fmt: skip
+    if before is not None:  # refetch scenarios: the stored row must be exactly as it was
+        after = _row(workdir, scenario.target)
+        outcome.target_body_ok = after is not None and after["body"] == before["body"]
+    elif outcome.stored and scenario.target == CURLY_ID:
+        expected = json.loads(
+            next((DEFAULT_FIXTURES / "field_reports" / "items").glob(f"{CURLY_ID}-*.json"))
+            .read_text("utf-8")
+        )  # fmt: skip
+        outcome.target_body_ok = _row(workdir, CURLY_ID)["body"] == expected["body"]
+    return outcome
+
+
+def _jsonl_valid(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        for line in path.read_bytes().decode("utf-8").splitlines():
+            json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return True
+
+
+def render(outcomes: list[Outcome]) -> str:
+    lines = [
+        "# Reliability: the fault matrix",
+        "",
+        "Generated by `python -m caci_spider.localsite.fault_matrix --out docs/reliability.md`:",
+        "each row is a fresh local K2 site (the fixture pages) with one fault switched on, and",
+        "the real `scrapy crawl field_reports` against it (`RETRY_TIMES=1`). “Items lost”",
+        "counts the site's good items that ended neither stored, nor in `rejects`, nor in",
+        "`duplicates`, nor excluded by robots.txt. Every row also checks that no stored text holds",
+        "markup or control characters and that every line of the JSONL export is valid UTF-8",
+        "JSON. The test suite (`tests/test_faults.py`) runs the same scenarios.",
+        "",
+        "| fault | how injected | expected | observed | items lost | as expected |",
+        "|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        s = o.scenario
+        lines.append(
+            f"| {s.name} | {s.injected} | {s.expected} | {o.observed()} | {len(o.lost)} | "
+            f"{'yes' if o.as_expected else '**no**'} |"
+        )
+    lines += [
+        "",
+        "Crash safety and concurrent readers are covered by `tests/test_crash_safety.py`: a crawl",
+        "killed with SIGKILL at random moments leaves a database that passes",
+        "`PRAGMA integrity_check` and the FTS5 `integrity-check`, the previous complete export,",
+        "and a next run that completes; a reader polling the database during a crawl never gets",
+        "“database is locked”.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("docs/reliability.md"))
+    args = parser.parse_args()
+    outcomes = []
+    for scenario in SCENARIOS:
+        with tempfile.TemporaryDirectory() as workdir:
+            outcome = run_scenario(scenario, Path(workdir))
+        print(f"{'ok ' if outcome.as_expected else 'BAD'} {scenario.name}: {outcome.observed()}")
+        outcomes.append(outcome)
+    args.out.write_text(render(outcomes), "utf-8")
+    print(f"Wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
