@@ -23,6 +23,7 @@ _LOST_CLOSING_QUOTE = re.compile("\u2020(?=[\\w\\s]|$)")
 # belong in stored text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u200b]")
 _WHITESPACE = re.compile(r"\s+")
+_MAX_PASSES = 4
 
 
 def undo_php_escapes(text: str) -> str:
@@ -77,8 +78,15 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    text = strip_controls(repair_mojibake(undo_php_escapes(text)))
-    return collapse_whitespace(unicodedata.normalize("NFC", text))
+    # Repairs can uncover more to repair (ftfy fixes "\x80" to "€", which makes a neighbouring
+    # "â€™" decodable): run the rules to a fixed point so that normalising twice is a no-op.
+    for _ in range(_MAX_PASSES):
+        cleaned = strip_controls(repair_mojibake(undo_php_escapes(text)))
+        cleaned = collapse_whitespace(unicodedata.normalize("NFC", cleaned))
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
 
 
 def normalise_paragraphs(paragraphs: list[str]) -> list[str]:

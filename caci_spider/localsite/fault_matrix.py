@@ -73,6 +73,10 @@ class Outcome:
         )
 
     def observed(self) -> str:
+        """What happened, without the run's random port numbers."""
+        return re.sub(r"https?://(?:127\.0\.0\.1|localhost):\d+", "<site>", self._observed())
+
+    def _observed(self) -> str:
         parts = ["stored" if self.stored else "not stored"]
         parts += [f"reject “{r}”" for r in self.rejects]
         if self.offsite_requests:

@@ -228,6 +228,7 @@ class K2CategorySpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
         request = failure.request
+        raw = None
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(ref.id, None)
@@ -244,10 +245,12 @@ class K2CategorySpider(scrapy.Spider):
         elif failure.check(IgnoreRequest):
             # A redirect loop, a redirect off the configured hosts, a bad encoding: the page
             # cannot be had, which is a reject like any other.
-            reason = f"not fetched: {failure.getErrorMessage()}"[:500]
+            reason = f"not fetched: {failure.getErrorMessage()}"[:200]
         else:
-            reason = f"fetch failed: {failure.type.__name__}: {failure.getErrorMessage()}"[:500]
-        yield self.reject(request.url, reason, status=status)
+            # A short category as the reason (it names a stats counter); the details go to raw.
+            reason = f"fetch failed: {failure.type.__name__}"
+            raw = failure.getErrorMessage()[:1000]
+        yield self.reject(request.url, reason, raw=raw, status=status)
 
     def reject(
         self, url: str, reason: str, raw: str | None = None, status: int | None = None

@@ -1,0 +1,141 @@
+"""Property tests: arbitrary HTML and text never make extraction or normalisation raise,
+outputs keep their types, and normalising twice changes nothing."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from caci_spider.bylines import parse_authors
+from caci_spider.dates import parse_dated_line, parse_issue_date, parse_k2_date
+from caci_spider.items import FieldReport
+from caci_spider.pages.blocks import paragraphs, parse_html
+from caci_spider.pages.item import K2ItemPage
+from caci_spider.pages.listing import K2ListingPage
+from caci_spider.pages.staff import StaffListingPage, parse_sidebar, read_entry_lines
+from caci_spider.records import build_field_report, normalise_staff_publication
+from caci_spider.staff_entries import EntryParseError, parse_sidebar_entry
+from caci_spider.text import collapse_repeated_paragraphs, normalise_paragraphs, normalise_text
+from caci_spider.urls import ItemRef
+
+BASE = "https://www.cacianalyst.org"
+REF = ItemRef(1, f"{BASE}/publications/field-reports/item/1-x.html")
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Text with everything hostile: controls, surrogates, mojibake, escapes, NBSP, daggers.
+hostile_text = st.lists(
+    st.one_of(
+        st.characters(codec=None),
+        st.sampled_from(
+            ["â€™", "â€œ", "†", "\\'", '\\"', "\xa0", "\u200b", "\x00", "\ud800", "\n"]
+        ),
+    ),
+    max_size=60,
+).map("".join)
+tags = st.sampled_from(
+    ["p", "div", "br", "span", "b", "h2", "h3", "li", "ul", "script", "style", "img", "a", "sup"]
+)
+classes = st.sampled_from(
+    ["itemTitle", "itemDateCreated", "itemIntroText", "itemFullText", "itemHits",
+     "itemDateModified", "itemTags", "itemCategory", "catItemView", "catItemTitle",
+     "k2Pagination", "itemList", "itemImageBlock", ""]
+)  # fmt: skip
+words = st.sampled_from(
+    ["By", "Staff Publications", "Read 12 times", "Wednesday, 11 February 2004", "Featured",
+     "Analysis", "Published in Field Reports", "(2/11/2004 issue of the CACI Analyst)",
+     "November 16th, 2015, The CACI Analyst", "Visit also", "Newsletter", "&nbsp;", "<", "&",
+     "\\'", "â€™", "Svante E. Cornell", "March 28, 2022", "Silk Road Paper"]
+)  # fmt: skip
+
+
+@st.composite
+def html_documents(draw) -> str:
+    """Random nestings of K2-ish elements, classes, links and hostile text."""
+    parts: list[str] = []
+    depth = 0
+    for _ in range(draw(st.integers(0, 40))):
+        choice = draw(st.integers(0, 4))
+        if choice == 0 and depth < 30:
+            tag, cls = draw(tags), draw(classes)
+            href = draw(st.sampled_from(["", "/publications/field-reports/item/7315-x.html",
+                                         "javascript:x", "?start=4", "mailto:a@b"]))  # fmt: skip
+            parts.append(f'<{tag} class="{cls}" href="{href}">')
+            depth += 1
+        elif choice == 1 and depth:
+            parts.append(f"</{draw(tags)}>")
+            depth -= 1
+        elif choice == 2:
+            parts.append(draw(words))
+        else:
+            parts.append(draw(hostile_text).replace("\x00", ""))
+    return "".join(parts)
+
+
+@PROPERTY
+@given(hostile_text)
+def test_normalise_text_is_idempotent_and_clean(text: str) -> None:
+    once = normalise_text(text)
+    assert isinstance(once, str)
+    assert normalise_text(once) == once
+    assert not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in once)
+    once.encode("utf-8")  # always valid UTF-8
+
+
+@PROPERTY
+@given(st.lists(hostile_text, max_size=12))
+def test_paragraph_rules_are_idempotent(paragraphs_in: list[str]) -> None:
+    cleaned = normalise_paragraphs(paragraphs_in)
+    assert all(isinstance(p, str) and p for p in cleaned)
+    collapsed = collapse_repeated_paragraphs(cleaned)
+    assert collapse_repeated_paragraphs(collapsed) == collapsed
+    assert normalise_paragraphs(collapsed) == collapsed
+
+
+@PROPERTY
+@given(html_documents())
+def test_item_extraction_never_raises(document: str) -> None:
+    page = K2ItemPage(document, REF, "t").extract()
+    assert isinstance(page.paragraphs, list) and all(isinstance(p, str) for p in page.paragraphs)
+    assert page.hits is None or isinstance(page.hits, int)
+    report, reason, _raw = build_field_report(page)
+    if report is None:
+        assert reason
+    else:
+        assert isinstance(report, FieldReport) and report.title and report.body
+        assert isinstance(report.authors, list) and isinstance(report.tags, list)
+        assert report.word_count == len(report.body.split())
+
+
+@PROPERTY
+@given(html_documents())
+def test_listing_and_staff_pages_never_raise(document: str) -> None:
+    listing = K2ListingPage(document, f"{BASE}/publications/field-reports.html", BASE,
+                            "field-reports")  # fmt: skip
+    assert all(e.url.startswith(BASE) for e in listing.entries())
+    assert all(isinstance(s, int) for s in listing.page_starts())
+    for publication in StaffListingPage.from_document(document, BASE + "/", BASE).entries("t"):
+        normalise_staff_publication(publication)
+    outcome = parse_sidebar(document, BASE + "/", "t")
+    assert all(p.title for p in outcome.publications)
+
+
+@PROPERTY
+@given(html_documents().map(lambda d: d.encode("utf-8", "surrogatepass")))
+def test_bytes_documents_never_raise(document: bytes) -> None:
+    assert isinstance(paragraphs(parse_html(document)), list)
+
+
+@PROPERTY
+@given(hostile_text)
+def test_text_parsers_never_raise(text: str) -> None:
+    assert all(isinstance(name, str) and name for name in parse_authors(text))
+    parse_k2_date(text)
+    parse_issue_date(text, None)
+    parse_dated_line(text, None)
+    header = read_entry_lines([text, text], title=text)
+    assert isinstance(header.authors, list)
+    try:
+        entry = parse_sidebar_entry(text)
+    except EntryParseError:
+        return
+    assert entry.title
