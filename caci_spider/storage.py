@@ -203,6 +203,15 @@ class CaciDatabase:
             "duplicate": duplicates,
         }
 
+    def _changed_in_run(self, table: str, item_id: int | str, run_id: int | None) -> bool:
+        if run_id is None:
+            return False
+        row = self.db.execute(
+            "SELECT 1 FROM item_runs WHERE item_table = ? AND item_id = ? AND run_id = ?",
+            [table, str(item_id), run_id],
+        ).fetchone()
+        return row is not None
+
     def count(self, table: str) -> int:
         return self.db[table].count
 
@@ -349,7 +358,9 @@ class CaciDatabase:
                 k: v for k, v in row.items() if k != "fetched_at"
             }:
                 return "unchanged"
-            if old is not None:
+            # Observations of one run (sidebar, listing, item page) merge into one row; only a
+            # row from an earlier run is a previous version worth keeping.
+            if old is not None and not self._changed_in_run(STAFF, base_id, run_id):
                 self.db["staff_publication_versions"].upsert(
                     {"id": old["id"], "row": json.dumps(old, ensure_ascii=False),
                      "fetched_at": old["fetched_at"]},

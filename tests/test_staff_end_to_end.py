@@ -95,3 +95,9 @@ def test_second_run_changes_nothing(crawled) -> None:
         for row in db["staff_publications"].rows_where(order_by="id")
     ]
     assert after == before
+
+
+def test_versions_keep_rows_of_earlier_runs_only(crawled) -> None:
+    _base, _out, _result, db = crawled
+    # The first run merged sidebar, listing and item observations: no earlier version exists.
+    assert db["staff_publication_versions"].count == 0

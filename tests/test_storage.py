@@ -142,3 +142,30 @@ def test_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
         write_jsonl_atomic(path, broken_rows())
     assert path.read_text("utf-8") == '{"a": 1}\n'
     assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]
+
+
+def test_staff_rows_merge_and_keep_versions_across_runs(database: CaciDatabase) -> None:
+    from caci_spider.items import StaffPublication
+
+    listing = "https://www.silkroadstudies.org/publications/joint-center-publications.html?start=0"
+
+    def seen(run_id: int, **fields) -> str:
+        values = dict(title="Greater Central Asia", sources=["https://x/"], fetched_at=f"t{run_id}")
+        values.update(fields)
+        return database.store_staff(StaffPublication(**values), run_id)
+
+    assert seen(1, kind="Silk Road Paper", date="2024") == "new"
+    # Same run, the listing adds a precise date and a venue: merged, no version kept.
+    assert seen(1, date="2024-10", venue="AFPC", sources=[listing], authoritative=True) == (
+        "updated"
+    )
+    assert database.db["staff_publication_versions"].count == 0
+    row = list(database.rows("staff_publications"))[0]
+    assert (row["kind"], row["date"], row["venue"]) == ("Silk Road Paper", "2024-10", "AFPC")
+    assert row["sources"] == sorted(["https://x/", listing])
+    # A later run sees a new summary: the row from run 1 is kept as a version.
+    assert seen(2, summary="A longer summary.") == "updated"
+    assert database.db["staff_publication_versions"].count == 1
+    # An incompatible date is another publication with its own id.
+    assert seen(2, date="2019") == "new"
+    assert database.db["staff_publications"].count == 2

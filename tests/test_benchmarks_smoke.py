@@ -1,0 +1,129 @@
+"""Smoke test of the benchmarks (``python -m benchmarks.run --quick``), so that they cannot rot.
+
+Runs the whole benchmark at a tiny N and checks that the report has every section and that
+the numbers are sane. Nothing here asserts a time: speed is what the report is for.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import run as bench
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = (
+    "## Targets",
+    "## 1. Generated site",
+    "## 2. Throughput: full crawl vs bare Scrapy",
+    "## 3. CPU time per item",
+    "## 4. Peak memory",
+    "## 5. Requests per run",
+    "## 6. Extraction accuracy and speed on the fixtures",
+)
+HAS_TRAFILATURA = importlib.util.find_spec("trafilatura") is not None
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
+    directory = tmp_path_factory.mktemp("bench")
+    out, raw = directory / "benchmarks.md", directory / "benchmarks.json"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks.run", "--quick",
+            "--out", str(out), "--json", str(raw), "--workdir", str(directory / "work"),
+        ],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    return out.read_text("utf-8"), json.loads(raw.read_text("utf-8"))
+
+
+def test_report_has_every_section(quick_run: tuple[str, dict[str, Any]]) -> None:
+    report, results = quick_run
+    for heading in SECTIONS:
+        assert heading in report
+    assert "python -m benchmarks.run --quick" in report
+    assert results["machine"]["cores"] and results["machine"]["scrapy"] in report
+    assert not results["generation_problems"]
+
+
+def test_crawls_request_what_they_should(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _report, results = quick_run
+    (size,) = results["sizes"]
+    n = size["n"]
+    crawls = size["crawls"]
+    listing_pages = math.ceil(n / 4)
+    assert size["listing_pages"] == listing_pages
+    full, bare = crawls["full"], crawls["bare"]
+    assert (full["listing"], full["items"]) == (listing_pages, n)
+    # The baseline requested exactly the pages the full crawl did.
+    assert (bare["listing"], bare["items"]) == (full["listing"], full["items"])
+    assert crawls["no-archive"]["items"] == n
+    assert crawls["rerun"]["items"] == 0
+    assert crawls["rerun"]["listing"] == listing_pages
+    assert crawls["added"]["items"] == bench.NEW_ITEMS
+    assert size["full_items_new"] == n
+    assert size["stored"] == {
+        **size["stored"],
+        "publications": n + bench.NEW_ITEMS,
+        "duplicates": 0,
+        "rejects": 0,
+    }
+
+
+def test_numbers_are_sane(quick_run: tuple[str, dict[str, Any]]) -> None:
+    _report, results = quick_run
+    (size,) = results["sizes"]
+    for name in ("full", "bare", "no-archive", "rerun", "added"):
+        crawl = size["crawls"][name]
+        assert crawl["pages_per_s"] > 0
+        assert crawl["cpu_s"] > 0
+        assert crawl["max_rss_mb"] > 0
+    assert size["crawls"]["full"]["pages_per_s"] / size["crawls"]["bare"]["pages_per_s"] > 0
+    cpu = size["cpu"]
+    assert cpu["items"] == size["n"]
+    assert cpu["outcomes"] == {"new": size["n"]}
+    for stage in ("extraction", "normalisation", "storage", "total"):
+        assert 0 < cpu["cpu"][stage]["median"] <= cpu["cpu"][stage]["p95"]
+    rows = results["accuracy"]["rows"]
+    assert len(rows) == 19
+    for row in rows:
+        assert 0 <= row["ours_similarity"] <= 1 and 0 <= row["ours_f1"] <= 1
+        assert row["ours_ms"] > 0
+
+
+def test_trafilatura_column(quick_run: tuple[str, dict[str, Any]]) -> None:
+    report, results = quick_run
+    if HAS_TRAFILATURA:
+        assert results["accuracy"]["trafilatura"]
+        for row in results["accuracy"]["rows"]:
+            assert 0 <= row["traf_similarity"] <= 1 and 0 <= row["traf_f1"] <= 1
+            assert row["traf_ms"] > 0
+        assert "trafilatura similarity" in report
+    else:
+        assert results["accuracy"]["trafilatura"] is None
+        assert "not installed" in report
+
+
+def test_report_without_trafilatura(
+    quick_run: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without trafilatura only its column goes: the rest of the report is still written."""
+    _report, results = quick_run
+    monkeypatch.setattr(bench, "trafilatura_module", lambda: None)
+    accuracy = bench.bench_accuracy(repeats=1)
+    assert accuracy["trafilatura"] is None
+    assert all("traf_similarity" not in row for row in accuracy["rows"])
+    report = bench.render({**results, "accuracy": accuracy})
+    for heading in SECTIONS:
+        assert heading in report
+    assert "not installed" in report
+    assert "trafilatura not installed | n/a" in report
