@@ -86,6 +86,25 @@ _STAFF_COLUMNS: dict[str, type] = {
 }
 
 
+def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+    """``INSERT … ON CONFLICT (key) DO UPDATE``: one statement, no schema introspection."""
+    names = ", ".join(f"[{c}]" for c in columns)
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key)
+    return (
+        f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+_UPSERT_PUBLICATION = _upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("id",))
+_UPSERT_VERSION = _upsert_sql(
+    "publication_versions", ("id", "content_hash", "body", "fetched_at"), ("id", "content_hash")
+)
+_UPSERT_ITEM_RUN = _upsert_sql(
+    "item_runs", ("item_table", "item_id", "run_id", "change"), ("item_table", "item_id")
+)
+
+
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
@@ -181,11 +200,7 @@ class CaciDatabase:
 
     def _note_change(self, table: str, item_id: int | str, run_id: int | None, change: str) -> None:
         if run_id is not None and change in ("new", "updated"):
-            self.db["item_runs"].upsert(
-                {"item_table": table, "item_id": str(item_id), "run_id": run_id,
-                 "change": change},
-                pk=("item_table", "item_id"),
-            )  # fmt: skip
+            self.db.execute(_UPSERT_ITEM_RUN, [table, str(item_id), run_id, change])
 
     def run_counts(self, run_id: int) -> dict[str, int]:
         """Rows this run created, changed, or found to be duplicates, from the data itself."""
@@ -247,8 +262,11 @@ class CaciDatabase:
 
     # -- publications ------------------------------------------------------------------------
     def publication(self, item_id: int) -> dict[str, Any] | None:
-        rows = list(self.db[PUBLICATIONS].rows_where("id = ?", [item_id]))
-        return _decode(rows[0]) if rows else None
+        cursor = self.db.execute(f"SELECT * FROM {PUBLICATIONS} WHERE id = ?", [item_id])
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return _decode(dict(zip((d[0] for d in cursor.description), row, strict=True)))
 
     def duplicate_of(self, report: FieldReport) -> int | None:
         """Cross-id de-duplication: the lowest id with the same body owns it.
@@ -315,11 +333,11 @@ class CaciDatabase:
             else:
                 outcome = "new" if old is None else "updated"
             if old is not None and old["content_hash"] != row["content_hash"]:
-                self.db["publication_versions"].upsert(
-                    {key: old[key] for key in ("id", "content_hash", "body", "fetched_at")},
-                    pk=("id", "content_hash"),
+                self.db.execute(
+                    _UPSERT_VERSION, [old[k] for k in ("id", "content_hash", "body", "fetched_at")]
                 )
-            self.db[PUBLICATIONS].upsert(_encode(row), pk="id")
+            encoded = _encode(row)
+            self.db.execute(_UPSERT_PUBLICATION, [encoded[c] for c in _PUBLICATION_COLUMNS])
             self._note_change(PUBLICATIONS, report.id, run_id, outcome)
             self._link_authors(report.id, row["authors"])
             self.db.execute("DELETE FROM duplicates WHERE id = ?", [report.id])
@@ -335,8 +353,10 @@ class CaciDatabase:
             author_id = self.db.execute("SELECT id FROM authors WHERE name = ?", [name]).fetchone()[
                 0
             ]
-            self.db["publication_authors"].insert(
-                {"publication_id": publication_id, "position": position, "author_id": author_id}
+            self.db.execute(
+                "INSERT INTO publication_authors (publication_id, position, author_id)"
+                " VALUES (?, ?, ?)",
+                [publication_id, position, author_id],
             )
 
     # -- staff publications ----------------------------------------------------------------------

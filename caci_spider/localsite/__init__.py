@@ -323,6 +323,9 @@ def _page(title: str, main: str) -> str:
 class _Handler(BaseHTTPRequestHandler):
     site: LocalK2Site
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without TCP_NODELAY each answer waits ~40 ms for
+    # the client's delayed acknowledgement.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         reply = self.site.respond(self.path, dict(self.headers.items()))

@@ -27,6 +27,10 @@ from caci_spider.urls import ItemRef
 
 _HITS = re.compile(r"\bread\s+(?P<hits>[\d,]+)\s+times\b", re.IGNORECASE)
 _MODIFIED = re.compile(r"\blast\s+modified\s+on\s+(?P<date>.+?\d{4})", re.IGNORECASE)
+# Looser forms of _HITS and _MODIFIED, tried on the page's raw text (one C call) before the
+# block-aware walk of the whole page: a page where even these do not match has no such line.
+_HITS_HINT = re.compile(r"read\s*[\d,]+\s*times", re.IGNORECASE)
+_MODIFIED_HINT = re.compile(r"last\s*modified\s*on", re.IGNORECASE)
 _SITE_NAMES = re.compile(
     r"^(?:the\s+)?(?:central\s+asia-caucasus\s+analyst|caci\s+analyst|(?:www\.)?cacianalyst\.org)$",
     re.IGNORECASE,
@@ -187,15 +191,26 @@ class K2ItemPage:
         return byline, dated, [line for line in body if line not in (byline, dated)]
 
     def hits(self) -> int | None:
-        return self._footer_number(self.HITS_CLASSES, _HITS, "hits")
+        return self._footer_number(self.HITS_CLASSES, _HITS, "hits", _HITS_HINT)
 
     def modified_line(self) -> str | None:
-        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date")
+        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date", _MODIFIED_HINT)
 
-    def _footer_number(self, classes: tuple[str, ...], pattern: re.Pattern[str], group: str) -> Any:
+    def _footer_number(
+        self,
+        classes: tuple[str, ...],
+        pattern: re.Pattern[str],
+        group: str,
+        hint: re.Pattern[str],
+    ) -> Any:
         """A footer value from its K2 element, else from the page text (walked only then)."""
         element = first_by_class(self.root, *classes)
-        texts = [element_text(element)] if element is not None else self.page_lines
+        if element is not None:
+            texts = [element_text(element)]
+        elif hint.search(self.root.text_content()):
+            texts = self.page_lines
+        else:
+            return None
         for text in texts:
             match = pattern.search(text)
             if match:

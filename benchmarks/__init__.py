@@ -1,0 +1,1 @@
+"""Benchmarks of caci_spider: ``python -m benchmarks.run`` (see docs/benchmarks.md)."""
