@@ -15,7 +15,7 @@ layout.
 
 Everything here works on plain text (callers extract it from HTML) and is deterministic: the
 same string always gives the same result, and every heuristic is a small, documented rule rather
-than a statistical guess.  The module uses the standard library only.
+than a statistical guess. Month names come from :mod:`caci_spider.dates`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from caci_spider.dates import MONTHS
 
 __all__ = [
     "KIND_LABELS",
@@ -177,12 +179,7 @@ def strip_image_label(text: str) -> str:
 # Dates
 # ---------------------------------------------------------------------------------------------
 
-_MONTHS: dict[str, int] = {
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3,
-    "april": 4, "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7,
-    "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10,
-    "november": 11, "nov": 11, "december": 12, "dec": 12,
-}  # fmt: skip
+_MONTHS = MONTHS  # one month table for the whole project (caci_spider.dates)
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
