@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -21,14 +22,24 @@ FEATURED_BADGE = re.compile(r"\s+featured\s*$", re.IGNORECASE)
 
 def class_xpath(*classes: str) -> str:
     """XPath matching any element carrying one of ``classes`` (K2's class names)."""
+    # The plain ``contains`` first: it rejects most elements without building a string.
     tests = " or ".join(
-        f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')" for name in classes
+        f"(contains(@class, '{name}')"
+        f" and contains(concat(' ', normalize-space(@class), ' '), ' {name} '))"
+        for name in classes
     )
     return f".//*[{tests}]"
 
 
+@functools.cache
+def compiled_class_xpath(*classes: str, first: bool = False) -> etree.XPath:
+    """:func:`class_xpath` compiled once; ``first`` lets libxml2 stop at the first match."""
+    expression = class_xpath(*classes)
+    return etree.XPath(f"({expression})[1]" if first else expression)
+
+
 def first_by_class(root: etree._Element, *classes: str) -> etree._Element | None:
-    found = root.xpath(class_xpath(*classes))
+    found = compiled_class_xpath(*classes, first=True)(root)
     return found[0] if found else None
 
 

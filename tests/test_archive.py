@@ -1,0 +1,91 @@
+"""The page archive's storage: one SQLite file per spider, one row per request."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.test import get_crawler
+
+from caci_spider.archive import SqliteArchiveStorage
+
+PAGE = b"<html><head><title>t</title></head><body><p>caf\xc3\xa9</p></body></html>"
+
+
+class ArchivedSpider(scrapy.Spider):
+    name = "archived"
+
+
+def open_storage(tmp_path: Path, **settings: object) -> tuple[SqliteArchiveStorage, scrapy.Spider]:
+    crawler = get_crawler(ArchivedSpider, {"HTTPCACHE_DIR": str(tmp_path / "archive"), **settings})
+    spider = crawler._create_spider()
+    storage = SqliteArchiveStorage(crawler.settings)
+    storage.open_spider(spider)
+    return storage, spider
+
+
+def page_response(url: str, body: bytes = PAGE) -> Response:
+    headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}
+    return HtmlResponse(url, status=200, headers=headers, body=body)
+
+
+def test_a_stored_page_comes_back_whole(tmp_path: Path) -> None:
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    again = Request("http://127.0.0.1/item/1-a.html")
+    cached = storage.retrieve_response(spider, again)
+    assert isinstance(cached, HtmlResponse)
+    assert (cached.status, cached.url, cached.body) == (200, request.url, PAGE)
+    assert cached.headers[b"ETag"] == b'"v1"'
+    assert cached.text.endswith("<p>café</p></body></html>")
+    assert again.meta["cache_timestamp"] > 0
+
+
+def test_an_unknown_page_is_not_in_the_archive(tmp_path: Path) -> None:
+    storage, spider = open_storage(tmp_path)
+    assert storage.retrieve_response(spider, Request("http://127.0.0.1/nowhere")) is None
+
+
+def test_a_refetched_page_replaces_its_row(tmp_path: Path) -> None:
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    storage.store_response(spider, request, page_response(request.url, PAGE.replace(b"t<", b"u<")))
+    cached = storage.retrieve_response(spider, request)
+    assert cached is not None and b"<title>u</title>" in cached.body
+    rows = sqlite3.connect(storage.path_for(spider.name)).execute("SELECT count(*) FROM pages")
+    assert rows.fetchone() == (1,)
+
+
+def test_every_page_is_committed_as_it_is_stored(tmp_path: Path) -> None:
+    """A crawl killed before ``close_spider`` keeps every page it archived."""
+    storage, spider = open_storage(tmp_path)
+    for n in range(3):
+        url = f"http://127.0.0.1/item/{n}-a.html"
+        storage.store_response(spider, Request(url), page_response(url))
+    reader = sqlite3.connect(storage.path_for(spider.name))
+    assert reader.execute("SELECT count(*) FROM pages").fetchone() == (3,)
+
+
+def test_the_archive_outlives_the_crawl(tmp_path: Path) -> None:
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    storage.close_spider(spider)
+    reopened, spider = open_storage(tmp_path)
+    cached = reopened.retrieve_response(spider, request)
+    assert cached is not None and cached.body == PAGE
+
+
+@pytest.mark.parametrize(("age", "found"), [(10, True), (7200, False)])
+def test_expiration_follows_the_scrapy_setting(tmp_path: Path, age: int, found: bool) -> None:
+    storage, spider = open_storage(tmp_path, HTTPCACHE_EXPIRATION_SECS=3600)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    assert storage.connection is not None
+    storage.connection.execute("UPDATE pages SET stored_at = stored_at - ?", (age,))
+    assert (storage.retrieve_response(spider, request) is not None) is found
