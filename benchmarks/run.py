@@ -650,8 +650,9 @@ def render(results: dict[str, Any]) -> str:
     add("")
     add(
         "`full without the page archive` is the same crawl with `-s HTTPCACHE_ENABLED=False`, "
-        "into another empty database: what the archive (Scrapy's filesystem cache storage, a "
-        "directory and seven gzip files per page) costs."
+        "into another empty database: what the page archive (`SqliteArchiveStorage`: one "
+        "zlib-compressed row per page in one SQLite file, behind Scrapy's HTTP cache "
+        "middleware) costs."
     )
     add("")
     add(
