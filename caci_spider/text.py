@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 import ftfy
+from ftfy.badness import is_bad
 
 # PHP addslashes residue from the legacy imports: Georgia\'s, \"procedural\".
 _PHP_ESCAPE = re.compile(r"\\+(['\"])")
@@ -22,7 +23,6 @@ _LOST_CLOSING_QUOTE = re.compile("\u2020(?=[\\w\\s]|$)")
 # C0/C1 controls except tab and newline, lone surrogates and BOM/zero-width characters never
 # belong in stored text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u200b]")
-_WHITESPACE = re.compile(r"\s+")
 _MAX_PASSES = 4
 
 
@@ -37,7 +37,11 @@ def repair_mojibake(text: str) -> str:
     ``ftfy.fix_encoding`` only repairs encoding; unlike ``fix_text``'s defaults it leaves curly
     quotes and dashes as published.
     """
-    fixed = ftfy.fix_encoding(text)
+    if text.isascii():
+        return text
+    # ftfy.fix_encoding returns text unchanged when is_bad finds no mojibake pattern; asking
+    # is_bad first gives the same result without ftfy's per-call set-up (most paragraphs).
+    fixed = ftfy.fix_encoding(text) if is_bad(text) else text
     if "\u2020" in fixed and "\u201c" in fixed:
         fixed = _repair_lost_closing_quotes(fixed)
     return fixed
@@ -68,7 +72,8 @@ def strip_controls(text: str) -> str:
 
 def collapse_whitespace(text: str) -> str:
     """Collapse every run of whitespace (``&nbsp;`` included) to one space and trim."""
-    return _WHITESPACE.sub(" ", text.replace("\xa0", " ")).strip()
+    # str.split() splits on exactly what re's \s matches (str.isspace, NBSP included).
+    return " ".join(text.split())
 
 
 def normalise_text(text: str | None) -> str:

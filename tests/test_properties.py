@@ -3,9 +3,13 @@ outputs keep their types, and normalising twice changes nothing."""
 
 from __future__ import annotations
 
+import re
+
+import ftfy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from caci_spider import text as text_rules
 from caci_spider.bylines import parse_authors
 from caci_spider.dates import parse_dated_line, parse_issue_date, parse_k2_date
 from caci_spider.items import FieldReport
@@ -15,7 +19,13 @@ from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffListingPage, parse_sidebar, read_entry_lines
 from caci_spider.records import build_field_report, normalise_staff_publication
 from caci_spider.staff_entries import EntryParseError, parse_sidebar_entry
-from caci_spider.text import collapse_repeated_paragraphs, normalise_paragraphs, normalise_text
+from caci_spider.text import (
+    collapse_repeated_paragraphs,
+    collapse_whitespace,
+    normalise_paragraphs,
+    normalise_text,
+    repair_mojibake,
+)
 from caci_spider.urls import ItemRef
 
 BASE = "https://www.cacianalyst.org"
@@ -79,6 +89,32 @@ def test_normalise_text_is_idempotent_and_clean(text: str) -> None:
     assert normalise_text(once) == once
     assert not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in once)
     once.encode("utf-8")  # always valid UTF-8
+
+
+# Mojibake-prone text: the characters ftfy's badness patterns are made of, next to ASCII.
+mojibake_prone_text = st.lists(
+    st.one_of(
+        st.characters(min_codepoint=0x80, max_codepoint=0x2122),
+        st.sampled_from(["â€™", "Ã©", "Â ", "Ã\xa0", "вЂ", "√©", "\x9d", "a", " ", "."]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@PROPERTY
+@given(st.one_of(hostile_text, mojibake_prone_text))
+def test_the_mojibake_shortcut_matches_ftfy(text: str) -> None:
+    """repair_mojibake asks is_bad before calling ftfy: never a different answer."""
+    expected = ftfy.fix_encoding(text)
+    if "\u2020" in expected and "\u201c" in expected:
+        expected = text_rules._repair_lost_closing_quotes(expected)
+    assert repair_mojibake(text) == expected
+
+
+@PROPERTY
+@given(st.one_of(hostile_text, st.text(st.characters(categories=["Zs", "Zl", "Zp", "Cc"]))))
+def test_whitespace_collapses_like_the_regex(text: str) -> None:
+    assert collapse_whitespace(text) == re.sub(r"\s+", " ", text).strip()
 
 
 @PROPERTY
