@@ -132,6 +132,10 @@ class CaciDatabase:
         # A reader (sqlite-utils, Datasette) may hold the file briefly: wait instead of failing.
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.enable_wal()
+        # WAL with synchronous=NORMAL: every commit survives a killed crawl and the file is never
+        # corrupt; only a power loss can roll back the last commits (pages the next run fetches
+        # again). FULL would wait for an fsync per item.
+        self.db.execute("PRAGMA synchronous = NORMAL")
         self.ensure_schema()
 
     def close(self) -> None:
