@@ -12,17 +12,21 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 import zlib
 from pathlib import Path
 
 from scrapy import Spider
+from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
+
+logger = logging.getLogger(__name__)
 
 
 class ArchivePolicy:
@@ -65,14 +69,20 @@ class SqliteArchiveStorage:
     mode with ``synchronous=NORMAL`` (a killed crawl loses nothing it stored; only an operating
     system crash can lose the last pages, which the next run fetches again). Readable with any
     SQLite client: ``SELECT url, status, stored_at FROM pages``.
+
+    An archive written earlier by ``FilesystemCacheStorage`` (``<HTTPCACHE_DIR>/<spider>/``) is
+    still read: a page missing here is looked up there and copied in, so switching storage loses
+    no archived page.
     """
 
     COMPRESSION_LEVEL = 6
 
     def __init__(self, settings: BaseSettings) -> None:
+        self.settings = settings
         self.archive_dir = Path(data_path(settings["HTTPCACHE_DIR"], createdir=True))
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.connection: sqlite3.Connection | None = None
+        self.legacy: FilesystemCacheStorage | None = None
 
     def path_for(self, spider_name: str) -> Path:
         return self.archive_dir / f"{spider_name}.sqlite"
@@ -89,6 +99,9 @@ class SqliteArchiveStorage:
             " status INTEGER NOT NULL, response_url TEXT NOT NULL, headers BLOB NOT NULL,"
             " body BLOB NOT NULL, stored_at REAL NOT NULL)"
         )
+        if (self.archive_dir / spider.name).is_dir():
+            self.legacy = FilesystemCacheStorage(self.settings)
+            self.legacy.open_spider(spider)
 
     def close_spider(self, spider: Spider) -> None:
         if self.connection is not None:
@@ -103,18 +116,38 @@ class SqliteArchiveStorage:
             (self._fingerprinter.fingerprint(request).hex(),),
         ).fetchone()
         if row is None:
-            return None
+            return self._retrieve_legacy(spider, request)
         status, response_url, raw_headers, body, stored_at = row
         if 0 < self.expiration_secs < time.time() - stored_at:
+            return None
+        try:
+            body = zlib.decompress(body)
+        except zlib.error as error:
+            # A damaged row is a page we do not have: fetch it again rather than fail the request.
+            logger.warning(
+                "Archived copy of %s is unreadable (%s); ignoring it", request.url, error
+            )
             return None
         request.meta["cache_timestamp"] = stored_at
         headers = Headers(headers_raw_to_dict(raw_headers))
         response_class = responsetypes.from_args(headers=headers, url=response_url)
-        return response_class(
-            url=response_url, status=status, headers=headers, body=zlib.decompress(body)
-        )
+        return response_class(url=response_url, status=status, headers=headers, body=body)
 
-    def store_response(self, spider: Spider, request: Request, response: Response) -> None:
+    def _retrieve_legacy(self, spider: Spider, request: Request) -> Response | None:
+        if self.legacy is None:
+            return None
+        response = self.legacy.retrieve_response(spider, request)
+        if response is not None:
+            self.store_response(spider, request, response, request.meta.get("cache_timestamp"))
+        return response
+
+    def store_response(
+        self,
+        spider: Spider,
+        request: Request,
+        response: Response,
+        stored_at: float | None = None,
+    ) -> None:
         assert self.connection is not None
         self.connection.execute(
             "INSERT INTO pages (fingerprint, url, method, status, response_url, headers, body,"
@@ -131,6 +164,6 @@ class SqliteArchiveStorage:
                 response.url,
                 headers_dict_to_raw(response.headers),
                 zlib.compress(response.body, self.COMPRESSION_LEVEL),
-                time.time(),
+                time.time() if stored_at is None else stored_at,
             ),
         )

@@ -55,7 +55,7 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "caci_spider.archive.ArchivePolicy"
 HTTPCACHE_STORAGE = "caci_spider.archive.SqliteArchiveStorage"
 HTTPCACHE_DIR = "httpcache"  # relative paths live under .scrapy/ in the project directory
-HTTPCACHE_GZIP = True
+HTTPCACHE_GZIP = True  # how archives of the earlier filesystem storage were written (still read)
 HTTPCACHE_EXPIRATION_SECS = 0
 CACI_OFFLINE = False
 

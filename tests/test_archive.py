@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import scrapy
+from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
@@ -89,3 +90,37 @@ def test_expiration_follows_the_scrapy_setting(tmp_path: Path, age: int, found: 
     assert storage.connection is not None
     storage.connection.execute("UPDATE pages SET stored_at = stored_at - ?", (age,))
     assert (storage.retrieve_response(spider, request) is not None) is found
+
+
+def test_a_damaged_row_is_a_missing_page_not_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    assert storage.connection is not None
+    storage.connection.execute("UPDATE pages SET body = ?", (b"not zlib",))
+    assert storage.retrieve_response(spider, request) is None
+    assert "unreadable" in caplog.text and request.url in caplog.text
+
+
+def test_an_archive_of_the_filesystem_storage_is_still_read(tmp_path: Path) -> None:
+    """Pages archived before the switch to SQLite are served, and copied into the new file."""
+    crawler = get_crawler(
+        ArchivedSpider, {"HTTPCACHE_DIR": str(tmp_path / "archive"), "HTTPCACHE_GZIP": True}
+    )
+    spider = crawler._create_spider()
+    legacy = FilesystemCacheStorage(crawler.settings)
+    legacy.open_spider(spider)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    legacy.store_response(spider, request, page_response(request.url))
+
+    storage, spider = open_storage(tmp_path, HTTPCACHE_GZIP=True)  # as the project sets it
+    again = Request("http://127.0.0.1/item/1-a.html")
+    cached = storage.retrieve_response(spider, again)
+    assert cached is not None and cached.body == PAGE and cached.headers[b"ETag"] == b'"v1"'
+    rows = sqlite3.connect(storage.path_for(spider.name)).execute(
+        "SELECT url, stored_at FROM pages"
+    )
+    assert rows.fetchall() == [(request.url, again.meta["cache_timestamp"])]
+    assert storage.retrieve_response(spider, Request("http://127.0.0.1/other")) is None
