@@ -19,8 +19,8 @@ from caci_spider.pages.k2 import (
     BODY_END,
     PRINT_THIS_PAGE,
     PUBLISHED_IN,
+    ClassIndex,
     class_xpath,
-    first_by_class,
     has_class,
 )
 from caci_spider.urls import ItemRef
@@ -80,6 +80,13 @@ class K2ItemPage:
         self.fetched_at = fetched_at
         self._page_lines: list[str] | None = None
         self._title: str | None | object = _UNSET
+        self._classes: ClassIndex | None = None
+
+    @property
+    def classes(self) -> ClassIndex:
+        if self._classes is None:
+            self._classes = ClassIndex(self.root)
+        return self._classes
 
     # -- whole-page text, for the fallbacks -------------------------------------------------
     @property
@@ -91,7 +98,7 @@ class K2ItemPage:
 
     # -- fields ----------------------------------------------------------------------------
     def date_line(self) -> str | None:
-        element = first_by_class(self.root, *self.DATE_CLASSES)
+        element = self.classes.first(*self.DATE_CLASSES)
         text = element_text(element)
         if text:
             return text
@@ -103,7 +110,7 @@ class K2ItemPage:
         return self._title
 
     def _find_title(self) -> str | None:
-        element = first_by_class(self.root, *self.TITLE_CLASSES)
+        element = self.classes.first(*self.TITLE_CLASSES)
         text = element_text(element, skip=_is_featured_badge)
         if text:
             return text
@@ -120,7 +127,7 @@ class K2ItemPage:
         return title or None
 
     def section(self) -> str | None:
-        element = first_by_class(self.root, *self.CATEGORY_CLASSES)
+        element = self.classes.first(*self.CATEGORY_CLASSES)
         if element is not None:
             links = [element_text(a) for a in element.iter("a")]
             text = next((t for t in links if t), None) or element_text(element)
@@ -152,7 +159,7 @@ class K2ItemPage:
         ends at the first tail line after it, so chrome printed before the article (a sidebar,
         a newsletter box) cannot swallow it.
         """
-        container = first_by_class(self.root, *self.CONTAINER_CLASSES)
+        container = self.classes.first(*self.CONTAINER_CLASSES)
         lines = (
             paragraphs(container, skip=_is_image_chrome)
             if container is not None
@@ -204,7 +211,7 @@ class K2ItemPage:
         hint: re.Pattern[str],
     ) -> Any:
         """A footer value from its K2 element, else from the page text (walked only then)."""
-        element = first_by_class(self.root, *classes)
+        element = self.classes.first(*classes)
         if element is not None:
             texts = [element_text(element)]
         elif hint.search(self.root.text_content()):

@@ -43,6 +43,29 @@ def first_by_class(root: etree._Element, *classes: str) -> etree._Element | None
     return found[0] if found else None
 
 
+class ClassIndex:
+    """The first element carrying each class, from one pass over a page.
+
+    Gives what :func:`first_by_class` gives for the whole page (tokens split on the same XML
+    whitespace as XPath's ``normalize-space``) without walking the page once per lookup: an item
+    page asks for six classes.
+    """
+
+    _CLASSED = etree.XPath(".//*[@class]")
+    _TOKEN_SEPARATOR = re.compile(r"[ \t\r\n]+")
+
+    def __init__(self, root: etree._Element) -> None:
+        self._first: dict[str, tuple[int, etree._Element]] = {}
+        for position, element in enumerate(self._CLASSED(root)):
+            for name in self._TOKEN_SEPARATOR.split(element.get("class")):
+                if name and name not in self._first:
+                    self._first[name] = (position, element)
+
+    def first(self, *classes: str) -> etree._Element | None:
+        found = [self._first[name] for name in classes if name in self._first]
+        return min(found, key=lambda hit: hit[0])[1] if found else None
+
+
 def has_class(element: etree._Element, *classes: str) -> bool:
     names = (element.get("class") or "").split()
     return any(name in names for name in classes)
