@@ -15,7 +15,7 @@ from caci_spider.dates import parse_dated_line, parse_issue_date, parse_k2_date
 from caci_spider.items import FieldReport
 from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.pages.k2 import ClassIndex, first_by_class
+from caci_spider.pages.k2 import ClassIndex, compiled_class_xpath, first_by_class
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffListingPage, parse_sidebar, read_entry_lines
 from caci_spider.records import build_field_report, normalise_staff_publication
@@ -190,7 +190,7 @@ class_values = st.lists(
 @PROPERTY
 @given(st.lists(st.tuples(class_values, st.integers(0, 2)), max_size=25))
 def test_the_class_index_finds_what_the_class_xpath_finds(elements: list[tuple[str, int]]) -> None:
-    """ClassIndex (one pass) and first_by_class (one XPath per lookup) agree on every page."""
+    """ClassIndex (one pass) and the class XPaths (one walk per lookup) agree on every page."""
     parts, depth = [], 0
     for value, close in elements:
         parts.append(f'<div class="{value}">x')
@@ -202,3 +202,4 @@ def test_the_class_index_finds_what_the_class_xpath_finds(elements: list[tuple[s
     index = ClassIndex(root)
     for wanted in [("itemTitle",), ("itemHits", "itemView"), ("itemView", "itemTitle"), ("x",)]:
         assert index.first(*wanted) is first_by_class(root, *wanted)
+        assert index.all(*wanted) == compiled_class_xpath(*wanted)(root)

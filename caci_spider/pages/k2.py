@@ -44,26 +44,34 @@ def first_by_class(root: etree._Element, *classes: str) -> etree._Element | None
 
 
 class ClassIndex:
-    """The first element carrying each class, from one pass over a page.
+    """The elements carrying each class, from one pass over a page.
 
-    Gives what :func:`first_by_class` gives for the whole page (tokens split on the same XML
-    whitespace as XPath's ``normalize-space``) without walking the page once per lookup: an item
-    page asks for six classes.
+    Gives what :func:`first_by_class` and :func:`class_xpath` give for the whole page (tokens
+    split on the same XML whitespace as XPath's ``normalize-space``, document order) without
+    walking the page once per lookup: an item page asks for six classes.
     """
 
     _CLASSED = etree.XPath(".//*[@class]")
     _TOKEN_SEPARATOR = re.compile(r"[ \t\r\n]+")
 
     def __init__(self, root: etree._Element) -> None:
-        self._first: dict[str, tuple[int, etree._Element]] = {}
-        for position, element in enumerate(self._CLASSED(root)):
-            for name in self._TOKEN_SEPARATOR.split(element.get("class")):
-                if name and name not in self._first:
-                    self._first[name] = (position, element)
+        self._elements = self._CLASSED(root)
+        self._positions: dict[str, list[int]] = {}
+        for position, element in enumerate(self._elements):
+            for name in set(self._TOKEN_SEPARATOR.split(element.get("class"))):
+                if name:
+                    self._positions.setdefault(name, []).append(position)
 
     def first(self, *classes: str) -> etree._Element | None:
-        found = [self._first[name] for name in classes if name in self._first]
-        return min(found, key=lambda hit: hit[0])[1] if found else None
+        found = [self._positions[name][0] for name in classes if name in self._positions]
+        return self._elements[min(found)] if found else None
+
+    def all(self, *classes: str) -> list[etree._Element]:
+        """Every element carrying one of ``classes``, in document order."""
+        found: set[int] = set()
+        for name in classes:
+            found.update(self._positions.get(name, ()))
+        return [self._elements[position] for position in sorted(found)]
 
 
 def has_class(element: etree._Element, *classes: str) -> bool:

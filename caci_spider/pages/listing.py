@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from caci_spider.pages.blocks import element_text, parse_html
-from caci_spider.pages.k2 import class_xpath
+from caci_spider.pages.k2 import ClassIndex
 from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
 
 
@@ -33,8 +33,10 @@ class K2ListingPage:
     ``javascript:``, ``mailto:``, other hosts) are ignored.
     """
 
-    TITLE_LINK_XPATH = class_xpath("catItemTitle", "tagItemTitle", "userItemTitle") + "//a"
-    PAGINATION_XPATH = class_xpath("k2Pagination", "pagination") + "//a"
+    TITLE_CLASSES = ("catItemTitle", "tagItemTitle", "userItemTitle")
+    PAGINATION_CLASSES = ("k2Pagination", "pagination")
+    # The K2 list container, most specific first: sidebar modules outside it never count.
+    LIST_CLASSES = (("itemList", "tagItemList", "userItemList"), ("itemListView",))
 
     def __init__(self, document: str | bytes, url: str, base_url: str, category: str) -> None:
         self.root = parse_html(document)
@@ -43,13 +45,25 @@ class K2ListingPage:
         self.category = category
         self.category_path = f"/publications/{category}.html"
         self._entries: list[ListingEntry] | None = None
+        self.classes = ClassIndex(self.root)
+        self._refs: dict[str, ItemRef | None] = {}
 
     def _ref(self, href: str | None) -> ItemRef | None:
-        return item_ref(href or "", self.url, self.base_url, self.category)
+        href = href or ""
+        if href not in self._refs:  # a title link is met again among the entries' links
+            self._refs[href] = item_ref(href, self.url, self.base_url, self.category)
+        return self._refs[href]
+
+    def _links_under(self, classes: tuple[str, ...]) -> list[etree._Element]:
+        """The ``<a>`` inside elements carrying ``classes``, in document order, once each."""
+        links: dict[etree._Element, None] = {}
+        for container in self.classes.all(*classes):
+            links.update(dict.fromkeys(container.iterdescendants("a")))
+        return list(links)
 
     def titles(self) -> dict[int, str]:
         titles: dict[int, str] = {}
-        for link in self.root.xpath(self.TITLE_LINK_XPATH):
+        for link in self._links_under(self.TITLE_CLASSES):
             ref = self._ref(link.get("href"))
             text = element_text(link)
             if ref and text:
@@ -59,13 +73,10 @@ class K2ListingPage:
     def _list_root(self) -> etree._Element:
         """The K2 list container when present, so that sidebar modules linking items (latest
         items, staff publications) never count as entries; else the whole page."""
-        for xpath in (
-            class_xpath("itemList", "tagItemList", "userItemList"),
-            class_xpath("itemListView"),
-        ):
-            found = self.root.xpath(xpath)
-            if found:
-                return found[0]
+        for classes in self.LIST_CLASSES:
+            found = self.classes.first(*classes)
+            if found is not None:
+                return found
         return self.root
 
     def entries(self) -> list[ListingEntry]:
@@ -98,7 +109,7 @@ class K2ListingPage:
         return sorted(starts)
 
     def _pagination_links(self) -> list[etree._Element]:
-        return list(self.root.xpath(self.PAGINATION_XPATH))
+        return self._links_under(self.PAGINATION_CLASSES)
 
     def extract(self) -> ListingPage:
         return ListingPage(entries=self.entries(), page_starts=self.page_starts())
