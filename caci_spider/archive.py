@@ -19,10 +19,12 @@ import zlib
 from pathlib import Path
 
 from scrapy import Spider
+from scrapy.exceptions import IgnoreRequest
 from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
@@ -67,8 +69,18 @@ class SqliteArchiveStorage:
     ``DbmCacheStorage`` depends on which ``dbm`` backend the machine has and pickles. Here a page
     is one row: status, URLs, raw headers and the zlib-compressed body, committed at once in WAL
     mode with ``synchronous=NORMAL`` (a killed crawl loses nothing it stored; only an operating
-    system crash can lose the last pages, which the next run fetches again). Readable with any
-    SQLite client: ``SELECT url, status, stored_at FROM pages``.
+    system crash can lose the last pages). Readable with any SQLite client:
+    ``SELECT url, status, stored_at FROM pages``.
+
+    Trouble with the archive never costs a page:
+
+    * a damaged row is a page the archive does not have (fetched again, or read from the
+      legacy archive below);
+    * a page that cannot be stored (disk full, a lock held too long) is logged and counted
+      (``caci/archive/store_errors``) and still goes on to the spider;
+    * a file that is not a database is moved aside (``….damaged-<time>``) and a new one begun;
+    * a file that cannot be opened at all (locked, no permission) closes the crawl with reason
+      ``archive_unavailable`` before it fetches anything.
 
     An archive written earlier by ``FilesystemCacheStorage`` (``<HTTPCACHE_DIR>/<spider>/``) is
     still read: a page missing here is looked up there and copied in, so switching storage loses
@@ -76,6 +88,7 @@ class SqliteArchiveStorage:
     """
 
     COMPRESSION_LEVEL = 6
+    BUSY_TIMEOUT_S = 10.0  # as the crawl's database: wait out a reader rather than fail
 
     def __init__(self, settings: BaseSettings) -> None:
         self.settings = settings
@@ -83,25 +96,52 @@ class SqliteArchiveStorage:
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.connection: sqlite3.Connection | None = None
         self.legacy: FilesystemCacheStorage | None = None
+        self.unavailable = False
+        self.closing = False
 
     def path_for(self, spider_name: str) -> Path:
         return self.archive_dir / f"{spider_name}.sqlite"
 
     def open_spider(self, spider: Spider) -> None:
         self._fingerprinter = spider.crawler.request_fingerprinter
-        # Autocommit: every statement is its own transaction.
-        self.connection = sqlite3.connect(self.path_for(spider.name), isolation_level=None)
-        self.connection.execute("PRAGMA journal_mode=WAL")
-        self.connection.execute("PRAGMA synchronous=NORMAL")
-        self.connection.execute(
-            "CREATE TABLE IF NOT EXISTS pages ("
-            " fingerprint TEXT PRIMARY KEY, url TEXT NOT NULL, method TEXT NOT NULL,"
-            " status INTEGER NOT NULL, response_url TEXT NOT NULL, headers BLOB NOT NULL,"
-            " body BLOB NOT NULL, stored_at REAL NOT NULL)"
-        )
+        self._stats = spider.crawler.stats
+        path = self.path_for(spider.name)
+        try:
+            try:
+                self.connection = self._connect(path)
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError):
+                    raise  # locked, unreadable: not damage, nothing to move aside
+                damaged = _move_aside(path)
+                logger.error(
+                    "The page archive %s is damaged (%s): moved to %s, starting a new one",
+                    path, error, damaged,
+                )  # fmt: skip
+                self.connection = self._connect(path)
+        except sqlite3.Error as error:
+            logger.error("The page archive %s cannot be opened (%s)", path, error)
+            self.unavailable = True
+            self.connection = None
         if (self.archive_dir / spider.name).is_dir():
             self.legacy = FilesystemCacheStorage(self.settings)
             self.legacy.open_spider(spider)
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        # Autocommit: every statement is its own transaction.
+        connection = sqlite3.connect(path, isolation_level=None, timeout=self.BUSY_TIMEOUT_S)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS pages ("
+                " fingerprint TEXT PRIMARY KEY, url TEXT NOT NULL, method TEXT NOT NULL,"
+                " status INTEGER NOT NULL, response_url TEXT NOT NULL, headers BLOB NOT NULL,"
+                " body BLOB NOT NULL, stored_at REAL NOT NULL)"
+            )
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
 
     def close_spider(self, spider: Spider) -> None:
         if self.connection is not None:
@@ -109,12 +149,19 @@ class SqliteArchiveStorage:
             self.connection = None
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
-        assert self.connection is not None
-        row = self.connection.execute(
-            "SELECT status, response_url, headers, body, stored_at FROM pages"
-            " WHERE fingerprint = ?",
-            (self._fingerprinter.fingerprint(request).hex(),),
-        ).fetchone()
+        if self.unavailable:
+            self._close_unavailable(spider)
+        if self.connection is None:
+            return None
+        try:
+            row = self.connection.execute(
+                "SELECT status, response_url, headers, body, stored_at FROM pages"
+                " WHERE fingerprint = ?",
+                (self._fingerprinter.fingerprint(request).hex(),),
+            ).fetchone()
+        except sqlite3.Error as error:
+            logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
+            return self._retrieve_legacy(spider, request)
         if row is None:
             return self._retrieve_legacy(spider, request)
         status, response_url, raw_headers, body, stored_at = row
@@ -124,13 +171,12 @@ class SqliteArchiveStorage:
             body = zlib.decompress(body)
         except zlib.error as error:
             # A damaged row is a page we do not have: fetch it again rather than fail the request.
-            logger.warning(
-                "Archived copy of %s is unreadable (%s); ignoring it", request.url, error
-            )
-            return None
+            logger.warning("Archived copy of %s is unreadable (%s)", request.url, error)
+            return self._retrieve_legacy(spider, request)
         request.meta["cache_timestamp"] = stored_at
         headers = Headers(headers_raw_to_dict(raw_headers))
-        response_class = responsetypes.from_args(headers=headers, url=response_url)
+        # As the downloader does: headers and URL first, the body where they do not decide.
+        response_class = responsetypes.from_args(headers=headers, url=response_url, body=body)
         return response_class(url=response_url, status=status, headers=headers, body=body)
 
     def _retrieve_legacy(self, spider: Spider, request: Request) -> Response | None:
@@ -141,6 +187,14 @@ class SqliteArchiveStorage:
             self.store_response(spider, request, response, request.meta.get("cache_timestamp"))
         return response
 
+    def _close_unavailable(self, spider: Spider) -> None:
+        """No crawl without its archive: every page it fetched would be missing from it."""
+        if not self.closing:
+            self.closing = True
+            engine = spider.crawler.engine
+            deferred_from_coro(engine.close_spider_async(reason="archive_unavailable"))
+        raise IgnoreRequest("the page archive cannot be opened")
+
     def store_response(
         self,
         spider: Spider,
@@ -148,22 +202,39 @@ class SqliteArchiveStorage:
         response: Response,
         stored_at: float | None = None,
     ) -> None:
-        assert self.connection is not None
-        self.connection.execute(
-            "INSERT INTO pages (fingerprint, url, method, status, response_url, headers, body,"
-            " stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (fingerprint) DO UPDATE SET url = excluded.url,"
-            " method = excluded.method, status = excluded.status,"
-            " response_url = excluded.response_url, headers = excluded.headers,"
-            " body = excluded.body, stored_at = excluded.stored_at",
-            (
-                self._fingerprinter.fingerprint(request).hex(),
-                request.url,
-                request.method,
-                response.status,
-                response.url,
-                headers_dict_to_raw(response.headers),
-                zlib.compress(response.body, self.COMPRESSION_LEVEL),
-                time.time() if stored_at is None else stored_at,
-            ),
-        )
+        if self.connection is None:
+            return
+        try:
+            self.connection.execute(
+                "INSERT INTO pages (fingerprint, url, method, status, response_url, headers,"
+                " body, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (fingerprint) DO UPDATE SET url = excluded.url,"
+                " method = excluded.method, status = excluded.status,"
+                " response_url = excluded.response_url, headers = excluded.headers,"
+                " body = excluded.body, stored_at = excluded.stored_at",
+                (
+                    self._fingerprinter.fingerprint(request).hex(),
+                    request.url,
+                    request.method,
+                    response.status,
+                    response.url,
+                    headers_dict_to_raw(response.headers),
+                    zlib.compress(response.body, self.COMPRESSION_LEVEL),
+                    time.time() if stored_at is None else stored_at,
+                ),
+            )
+        except sqlite3.Error as error:
+            # The page still reaches the spider and the database; only its archive copy is lost.
+            logger.error("Could not archive %s (%s)", request.url, error)
+            self._stats.inc_value("caci/archive/store_errors")
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged database file (and its WAL files) out of the way; returns the new name."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.rename(target.with_name(target.name + suffix))
+    return target

@@ -21,7 +21,7 @@ CONCURRENT_REQUESTS = 2
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 # Scrapy starts this many asyncio tasks for the output of every response; our callbacks yield at
 # most a handful of requests and items and the pipelines are synchronous, so Scrapy's 100 only
-# costs CPU (about 1 ms a page, docs/benchmarks.md).
+# costs CPU (about 1 ms a page on the 2-core benchmark machine).
 CONCURRENT_ITEMS = 8
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50 % around DOWNLOAD_DELAY

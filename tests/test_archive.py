@@ -124,3 +124,43 @@ def test_an_archive_of_the_filesystem_storage_is_still_read(tmp_path: Path) -> N
     )
     assert rows.fetchall() == [(request.url, again.meta["cache_timestamp"])]
     assert storage.retrieve_response(spider, Request("http://127.0.0.1/other")) is None
+
+
+def test_a_page_without_content_type_comes_back_as_html(tmp_path: Path) -> None:
+    """The response class is sniffed from the body too, as the downloader does."""
+    storage, spider = open_storage(tmp_path)
+    url = "http://127.0.0.1/publications/field-reports.html?start=4"
+    request = Request(url)
+    storage.store_response(spider, request, HtmlResponse(url, status=200, body=PAGE))
+    cached = storage.retrieve_response(spider, request)
+    assert isinstance(cached, HtmlResponse)
+
+
+def test_a_page_that_cannot_be_archived_is_counted_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(SqliteArchiveStorage, "BUSY_TIMEOUT_S", 0.05)
+    storage, spider = open_storage(tmp_path)
+    blocker = sqlite3.connect(storage.path_for(spider.name), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holding the file
+    url = "http://127.0.0.1/item/1-a.html"
+    storage.store_response(spider, Request(url), page_response(url))
+    blocker.execute("ROLLBACK")
+    assert spider.crawler.stats.get_value("caci/archive/store_errors") == 1
+    assert "Could not archive" in caplog.text and url in caplog.text
+
+
+def test_a_damaged_row_falls_back_to_the_legacy_archive(tmp_path: Path) -> None:
+    settings = {"HTTPCACHE_DIR": str(tmp_path / "archive"), "HTTPCACHE_GZIP": True}
+    crawler = get_crawler(ArchivedSpider, settings)
+    spider = crawler._create_spider()
+    legacy = FilesystemCacheStorage(crawler.settings)
+    legacy.open_spider(spider)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    legacy.store_response(spider, request, page_response(request.url))
+    storage, spider = open_storage(tmp_path, HTTPCACHE_GZIP=True)
+    assert storage.retrieve_response(spider, request) is not None  # copied in
+    assert storage.connection is not None
+    storage.connection.execute("UPDATE pages SET body = ?", (b"not zlib",))
+    cached = storage.retrieve_response(spider, Request(request.url))
+    assert cached is not None and cached.body == PAGE

@@ -237,3 +237,29 @@ def test_robots_txt_is_obeyed(site, tmp_path) -> None:
     db = sqlite_utils.Database(tmp_path / "caci.db")
     assert not [r for r in db["rejects"].rows if "/item/8145-" in r["url"]]  # not a failure
     assert "'robotstxt/forbidden': 1" in result.stderr
+
+
+def test_a_crawl_without_its_page_archive_stops_and_exits_non_zero(site, tmp_path) -> None:
+    base_url, local_site = site
+    (tmp_path / "httpcache" / "field_reports.sqlite").mkdir(parents=True)  # cannot be opened
+    result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
+    assert "'finish_reason': 'archive_unavailable'" in result.stderr
+    assert "cannot be opened" in result.stderr
+    assert item_hits(local_site) == 0
+    assert rows(tmp_path) == []
+
+
+def test_a_damaged_page_archive_is_set_aside_and_the_crawl_goes_on(site, tmp_path) -> None:
+    base_url, _local_site = site
+    run_crawl("field_reports", base_url, tmp_path)
+    archive = tmp_path / "httpcache" / "field_reports.sqlite"
+    stored = rows(tmp_path)
+    archive.write_bytes(b"not a database, " * 512)
+    for companion in ("-wal", "-shm"):
+        Path(f"{archive}{companion}").unlink(missing_ok=True)
+    result = run_crawl("field_reports", base_url, tmp_path, "-a", "mode=full")
+    assert "is damaged" in result.stderr
+    assert [p.name for p in archive.parent.glob("field_reports.sqlite.damaged-*")]
+    pages = sqlite3.connect(archive).execute("SELECT count(*) FROM pages").fetchone()[0]
+    assert pages >= len(stored)  # every item page archived again
+    assert rows(tmp_path) == stored
