@@ -118,7 +118,7 @@ class SqliteArchiveStorage:
                     path, error, damaged,
                 )  # fmt: skip
                 self.connection = self._connect(path)
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             logger.error("The page archive %s cannot be opened (%s)", path, error)
             self.unavailable = True
             self.connection = None
