@@ -19,12 +19,11 @@ import zlib
 from pathlib import Path
 
 from scrapy import Spider
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
@@ -60,6 +59,10 @@ class ArchivePolicy:
         return response.status == 304 or response.status >= 500
 
 
+class ArchiveUnavailable(Exception):
+    """The archive file cannot serve this crawl (unopenable, read-only, someone else's table)."""
+
+
 class SqliteArchiveStorage:
     """An ``HTTPCACHE_STORAGE``: the archive as one SQLite file per spider,
     ``<HTTPCACHE_DIR>/<spider>.sqlite``, one row per request fingerprint.
@@ -78,9 +81,11 @@ class SqliteArchiveStorage:
       legacy archive below);
     * a page that cannot be stored (disk full, a lock held too long) is logged and counted
       (``caci/archive/store_errors``) and still goes on to the spider;
-    * a file that is not a database is moved aside (``….damaged-<time>``) and a new one begun;
-    * a file that cannot be opened at all (locked, no permission) closes the crawl with reason
-      ``archive_unavailable`` before it fetches anything.
+    * a damaged file (not a database, or malformed pages found while crawling) is moved aside
+      (``….damaged-<time>``, with its WAL files) and a new one begun;
+    * a file that cannot serve the crawl (cannot be opened or written, holds a ``pages`` table
+      of another shape, or is missing or empty in offline ``mode=reparse``) closes the crawl with
+      reason ``archive_unavailable`` before it fetches anything.
 
     An archive written earlier by ``FilesystemCacheStorage`` (``<HTTPCACHE_DIR>/<spider>/``) is
     still read: a page missing here is looked up there and copied in, so switching storage loses
@@ -89,15 +94,19 @@ class SqliteArchiveStorage:
 
     COMPRESSION_LEVEL = 6
     BUSY_TIMEOUT_S = 10.0  # as the crawl's database: wait out a reader rather than fail
+    COLUMNS = (
+        "fingerprint", "url", "method", "status", "response_url", "headers", "body", "stored_at"
+    )  # fmt: skip
 
     def __init__(self, settings: BaseSettings) -> None:
         self.settings = settings
         self.archive_dir = Path(data_path(settings["HTTPCACHE_DIR"], createdir=True))
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
+        self.offline = settings.getbool("CACI_OFFLINE")
         self.connection: sqlite3.Connection | None = None
         self.legacy: FilesystemCacheStorage | None = None
-        self.unavailable = False
-        self.closing = False
+        self.path: Path | None = None
+        self.recovered = False
 
     def path_for(self, spider_name: str) -> Path:
         return self.archive_dir / f"{spider_name}.sqlite"
@@ -105,26 +114,30 @@ class SqliteArchiveStorage:
     def open_spider(self, spider: Spider) -> None:
         self._fingerprinter = spider.crawler.request_fingerprinter
         self._stats = spider.crawler.stats
-        path = self.path_for(spider.name)
-        try:
-            try:
-                self.connection = self._connect(path)
-            except sqlite3.DatabaseError as error:
-                if isinstance(error, sqlite3.OperationalError):
-                    raise  # locked, unreadable: not damage, nothing to move aside
-                damaged = _move_aside(path)
-                logger.error(
-                    "The page archive %s is damaged (%s): moved to %s, starting a new one",
-                    path, error, damaged,
-                )  # fmt: skip
-                self.connection = self._connect(path)
-        except (sqlite3.Error, OSError) as error:
-            logger.error("The page archive %s cannot be opened (%s)", path, error)
-            self.unavailable = True
-            self.connection = None
+        self.path = self.path_for(spider.name)
         if (self.archive_dir / spider.name).is_dir():
             self.legacy = FilesystemCacheStorage(self.settings)
             self.legacy.open_spider(spider)
+        try:
+            self.connection = self._open(self.path)
+            if self.offline and self.legacy is None and not self._has_pages():
+                raise ArchiveUnavailable("it holds no page to reparse")
+        except (ArchiveUnavailable, sqlite3.Error, OSError) as error:
+            logger.error("The page archive %s cannot serve this crawl (%s)", self.path, error)
+            self.close_spider(spider)
+            # Raised from a spider_opened handler: Scrapy closes the spider before any request.
+            raise CloseSpider("archive_unavailable") from error
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        if self.offline and not path.exists():
+            raise ArchiveUnavailable("no archive file")  # and do not leave an empty one behind
+        try:
+            return self._connect(path)
+        except sqlite3.DatabaseError as error:
+            if not _is_damage(error):
+                raise  # locked, unreadable, read-only: nothing to move aside
+            self._set_aside(path, error)
+            return self._connect(path)
 
     def _connect(self, path: Path) -> sqlite3.Connection:
         # Autocommit: every statement is its own transaction.
@@ -138,10 +151,45 @@ class SqliteArchiveStorage:
                 " status INTEGER NOT NULL, response_url TEXT NOT NULL, headers BLOB NOT NULL,"
                 " body BLOB NOT NULL, stored_at REAL NOT NULL)"
             )
-        except sqlite3.Error:
+            columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(pages)"))
+            if columns != self.COLUMNS:
+                raise ArchiveUnavailable(f"its pages table has other columns: {columns}")
+            # A write that changes nothing: a read-only file fails here, not on every page.
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            connection.execute(f"PRAGMA user_version = {int(version)}")
+        except (ArchiveUnavailable, sqlite3.Error):
             connection.close()
             raise
         return connection
+
+    def _has_pages(self) -> bool:
+        assert self.connection is not None
+        return self.connection.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is not None
+
+    def _set_aside(self, path: Path, error: Exception) -> None:
+        damaged = _move_aside(path)
+        logger.error(
+            "The page archive %s is damaged (%s): moved to %s, starting a new one",
+            path, error, damaged,
+        )  # fmt: skip
+        self._stats.inc_value("caci/archive/damaged_files")
+
+    def _damaged(self, error: sqlite3.Error) -> bool:
+        """After a failed read or write: set a damaged file aside and begin a new one (once a
+        crawl). True when the archive is usable again."""
+        if not _is_damage(error) or self.recovered or self.path is None:
+            return False  # a lock, a full disk: not damage
+        self.recovered = True
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+        try:
+            self._set_aside(self.path, error)
+            self.connection = self._connect(self.path)
+        except (ArchiveUnavailable, sqlite3.Error, OSError) as reopen_error:
+            logger.error("The page archive cannot be reopened (%s)", reopen_error)
+            return False
+        return True
 
     def close_spider(self, spider: Spider) -> None:
         if self.connection is not None:
@@ -149,10 +197,8 @@ class SqliteArchiveStorage:
             self.connection = None
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
-        if self.unavailable:
-            self._close_unavailable(spider)
         if self.connection is None:
-            return None
+            return self._retrieve_legacy(spider, request)
         try:
             row = self.connection.execute(
                 "SELECT status, response_url, headers, body, stored_at FROM pages"
@@ -161,6 +207,7 @@ class SqliteArchiveStorage:
             ).fetchone()
         except sqlite3.Error as error:
             logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
+            self._damaged(error)
             return self._retrieve_legacy(spider, request)
         if row is None:
             return self._retrieve_legacy(spider, request)
@@ -187,14 +234,6 @@ class SqliteArchiveStorage:
             self.store_response(spider, request, response, request.meta.get("cache_timestamp"))
         return response
 
-    def _close_unavailable(self, spider: Spider) -> None:
-        """No crawl without its archive: every page it fetched would be missing from it."""
-        if not self.closing:
-            self.closing = True
-            engine = spider.crawler.engine
-            deferred_from_coro(engine.close_spider_async(reason="archive_unavailable"))
-        raise IgnoreRequest("the page archive cannot be opened")
-
     def store_response(
         self,
         spider: Spider,
@@ -202,31 +241,44 @@ class SqliteArchiveStorage:
         response: Response,
         stored_at: float | None = None,
     ) -> None:
-        if self.connection is None:
-            return
-        try:
-            self.connection.execute(
-                "INSERT INTO pages (fingerprint, url, method, status, response_url, headers,"
-                " body, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (fingerprint) DO UPDATE SET url = excluded.url,"
-                " method = excluded.method, status = excluded.status,"
-                " response_url = excluded.response_url, headers = excluded.headers,"
-                " body = excluded.body, stored_at = excluded.stored_at",
-                (
-                    self._fingerprinter.fingerprint(request).hex(),
-                    request.url,
-                    request.method,
-                    response.status,
-                    response.url,
-                    headers_dict_to_raw(response.headers),
-                    zlib.compress(response.body, self.COMPRESSION_LEVEL),
-                    time.time() if stored_at is None else stored_at,
-                ),
-            )
-        except sqlite3.Error as error:
-            # The page still reaches the spider and the database; only its archive copy is lost.
-            logger.error("Could not archive %s (%s)", request.url, error)
-            self._stats.inc_value("caci/archive/store_errors")
+        row = (
+            self._fingerprinter.fingerprint(request).hex(),
+            request.url,
+            request.method,
+            response.status,
+            response.url,
+            headers_dict_to_raw(response.headers),
+            zlib.compress(response.body, self.COMPRESSION_LEVEL),
+            time.time() if stored_at is None else stored_at,
+        )
+        for _attempt in range(2):  # once more in a new file after setting a damaged one aside
+            if self.connection is None:
+                break
+            try:
+                self.connection.execute(_INSERT_PAGE, row)
+                return
+            except sqlite3.Error as error:
+                if not self._damaged(error):
+                    # The page still reaches the spider and the database: only its archive copy
+                    # is lost.
+                    logger.error("Could not archive %s (%s)", request.url, error)
+                    break
+        self._stats.inc_value("caci/archive/store_errors")
+
+
+_INSERT_PAGE = (
+    "INSERT INTO pages (fingerprint, url, method, status, response_url, headers, body, stored_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (fingerprint) DO UPDATE SET url = excluded.url, method = excluded.method,"
+    " status = excluded.status, response_url = excluded.response_url,"
+    " headers = excluded.headers, body = excluded.body, stored_at = excluded.stored_at"
+)
+
+
+def _is_damage(error: sqlite3.Error) -> bool:
+    """SQLite's own class for "file is not a database" and "disk image is malformed"; its
+    subclasses are locks, constraints and misuse, which moving the file would not mend."""
+    return type(error) is sqlite3.DatabaseError
 
 
 def _move_aside(path: Path) -> Path:

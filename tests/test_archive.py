@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
@@ -163,4 +164,62 @@ def test_a_damaged_row_falls_back_to_the_legacy_archive(tmp_path: Path) -> None:
     assert storage.connection is not None
     storage.connection.execute("UPDATE pages SET body = ?", (b"not zlib",))
     cached = storage.retrieve_response(spider, Request(request.url))
+    assert cached is not None and cached.body == PAGE
+
+
+def test_a_read_only_archive_stops_the_crawl_at_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, spider = open_storage(tmp_path)
+    storage.close_spider(spider)
+    real_connect = sqlite3.connect
+
+    def read_only(path: object, **kwargs: object) -> sqlite3.Connection:
+        return real_connect(f"file:{path}?mode=ro", uri=True, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)  # root ignores chmod; SQLite does not
+    with pytest.raises(CloseSpider) as closed:
+        open_storage(tmp_path)
+    assert closed.value.reason == "archive_unavailable"
+
+
+def test_a_pages_table_of_another_shape_stops_the_crawl(tmp_path: Path) -> None:
+    path = tmp_path / "archive" / "archived.sqlite"
+    path.parent.mkdir()
+    sqlite3.connect(path).execute("CREATE TABLE pages (id INTEGER, note TEXT)")
+    with pytest.raises(CloseSpider) as closed:
+        open_storage(tmp_path)
+    assert closed.value.reason == "archive_unavailable"
+    assert path.exists()  # someone else's file is left as it is
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_reparse_needs_an_archive_with_pages(tmp_path: Path, existing: bool) -> None:
+    if existing:
+        storage, spider = open_storage(tmp_path)  # an archive with no page in it
+        storage.close_spider(spider)
+    with pytest.raises(CloseSpider) as closed:
+        open_storage(tmp_path, CACI_OFFLINE=True)
+    assert closed.value.reason == "archive_unavailable"
+    assert (tmp_path / "archive" / "archived.sqlite").exists() is existing
+
+
+def test_malformed_pages_found_while_crawling_set_the_file_aside(tmp_path: Path) -> None:
+    storage, spider = open_storage(tmp_path)
+    for n in range(200):
+        url = f"http://127.0.0.1/item/{n}-a.html"
+        storage.store_response(spider, Request(url), page_response(url, PAGE * 20))
+    storage.close_spider(spider)
+    path = storage.path_for(spider.name)
+    data = bytearray(path.read_bytes())
+    data[4096:] = bytes(len(data) - 4096)  # keep the header page, zero every other page
+    path.write_bytes(bytes(data))
+
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/7-a.html")
+    assert storage.retrieve_response(spider, request) is None
+    assert [p.name for p in path.parent.glob("archived.sqlite.damaged-*")]
+    assert spider.crawler.stats.get_value("caci/archive/damaged_files") == 1
+    storage.store_response(spider, request, page_response(request.url))
+    cached = storage.retrieve_response(spider, request)
     assert cached is not None and cached.body == PAGE

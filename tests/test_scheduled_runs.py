@@ -244,9 +244,17 @@ def test_a_crawl_without_its_page_archive_stops_and_exits_non_zero(site, tmp_pat
     (tmp_path / "httpcache" / "field_reports.sqlite").mkdir(parents=True)  # cannot be opened
     result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
     assert "'finish_reason': 'archive_unavailable'" in result.stderr
-    assert "cannot be opened" in result.stderr
-    assert item_hits(local_site) == 0
+    assert "cannot serve this crawl" in result.stderr
+    assert local_site.hits == {}  # not even robots.txt
     assert rows(tmp_path) == []
+
+
+def test_reparse_without_an_archive_stops_and_exits_non_zero(tmp_path) -> None:
+    result = run_crawl(
+        "field_reports", "http://127.0.0.1:9", tmp_path, "-a", "mode=reparse", expect_exit=1
+    )
+    assert "'finish_reason': 'archive_unavailable'" in result.stderr
+    assert not (tmp_path / "httpcache" / "field_reports.sqlite").exists()
 
 
 def test_a_damaged_page_archive_is_set_aside_and_the_crawl_goes_on(site, tmp_path) -> None:

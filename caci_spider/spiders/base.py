@@ -30,9 +30,7 @@ MODES = ("incremental", "full", "reparse")
 
 FINISHED_MARK = ".caci-finished"
 # IgnoreRequest messages that are decisions, not failures (Scrapy's and ours).
-_BENIGN_IGNORE = re.compile(
-    r"robots\.txt|not in cache|banned this crawl|archive cannot be opened", re.IGNORECASE
-)
+_BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
 
 
 def spend_finished_job(jobdir: str | None) -> None:
