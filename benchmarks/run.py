@@ -5,7 +5,8 @@ One command, one machine, one report (``docs/benchmarks.md`` by default):
 1. a generated K2 site of N field reports per size (``benchmarks.sitegen``), served by the local
    site on loopback;
 2. throughput of the real ``scrapy crawl field_reports`` next to a bare Scrapy spider that
-   requests exactly the URLs the crawl requested and extracts nothing, same concurrency;
+   requests exactly the URLs the crawl requested and extracts nothing, same concurrency
+   (``--rounds`` interleaved rounds, 3 by default; the median round is reported);
 3. CPU time per item, split into extraction, normalisation and storage, in-process;
 4. peak RSS of each crawl process (``wait4`` resource usage of the child);
 5. requests of a first crawl, an unchanged incremental re-run and a re-run after 10 new items;
@@ -242,18 +243,23 @@ def crawl(
 
 
 def bare_crawl(
-    site: RecordingSite, base_url: str, urls: list[str], work: Path, args: argparse.Namespace
+    site: RecordingSite,
+    base_url: str,
+    urls: list[str],
+    work: Path,
+    args: argparse.Namespace,
+    name: str = "bare",
 ) -> Crawl:
-    url_file = work / "bare-urls.txt"
+    url_file = work / f"{name}-urls.txt"
     url_file.write_text("\n".join(urls) + "\n", "utf-8")
-    stats_file = work / "bare-stats.json"
+    stats_file = work / f"{name}-stats.json"
     command = [
         sys.executable, "-m", "benchmarks.bare_crawl",
         "--urls", str(url_file), "--stats", str(stats_file),
     ] + concurrency_settings(args)  # fmt: skip
     since = len(site.requests)
     # Run outside the project directory: no scrapy.cfg, so no project settings at all.
-    run = run_measured(command, work, work / "bare.log", args.timeout)
+    run = run_measured(command, work, work / f"{name}.log", args.timeout)
     if run.returncode != 0:
         raise RuntimeError(f"bare crawl: exit {run.returncode}\n{run.log[-3000:]}")
     stats = json.loads(stats_file.read_text("utf-8"))
@@ -340,16 +346,30 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "page_kb_mean": statistics.fmean(sizes) / 1024,
     }
     out = work / "crawl"
+    rounds: dict[str, list[Crawl]] = {"full": [], "bare": [], "no-archive": []}
     with serve(site) as (base_url, _site):
-        log(f"N={n}: full crawl")
-        full = crawl("full", site, base_url, out, work, args)
-        log(f"N={n}: bare Scrapy baseline ({len(full.urls)} URLs)")
-        bare = bare_crawl(site, base_url, full.urls, work, args)
-        log(f"N={n}: full crawl without the page archive")
-        no_archive = crawl(
-            "no-archive", site, base_url, work / "crawl-no-archive", work, args,
-            ["-s", "HTTPCACHE_ENABLED=False"],
-        )  # fmt: skip
+        # Rounds interleave the three crawls, so that a slow spell of the machine hits all of
+        # them; each kind is reported by its median round.
+        for r in range(1, args.rounds + 1):
+            tag = "" if r == 1 else f"-{r}"
+            log(f"N={n}: round {r} of {args.rounds}: full crawl")
+            full = crawl(f"full{tag}", site, base_url, work / f"crawl{tag}", work, args)
+            rounds["full"].append(full)
+            log(f"N={n}: round {r}: bare Scrapy baseline ({len(full.urls)} URLs)")
+            rounds["bare"].append(bare_crawl(site, base_url, full.urls, work, args, f"bare{tag}"))
+            log(f"N={n}: round {r}: full crawl without the page archive")
+            rounds["no-archive"].append(
+                crawl(
+                    f"no-archive{tag}",
+                    site,
+                    base_url,
+                    work / f"crawl-no-archive{tag}",
+                    work,
+                    args,
+                    ["-s", "HTTPCACHE_ENABLED=False"],
+                )  # fmt: skip
+            )
+        full, bare, no_archive = (median_round(rounds[k]) for k in ("full", "bare", "no-archive"))
         log(f"N={n}: incremental re-run, unchanged site")
         rerun = crawl("rerun", site, base_url, out, work, args)
         new_dir = work / "new-items"
@@ -372,8 +392,12 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         }
     finally:
         database.close()
+    crawls = {c.name: crawl_summary(c) for c in (rerun, added)}
+    for kind, runs in rounds.items():
+        crawls[kind] = crawl_summary(median_round(runs))
+        crawls[kind]["rounds_pages_per_s"] = [c.pages_per_s for c in runs]
     result.update(
-        crawls={c.name: crawl_summary(c) for c in (full, bare, no_archive, rerun, added)},
+        crawls=crawls,
         stored=stored,
         full_items_new=full.stats.get("caci/items/new", 0),
     )
@@ -385,6 +409,11 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     ]  # fmt: skip
     result["cpu"] = cpu_per_item(texts, work / "cpu.db")
     return result
+
+
+def median_round(runs: list[Crawl]) -> Crawl:
+    """The round of median elapsed time (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda c: c.elapsed)[(len(runs) - 1) // 2]
 
 
 def crawl_summary(c: Crawl) -> dict[str, Any]:
@@ -621,14 +650,17 @@ def render(results: dict[str, Any]) -> str:
         "`full` requested, as start requests, and extracts nothing. Pages = listing + item "
         "pages answered by the site during the run; time = Scrapy's `elapsed_time_seconds` "
         "(engine start to close, including the JSON Lines export of `full`); CPU = user + "
-        "system time of the crawl process, start-up included."
+        "system time of the crawl process, start-up included. The three crawls run "
+        f"{results['rounds']} time(s), interleaved, each into an empty database; each row is its "
+        "crawl's median round by elapsed time, and the range column gives pages/s over all "
+        "rounds (this machine's run-to-run noise)."
     )
     add("")
     add(
-        "| N | crawl | pages | elapsed | pages/s | process wall | CPU (user + sys) | CPU/page "
-        "| ÷ bare pages/s |"
+        "| N | crawl | pages | elapsed | pages/s | pages/s over the rounds | process wall "
+        "| CPU (user + sys) | CPU/page | ÷ bare pages/s |"
     )
-    add("|---|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|---|")
     for s in sizes:
         bare = s["crawls"]["bare"]
         for name, label in (
@@ -641,7 +673,8 @@ def render(results: dict[str, Any]) -> str:
             shown = "" if name == "bare" else fmt(ratio, 2)
             add(
                 f"| {s['n']:,} | {label} | {c['pages']:,} | {fmt(c['elapsed_s'], 1)} s | "
-                f"{fmt(c['pages_per_s'], 0)} | {fmt(c['wall_s'], 1)} s | "
+                f"{fmt(c['pages_per_s'], 0)} | {spread(c.get('rounds_pages_per_s', []))} | "
+                f"{fmt(c['wall_s'], 1)} s | "
                 f"{fmt(c['cpu_s'], 1)} s ({fmt(c['user_s'], 1)} + {fmt(c['sys_s'], 1)}) | "
                 f"{fmt(c['cpu_ms_per_page'], 2)} ms | "
                 + (f"**{shown}**" if name == "full" else shown)
@@ -866,6 +899,14 @@ def throughput_budget(size: dict[str, Any]) -> str:
     return text
 
 
+def spread(values: list[float]) -> str:
+    """``lowest–highest`` of a few measurements (one: itself)."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    return fmt(low, 0) if len(values) == 1 else f"{fmt(low, 0)}–{fmt(high, 0)}"
+
+
 def mean(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.fmean(r[key] for r in rows) if rows else 0.0
 
@@ -999,6 +1040,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--concurrent-items", type=int, help="CONCURRENT_ITEMS (default: the project's)"
     )
+    parser.add_argument(
+        "--rounds", type=int, help="rounds of the three throughput crawls (default 3)"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--repeats", type=int, help="timing repeats per fixture (default 20)")
     parser.add_argument("--workdir", type=Path, help="keep generated sites and logs here")
@@ -1006,6 +1050,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     args.repeats = args.repeats or (2 if args.quick else 20)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     args.concurrent_items = args.concurrent_items or project_concurrent_items()
     return args
 
@@ -1052,6 +1097,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "duration_s": time.perf_counter() - started,
         "load_before": load_before,
         "code": code_state(),
+        "rounds": args.rounds,
         "load_after": load_average(),
         "machine": describe_machine(),
         "args": {

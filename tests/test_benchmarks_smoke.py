@@ -41,7 +41,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
     out, raw = directory / "benchmarks.md", directory / "benchmarks.json"
     result = subprocess.run(
         [
-            sys.executable, "-m", "benchmarks.run", "--quick",
+            sys.executable, "-m", "benchmarks.run", "--quick", "--rounds", "2",
             "--out", str(out), "--json", str(raw), "--workdir", str(directory / "work"),
         ],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
@@ -92,6 +92,10 @@ def test_numbers_are_sane(quick_run: tuple[str, dict[str, Any]]) -> None:
         assert crawl["cpu_s"] > 0
         assert crawl["max_rss_mb"] > 0
     assert size["crawls"]["full"]["pages_per_s"] / size["crawls"]["bare"]["pages_per_s"] > 0
+    for name in ("full", "bare", "no-archive"):  # two rounds each, the median one reported
+        crawl = size["crawls"][name]
+        assert len(crawl["rounds_pages_per_s"]) == 2
+        assert crawl["pages_per_s"] in crawl["rounds_pages_per_s"]
     cpu = size["cpu"]
     assert cpu["items"] == size["n"]
     assert cpu["outcomes"] == {"new": size["n"]}
@@ -131,3 +135,14 @@ def test_report_without_trafilatura(
         assert heading in report
     assert "not installed" in report
     assert "trafilatura not installed | n/a" in report
+
+
+def test_the_median_round_is_the_middle_one_by_elapsed_time() -> None:
+    def crawl(elapsed: float) -> bench.Crawl:
+        run = bench.ProcessRun([], 0, elapsed, elapsed, 1.0, "")
+        stats = {"elapsed_time_seconds": elapsed}
+        return bench.Crawl("full", run, stats, 1, 1, 0, {})
+
+    rounds = [crawl(9.0), crawl(3.0), crawl(5.0)]
+    assert bench.median_round(rounds).elapsed == 5.0
+    assert bench.median_round(rounds[:2]).elapsed == 3.0  # even count: the lower middle
