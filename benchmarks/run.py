@@ -651,7 +651,7 @@ def render(results: dict[str, Any]) -> str:
         "pages answered by the site during the run; time = Scrapy's `elapsed_time_seconds` "
         "(engine start to close, including the JSON Lines export of `full`); CPU = user + "
         "system time of the crawl process, start-up included. The three crawls run "
-        f"{results['rounds']} time(s), interleaved, each into an empty database; each row is its "
+        f"{times(results['rounds'])}, interleaved, each into an empty database; each row is its "
         "crawl's median round by elapsed time, and the range column gives pages/s over all "
         "rounds (this machine's run-to-run noise)."
     )
@@ -897,6 +897,10 @@ def throughput_budget(size: dict[str, Any]) -> str:
                 f"{fmt(budget, 2)} ms of the other core (which also serves the local site)."
             )
     return text
+
+
+def times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def spread(values: list[float]) -> str:
