@@ -216,39 +216,10 @@ class BenchSite(LocalK2Site):
             errors = (MISSING_ITEM_ID, BROKEN_SERVER_ITEM_ID)
             self.order = [i for i in self.order if i not in errors]
             self.failing = {}
+        self.pagination_window = PAGINATION_WINDOW
 
     def listing_pages(self) -> int:
         return math.ceil(len(self.order) / self.page_size)
-
-    def _pagination(self, start: int, pages: int) -> str:
-        current = start // self.page_size
-        base = "/publications/field-reports.html?start="
-
-        def link(label: str, page: int, css: str) -> str:
-            href = f"{base}{page * self.page_size}"
-            return f'<li class="{css}"><a title="{label}" href="{href}">{label}</a></li>'
-
-        first = max(0, min(current - PAGINATION_WINDOW // 2, pages - PAGINATION_WINDOW))
-        window = range(first, min(pages, first + PAGINATION_WINDOW))
-        links = []
-        if current > 0:
-            links += [
-                link("Start", 0, "pagination-start"),
-                link("Prev", current - 1, "pagination-prev"),
-            ]
-        links += [
-            link(str(p + 1), p, "") if p != current else f"<li><span>{p + 1}</span></li>"
-            for p in window
-        ]
-        if current < pages - 1:
-            links += [
-                link("Next", current + 1, "pagination-next"),
-                link("End", pages - 1, "pagination-end"),
-            ]
-        return (
-            f'<div class="k2Pagination"><ul>{"".join(links)}</ul>'
-            f'<div class="k2PaginationCounter">Page {current + 1} of {pages}</div></div>'
-        )
 
 
 def check_generated(generator: Generator) -> list[str]:

@@ -136,6 +136,8 @@ class LocalK2Site:
         self.item_delay = 0.0
         self.robots_txt = "User-agent: *\nDisallow: /administrator/\n"
         self.pagination = True  # False: listing pages without the K2 pagination block
+        # Page links shown around the current page, as Joomla windows them; None: every page.
+        self.pagination_window: int | None = None
         staff = fixtures / "staff_publications"
         self.staff_listings = {
             int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
@@ -282,13 +284,21 @@ class LocalK2Site:
             href = f"{base}{page * self.page_size}"
             return f'<li class="{css}"><a title="{label}" href="{href}">{label}</a></li>'
 
+        window = range(pages)
+        if self.pagination_window is not None:
+            size = self.pagination_window
+            first = max(0, min(current - size // 2, pages - size))
+            window = range(first, min(pages, first + size))
         links = []
         if current > 0:
             links += [
                 link("Start", 0, "pagination-start"),
                 link("Prev", current - 1, "pagination-prev"),
             ]
-        links += [link(str(p + 1), p, "") for p in range(pages) if p != current]
+        links += [
+            link(str(p + 1), p, "") if p != current else f"<li><span>{p + 1}</span></li>"
+            for p in window
+        ]
         if current < pages - 1:
             links += [
                 link("Next", current + 1, "pagination-next"),
