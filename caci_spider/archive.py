@@ -27,6 +27,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
+from caci_spider.storage import upsert_sql
+
 logger = logging.getLogger(__name__)
 
 
@@ -94,9 +96,6 @@ class SqliteArchiveStorage:
 
     COMPRESSION_LEVEL = 6
     BUSY_TIMEOUT_S = 10.0  # as the crawl's database: wait out a reader rather than fail
-    COLUMNS = (
-        "fingerprint", "url", "method", "status", "response_url", "headers", "body", "stored_at"
-    )  # fmt: skip
 
     def __init__(self, settings: BaseSettings) -> None:
         self.settings = settings
@@ -145,14 +144,9 @@ class SqliteArchiveStorage:
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS pages ("
-                " fingerprint TEXT PRIMARY KEY, url TEXT NOT NULL, method TEXT NOT NULL,"
-                " status INTEGER NOT NULL, response_url TEXT NOT NULL, headers BLOB NOT NULL,"
-                " body BLOB NOT NULL, stored_at REAL NOT NULL)"
-            )
+            connection.execute(_CREATE_PAGES)
             columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(pages)"))
-            if columns != self.COLUMNS:
+            if columns != tuple(_PAGE_COLUMNS):
                 raise ArchiveUnavailable(f"its pages table has other columns: {columns}")
             # A write that changes nothing: a read-only file fails here, not on every page.
             (version,) = connection.execute("PRAGMA user_version").fetchone()
@@ -266,13 +260,20 @@ class SqliteArchiveStorage:
         self._stats.inc_value("caci/archive/store_errors")
 
 
-_INSERT_PAGE = (
-    "INSERT INTO pages (fingerprint, url, method, status, response_url, headers, body, stored_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (fingerprint) DO UPDATE SET url = excluded.url, method = excluded.method,"
-    " status = excluded.status, response_url = excluded.response_url,"
-    " headers = excluded.headers, body = excluded.body, stored_at = excluded.stored_at"
+_PAGE_COLUMNS = {
+    "fingerprint": "TEXT PRIMARY KEY",
+    "url": "TEXT NOT NULL",
+    "method": "TEXT NOT NULL",
+    "status": "INTEGER NOT NULL",
+    "response_url": "TEXT NOT NULL",
+    "headers": "BLOB NOT NULL",
+    "body": "BLOB NOT NULL",
+    "stored_at": "REAL NOT NULL",
+}
+_CREATE_PAGES = "CREATE TABLE IF NOT EXISTS pages ({})".format(
+    ", ".join(f"{name} {kind}" for name, kind in _PAGE_COLUMNS.items())
 )
+_INSERT_PAGE = upsert_sql("pages", tuple(_PAGE_COLUMNS), ("fingerprint",))
 
 
 def _is_damage(error: sqlite3.Error) -> bool:

@@ -86,7 +86,7 @@ _STAFF_COLUMNS: dict[str, type] = {
 }
 
 
-def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
+def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
     """``INSERT … ON CONFLICT (key) DO UPDATE``: one statement, no schema introspection."""
     names = ", ".join(f"[{c}]" for c in columns)
     updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in key)
@@ -96,11 +96,11 @@ def _upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> s
     )
 
 
-_UPSERT_PUBLICATION = _upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("id",))
-_UPSERT_VERSION = _upsert_sql(
+_UPSERT_PUBLICATION = upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("id",))
+_UPSERT_VERSION = upsert_sql(
     "publication_versions", ("id", "content_hash", "body", "fetched_at"), ("id", "content_hash")
 )
-_UPSERT_ITEM_RUN = _upsert_sql(
+_UPSERT_ITEM_RUN = upsert_sql(
     "item_runs", ("item_table", "item_id", "run_id", "change"), ("item_table", "item_id")
 )
 
