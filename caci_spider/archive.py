@@ -27,6 +27,8 @@ from scrapy.settings import BaseSettings
 from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
+from caci_spider.items import Reject, utc_now
+from caci_spider.pipelines import record_reject
 from caci_spider.storage import upsert_sql
 
 logger = logging.getLogger(__name__)
@@ -80,7 +82,7 @@ class SqliteArchiveStorage:
     Trouble with the archive never costs a page:
 
     * a damaged row is a page the archive does not have (fetched again, or read from the
-      legacy archive below);
+      legacy archive below; offline, a reject ``archived copy unreadable``);
     * a page that cannot be stored (disk full, a lock held too long) is logged and counted
       (``caci/archive/store_errors``) and still goes on to the spider;
     * a damaged file (not a database, or malformed pages found while crawling) is moved aside
@@ -213,7 +215,11 @@ class SqliteArchiveStorage:
         except zlib.error as error:
             # A damaged row is a page we do not have: fetch it again rather than fail the request.
             logger.warning("Archived copy of %s is unreadable (%s)", request.url, error)
-            return self._retrieve_legacy(spider, request)
+            response = self._retrieve_legacy(spider, request)
+            if response is None and self.offline:  # nothing to fetch it from: say so
+                reject = Reject(spider.name, request.url, "archived copy unreadable", utc_now())
+                record_reject(spider.crawler, reject)
+            return response
         request.meta["cache_timestamp"] = stored_at
         headers = Headers(headers_raw_to_dict(raw_headers))
         # As the downloader does: headers and URL first, the body where they do not decide.

@@ -271,3 +271,16 @@ def test_a_damaged_page_archive_is_set_aside_and_the_crawl_goes_on(site, tmp_pat
     pages = sqlite3.connect(archive).execute("SELECT count(*) FROM pages").fetchone()[0]
     assert pages >= len(stored)  # every item page archived again
     assert rows(tmp_path) == stored
+
+
+def test_reparse_records_an_unreadable_archived_page_as_a_reject(site, tmp_path) -> None:
+    base_url, _local_site = site
+    run_crawl("field_reports", base_url, tmp_path)
+    archive = sqlite3.connect(tmp_path / "httpcache" / "field_reports.sqlite")
+    (url,) = archive.execute("SELECT url FROM pages WHERE url LIKE '%/item/8145-%'").fetchone()
+    with archive:
+        archive.execute("UPDATE pages SET body = x'00' WHERE url = ?", (url,))
+    archive.close()
+    run_crawl("field_reports", base_url, tmp_path, "-a", "mode=reparse")
+    rejects = sqlite_utils.Database(tmp_path / "caci.db")["rejects"].rows_where("url = ?", [url])
+    assert [r["reason"] for r in rejects] == ["archived copy unreadable"]
