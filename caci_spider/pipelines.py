@@ -8,7 +8,6 @@ in the crawl stats (``caci/rejected/…``) and logged once as a WARNING.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -16,6 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from caci_spider.backoff import DEFAULT_MAX_DAYS
 from caci_spider.items import (
     FieldReport,
     FieldReportPage,
@@ -23,6 +23,7 @@ from caci_spider.items import (
     Reject,
     StaffPublication,
 )
+from caci_spider.paths import database_path, export_dir
 from caci_spider.records import (
     collapse_body,
     normalise_field_report,
@@ -40,7 +41,7 @@ def database_for(crawler: Crawler) -> CaciDatabase:
     """The one database of a crawl, opened on first use and closed when the engine stops."""
     database = _databases.get(crawler)
     if database is None:
-        database = CaciDatabase(crawler.settings["CACI_DB_PATH"])
+        database = CaciDatabase(database_path(crawler.settings))
         _databases[crawler] = database
 
         def close() -> None:
@@ -77,7 +78,9 @@ class _CrawlerPipeline:
 
 
 def record_reject(crawler: Crawler, reject: Reject) -> None:
-    database_for(crawler).record_reject(reject)
+    database_for(crawler).record_reject(
+        reject, crawler.settings.getint("CACI_REJECT_BACKOFF_MAX_DAYS", DEFAULT_MAX_DAYS)
+    )
     stats = crawler.stats
     if stats is not None:
         stats.inc_value("caci/rejected")
@@ -153,7 +156,6 @@ class DeduplicatePipeline(_CrawlerPipeline):
             database.record_duplicate(
                 report, canonical, getattr(self.crawler.spider, "run_id", None)
             )
-            self.crawler.stats.inc_value("caci/duplicates")
             logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
             raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")
         return report
@@ -175,7 +177,8 @@ class StorePipeline(_CrawlerPipeline):
             outcome = database.store_staff(item, run_id)
         else:
             return item
-        self.crawler.stats.inc_value(f"caci/items/{outcome}")
+        # Counted per row, once, by the run recorder (caci_spider.extensions).
+        logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item
 
     def close_spider(self) -> None:
@@ -183,7 +186,7 @@ class StorePipeline(_CrawlerPipeline):
         export_name = getattr(spider, "export_name", None)
         if not export_name:
             return
-        path = Path(self.crawler.settings["CACI_EXPORT_DIR"]) / export_name
+        path = export_dir(self.crawler.settings) / export_name
         count = export_table(database_for(self.crawler), spider.export_table, path)
         self.crawler.stats.set_value("caci/exported", count)
         logger.info("Exported %d rows to %s", count, path)

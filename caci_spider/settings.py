@@ -60,9 +60,22 @@ HTTPCACHE_EXPIRATION_SECS = 0
 CACI_OFFLINE = False
 
 # --- runs: recorded in crawl_runs, self-checked; `scrapy crawl` exits 1 on failure ---------
-EXTENSIONS = {"caci_spider.extensions.CrawlRunRecorder": 500}
-# Field coverage is judged only when a run extracted at least this many items.
+EXTENSIONS = {
+    "caci_spider.extensions.CrawlRunRecorder": 500,
+    # -O/-o/FEEDS get the rows the run stored, not every item the pipelines passed on.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "caci_spider.feeds.StoredRowsFeedExporter": 0,
+}
+# Field coverage is judged only when a run extracted at least this many items (smaller runs
+# are judged by the listing checks and the canaries).
 CACI_COVERAGE_MIN_ITEMS = 10
+# Stored items fetched again (conditionally) by every incremental run, rotating through the
+# stored rows, to see that item pages still yield the fields their rows have.
+CACI_CANARY_ITEMS = 1
+# A walk that finds fewer listing entries than this share of the last passing run's fails.
+CACI_LISTING_MIN_SHARE = 0.8
+# Longest wait before a permanently failing page (404/410, no body, unreadable) is tried again.
+CACI_REJECT_BACKOFF_MAX_DAYS = 30
 COMMANDS_MODULE = "caci_spider.commands"
 
 # --- item pipelines: normalise → validate → de-duplicate → store ----------------------------

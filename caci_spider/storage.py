@@ -23,15 +23,18 @@ from typing import Any
 
 import sqlite_utils
 
+from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
 from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS, FieldReport, Reject, StaffPublication
+from caci_spider.sites import SITES_TABLE
 from caci_spider.staff_entries import title_key
 from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
 JSON_COLUMNS = frozenset(
-    {"authors", "tags", "roles", "sources", "responses_by_status", "coverage", "problems"}
-)
+    {"authors", "tags", "roles", "sources", "responses_by_status", "coverage", "problems",
+     "canaries", "missing"}
+)  # fmt: skip
 
 _PUBLICATION_COLUMNS: dict[str, type] = {
     "id": int,
@@ -69,6 +72,21 @@ _RUN_COLUMNS: dict[str, type] = {
     "coverage": str,
     "self_check": str,
     "problems": str,
+    "listing_pages": int,
+    "listing_entries": int,
+    "canaries": str,
+}
+
+_REJECT_COLUMNS: dict[str, type] = {
+    "spider": str,
+    "url": str,
+    "reason": str,
+    "raw": str,
+    "status": int,
+    "fetched_at": str,
+    "raw_key": str,
+    "attempts": int,
+    "next_attempt_at": str,
 }
 
 _STAFF_COLUMNS: dict[str, type] = {
@@ -103,6 +121,7 @@ _UPSERT_VERSION = upsert_sql(
 _UPSERT_ITEM_RUN = upsert_sql(
     "item_runs", ("item_table", "item_id", "run_id", "change"), ("item_table", "item_id")
 )
+_OUTCOME_RANK = {"unchanged": 0, "updated": 1, "new": 2}
 
 
 def is_empty(value: Any) -> bool:
@@ -129,6 +148,9 @@ class CaciDatabase:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
+        # What each run did to the rows it touched: (run id, table, key) → new / updated /
+        # unchanged, in the order it first touched them.
+        self.run_outcomes: dict[tuple[int | None, str, str], str] = {}
         # A reader (sqlite-utils, Datasette) may hold the file briefly: wait instead of failing.
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.enable_wal()
@@ -166,11 +188,8 @@ class CaciDatabase:
             )
             # raw_key (a hash of raw) keeps two bad entries of one page apart.
             db["rejects"].create(
-                {"spider": str, "url": str, "reason": str, "raw": str, "status": int,
-                 "fetched_at": str, "raw_key": str},
-                pk=("spider", "url", "reason", "raw_key"),
-                if_not_exists=True,
-            )  # fmt: skip
+                _REJECT_COLUMNS, pk=("spider", "url", "reason", "raw_key"), if_not_exists=True
+            )
             # History: earlier versions of changed rows, every run, and who changed what last.
             db["publication_versions"].create(
                 {"id": int, "content_hash": str, "body": str, "fetched_at": str},
@@ -183,6 +202,23 @@ class CaciDatabase:
                 if_not_exists=True,
             )
             db["crawl_runs"].create(_RUN_COLUMNS, pk="id", if_not_exists=True)
+            # A database written by an earlier version gains the columns added since.
+            for table, columns in (("crawl_runs", _RUN_COLUMNS), ("rejects", _REJECT_COLUMNS)):
+                present = {c.name for c in db[table].columns}
+                for name, kind in columns.items():
+                    if name not in present:
+                        db[table].add_column(name, kind)
+            db[SITES_TABLE].create(
+                {"setting": str, "base_url": str, "recorded_at": str},
+                pk="setting",
+                if_not_exists=True,
+            )
+            db["canary_checks"].create(
+                {"spider": str, "item_key": str, "url": str, "checked_at": str, "run_id": int,
+                 "outcome": str, "missing": str},
+                pk=("spider", "item_key"),
+                if_not_exists=True,
+            )  # fmt: skip
             db["item_runs"].create(
                 {"item_table": str, "item_id": str, "run_id": int, "change": str},
                 pk=("item_table", "item_id"),
@@ -203,33 +239,96 @@ class CaciDatabase:
             self.db["crawl_runs"].update(run_id, _encode(values))
 
     def _note_change(self, table: str, item_id: int | str, run_id: int | None, change: str) -> None:
-        if run_id is not None and change in ("new", "updated"):
-            self.db.execute(_UPSERT_ITEM_RUN, [table, str(item_id), run_id, change])
+        """Tally what this run did to a row, once per row: a row created earlier in the same
+        run stays ``new`` however often it is merged again, and a row changed once stays
+        ``updated`` when a later observation leaves it as it is."""
+        key = (run_id, table, str(item_id))
+        earlier = self.run_outcomes.get(key)
+        if earlier is None or _OUTCOME_RANK[change] > _OUTCOME_RANK[earlier]:
+            self.run_outcomes[key] = change
+        outcome = self.run_outcomes[key]
+        if run_id is not None and outcome in ("new", "updated"):
+            self.db.execute(_UPSERT_ITEM_RUN, [table, str(item_id), run_id, outcome])
 
-    def run_counts(self, run_id: int) -> dict[str, int]:
-        """Rows this run created, changed, or found to be duplicates, from the data itself."""
-        counts = dict(
-            self.db.execute(
-                "SELECT change, count(*) FROM item_runs WHERE run_id = ? GROUP BY change", [run_id]
-            ).fetchall()
-        )
+    def run_counts(self, run_id: int | None) -> dict[str, int]:
+        """Rows this run created, changed, left as they were, or found to be duplicates."""
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        for (run, _table, _key), outcome in self.run_outcomes.items():
+            if run == run_id:
+                counts[outcome] += 1
         duplicates = self.db.execute(
             "SELECT count(*) FROM duplicates WHERE run_id = ?", [run_id]
         ).fetchone()[0]
-        return {
-            "new": counts.get("new", 0),
-            "updated": counts.get("updated", 0),
-            "duplicate": duplicates,
-        }
+        return {**counts, "duplicate": duplicates}
+
+    def run_keys(self, table: str, run_id: int | None) -> list[str]:
+        """Keys of the rows of ``table`` the run stored (new, updated or unchanged), in the
+        order it first stored them."""
+        return [key for (run, name, key) in self.run_outcomes if run == run_id and name == table]
 
     def _changed_in_run(self, table: str, item_id: int | str, run_id: int | None) -> bool:
-        if run_id is None:
-            return False
+        return self.run_outcomes.get((run_id, table, str(item_id))) in ("new", "updated")
+
+    def previous_listing_entries(self, spider: str, run_id: int | None) -> tuple[int, int] | None:
+        """``(run id, listing entries)`` of the spider's last run that passed its self-check."""
         row = self.db.execute(
-            "SELECT 1 FROM item_runs WHERE item_table = ? AND item_id = ? AND run_id = ?",
-            [table, str(item_id), run_id],
+            "SELECT id, listing_entries FROM crawl_runs WHERE spider = ? AND id < ?"
+            " AND self_check = 'ok' AND listing_entries > 0 ORDER BY id DESC LIMIT 1",
+            [spider, run_id if run_id is not None else 2**62],
         ).fetchone()
-        return row is not None
+        return (row[0], row[1]) if row else None
+
+    # -- sites -------------------------------------------------------------------------------
+    def record_sites(self, base_urls: dict[str, str], when: str) -> None:
+        """Claim the database for these base URLs (a first claim stays: see caci_spider.sites)."""
+        with self.db.atomic():
+            for setting, url in base_urls.items():
+                self.db.execute(
+                    f"INSERT OR IGNORE INTO {SITES_TABLE} (setting, base_url, recorded_at)"
+                    " VALUES (?, ?, ?)",
+                    [setting, url, when],
+                )
+
+    # -- canaries ----------------------------------------------------------------------------
+    def canary_candidates(self, spider: str, table: str, count: int) -> list[dict[str, Any]]:
+        """The ``count`` stored rows checked longest ago (never checked first), in key order.
+
+        Field reports rotate through every row; staff publications through the rows whose
+        ``url`` is an item page of the staff listing (the only pages of theirs with a layout).
+        """
+        if count <= 0:
+            return []
+        where = "1" if table == PUBLICATIONS else "t.url LIKE '%/item/%'"
+        order = "t.id" if table == PUBLICATIONS else "t.url"
+        cursor = self.db.execute(
+            f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
+            " ON c.spider = ? AND c.item_key = CAST(t.id AS TEXT)"
+            f" WHERE {where} ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
+            [spider, count],
+        )
+        names = [d[0] for d in cursor.description]
+        return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+    def record_canary(
+        self, spider: str, key: str, url: str, run_id: int | None, outcome: str,
+        missing: list[str], when: str,
+    ) -> None:  # fmt: skip
+        with self.db.atomic():
+            self.db["canary_checks"].upsert(
+                {"spider": spider, "item_key": key, "url": url, "checked_at": when,
+                 "run_id": run_id, "outcome": outcome, "missing": json.dumps(missing)},
+                pk=("spider", "item_key"),
+            )  # fmt: skip
+
+    def stored_rows(self, table: str, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The stored rows of ``keys`` (in that order, in contract key order); gone ones skipped."""
+        contract = EXPORTS[table]
+        for key in keys:
+            cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id = ?", [key])
+            row = cursor.fetchone()
+            if row is not None:
+                decoded = _decode(dict(zip((d[0] for d in cursor.description), row, strict=True)))
+                yield {name: decoded.get(name) for name in contract}
 
     def count(self, table: str) -> int:
         return self.db[table].count
@@ -245,8 +344,15 @@ class CaciDatabase:
         return {url for (url,) in rows}
 
     # -- rejects ---------------------------------------------------------------------------
-    def record_reject(self, reject: Reject) -> None:
+    def record_reject(self, reject: Reject, max_days: int = DEFAULT_MAX_DAYS) -> None:
+        """Store the reject with its attempt count and when to try its page again."""
         with self.db.atomic():
+            (previous,) = self.db.execute(
+                "SELECT max(attempts) FROM rejects WHERE spider = ? AND url = ?",
+                [reject.spider, reject.url],
+            ).fetchone()
+            attempts = (previous or 0) + 1
+            transient = is_transient(reject.reason, reject.status)
             self.db["rejects"].upsert(
                 {
                     "spider": reject.spider,
@@ -256,9 +362,27 @@ class CaciDatabase:
                     "status": reject.status,
                     "fetched_at": reject.fetched_at,
                     "raw_key": hashlib.sha256((reject.raw or "").encode()).hexdigest()[:12],
+                    "attempts": attempts,
+                    "next_attempt_at": next_attempt_at(
+                        reject.fetched_at, attempts, transient, max_days
+                    ),
                 },
                 pk=("spider", "url", "reason", "raw_key"),
             )
+            # Every reason recorded for the page waits as long as its latest failure says.
+            self.db.execute(
+                "UPDATE rejects SET attempts = ? WHERE spider = ? AND url = ?",
+                [attempts, reject.spider, reject.url],
+            )
+
+    def backed_off_urls(self, spider: str, now: str) -> set[str]:
+        """Rejected pages not to fetch before their next attempt is due."""
+        rows = self.db.execute(
+            "SELECT url FROM rejects WHERE spider = ? GROUP BY url"
+            " HAVING max(fetched_at) = max(CASE WHEN next_attempt_at > ? THEN fetched_at END)",
+            [spider, now],
+        )
+        return {url for (url,) in rows}
 
     def clear_rejects(self, spider: str, url: str) -> None:
         """A URL that now yields a stored row is no longer a reject."""
@@ -301,6 +425,8 @@ class CaciDatabase:
         )  # fmt: skip
 
     def _delete_publication(self, item_id: int) -> None:
+        for key in [k for k in self.run_outcomes if k[1:] == (PUBLICATIONS, str(item_id))]:
+            del self.run_outcomes[key]
         self.db.execute("DELETE FROM publication_authors WHERE publication_id = ?", [item_id])
         self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE id = ?", [item_id])
         self.db.execute(
@@ -381,6 +507,7 @@ class CaciDatabase:
             if old is not None and {k: v for k, v in old.items() if k != "fetched_at"} == {
                 k: v for k, v in row.items() if k != "fetched_at"
             }:
+                self._note_change(STAFF, base_id, run_id, "unchanged")
                 return "unchanged"
             # Observations of one run (sidebar, listing, item page) merge into one row; only a
             # row from an earlier run is a previous version worth keeping.

@@ -1,27 +1,35 @@
-"""``scrapy crawl`` that exits non-zero when a scheduler should notice.
+"""``scrapy crawl`` with plain errors and exit statuses a scheduler can act on.
 
-Scrapy's own command exits 0 whenever the crawl could start. This one also exits 1 when the run
-did not finish normally (``banned``, ``shutdown``, …) or failed its self-check (see
-:mod:`caci_spider.extensions`), so that cron, systemd or Scrapyd report it.
+Before Scrapy starts, :func:`caci_spider.preflight.preflight` checks the spider arguments, the
+settings, the paths, the database's sites and its lock; a problem is one ERROR line and exit 2
+(usage) or 75 (another run holds the lock), never a traceback. After the crawl, the status is 1
+when the run did not finish normally (``banned``, ``shutdown``, ``archive_unavailable``, …) or
+failed its self-check (see :mod:`caci_spider.extensions`). Codes: :mod:`caci_spider.exitcodes`.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
+from caci_spider import exitcodes
 from caci_spider.extensions import SELF_CHECK_STAT
+from caci_spider.preflight import RunRefused, preflight
+from caci_spider.selfcheck import finished_normally
 
-SUCCESSFUL_FINISH = ("finished",)
+logger = logging.getLogger("caci_spider")
 
 
 def crawl_failed(stats: dict) -> bool:
-    reason = stats.get("finish_reason", "")
-    ok_reason = reason in SUCCESSFUL_FINISH or str(reason).startswith("closespider_")
-    return not ok_reason or stats.get(SELF_CHECK_STAT) == "failed"
+    return (
+        not finished_normally(str(stats.get("finish_reason", "")))
+        or stats.get(SELF_CHECK_STAT) == "failed"
+    )
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,12 +40,31 @@ class Command(ScrapyCrawlCommand):
         return self.crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) == 1 and self.crawler_process and self.settings is not None:
+            try:
+                spidercls = self.crawler_process.spider_loader.load(args[0])
+            except KeyError:
+                pass  # Scrapy's own message names the spiders there are
+            else:
+                try:
+                    self.lock = preflight(spidercls, self.settings, opts.spargs)
+                except RunRefused as refused:
+                    self.refuse(str(refused), refused.exit_code)
+                    return
         super().run(args, opts)
         crawler = self.crawler
         if (
-            self.exitcode == 0
+            self.exitcode == exitcodes.OK
             and crawler
             and crawler.stats
             and crawl_failed(crawler.stats.get_stats())
         ):
-            self.exitcode = 1
+            self.exitcode = exitcodes.CRAWL_FAILED
+
+    def refuse(self, message: str, exit_code: int) -> None:
+        level = logging.WARNING if exit_code == exitcodes.SKIPPED else logging.ERROR
+        logger.log(level, message)
+        if self.settings and self.settings.get("LOG_FILE"):
+            # The log file is the scheduler's record; the terminal still gets the one line.
+            print(f"{logging.getLevelName(level)}: {message}", file=sys.stderr)
+        self.exitcode = exit_code

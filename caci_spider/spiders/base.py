@@ -6,13 +6,12 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 
 from __future__ import annotations
 
-import fcntl
+import logging
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -21,42 +20,53 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from caci_spider.items import Reject, utc_now
+from caci_spider.locking import lock_database
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.pipelines import record_reject
+from caci_spider.paths import database_path
+from caci_spider.pipelines import database_for, record_reject
+from caci_spider.preflight import is_loopback
+from caci_spider.selfcheck import CanaryResult, ListingWalk
+from caci_spider.storage import is_empty
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
 
-
+# A JOBDIR holds one run's queue. FINISHED: its run finished, the next run starts afresh.
+# RUNNING: its run has not closed yet; found at the start of a run, it means the last run was
+# killed (SIGKILL, a crash, a power loss) before Scrapy could save its state, and a JOBDIR in
+# that state must not be resumed. A run stopped cleanly (SIGTERM, Ctrl-C) removes RUNNING and
+# is resumed by the next run with the same JOBDIR.
 FINISHED_MARK = ".caci-finished"
+RUNNING_MARK = ".caci-running"
 # IgnoreRequest messages that are decisions, not failures (Scrapy's and ours).
 _BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
 
 
-def spend_finished_job(jobdir: str | None) -> None:
-    """A JOBDIR is for resuming a stopped run. Once its run finished, the next run starts
-    afresh: otherwise Scrapy would find every page already requested and do nothing."""
-    if jobdir and Path(jobdir, FINISHED_MARK).exists():
-        shutil.rmtree(jobdir)
+def prepare_jobdir(jobdir: str | None, logger: logging.LoggerAdapter | logging.Logger) -> None:
+    """Clear a spent or killed JOBDIR, then mark it as in use by this run."""
+    if not jobdir:
+        return
+    path = Path(jobdir)
+    if Path(path, RUNNING_MARK).exists():
+        logger.warning(
+            "JOBDIR %s belongs to a run that was killed before it could stop cleanly: "
+            "starting afresh instead of resuming it",
+            path.resolve(),
+        )
+        shutil.rmtree(path)
+    elif Path(path, FINISHED_MARK).exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    Path(path, RUNNING_MARK).touch()
 
 
-class CrawlLocked(RuntimeError):
-    """Another crawl is writing to the same database."""
-
-
-def lock_database(db_path: str) -> IO[bytes]:
-    """Hold ``<db>.lock`` for the life of the process, so two runs never share a database."""
-    lock_path = Path(f"{db_path}.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    handle = lock_path.open("wb")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise CrawlLocked(
-            f"another crawl holds {lock_path}; two runs must not write to {db_path} at once"
-        ) from None
-    return handle
+def leave_jobdir(jobdir: str | None, finished: bool) -> None:
+    """A finished run's JOBDIR is spent; a stopped run's is resumable."""
+    if not jobdir or not Path(jobdir).is_dir():
+        return
+    if finished:
+        Path(jobdir, FINISHED_MARK).touch()
+    Path(jobdir, RUNNING_MARK).unlink(missing_ok=True)
 
 
 class K2CategorySpider(scrapy.Spider):
@@ -71,9 +81,15 @@ class K2CategorySpider(scrapy.Spider):
 
     category: str = ""
     base_url_setting = "CACI_BASE_URL"
+    # Every base-URL setting the spider crawls: the database belongs to these sites.
+    site_settings: tuple[str, ...] = ("CACI_BASE_URL",)
+    # The ``-a`` arguments the spider takes, with their values (checked before a run starts).
+    arguments: dict[str, tuple[str, ...]] = {"mode": MODES}
     export_table: str = ""
     coverage_fields: tuple[str, ...] = ()
     coverage_minimums: dict[str, float] = {}
+    # Fields a canary (a stored item fetched again) must still yield when its row has them.
+    canary_fields: tuple[str, ...] = ()
 
     def __init__(self, *args: Any, mode: str = "incremental", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,6 +99,8 @@ class K2CategorySpider(scrapy.Spider):
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
         self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
+        self.listing_walk = ListingWalk()
+        self.canary_results: list[CanaryResult] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
@@ -90,11 +108,10 @@ class K2CategorySpider(scrapy.Spider):
         settings = crawler.settings
         spider.base_url = settings[cls.base_url_setting].rstrip("/")
         spider.allowed_domains = [domain_of(spider.base_url)]
-        spider.db_lock = lock_database(settings["CACI_DB_PATH"])
-        spend_finished_job(settings.get("JOBDIR"))
-        host = urlsplit(spider.base_url).hostname or ""
-        local = host.startswith("127.") or host in ("localhost", "::1")
-        if "example.org" in settings.get("USER_AGENT", "") and not local:
+        # Taken already by the crawl command's preflight; taken here for other runners.
+        spider.db_lock = lock_database(database_path(settings))
+        prepare_jobdir(settings.get("JOBDIR"), spider.logger)
+        if "example.org" in settings.get("USER_AGENT", "") and not is_loopback(spider.base_url):
             spider.logger.warning(
                 "USER_AGENT still carries the placeholder contact; set -s USER_AGENT to one "
                 "that names you, so that the site's operators can reach you"
@@ -111,11 +128,9 @@ class K2CategorySpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
+        leave_jobdir(self.crawler.settings.get("JOBDIR"), finished=reason == "finished")
         if reason != "finished":
             return  # a stopped run resumes its requests: they are not lost
-        jobdir = self.crawler.settings.get("JOBDIR")
-        if jobdir:
-            Path(jobdir, FINISHED_MARK).touch()
         # Every item request ends in its callback or errback, except when Scrapy drops its
         # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
         for url in self.unanswered.values():
@@ -136,6 +151,10 @@ class K2CategorySpider(scrapy.Spider):
         """What an incremental run need not fetch again (ids or URLs, per spider)."""
         return set()
 
+    def backed_off_urls(self) -> set[str]:
+        """Rejected pages whose next attempt is not due yet (:mod:`caci_spider.backoff`)."""
+        return database_for(self.crawler).backed_off_urls(self.name, utc_now())
+
     def needs_fetch(self, key: Any) -> bool:
         return self.mode != "incremental" or key not in self.known
 
@@ -147,22 +166,35 @@ class K2CategorySpider(scrapy.Spider):
         if self.mode == "incremental":
             self.known = self.known_items()
         yield self.listing_request(0)
+        for request in self.canary_requests():
+            yield request
 
     def listing_request(self, start: int) -> scrapy.Request:
+        url = listing_url(self.base_url, self.category_path, start)
+        if start == 0:
+            self.listing_walk.first_url = url
         return scrapy.Request(
-            listing_url(self.base_url, self.category_path, start),
+            url,
             callback=self.parse_listing,
             errback=self.fetch_failed,
             cb_kwargs={"start": start},
         )
 
     def parse_listing(self, response: Response, start: int) -> Iterator[Any]:
+        if start == 0:
+            self.listing_walk.first_status = response.status
         if not isinstance(response, TextResponse):
+            if start == 0:
+                self.listing_walk.first_failure = "is not a text page"
             yield self.reject(response.url, "listing is not a text page", status=response.status)
             return
         listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
         self.crawler.stats.inc_value("caci/listing_pages")
         entry_count, outputs = self.follow_entries(response, listing)
+        self.listing_walk.pages += 1
+        self.listing_walk.entries += entry_count
+        if start == 0:
+            self.listing_walk.first_entries = entry_count
         if not entry_count:
             log = self.logger.warning if start == 0 else self.logger.info
             log("Listing ends at start=%d (%s): no entries", start, response.url)
@@ -225,9 +257,75 @@ class K2CategorySpider(scrapy.Spider):
         """Items (or rejects) read from one item page; ``context`` comes from the listing."""
         raise NotImplementedError
 
+    # -- canaries: stored items fetched again to see that their pages still read the same ----
+    def canary_requests(self) -> list[scrapy.Request]:
+        """Incremental runs only: ``full`` refetches every item (and judges their coverage),
+        ``reparse`` reads the archive that the rows came from."""
+        count = self.crawler.settings.getint("CACI_CANARY_ITEMS", 1)
+        if self.mode != "incremental" or not self.canary_fields or count <= 0:
+            return []
+        rows = database_for(self.crawler).canary_candidates(self.name, self.export_table, count)
+        return [
+            scrapy.Request(
+                row["url"],
+                callback=self.parse_canary,
+                errback=self.canary_failed,
+                cb_kwargs={"row": row},
+                # Checked before the walk's item pages: a long walk need not end for the verdict.
+                priority=1,
+            )
+            for row in rows
+            if row.get("url")
+        ]
+
+    def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
+        """The fields a stored row's page yields now, normalised as when it was stored."""
+        raise NotImplementedError
+
+    def parse_canary(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
+        if not isinstance(response, TextResponse) or response.status != 200:
+            self.note_canary(row, f"fetch failed: not a text page ({response.status})", [])
+            return
+        fresh = self.reextract(response, row)
+        missing = [
+            name
+            for name in self.canary_fields
+            if not is_empty(row.get(name)) and is_empty(fresh.get(name))
+        ]
+        self.note_canary(row, "changed" if missing else "ok", missing)
+        yield from ()  # a canary never yields an item: its stored row is never overwritten
+
+    def canary_failed(self, failure: Failure) -> None:
+        """A canary that cannot be fetched says nothing about the layout (the listing checks
+        judge whether the site is up); it is logged and recorded, not a reject."""
+        status = (
+            f"HTTP {failure.value.response.status}"
+            if failure.check(HttpError)
+            else failure.type.__name__
+        )
+        self.note_canary(failure.request.cb_kwargs["row"], f"fetch failed: {status}", [])
+
+    def note_canary(self, row: dict[str, Any], outcome: str, missing: list[str]) -> None:
+        result = CanaryResult(str(row["id"]), row["url"], outcome, missing)
+        self.canary_results.append(result)
+        self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
+        if outcome.startswith("fetch failed"):
+            self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
+        database_for(self.crawler).record_canary(
+            self.name, result.key, result.url, getattr(self, "run_id", None), outcome, missing,
+            utc_now(),
+        )  # fmt: skip
+
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
         request = failure.request
+        if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
+            self.listing_walk.first_failure = (
+                f"answered HTTP {failure.value.response.status}"
+                if failure.check(HttpError)
+                else f"could not be fetched ({failure.type.__name__}: "
+                f"{failure.getErrorMessage()[:200]})"
+            )
         raw = None
         ref = request.cb_kwargs.get("ref")
         if ref is not None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from scrapy.http import TextResponse
 
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.pipelines import database_for
+from caci_spider.records import normalise_field_report
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.urls import ItemRef
+from caci_spider.urls import ItemRef, item_ref
 
 
 class FieldReportsSpider(K2CategorySpider):
@@ -22,8 +24,21 @@ class FieldReportsSpider(K2CategorySpider):
     # Below these shares of items with the field, the run fails its self-check.
     coverage_minimums = {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
 
+    # A stored field report whose page no longer yields one of these has changed layout.
+    canary_fields = ("title", "authors", "published", "issue_date", "body", "hits")
+
     def known_items(self) -> set[int]:
-        return database_for(self.crawler).known_report_ids()
+        """Stored ids, duplicates, and rejected ids whose next attempt is not due."""
+        waiting = {
+            ref.id
+            for url in self.backed_off_urls()
+            if (ref := item_ref(url, url, self.base_url, self.category)) is not None
+        }
+        return database_for(self.crawler).known_report_ids() | waiting
+
+    def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
+        page = K2ItemPage(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()
+        return normalise_field_report(page).as_row()
 
     def extract_item(
         self, response: TextResponse, ref: ItemRef, listing_title: str | None = None

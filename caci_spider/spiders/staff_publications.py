@@ -23,6 +23,7 @@ from caci_spider.pages.staff import (
     parse_staff_item,
 )
 from caci_spider.pipelines import database_for
+from caci_spider.records import normalise_staff_publication
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
 
@@ -31,15 +32,27 @@ class StaffPublicationsSpider(K2CategorySpider):
     name = "staff_publications"
     category = STAFF_CATEGORY
     base_url_setting = "SILKROAD_BASE_URL"
+    site_settings = ("CACI_BASE_URL", "SILKROAD_BASE_URL")
     export_name = "staff_publications.jsonl"
     export_table = "staff_publications"
     coverage_fields = ("title", "authors", "date", "venue", "url", "summary")
     # Sidebar and listing entries are messier than item pages: a lower bar for titles.
     coverage_minimums = {"title": 0.90}
 
+    # What a staff item page itself gives (the rest of a row may come from the listing).
+    canary_fields = ("title",)
+
     def known_items(self) -> set[str]:
-        """Item pages already read: incremental runs fetch only new ones."""
-        return database_for(self.crawler).known_staff_sources()
+        """Item pages already read, and rejected ones whose next attempt is not due:
+        incremental runs fetch only new ones."""
+        return database_for(self.crawler).known_staff_sources() | self.backed_off_urls()
+
+    def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
+        ref = item_ref(row["url"], row["url"], self.base_url, self.category)
+        if ref is None:
+            return {}
+        item = normalise_staff_publication(parse_staff_item(response.text, ref, utc_now()))
+        return item.as_row()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> StaffPublicationsSpider:

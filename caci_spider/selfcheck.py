@@ -1,0 +1,119 @@
+"""The self-check: why a run's data cannot be trusted, as plain sentences (``[]``: it can).
+
+Every run judges the site, whatever it fetched:
+
+* **the listing**: no listing page could be read (site down, a moved path), the first page
+  answered an error or held no entries (a redesigned listing), or the walk found far fewer
+  entries than the last run that passed (``CACI_LISTING_MIN_SHARE`` of them);
+* **canaries**: a few stored items are fetched again each run (conditionally) and re-read; one
+  that no longer yields a field its row has means the item pages changed;
+* **coverage** of the fields over the items extracted, judged from ``CACI_COVERAGE_MIN_ITEMS``
+  items (a nightly run with one new item says nothing about coverage: the canaries speak for it);
+* **the end**: a run that did not finish (stopped, banned) and a first crawl that stored nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SUCCESSFUL_FINISH = ("finished",)
+
+
+def finished_normally(reason: str) -> bool:
+    return reason in SUCCESSFUL_FINISH or reason.startswith("closespider_")
+
+
+@dataclass
+class ListingWalk:
+    """What one run's walk of a section's listing saw."""
+
+    first_url: str = ""
+    first_status: int | None = None  # HTTP status of the first listing page, if it answered
+    first_failure: str = ""  # why the first listing page could not be read
+    first_entries: int | None = None
+    pages: int = 0  # listing pages read
+    entries: int = 0  # entries on them
+
+
+@dataclass
+class CanaryResult:
+    key: str
+    url: str
+    outcome: str  # "ok", "changed", or "fetch failed: …"
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "changed"
+
+
+def coverage_of(stats: Mapping[str, Any], fields: Sequence[str], prefix: str) -> dict[str, float]:
+    total = stats.get(f"{prefix}/items", 0)
+    if not total:
+        return {}
+    return {name: round(stats.get(f"{prefix}/{name}", 0) / total, 4) for name in fields}
+
+
+def coverage_problems(
+    coverage: Mapping[str, float], minimums: Mapping[str, float], sample: int, min_sample: int
+) -> list[str]:
+    if sample < min_sample:
+        return []
+    return [
+        f"coverage of {name} is {coverage[name]:.1%}, below the minimum {minimum:.0%}"
+        for name, minimum in minimums.items()
+        if name in coverage and coverage[name] < minimum
+    ]
+
+
+def listing_problems(
+    walk: ListingWalk,
+    previous: tuple[int, int] | None,
+    min_share: float,
+    finished: bool,
+) -> list[str]:
+    """``previous``: (run id, listing entries) of the last run that passed its self-check."""
+    if walk.pages == 0:
+        if walk.first_failure:
+            why = walk.first_failure
+        elif walk.first_status is not None:
+            why = f"answered HTTP {walk.first_status}"
+        else:
+            why = "was never answered"
+        return [
+            f"no listing page could be read: the first one ({walk.first_url}) {why}; "
+            "check the base URL setting and whether the site is up"
+        ]
+    if walk.first_entries == 0:
+        return [
+            f"the first listing page ({walk.first_url}) holds no entries: the listing's layout "
+            "changed or the section moved"
+        ]
+    if finished and previous is not None and walk.entries < min_share * previous[1]:
+        return [
+            f"the listing holds {walk.entries} entries, below {min_share:.0%} of the "
+            f"{previous[1]} of run {previous[0]} (the last that passed its self-check)"
+        ]
+    return []
+
+
+def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
+    return [
+        f"canary {result.key} ({result.url}) no longer yields {', '.join(result.missing)}: "
+        "the item pages' layout changed; its stored row was kept"
+        for result in results
+        if result.failed
+    ]
+
+
+def end_problems(reason: str, first_crawl: bool, stored: int) -> list[str]:
+    problems = []
+    if reason == "banned":
+        problems.append("the site refused the crawl (banned)")
+    elif not finished_normally(reason):
+        problems.append(f"the run did not finish ({reason})")
+    if first_crawl and stored == 0:
+        problems.append("stored nothing on a first crawl")
+    return problems
