@@ -116,3 +116,37 @@ class PoliteRetryMiddleware(RetryMiddleware):
         key, slot = self._slot(request)
         if key in self.held and slot is not None:
             slot.delay, slot.jitter = self.held.pop(key)
+
+
+LIVE_STATUS = "caci_live_status"
+
+
+class LiveStatusMiddleware:
+    """Notes in ``request.meta`` what the network answered, before the page archive can
+    replace it.
+
+    The archive serves its copy on a 304 (the site is up, the page unchanged) and also on a 5xx
+    or a failed connection (a good copy beats an error page). The self-check must tell these
+    apart: a listing read from the archive because the site is down is not a live listing.
+    Sits below ``HttpCacheMiddleware`` (900), so it sees the answer first; in ``mode=reparse``
+    nothing reaches the network and nothing is noted.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # The archive's copy, handed back for a failed connection, passes here too.
+        if "cached" not in response.flags:
+            request.meta[LIVE_STATUS] = response.status
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        request.meta[LIVE_STATUS] = type(exception).__name__
+
+
+def archive_fallback(meta: dict[str, Any]) -> str:
+    """Why a response came from the archive instead of the site (``""``: it did not)."""
+    live = meta.get(LIVE_STATUS)
+    if isinstance(live, str):
+        return f"could not be fetched ({live}); the page archive's copy was used"
+    if isinstance(live, int) and live >= 500:
+        return f"answered HTTP {live}; the page archive's copy was used"
+    return ""

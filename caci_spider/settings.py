@@ -45,6 +45,8 @@ CACI_BAN_THRESHOLD = 8
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "caci_spider.middlewares.PoliteRetryMiddleware": 550,
+    # Between the page archive (900) and the network: what the site itself answered.
+    "caci_spider.middlewares.LiveStatusMiddleware": 920,
     # Below the page archive (900), so that the stats count what went over the network:
     # real 304s, and no requests at all in mode=reparse.
     "scrapy.downloadermiddlewares.stats.DownloaderStats": 950,

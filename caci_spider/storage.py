@@ -293,12 +293,16 @@ class CaciDatabase:
     def canary_candidates(self, spider: str, table: str, count: int) -> list[dict[str, Any]]:
         """The ``count`` stored rows checked longest ago (never checked first), in key order.
 
-        Field reports rotate through every row; staff publications through the rows whose
-        ``url`` is an item page of the staff listing (the only pages of theirs with a layout).
+        Field reports rotate through every row; staff publications through the rows whose own
+        page was read (their ``url`` is among their ``sources``: an item page of the listing).
         """
         if count <= 0:
             return []
-        where = "1" if table == PUBLICATIONS else "t.url LIKE '%/item/%'"
+        where = (
+            "1"
+            if table == PUBLICATIONS
+            else "EXISTS (SELECT 1 FROM json_each(t.sources) WHERE value = t.url)"
+        )
         order = "t.id" if table == PUBLICATIONS else "t.url"
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"

@@ -136,6 +136,7 @@ class LocalK2Site:
         self.item_delay = 0.0
         self.robots_txt = "User-agent: *\nDisallow: /administrator/\n"
         self.pagination = True  # False: listing pages without the K2 pagination block
+        self.listing_moved = False  # True: the listing paths answer 404 (a moved section)
         # Page links shown around the current page, as Joomla windows them; None: every page.
         self.pagination_window: int | None = None
         staff = fixtures / "staff_publications"
@@ -187,7 +188,7 @@ class LocalK2Site:
             return Reply(200, self.home_page().encode())
         start_values = query.get("start") or query.get("limitstart") or ["0"]
         start = int(start_values[0]) if start_values[0].isdigit() else 0
-        if path == "/publications/field-reports.html":
+        if path == "/publications/field-reports.html" and not self.listing_moved:
             return Reply(200, self.listing_page(start).encode())
         if path == "/publications/joint-center-publications.html":
             return Reply(200, self.staff_listing_page(start))

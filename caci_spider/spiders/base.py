@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from caci_spider.items import Reject, utc_now
 from caci_spider.locking import lock_database
+from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.paths import database_path
 from caci_spider.pipelines import database_for, record_reject
@@ -191,10 +192,17 @@ class K2CategorySpider(scrapy.Spider):
         listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
         self.crawler.stats.inc_value("caci/listing_pages")
         entry_count, outputs = self.follow_entries(response, listing)
-        self.listing_walk.pages += 1
-        self.listing_walk.entries += entry_count
-        if start == 0:
-            self.listing_walk.first_entries = entry_count
+        fallback = archive_fallback(response.meta)
+        if fallback:
+            # The archived copy still guides the walk, but says nothing about the site today.
+            self.logger.warning("Listing page %s %s", response.url, fallback)
+            if start == 0:
+                self.listing_walk.first_failure = fallback
+        else:
+            self.listing_walk.pages += 1
+            self.listing_walk.entries += entry_count
+            if start == 0:
+                self.listing_walk.first_entries = entry_count
         if not entry_count:
             log = self.logger.warning if start == 0 else self.logger.info
             log("Listing ends at start=%d (%s): no entries", start, response.url)
@@ -283,6 +291,10 @@ class K2CategorySpider(scrapy.Spider):
         raise NotImplementedError
 
     def parse_canary(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
+        fallback = archive_fallback(response.meta)
+        if fallback:
+            self.note_canary(row, f"fetch failed: {fallback}", [])
+            return
         if not isinstance(response, TextResponse) or response.status != 200:
             self.note_canary(row, f"fetch failed: not a text page ({response.status})", [])
             return

@@ -68,6 +68,8 @@ class StaffPublicationsSpider(K2CategorySpider):
             f"{self.caci_base_url}/", callback=self.parse_home, errback=self.fetch_failed
         )
         yield self.listing_request(0)
+        for request in self.canary_requests():
+            yield request
 
     def parse_home(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):

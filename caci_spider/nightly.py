@@ -1,0 +1,311 @@
+"""The scheduled run: ``python -m caci_spider.nightly`` runs every spider once, for cron or systemd.
+
+::
+
+    python -m caci_spider.nightly [--spider NAME ...] [--log-dir DIR] [--jobdir DIR]
+                                  [-s NAME=VALUE ...] [-a NAME=VALUE ...]
+
+Runs ``scrapy crawl <spider>`` for each spider in turn (by default ``field_reports``, then
+``staff_publications``: both write to one database, so never at once), from the project
+directory (where ``scrapy.cfg`` is, found from this package or the current directory), whatever
+directory it is started from:
+
+* each crawl logs to ``<log-dir>/<spider>-<YYYY-MM-DD>.log`` (``--log-dir`` defaults to ``logs``;
+  a relative directory is taken from the project directory and created when missing). The
+  crawl's own stdout and stderr go there too, and a last line saying how it ended;
+* ``--jobdir DIR`` gives each crawl ``-s JOBDIR=DIR/<spider>``, so that a run stopped with
+  SIGTERM resumes next time;
+* every ``-s NAME=VALUE`` and ``-a NAME=VALUE`` is passed on to every crawl (``-a mode=full``
+  for a weekly full run).
+
+It prints nothing when every crawl succeeded or was skipped, because cron mails any output.
+A crawl is skipped (``scrapy crawl`` exits 75) when another run holds the database lock: the
+log file says so and the next scheduled run tries again. Otherwise it prints one line per
+crawl that did not succeed, naming its exit status and its log file, on stderr.
+
+Exit status (:mod:`caci_spider.exitcodes`): 0 when every crawl exited 0 or 75 (skipped);
+2 when any crawl exited 2 (usage or configuration error), or this command's own arguments or
+log directory are wrong; otherwise 1 when any crawl failed or the run was stopped.
+
+Each SIGTERM or SIGINT this command receives is passed on once to the running crawl (SIGHUP as
+SIGTERM). The crawl runs in its own process group, so that a terminal's Ctrl-C or ``timeout``
+reach it only through here: Scrapy never sees a second signal, which would make it stop
+uncleanly. It stops cleanly and keeps its JOBDIR for the next run; the next spider is then not
+started, and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from caci_spider.exitcodes import CRAWL_FAILED, OK, SKIPPED, USAGE
+
+SPIDERS = ("field_reports", "staff_publications")
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Settings this command sets itself, per spider.
+OWN_SETTINGS = ("LOG_FILE", "JOBDIR")
+PREFIX = "caci_spider.nightly"
+
+
+class NightlyError(Exception):
+    """This command cannot run as asked (exit 2)."""
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The directory of ``scrapy.cfg``: beside this package (a checkout, or an editable
+    install), else the current directory or one of its parents."""
+    candidates = [Path(__file__).resolve().parents[1]]
+    here = (start or Path.cwd()).resolve()
+    candidates += [here, *here.parents]
+    for directory in candidates:
+        if (directory / "scrapy.cfg").is_file():
+            return directory
+    raise NightlyError(
+        "no scrapy.cfg beside the caci_spider package nor in the current directory or above"
+    )
+
+
+def name_value(text: str) -> str:
+    """An argparse type for ``NAME=VALUE``."""
+    name, sep, _value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m caci_spider.nightly",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog="Exit status: 0 ok or skipped (another run holds the database lock), "
+        "1 a crawl failed or the run was stopped, 2 usage or configuration error.",
+    )
+    parser.add_argument(
+        "--spider",
+        action="append",
+        dest="spiders",
+        metavar="NAME",
+        help=f"a spider to run, in the order given (default: {', then '.join(SPIDERS)})",
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=Path("logs"),
+        metavar="DIR",
+        help="where <spider>-<YYYY-MM-DD>.log goes; relative to the project directory "
+        "(default: logs)",
+    )
+    parser.add_argument(
+        "--jobdir",
+        type=Path,
+        metavar="DIR",
+        help="give each crawl -s JOBDIR=DIR/<spider> (relative to the project directory), so "
+        "that a stopped run resumes",
+    )
+    parser.add_argument(
+        "-s",
+        action="append",
+        dest="settings",
+        default=[],
+        type=name_value,
+        metavar="NAME=VALUE",
+        help="a Scrapy setting for every crawl (repeatable)",
+    )
+    parser.add_argument(
+        "-a",
+        action="append",
+        dest="spider_arguments",
+        default=[],
+        type=name_value,
+        metavar="NAME=VALUE",
+        help="a spider argument for every crawl, e.g. -a mode=full (repeatable)",
+    )
+    return parser
+
+
+def crawl_command(
+    spider: str,
+    log_file: Path,
+    jobdir: Path | None = None,
+    settings: Sequence[str] = (),
+    spider_arguments: Sequence[str] = (),
+) -> list[str]:
+    """The ``scrapy crawl`` command line of one spider."""
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"LOG_FILE={log_file}"]
+    if jobdir is not None:
+        command += ["-s", f"JOBDIR={jobdir / spider}"]
+    for setting in settings:
+        command += ["-s", setting]
+    for argument in spider_arguments:
+        command += ["-a", argument]
+    return command
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one spider's crawl ended. ``returncode`` is ``None`` when it was not started, and
+    negative (as in :mod:`subprocess`) when a signal killed it."""
+
+    spider: str
+    log_file: Path
+    returncode: int | None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode in (OK, SKIPPED)
+
+    def describe(self) -> str:
+        code = self.returncode
+        if code is None:
+            return "not started"
+        if code < 0:
+            return f"killed by {signal_name(-code)}"
+        meaning = {
+            OK: "finished",
+            CRAWL_FAILED: "failed",
+            USAGE: "usage or configuration error",
+            SKIPPED: "skipped: another run holds the database lock; the next run will try again",
+        }.get(code, "failed")
+        return f"{meaning} (exit {code})"
+
+
+def forwarded(signum: int) -> int:
+    """The signal a crawl gets for ``signum``: Scrapy stops cleanly on SIGTERM and SIGINT only
+    (SIGHUP, a closed terminal, would kill it on the spot)."""
+    return signal.SIGTERM if signum == signal.SIGHUP else signum
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def overall_status(outcomes: Iterable[Outcome], stopped: bool = False) -> int:
+    """0 when every crawl succeeded or was skipped; 2 when any had a usage or configuration
+    error; otherwise 1 when any failed or the run was stopped."""
+    codes = [o.returncode for o in outcomes if o.returncode is not None]
+    if USAGE in codes:
+        return USAGE
+    if stopped or any(code not in (OK, SKIPPED) for code in codes):
+        return CRAWL_FAILED
+    return OK
+
+
+def report_lines(outcomes: Iterable[Outcome], stopped_by: int | None = None) -> list[str]:
+    """What to print: nothing when all is well (cron mails any output), else one line per crawl
+    that did not succeed and, after a stop, one naming the spiders not started."""
+    outcomes = list(outcomes)
+    lines = [
+        f"{PREFIX}: {o.spider} {o.describe()}, see {o.log_file}"
+        for o in outcomes
+        if o.returncode is not None and not o.succeeded
+    ]
+    if stopped_by is not None:
+        not_started = [o.spider for o in outcomes if o.returncode is None]
+        line = f"{PREFIX}: stopped by {signal_name(stopped_by)}"
+        if not_started:
+            line += f"; not started: {', '.join(not_started)}"
+        lines.append(line)
+    return lines
+
+
+class Runner:
+    """Runs the crawls one after the other and passes stop signals on to the running one."""
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen[bytes] | None = None
+        self.stopped_by: int | None = None
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = signum
+        child = self.child
+        if child is not None and child.poll() is None:
+            child.send_signal(forwarded(signum))
+
+    def run(self, commands: Sequence[tuple[str, list[str], Path]], cwd: Path) -> list[Outcome]:
+        """Run ``(spider, command, log_file)`` in order from ``cwd``."""
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in FORWARDED_SIGNALS}
+        try:
+            outcomes = []
+            for spider, command, log_file in commands:
+                if self.stopped_by is not None:
+                    outcomes.append(Outcome(spider, log_file, None))
+                    continue
+                returncode = self._run_one(spider, command, log_file, cwd)
+                outcomes.append(Outcome(spider, log_file, returncode))
+            return outcomes
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _run_one(self, spider: str, command: list[str], log_file: Path, cwd: Path) -> int:
+        with log_file.open("ab") as log:
+            self.child = subprocess.Popen(
+                command,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                process_group=0,
+            )
+            if self.stopped_by is not None:  # the signal came while the crawl was starting
+                self.child.send_signal(forwarded(self.stopped_by))
+            returncode = self.child.wait()
+            self.child = None
+            outcome = Outcome(spider, log_file, returncode)
+            ended = outcome.describe()
+            if self.stopped_by is not None:
+                ended += f" after {signal_name(self.stopped_by)}"
+            stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+            log.write(f"{stamp} [{PREFIX}] INFO: scrapy crawl {spider} {ended}\n".encode())
+        return returncode
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        for setting in args.settings:
+            name = setting.partition("=")[0].strip()
+            if name in OWN_SETTINGS:
+                option = "--log-dir" if name == "LOG_FILE" else "--jobdir"
+                raise NightlyError(f"set {name} with {option}, not -s")
+        root = find_project_root()
+        log_dir = root / args.log_dir
+        jobdir = root / args.jobdir if args.jobdir is not None else None
+        try:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise NightlyError(f"cannot create the log directory {log_dir}: {error}") from None
+        today = dt.date.today().isoformat()
+        commands = []
+        for spider in args.spiders or SPIDERS:
+            log_file = log_dir / f"{spider}-{today}.log"
+            try:
+                log_file.open("ab").close()
+            except OSError as error:
+                raise NightlyError(f"cannot write the log file {log_file}: {error}") from None
+            command = crawl_command(spider, log_file, jobdir, args.settings, args.spider_arguments)
+            commands.append((spider, command, log_file))
+    except NightlyError as error:
+        print(f"{PREFIX}: {error}", file=sys.stderr)
+        return USAGE
+    runner = Runner()
+    outcomes = runner.run(commands, cwd=root)
+    for line in report_lines(outcomes, runner.stopped_by):
+        print(line, file=sys.stderr)
+    return overall_status(outcomes, stopped=runner.stopped_by is not None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
