@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.localsite.fault_matrix import SCENARIOS, run_scenario
+from caci_spider.localsite.fault_matrix import (
+    NIGHTLY_SCENARIOS,
+    SCENARIOS,
+    first_night,
+    free_port,
+    run_nightly_scenario,
+    run_scenario,
+)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
@@ -21,4 +28,25 @@ def test_fault(scenario, tmp_path) -> None:
     else:
         assert any(scenario.reject in reason for reason in outcome.rejects), outcome.observed()
     assert outcome.target_body_ok, "the target's stored text is not what it should be"
+    assert outcome.as_expected
+
+
+@pytest.fixture(scope="module")
+def first_crawl(tmp_path_factory):
+    """One first night for every nightly scenario: (its files, the port its site used)."""
+    template = tmp_path_factory.mktemp("first-night")
+    port = free_port()
+    first_night(template, port)
+    return template, port
+
+
+@pytest.mark.parametrize("scenario", NIGHTLY_SCENARIOS, ids=lambda s: s.name)
+def test_nightly(scenario, first_crawl, tmp_path) -> None:
+    template, port = first_crawl
+    outcome = run_nightly_scenario(scenario, template, port, tmp_path / "night")
+    assert outcome.exit_status == scenario.exit_status, outcome.message
+    assert scenario.message in outcome.message
+    if scenario.exit_status == 0:
+        assert outcome.message == ""
+    assert outcome.rows_kept or not scenario.rows_kept
     assert outcome.as_expected

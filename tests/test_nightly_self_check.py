@@ -81,31 +81,8 @@ def test_every_stored_item_passes_its_canary_on_an_unchanged_site(crawled) -> No
 
 
 # -- the site goes away or changes: the run fails loudly ----------------------------------------
-def test_nothing_listening_at_the_base_url_fails_the_run(tmp_path) -> None:
-    with serve(LocalK2Site(FIXTURES)) as (base_url, _site):
-        run_crawl("field_reports", base_url, tmp_path)
-    result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
-    assert "Self-check failed for field_reports: no listing page could be read" in result.stderr
-    run = last_run(tmp_path)
-    assert run["self_check"] == "failed" and "could not be fetched" in run["problems"][0]
-    assert len(publications(tmp_path)) == 18  # nothing lost
-
-
-def test_a_moved_listing_fails_the_run(crawled) -> None:
-    base_url, site, out = crawled
-    site.listing_moved = True
-    result = run_crawl("field_reports", base_url, out, expect_exit=1)
-    assert "the first one (" in result.stderr and "answered HTTP 404" in result.stderr
-    assert last_run(out)["self_check"] == "failed"
-
-
-def test_a_redesigned_listing_fails_the_run(crawled) -> None:
-    base_url, site, out = crawled
-    site.listing_page = lambda start: "<html><body><ul class='articles'></ul></body></html>"
-    result = run_crawl("field_reports", base_url, out, expect_exit=1)
-    assert "the first listing page" in result.stderr and "holds no entries" in result.stderr
-
-
+# Site down, a moved listing, a redesigned listing: the nightly table of the fault matrix
+# (tests/test_faults.py). The cases below check more than its exit status and message.
 def test_a_listing_far_shorter_than_the_last_good_run_fails(crawled) -> None:
     base_url, site, out = crawled
     site.order = site.order[:8]  # 8 of 22 entries left

@@ -1,23 +1,83 @@
-"""``python -m caci_spider.localsite [--port 8088]``: serve the fixtures as a local K2 site."""
+"""``python -m caci_spider.localsite [--port 8088]``: serve the fixtures as a local K2 site.
+
+It prints the two ``scrapy crawl`` commands that crawl it. They write to a directory of their
+own, ``exports/local/`` (``exports/local-<port>/`` for a port other than 8088): its database,
+exports and page archive, never the production ``exports/caci.db`` and ``.scrapy/httpcache``,
+and without the politeness delay. A database keeps the site it was built from, so each port
+gets its own directory, and re-running the commands against the default port crawls the same
+site again (an incremental run).
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import time
 from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlsplit
 
+from caci_spider.demo import (
+    DB_NAME,
+    PROJECT_ROOT,
+    SPIDERS,
+    crawl_command,
+    print_faults,
+    shell_command,
+    shown,
+    wrapped,
+)
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+
+DEFAULT_PORT = 8088
+
+
+def output_dir(base_url: str) -> Path:
+    """Where the printed crawls write: ``exports/local`` (``exports/local-<port>``)."""
+    port = urlsplit(base_url).port
+    name = "local" if port == DEFAULT_PORT else f"local-{port}"
+    return PROJECT_ROOT / "exports" / name
+
+
+def hint_commands(base_url: str) -> list[list[str]]:
+    """``scrapy crawl …`` for both spiders against ``base_url``, as a user types them.
+
+    Paths are relative to the project root when the working directory is the root (where
+    ``scrapy crawl`` runs), else absolute; the page archive is always absolute, as a relative
+    ``HTTPCACHE_DIR`` would live under ``.scrapy/``.
+    """
+    out = output_dir(base_url)
+    if Path.cwd().resolve() == PROJECT_ROOT:
+        out = out.relative_to(PROJECT_ROOT)
+    return [shell_command(crawl_command(spider, base_url, out)) for spider in SPIDERS]
+
+
+def print_hint(base_url: str, site: LocalK2Site, file: TextIO | None = None) -> None:
+    out = output_dir(base_url)
+    print(
+        f"Local K2 site with {len(site.items)} field reports at {base_url}\n\n"
+        f"Crawl it from {PROJECT_ROOT} with the venv activated. This writes to "
+        f"{shown(out)}/,\nnot to the production database, and skips the politeness delay:",
+        file=file,
+    )
+    for command in hint_commands(base_url):
+        print(f"  {wrapped(command, indent='      ')}", file=file)
+    print(
+        f"Then: sqlite-utils tables {shlex.quote(shown(out / DB_NAME))} --counts\n",
+        file=file,
+    )
+    print_faults(site, file=file)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8088)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     args = parser.parse_args()
     with serve(LocalK2Site(args.fixtures), args.host, args.port) as (base_url, site):
-        print(f"Local K2 site with {len(site.items)} field reports at {base_url}", flush=True)
-        print(f"Crawl it: scrapy crawl field_reports -s CACI_BASE_URL={base_url}", flush=True)
+        print_hint(base_url, site)
+        print("\nServing until Ctrl-C.", flush=True)
         try:
             while True:
                 time.sleep(3600)

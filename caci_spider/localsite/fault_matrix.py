@@ -14,6 +14,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -256,7 +258,7 @@ def _jsonl_valid(path: Path) -> bool:
     return True
 
 
-def render(outcomes: list[Outcome]) -> str:
+def render(outcomes: list[Outcome], nightly: list[NightlyOutcome]) -> str:
     lines = [
         "# Reliability: the fault matrix",
         "",
@@ -276,6 +278,28 @@ def render(outcomes: list[Outcome]) -> str:
         lines.append(
             f"| {s.name} | {s.injected} | {s.expected} | {o.observed()} | {len(o.lost)} | "
             f"{'yes' if o.as_expected else '**no**'} |"
+        )
+    lines += [
+        "",
+        "## Nightly runs: the site changes under a database that holds a crawl",
+        "",
+        "Every scheduled run after the first night finds a database that already holds a crawl.",
+        "Each row below starts from a copy of the same first night (the fixture site crawled",
+        "into a fresh database), changes the site, and runs the real `scrapy crawl field_reports`",
+        "(incremental, `RETRY_TIMES=1`, every other setting at its default). “Message” is the",
+        "run's first ERROR line (the WARNING for a skipped night); “rows kept” says that every",
+        "stored row is exactly as the first night left it. Exit statuses:",
+        "0 ok, 1 crawl failed, 2 usage or configuration error, 75 skipped (docs/scheduling.md).",
+        "",
+        "| change | how injected | expected | exit | message | rows kept | as expected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n in nightly:
+        s = n.scenario
+        lines.append(
+            f"| {s.name} | {s.injected} | {s.expected} | {n.exit_status} | "
+            f"{n.message.replace('|', '/') or '–'} | {'yes' if n.rows_kept else 'no'} | "
+            f"{'yes' if n.as_expected else '**no**'} |"
         )
     lines += [
         "",
@@ -299,9 +323,195 @@ def main() -> None:
             outcome = run_scenario(scenario, Path(workdir))
         print(f"{'ok ' if outcome.as_expected else 'BAD'} {scenario.name}: {outcome.observed()}")
         outcomes.append(outcome)
-    args.out.write_text(render(outcomes), "utf-8")
+    nightly = []
+    port = free_port()
+    with tempfile.TemporaryDirectory() as template:
+        first_night(Path(template), port)
+        for night in NIGHTLY_SCENARIOS:
+            with tempfile.TemporaryDirectory() as workdir:
+                result = run_nightly_scenario(night, Path(template), port, Path(workdir))
+            print(f"{'ok ' if result.as_expected else 'BAD'} {night.name}: {result.message}")
+            nightly.append(result)
+    args.out.write_text(render(outcomes, nightly), "utf-8")
     print(f"Wrote {args.out}")
 
 
 if __name__ == "__main__":
     main()
+
+
+# -- nightly runs: a database that holds a crawl, then the site changes ------------------------
+@dataclass
+class NightlyScenario:
+    name: str
+    injected: str
+    expected: str
+    exit_status: int
+    message: str  # a substring of the run's first ERROR (or, for a skip, WARNING) line
+    change: Callable[[LocalK2Site, Path], list[str]]  # (site, scratch dir) → extra crawl args
+    site_down: bool = False
+    rows_kept: bool = True  # every stored row exactly as the first night left it
+
+
+@dataclass
+class NightlyOutcome:
+    scenario: NightlyScenario
+    exit_status: int
+    message: str
+    rows_kept: bool
+
+    @property
+    def as_expected(self) -> bool:
+        s = self.scenario
+        return (
+            self.exit_status == s.exit_status
+            and s.message in self.message
+            and (self.rows_kept or not s.rows_kept)
+        )
+
+
+def _new_items(count: int) -> Callable[[LocalK2Site, Path], list[str]]:
+    def change(site: LocalK2Site, scratch: Path) -> list[str]:
+        seed = next((DEFAULT_FIXTURES / "field_reports" / "items").glob(f"{SEED_ID}-*.html"))
+        for number in range(count):
+            item_id = 13001 + number
+            html = seed.read_text("utf-8").replace(
+                "During his three-day visit", f"During visit number {item_id}"
+            )
+            path = scratch / f"{item_id}-new-report.html"
+            path.write_text(html, "utf-8")
+            site.add_item(path, position=2)
+        return []
+
+    return change
+
+
+def _unchanged(_site: LocalK2Site, _scratch: Path) -> list[str]:
+    return []
+
+
+def _moved_listing(site: LocalK2Site, _scratch: Path) -> list[str]:
+    site.listing_moved = True
+    return []
+
+
+def _redesigned_listing(site: LocalK2Site, _scratch: Path) -> list[str]:
+    site.listing_page = lambda start: "<html><body><ul class='articles'></ul></body></html>"  # type: ignore[method-assign]
+    return []
+
+
+def _shrunk_listing(site: LocalK2Site, _scratch: Path) -> list[str]:
+    site.order = site.order[:8]
+    return []
+
+
+def _redesigned_items(site: LocalK2Site, scratch: Path) -> list[str]:
+    _new_items(3)(site, scratch)
+    site.broken_markup = True
+    return []
+
+
+def _foreign_site(_site: LocalK2Site, _scratch: Path) -> list[str]:
+    return ["-s", "CACI_BASE_URL=http://127.0.0.2:9"]
+
+
+def _lock_held(_site: LocalK2Site, scratch: Path) -> list[str]:
+    import fcntl
+
+    handle = (scratch.parent / "caci.db.lock").open("wb")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    _held_locks.append(handle)  # released when the scenario's files are removed
+    return []
+
+
+_held_locks: list[object] = []
+
+NIGHTLY_SCENARIOS: tuple[NightlyScenario, ...] = (
+    NightlyScenario("nothing new", "the site as it was", "exit 0, no ERROR", 0, "", _unchanged),
+    NightlyScenario("one new item", "one item added to the listing", "exit 0, the item stored",
+                    0, "", _new_items(1)),
+    NightlyScenario("site down", "nothing listening at the base URL", "exit 1: no listing page",
+                    1, "no listing page could be read", _unchanged, site_down=True),
+    NightlyScenario("wrong path prefix", "the listing path answers 404",
+                    "exit 1: the first listing page answered 404", 1, "answered HTTP 404",
+                    _moved_listing),
+    NightlyScenario("listing redesign", "200, no K2 entries on the listing",
+                    "exit 1: no entries", 1, "holds no entries", _redesigned_listing),
+    NightlyScenario("listing shrank", "8 of 22 listing entries left",
+                    "exit 1: below 80 % of the last good run", 1, "below 80% of the 22",
+                    _shrunk_listing),
+    NightlyScenario("item redesign, 3 new items", "date line and title gone from item pages",
+                    "exit 1: the canary lost fields; stored rows kept", 1,
+                    "no longer yields title, published", _redesigned_items),
+    NightlyScenario("foreign base URL", "CACI_BASE_URL of another site, same database",
+                    "exit 2 before any request", 2, "holds the data of", _foreign_site),
+    NightlyScenario("previous run still going", "another process holds the database lock",
+                    "exit 75, nothing done", 75, "another crawl holds", _lock_held),
+)  # fmt: skip
+
+
+def first_night(workdir: Path, port: int) -> None:
+    """The database and archive of a first crawl of the local site on ``port``."""
+    with serve(LocalK2Site(), port=port) as (base_url, _site):
+        result = subprocess.run(
+            crawl_command("field_reports", base_url, workdir) + ["-s", "RETRY_TIMES=1"],
+            cwd=DEFAULT_FIXTURES.parent, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"the first night failed:\n{result.stderr[-3000:]}")
+
+
+def run_nightly_scenario(
+    scenario: NightlyScenario, template: Path, port: int, workdir: Path
+) -> NightlyOutcome:
+    """The next night's run: a copy of the first night's files, the site changed."""
+    shutil.copytree(template, workdir, dirs_exist_ok=True)
+    scratch = workdir / "scratch"
+    scratch.mkdir()
+    before = _all_rows(workdir)
+    site = LocalK2Site()
+    extra = scenario.change(site, scratch)
+    command = crawl_command("field_reports", f"http://127.0.0.1:{port}", workdir)
+    command += ["-s", "RETRY_TIMES=1", *extra]
+    try:
+        if scenario.site_down:
+            result = _run(command)
+        else:
+            with serve(site, port=port):
+                result = _run(command)
+    finally:
+        while _held_locks:
+            _held_locks.pop().close()  # type: ignore[attr-defined]
+    lines = [
+        line.split("] ", 1)[-1]
+        for line in result.stderr.splitlines()
+        # The crawler's own verdicts; Scrapy's retry ERROR for the always-500 item is a fault
+        # of every night.
+        if "[caci_spider" in line
+        and (" ERROR: " in line or (" WARNING: " in line and "another crawl holds" in line))
+    ]
+    message = re.sub(r"https?://127\.0\.0\.\d+:\d+", "<site>", lines[0]) if lines else ""
+    message = re.sub(r"/\S+/caci\.db", "<db>", message)
+    after = {row["id"]: row for row in _all_rows(workdir)}
+    kept = all(after.get(row["id"]) == row for row in before)
+    return NightlyOutcome(scenario, result.returncode, message, kept)
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=DEFAULT_FIXTURES.parent, capture_output=True, text=True, timeout=300
+    )
+
+
+def _all_rows(workdir: Path) -> list[dict]:
+    db = sqlite_utils.Database(workdir / "caci.db")
+    return [
+        {k: v for k, v in row.items() if k != "fetched_at"}
+        for row in db["publications"].rows_where(order_by="id")
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,294 @@
+"""The offline demo and the local site's printed crawl commands.
+
+The demo writes only to its own directory and starts afresh on every run, so that two runs give
+the same counts; it names the local site's deliberate faults; the "Loading the data" commands it
+prints run as printed. The local site's hint never points a crawl at the production database or
+page archive.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shlex
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from caci_spider import exitcodes
+from caci_spider.demo import MARKER, DemoRefused, prepare_out_dir
+from caci_spider.localsite.__main__ import hint_commands
+from tests.conftest import REPO_ROOT
+
+VENV_BIN = Path(sys.executable).parent
+TABLES = ("publications", "staff_publications", "duplicates", "rejects")
+EXPECTED_COUNTS = {"publications": 18, "staff_publications": 16, "duplicates": 1, "rejects": 11}
+STAFF_ITEMS_WITHOUT_PAGE = (13309, 13311, 13331, 13334, 13335, 13352, 13389)
+
+
+def activated_env() -> dict[str, str]:
+    """The environment after ``. .venv/bin/activate``: the venv's tools come first on PATH."""
+    return {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+
+
+def run_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "caci_spider.demo", *arguments],
+        cwd=REPO_ROOT,
+        env=activated_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def snapshot(db: Path) -> dict:
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        counts = {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        rejects = connection.execute("SELECT spider, url, reason FROM rejects").fetchall()
+        urls = [row[0] for row in connection.execute("SELECT url FROM publications")]
+    finally:
+        connection.close()
+    return {
+        "counts": counts,
+        "rejects": sorted((spider, urlsplit(url)[2:4], reason) for spider, url, reason in rejects),
+        "sites": {urlsplit(url).netloc for url in urls + [url for _s, url, _r in rejects]},
+    }
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> tuple[Path, list[tuple[subprocess.CompletedProcess, dict]]]:
+    """The demo run twice into the same directory (each run on a new random port)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    runs = []
+    for _ in range(2):
+        result = run_demo("--out", str(out))
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        runs.append((result, snapshot(out / "caci.db")))
+    return out, runs
+
+
+def test_two_runs_give_the_same_counts(two_runs) -> None:
+    _out, [(_first, before), (second, after)] = two_runs
+    assert before["counts"] == after["counts"] == EXPECTED_COUNTS
+    assert before["rejects"] == after["rejects"]
+    # Nothing of the first run (its port) is left in the second run's database.
+    assert len(after["sites"]) == 1
+    assert second.stdout.count("as expected") == len(TABLES)
+
+
+def test_output_names_the_intended_faults(two_runs) -> None:
+    _out, runs = two_runs
+    output = runs[-1][0].stdout
+    note, _, crawls = output.partition("\n$ scrapy crawl field_reports")
+    assert crawls, output
+    # Before the crawls: every deliberate fault, by id and by the local site's name for it.
+    for text in ("item 7999", "MISSING_ITEM_ID", "item 7998", "BROKEN_SERVER_ITEM_ID",
+                 "item 9877", "missing body", "item 12871", "listing start=4",
+                 *map(str, STAFF_ITEMS_WITHOUT_PAGE)):  # fmt: skip
+        assert text in note, text
+    # After each crawl: its WARNING and ERROR lines are the intended ones.
+    assert crawls.count("all from the intended faults above") == 2, crawls
+    assert "Log: 1 ERROR and 3 WARNING lines" in crawls
+    assert "Log: 0 ERROR and 8 WARNING lines" in crawls
+    assert "NOT" not in crawls
+    # Every reject is listed with its reason and the fault it comes from.
+    rejects = crawls.split("\nRejects:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    listed = [line for line in rejects if line.startswith("  ") and "rejects are" not in line]
+    assert len(listed) == 11
+    assert all("intended: " in line for line in listed), listed
+    assert any("HTTP 500" in line and "BROKEN_SERVER_ITEM_ID" in line for line in listed)
+    assert any("HTTP 404" in line and "MISSING_ITEM_ID" in line for line in listed)
+    assert "11 of 11 rejects are intended faults of the local site" in crawls
+
+
+def printed_loading_commands(output: str) -> list[str]:
+    block = output.split('\nLoad the data (README "Loading the data"', 1)[1]
+    lines = block.split("\n")[1:]
+    commands = []
+    for line in lines:
+        if not line.startswith("  "):
+            break
+        commands.append(line.strip())
+    return commands
+
+
+def test_loading_commands_run_as_printed(two_runs) -> None:
+    out, runs = two_runs
+    commands = printed_loading_commands(runs[-1][0].stdout)
+    assert len(commands) == 5, commands
+    outputs = []
+    for command in commands:
+        # With the venv activated (as the README has it) the tool is plain `sqlite-utils`.
+        assert command.startswith("sqlite-utils "), command
+        assert str(out / "caci.db") in command
+        result = subprocess.run(
+            ["bash", "-c", command],
+            cwd=REPO_ROOT,
+            env=activated_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, (command, result.stderr)
+        outputs.append(result.stdout)
+    tables, search, _rows, authors, staff = outputs
+    assert {"table": "publications", "count": 18} in json.loads(tables)
+    assert {row["id"] for row in json.loads(search)} == {7004, 7231}
+    exported = [json.loads(line) for line in (out / "publications.jsonl").read_text().splitlines()]
+    assert len(exported) == 18
+    assert all(isinstance(row["authors"], list) for row in exported)  # --json-cols
+    assert json.loads(authors)[0] == {"name": "Roger N. McDermott", "n": 2}
+    assert json.loads(staff) and all(row["date"] >= "2024" for row in json.loads(staff))
+
+
+def test_demo_refuses_a_directory_holding_another_database(tmp_path) -> None:
+    db = tmp_path / "caci.db"
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE publications (id INTEGER PRIMARY KEY, title TEXT)")
+    connection.execute("INSERT INTO publications VALUES (1, 'a production row')")
+    connection.commit()
+    connection.close()
+    (tmp_path / "field_reports.jsonl").write_text('{"id": 1}\n')
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    result = run_demo("--out", str(tmp_path))
+
+    assert result.returncode == exitcodes.USAGE
+    assert result.stdout == ""  # refused before the site starts
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "not a demo directory" in result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_demo_refuses_the_production_export_directory() -> None:
+    exports = REPO_ROOT / "exports"
+    before = sorted(p.name for p in exports.iterdir()) if exports.exists() else None
+    with pytest.raises(DemoRefused, match="production database lives") as refused:
+        prepare_out_dir(exports)
+    assert refused.value.exit_code == exitcodes.USAGE
+    assert not (exports / MARKER).exists()
+    if before is not None:
+        assert sorted(p.name for p in exports.iterdir()) == before
+
+
+def test_demo_clears_only_its_own_outputs(tmp_path) -> None:
+    out = tmp_path / "demo"
+    prepare_out_dir(out)  # a new directory becomes a demo directory
+    assert (out / MARKER).is_file()
+    own = ["caci.db", "caci.db-wal", "caci.db-shm", "caci.db.lock", "field_reports.jsonl",
+           "staff_publications.jsonl", ".field_reports.jsonl.x1y2"]  # fmt: skip
+    for name in own + ["notes.txt", "publications.jsonl"]:
+        (out / name).write_text("x")
+    (out / "httpcache").mkdir()
+    (out / "httpcache" / "field_reports.sqlite").write_text("x")
+
+    prepare_out_dir(out)
+
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [MARKER, "notes.txt", "publications.jsonl"]
+    )
+
+
+def test_demo_never_clears_under_a_running_crawl(tmp_path) -> None:
+    prepare_out_dir(tmp_path)  # empty: accepted
+    (tmp_path / "caci.db").write_text("in use")
+    with (tmp_path / "caci.db.lock").open("wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(DemoRefused) as refused:
+            prepare_out_dir(tmp_path)
+    assert refused.value.exit_code == exitcodes.SKIPPED
+    assert (tmp_path / "caci.db").read_text() == "in use"
+
+
+# -- the local site's printed crawl commands ------------------------------------------------
+def settings_of(command: list[str]) -> dict[str, str]:
+    pairs = [command[i + 1] for i, word in enumerate(command) if word == "-s"]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def project_path(value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+@pytest.mark.parametrize("from_root", [True, False])
+def test_localsite_hint_writes_to_its_own_files(from_root, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(REPO_ROOT if from_root else tmp_path)
+    base_url = "http://127.0.0.1:8088"
+    commands = hint_commands(base_url)
+    assert [command[:3] for command in commands] == [
+        ["scrapy", "crawl", "field_reports"],
+        ["scrapy", "crawl", "staff_publications"],
+    ]
+    local = REPO_ROOT / "exports" / "local"
+    for command in commands:
+        settings = settings_of(command)
+        assert settings["CACI_BASE_URL"] == settings["SILKROAD_BASE_URL"] == base_url
+        database = project_path(settings["CACI_DB_PATH"])
+        assert database == local / "caci.db" != REPO_ROOT / "exports" / "caci.db"
+        assert project_path(settings["CACI_EXPORT_DIR"]) == local
+        # A relative HTTPCACHE_DIR lives under .scrapy/: this one must not.
+        archive = Path(settings["HTTPCACHE_DIR"])
+        assert archive.is_absolute()
+        assert archive == local / "httpcache"
+        assert not archive.is_relative_to(REPO_ROOT / ".scrapy")
+        assert settings["DOWNLOAD_DELAY"] == "0"
+        assert settings["AUTOTHROTTLE_ENABLED"] == "False"
+    # Another port is another site, so another database (a database keeps one site).
+    other = settings_of(hint_commands("http://127.0.0.1:9000")[0])
+    assert project_path(other["CACI_DB_PATH"]) == REPO_ROOT / "exports" / "local-9000" / "caci.db"
+
+
+def printed_crawl_commands(output: str) -> list[list[str]]:
+    """The ``scrapy crawl`` commands in ``output``, continuation lines joined."""
+    commands, current = [], None
+    for line in output.splitlines():
+        if current is None and line.startswith("  scrapy crawl "):
+            current = []
+        if current is None:
+            continue
+        current.append(line.strip().removesuffix("\\"))
+        if not line.endswith("\\"):
+            commands.append(shlex.split(" ".join(current)))
+            current = None
+    return commands
+
+
+def test_localsite_prints_its_hint_and_faults(monkeypatch) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caci_spider.localsite", "--port", "0"],
+        cwd=REPO_ROOT,
+        env=activated_env(),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    lines = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Serving until Ctrl-C"):
+                break
+    finally:
+        watchdog.cancel()
+        process.terminate()
+        process.wait(timeout=30)
+    output = "".join(lines)
+    base_url = output.split(" at ", 1)[1].split()[0]
+    assert printed_crawl_commands(output) == hint_commands(base_url)
+    assert "MISSING_ITEM_ID" in output and "BROKEN_SERVER_ITEM_ID" in output
