@@ -155,12 +155,13 @@ def check_not_production(settings: BaseSettings, site_settings: tuple[str, ...])
         raise RunRefused(
             f"{local[0]} points at a local site but CACI_DB_PATH is the production database "
             f"{database_path(settings)}: add -s CACI_DB_PATH=exports/local/caci.db "
-            "-s CACI_EXPORT_DIR=exports/local -s HTTPCACHE_DIR=local-httpcache"
+            "-s CACI_EXPORT_DIR=exports/local -s HTTPCACHE_DIR=$PWD/exports/local/httpcache "
+            "(python -m caci_spider.localsite prints the whole command)"
         )
     if settings.get("HTTPCACHE_DIR") == PRODUCTION_ARCHIVE:
         raise RunRefused(
             f"{local[0]} points at a local site but HTTPCACHE_DIR is the production page "
-            f"archive {archive_dir(settings)}: add -s HTTPCACHE_DIR=local-httpcache"
+            f"archive {archive_dir(settings)}: add -s HTTPCACHE_DIR=$PWD/exports/local/httpcache"
         )
 
 

@@ -1,7 +1,7 @@
 """A small K2-like site that serves the fixtures under the real URL grammar, for tests and demos.
 
-Run it by hand with ``python -m caci_spider.localsite --port 8088`` and point a crawl at it with
-``-s CACI_BASE_URL=http://127.0.0.1:8088``.
+Run it by hand with ``python -m caci_spider.localsite --port 8088``: it prints the crawl commands
+that point at it and write to a database, exports and archive of their own (``exports/local``).
 
 What it serves (all built from ``fixtures/``, never from our own extraction code):
 
