@@ -28,8 +28,8 @@ from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
 from caci_spider.items import Reject, utc_now
-from caci_spider.pipelines import record_reject
 from caci_spider.storage import upsert_sql
+from caci_spider.store import store_of
 
 logger = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class SqliteArchiveStorage:
             response = self._retrieve_legacy(spider, request)
             if response is None and self.offline:  # nothing to fetch it from: say so
                 reject = Reject(spider.name, request.url, "archived copy unreadable", utc_now())
-                record_reject(spider.crawler, reject)
+                store_of(spider.crawler).record_reject(reject)
             return response
         request.meta["cache_timestamp"] = stored_at
         headers = Headers(headers_raw_to_dict(raw_headers))

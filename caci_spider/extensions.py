@@ -18,8 +18,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from caci_spider.items import utc_now
-from caci_spider.paths import archive_dir, database_path, export_dir
-from caci_spider.pipelines import database_for
+from caci_spider.jobdir import leave_jobdir, prepare_jobdir
+from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import (
     ListingWalk,
     canary_problems,
@@ -29,6 +29,7 @@ from caci_spider.selfcheck import (
     finished_normally,
     listing_problems,
 )
+from caci_spider.store import store_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,43 +38,29 @@ COVERAGE_STAT = "caci/coverage"
 
 
 class CrawlRunRecorder:
-    """Writes a ``crawl_runs`` row per run and fails the self-check when the site changed."""
+    """Fills the run's ``crawl_runs`` row (started by :class:`DatabaseStore`) and fails the
+    self-check when the site changed."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run_id: int | None = None
-        self.first_crawl = False
         settings = crawler.settings
-        self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS", 10)
-        self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE", 0.8)
+        self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS")
+        self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         recorder = cls(crawler)
-        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
-    def spider_opened(self, spider: Spider) -> None:
-        table = getattr(spider, "export_table", None)
-        if not table:
-            return
-        settings = self.crawler.settings
-        logger.info(
-            "%s: database %s, exports in %s, page archive in %s",
-            spider.name, database_path(settings), export_dir(settings), archive_dir(settings),
-        )  # fmt: skip
-        database = database_for(self.crawler)
-        self.first_crawl = database.count(table) == 0
-        self.run_id = database.start_run(spider.name, getattr(spider, "mode", ""), utc_now())
-        spider.run_id = self.run_id
-
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.run_id is None:
+        store = store_of(self.crawler)
+        if store.run_id is None:
             return
         stats = self.crawler.stats
-        database = database_for(self.crawler)
-        counts = database.run_counts(self.run_id)
+        database = store.database
+        run_id = store.run_id
+        counts = database.run_counts(run_id)
         rejected = stats.get_value("caci/rejected", 0)
         for outcome in ("new", "updated", "unchanged"):
             stats.set_value(f"caci/items/{outcome}", counts[outcome])
@@ -86,10 +73,10 @@ class CrawlRunRecorder:
         canaries = list(getattr(spider, "canary_results", []))
         stored = counts["new"] + counts["updated"] + counts["unchanged"]
         problems = [
-            *end_problems(reason, self.first_crawl, stored),
+            *end_problems(reason, store.first_crawl, stored),
             *listing_problems(
                 walk,
-                database.previous_listing_entries(spider.name, self.run_id),
+                database.previous_listing_entries(spider.name, run_id),
                 self.min_share,
                 finished=finished_normally(reason),
             ),
@@ -108,7 +95,7 @@ class CrawlRunRecorder:
         logger.info(
             "Run %d of %s: %d new, %d updated, %d unchanged, %d duplicate, %d rejected; "
             "self-check %s",
-            self.run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
+            run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
             counts["duplicate"], rejected, verdict,
         )  # fmt: skip
         if not problems and database.count(spider.export_table):
@@ -140,4 +127,52 @@ class CrawlRunRecorder:
                 for c in canaries
             ],
         }
-        database.finish_run(self.run_id, run)
+        database.finish_run(run_id, run)
+
+
+class JobDirMarks:
+    """Marks a ``JOBDIR`` as in use, spent or resumable (:mod:`caci_spider.jobdir`).
+
+    Built with the crawler's extensions, after the spider and before Scrapy's scheduler and
+    ``SpiderState`` open the ``JOBDIR``: a killed or spent one is cleared in time.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.jobdir: str | None = crawler.settings.get("JOBDIR")
+        prepare_jobdir(self.jobdir)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> JobDirMarks:
+        marks = cls(crawler)
+        crawler.signals.connect(marks.spider_closed, signal=signals.spider_closed)
+        return marks
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        leave_jobdir(self.jobdir, finished=reason == "finished")
+
+
+class ContactWarning:
+    """Warns while ``USER_AGENT`` still carries the placeholder contact on a live site."""
+
+    PLACEHOLDER = "example.org"
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.user_agent: str = crawler.settings.get("USER_AGENT", "")
+        self.site_urls = [
+            crawler.settings.get(name, "")
+            for name in getattr(crawler.spidercls, "site_settings", ())
+        ]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ContactWarning:
+        warning = cls(crawler)
+        crawler.signals.connect(warning.spider_opened, signal=signals.spider_opened)
+        return warning
+
+    def spider_opened(self, spider: Spider) -> None:
+        live = [url for url in self.site_urls if url and not is_loopback(url)]
+        if self.PLACEHOLDER in self.user_agent and live:
+            spider.logger.warning(
+                "USER_AGENT still carries the placeholder contact; set -s USER_AGENT to one "
+                "that names you, so that the site's operators can reach you"
+            )

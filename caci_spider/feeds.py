@@ -16,7 +16,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.extensions.feedexport import FeedExporter
 
-from caci_spider.pipelines import database_for
+from caci_spider.store import store_of
 
 
 class StoredRowsFeedExporter(FeedExporter):
@@ -30,8 +30,9 @@ class StoredRowsFeedExporter(FeedExporter):
     async def close_spider(self, spider: Spider) -> None:
         table = getattr(spider, "export_table", "")
         if table:
-            database = database_for(self.crawler)
-            keys = database.run_keys(table, getattr(spider, "run_id", None))
+            store = store_of(self.crawler)
+            database = store.database
+            keys = database.run_keys(table, store.run_id)
             for row in database.stored_rows(table, keys):
                 self.item_scraped(row, spider)
         await super().close_spider(spider)

@@ -49,8 +49,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        self.max_wait = settings.getfloat("CACI_RETRY_AFTER_MAX", 600.0)
-        self.ban_threshold = settings.getint("CACI_BAN_THRESHOLD", 8)
+        self.max_wait = settings.getfloat("CACI_RETRY_AFTER_MAX")
+        self.ban_threshold = settings.getint("CACI_BAN_THRESHOLD")
         # Refusals among the last responses: a window, not a streak, because a ban may leave
         # listing pages alone while refusing every item page in between.
         self.recent: deque[bool] = deque(maxlen=2 * self.ban_threshold)

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from caci_spider.backoff import DEFAULT_MAX_DAYS
 from caci_spider.items import (
     FieldReport,
     FieldReportPage,
@@ -23,38 +20,25 @@ from caci_spider.items import (
     Reject,
     StaffPublication,
 )
-from caci_spider.paths import database_path, export_dir
+from caci_spider.paths import export_dir
 from caci_spider.records import (
     collapse_body,
     normalise_field_report,
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import CaciDatabase, export_table, is_empty
+from caci_spider.storage import export_table, is_empty
+from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
 
-_databases: WeakKeyDictionary[Crawler, CaciDatabase] = WeakKeyDictionary()
-
-
-def database_for(crawler: Crawler) -> CaciDatabase:
-    """The one database of a crawl, opened on first use and closed when the engine stops."""
-    database = _databases.get(crawler)
-    if database is None:
-        database = CaciDatabase(database_path(crawler.settings))
-        _databases[crawler] = database
-
-        def close() -> None:
-            _databases.pop(crawler, None)
-            database.close()
-
-        crawler.signals.connect(close, signal=signals.engine_stopped, weak=False)
-    return database
 
 
 class _CrawlerPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        # Extensions are built before the engine and its pipelines.
+        self.store: DatabaseStore = store_of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> _CrawlerPipeline:
@@ -73,19 +57,8 @@ class _CrawlerPipeline:
         status: int | None = None,
     ) -> DropItem:
         """Record a reject (table, stats, one WARNING) and return the DropItem to raise."""
-        record_reject(self.crawler, Reject(self.spider_name, url, reason, fetched_at, raw, status))
+        self.store.record_reject(Reject(self.spider_name, url, reason, fetched_at, raw, status))
         return DropItem(f"rejected {url}: {reason}", log_level="DEBUG")
-
-
-def record_reject(crawler: Crawler, reject: Reject) -> None:
-    database_for(crawler).record_reject(
-        reject, crawler.settings.getint("CACI_REJECT_BACKOFF_MAX_DAYS", DEFAULT_MAX_DAYS)
-    )
-    stats = crawler.stats
-    if stats is not None:
-        stats.inc_value("caci/rejected")
-        stats.inc_value(f"caci/rejected/{reject.reason}")
-    logger.warning("Rejected %s: %s", reject.url, reject.reason)
 
 
 class NormalisePipeline(_CrawlerPipeline):
@@ -118,7 +91,7 @@ class ValidatePipeline(_CrawlerPipeline):
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Reject):
-            record_reject(self.crawler, item)
+            self.store.record_reject(item)
             raise DropItem(f"rejected {item.url}: {item.reason}", log_level="DEBUG")
         if isinstance(item, NormalisedReport):
             page, report = item.page, item.report
@@ -150,12 +123,10 @@ class DeduplicatePipeline(_CrawlerPipeline):
         if not isinstance(item, FieldReport):
             return item
         report = collapse_body(item)
-        database = database_for(self.crawler)
+        database = self.store.database
         canonical = database.duplicate_of(report)
         if canonical is not None:
-            database.record_duplicate(
-                report, canonical, getattr(self.crawler.spider, "run_id", None)
-            )
+            database.record_duplicate(report, canonical, self.store.run_id)
             logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
             raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")
         return report
@@ -165,8 +136,8 @@ class StorePipeline(_CrawlerPipeline):
     """Upsert into ``publications``; at close, export the JSON Lines file atomically."""
 
     def process_item(self, item: Any) -> Any:
-        database = database_for(self.crawler)
-        run_id = getattr(self.crawler.spider, "run_id", None)
+        database = self.store.database
+        run_id = self.store.run_id
         if isinstance(item, FieldReport):
             outcome = database.store_report(item, self.spider_name, run_id)
             if outcome == "kept":
@@ -187,6 +158,6 @@ class StorePipeline(_CrawlerPipeline):
         if not export_name:
             return
         path = export_dir(self.crawler.settings) / export_name
-        count = export_table(database_for(self.crawler), spider.export_table, path)
+        count = export_table(self.store.database, spider.export_table, path)
         self.crawler.stats.set_value("caci/exported", count)
         logger.info("Exported %d rows to %s", count, path)

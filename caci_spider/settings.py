@@ -63,6 +63,10 @@ CACI_OFFLINE = False
 
 # --- runs: recorded in crawl_runs, self-checked; `scrapy crawl` exits 1 on failure ---------
 EXTENSIONS = {
+    # Owns the database, its lock and the run (caci_spider.store); the others find it.
+    "caci_spider.store.DatabaseStore": 100,
+    "caci_spider.extensions.JobDirMarks": 110,
+    "caci_spider.extensions.ContactWarning": 120,
     "caci_spider.extensions.CrawlRunRecorder": 500,
     # -O/-o/FEEDS get the rows the run stored, not every item the pipelines passed on.
     "scrapy.extensions.feedexport.FeedExporter": None,

@@ -6,11 +6,8 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 
 from __future__ import annotations
 
-import logging
 import re
-import shutil
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -20,54 +17,17 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from caci_spider.items import Reject, utc_now
-from caci_spider.locking import lock_database
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.paths import database_path
-from caci_spider.pipelines import database_for, record_reject
-from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import CanaryResult, ListingWalk
 from caci_spider.storage import is_empty
+from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
 
-# A JOBDIR holds one run's queue. FINISHED: its run finished, the next run starts afresh.
-# RUNNING: its run has not closed yet; found at the start of a run, it means the last run was
-# killed (SIGKILL, a crash, a power loss) before Scrapy could save its state, and a JOBDIR in
-# that state must not be resumed. A run stopped cleanly (SIGTERM, Ctrl-C) removes RUNNING and
-# is resumed by the next run with the same JOBDIR.
-FINISHED_MARK = ".caci-finished"
-RUNNING_MARK = ".caci-running"
 # IgnoreRequest messages that are decisions, not failures (Scrapy's and ours).
 _BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
-
-
-def prepare_jobdir(jobdir: str | None, logger: logging.LoggerAdapter | logging.Logger) -> None:
-    """Clear a spent or killed JOBDIR, then mark it as in use by this run."""
-    if not jobdir:
-        return
-    path = Path(jobdir)
-    if Path(path, RUNNING_MARK).exists():
-        logger.warning(
-            "JOBDIR %s belongs to a run that was killed before it could stop cleanly: "
-            "starting afresh instead of resuming it",
-            path.resolve(),
-        )
-        shutil.rmtree(path)
-    elif Path(path, FINISHED_MARK).exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    Path(path, RUNNING_MARK).touch()
-
-
-def leave_jobdir(jobdir: str | None, finished: bool) -> None:
-    """A finished run's JOBDIR is spent; a stopped run's is resumable."""
-    if not jobdir or not Path(jobdir).is_dir():
-        return
-    if finished:
-        Path(jobdir, FINISHED_MARK).touch()
-    Path(jobdir, RUNNING_MARK).unlink(missing_ok=True)
 
 
 class K2CategorySpider(scrapy.Spider):
@@ -109,14 +69,6 @@ class K2CategorySpider(scrapy.Spider):
         settings = crawler.settings
         spider.base_url = settings[cls.base_url_setting].rstrip("/")
         spider.allowed_domains = [domain_of(spider.base_url)]
-        # Taken already by the crawl command's preflight; taken here for other runners.
-        spider.db_lock = lock_database(database_path(settings))
-        prepare_jobdir(settings.get("JOBDIR"), spider.logger)
-        if "example.org" in settings.get("USER_AGENT", "") and not is_loopback(spider.base_url):
-            spider.logger.warning(
-                "USER_AGENT still carries the placeholder contact; set -s USER_AGENT to one "
-                "that names you, so that the site's operators can reach you"
-            )
         if spider.mode == "reparse":
             # The page archive is the only source: no network, no politeness delay needed.
             for name, value in {
@@ -129,7 +81,6 @@ class K2CategorySpider(scrapy.Spider):
         return spider
 
     def closed(self, reason: str) -> None:
-        leave_jobdir(self.crawler.settings.get("JOBDIR"), finished=reason == "finished")
         if reason != "finished":
             return  # a stopped run resumes its requests: they are not lost
         # Every item request ends in its callback or errback, except when Scrapy drops its
@@ -138,7 +89,7 @@ class K2CategorySpider(scrapy.Spider):
             reason_text = (
                 "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
             )
-            record_reject(self.crawler, self.reject(url, reason_text))
+            self.store.record_reject(self.reject(url, reason_text))
 
     @property
     def requested_ids(self) -> set[int]:
@@ -148,13 +99,17 @@ class K2CategorySpider(scrapy.Spider):
             self.state = state = {}
         return state.setdefault("requested_ids", set())
 
+    @property
+    def store(self) -> DatabaseStore:
+        return store_of(self.crawler)
+
     def known_items(self) -> set[Any]:
         """What an incremental run need not fetch again (ids or URLs, per spider)."""
         return set()
 
     def backed_off_urls(self) -> set[str]:
         """Rejected pages whose next attempt is not due yet (:mod:`caci_spider.backoff`)."""
-        return database_for(self.crawler).backed_off_urls(self.name, utc_now())
+        return self.store.database.backed_off_urls(self.name, utc_now())
 
     def needs_fetch(self, key: Any) -> bool:
         return self.mode != "incremental" or key not in self.known
@@ -269,10 +224,10 @@ class K2CategorySpider(scrapy.Spider):
     def canary_requests(self) -> list[scrapy.Request]:
         """Incremental runs only: ``full`` refetches every item (and judges their coverage),
         ``reparse`` reads the archive that the rows came from."""
-        count = self.crawler.settings.getint("CACI_CANARY_ITEMS", 1)
+        count = self.crawler.settings.getint("CACI_CANARY_ITEMS")
         if self.mode != "incremental" or not self.canary_fields or count <= 0:
             return []
-        rows = database_for(self.crawler).canary_candidates(self.name, self.export_table, count)
+        rows = self.store.database.canary_candidates(self.name, self.export_table, count)
         return [
             scrapy.Request(
                 row["url"],
@@ -323,10 +278,9 @@ class K2CategorySpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
         if outcome.startswith("fetch failed"):
             self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
-        database_for(self.crawler).record_canary(
-            self.name, result.key, result.url, getattr(self, "run_id", None), outcome, missing,
-            utc_now(),
-        )  # fmt: skip
+        self.store.database.record_canary(
+            self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now()
+        )
 
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""

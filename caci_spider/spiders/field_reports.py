@@ -9,7 +9,6 @@ from scrapy.http import TextResponse
 
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.pipelines import database_for
 from caci_spider.records import normalise_field_report
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import ItemRef, item_ref
@@ -34,7 +33,7 @@ class FieldReportsSpider(K2CategorySpider):
             for url in self.backed_off_urls()
             if (ref := item_ref(url, url, self.base_url, self.category)) is not None
         }
-        return database_for(self.crawler).known_report_ids() | waiting
+        return self.store.database.known_report_ids() | waiting
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         page = K2ItemPage(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()

@@ -22,7 +22,6 @@ from caci_spider.pages.staff import (
     parse_sidebar,
     parse_staff_item,
 )
-from caci_spider.pipelines import database_for
 from caci_spider.records import normalise_staff_publication
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
@@ -45,7 +44,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     def known_items(self) -> set[str]:
         """Item pages already read, and rejected ones whose next attempt is not due:
         incremental runs fetch only new ones."""
-        return database_for(self.crawler).known_staff_sources() | self.backed_off_urls()
+        return self.store.database.known_staff_sources() | self.backed_off_urls()
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         ref = item_ref(row["url"], row["url"], self.base_url, self.category)

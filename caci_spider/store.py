@@ -1,0 +1,83 @@
+"""The crawl's database, owned by one extension: :class:`DatabaseStore`.
+
+As kingfisher-collect's storage extension does, one component owns the connection, the lock and
+the run: it holds ``<database>.lock`` from the moment the crawler is built, opens the database
+on first use, starts the run's ``crawl_runs`` row when the spider opens and closes the database
+when the engine stops. Pipelines, spiders, the page archive, the feed exporter and the run
+recorder find it with :func:`store_of` (``crawler.get_extension``); none of them imports
+another component to reach it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from caci_spider.items import Reject, utc_now
+from caci_spider.locking import lock_database
+from caci_spider.paths import archive_dir, database_path, export_dir
+from caci_spider.storage import CaciDatabase
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseStore:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.path = database_path(settings)
+        self.backoff_max_days = settings.getint("CACI_REJECT_BACKOFF_MAX_DAYS")
+        # Taken before Scrapy starts by the crawl command's preflight; taken here for any
+        # other runner (the same process finds its own lock again).
+        self.lock = lock_database(self.path)
+        self._database: CaciDatabase | None = None
+        self.run_id: int | None = None
+        self.first_crawl = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DatabaseStore:
+        store = cls(crawler)
+        crawler.signals.connect(store.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(store.engine_stopped, signal=signals.engine_stopped)
+        return store
+
+    @property
+    def database(self) -> CaciDatabase:
+        if self._database is None:
+            self._database = CaciDatabase(self.path)
+        return self._database
+
+    def spider_opened(self, spider: Spider) -> None:
+        table = getattr(spider, "export_table", "")
+        if not table:
+            return
+        settings = self.crawler.settings
+        logger.info(
+            "%s: database %s, exports in %s, page archive in %s",
+            spider.name, self.path, export_dir(settings), archive_dir(settings),
+        )  # fmt: skip
+        self.first_crawl = self.database.count(table) == 0
+        self.run_id = self.database.start_run(spider.name, getattr(spider, "mode", ""), utc_now())
+
+    def engine_stopped(self) -> None:
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+    def record_reject(self, reject: Reject) -> None:
+        """Into ``rejects`` (with its backoff), counted in the stats, logged once."""
+        self.database.record_reject(reject, self.backoff_max_days)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("caci/rejected")
+            stats.inc_value(f"caci/rejected/{reject.reason}")
+        logger.warning("Rejected %s: %s", reject.url, reject.reason)
+
+
+def store_of(crawler: Crawler) -> DatabaseStore:
+    store = crawler.get_extension(DatabaseStore)
+    if store is None:
+        raise RuntimeError("caci_spider.store.DatabaseStore is not enabled in EXTENSIONS")
+    return store
