@@ -98,9 +98,13 @@ class CrawlRunRecorder:
             run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
             counts["duplicate"], rejected, verdict,
         )  # fmt: skip
-        if not problems and database.count(spider.export_table):
+        if database.count(getattr(spider, "export_table", "")):
             database.record_sites(
-                {name: self.crawler.settings[name] for name in spider.site_settings}, utc_now()
+                {
+                    name: self.crawler.settings[name]
+                    for name in getattr(spider, "site_settings", ())
+                },
+                utc_now(),
             )
         prefix = "downloader/response_status_count/"
         run: dict[str, Any] = {

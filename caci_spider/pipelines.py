@@ -33,7 +33,6 @@ from caci_spider.store import DatabaseStore, store_of
 logger = logging.getLogger(__name__)
 
 
-
 class _CrawlerPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -158,6 +157,6 @@ class StorePipeline(_CrawlerPipeline):
         if not export_name:
             return
         path = export_dir(self.crawler.settings) / export_name
-        count = export_table(self.store.database, spider.export_table, path)
+        count = export_table(self.store.database, getattr(spider, "export_table", ""), path)
         self.crawler.stats.set_value("caci/exported", count)
         logger.info("Exported %d rows to %s", count, path)

@@ -83,13 +83,14 @@ SITE_SETTINGS = frozenset({"CACI_BASE_URL", "SILKROAD_BASE_URL"})
 def check_spider_arguments(spidercls: type, arguments: Mapping[str, str]) -> None:
     """Refuse an argument the spider does not take, or a value it does not know."""
     accepted: Mapping[str, tuple[str, ...]] = getattr(spidercls, "arguments", {})
+    spider = getattr(spidercls, "name", "the spider")
     usage = " ".join(f"-a {name}={'|'.join(values)}" for name, values in accepted.items())
     for name, value in arguments.items():
         if name in TOOL_ARGUMENTS:
             continue
         if name not in accepted:
             raise RunRefused(
-                f"unknown spider argument -a {name}={value}: {spidercls.name} takes "
+                f"unknown spider argument -a {name}={value}: {spider} takes "
                 f"{usage or 'no arguments'}"
             )
         if value not in accepted[name]:

@@ -167,12 +167,12 @@ class CaciDatabase:
     def ensure_schema(self) -> None:
         db = self.db
         with db.atomic():
-            db[PUBLICATIONS].create(_PUBLICATION_COLUMNS, pk="id", if_not_exists=True)
-            db[PUBLICATIONS].create_index(["content_hash"], if_not_exists=True)
-            db[STAFF].create(_STAFF_COLUMNS, pk="id", if_not_exists=True)
-            db["authors"].create({"id": int, "name": str}, pk="id", if_not_exists=True)
-            db["authors"].create_index(["name"], unique=True, if_not_exists=True)
-            db["publication_authors"].create(
+            db.table(PUBLICATIONS).create(_PUBLICATION_COLUMNS, pk="id", if_not_exists=True)
+            db.table(PUBLICATIONS).create_index(["content_hash"], if_not_exists=True)
+            db.table(STAFF).create(_STAFF_COLUMNS, pk="id", if_not_exists=True)
+            db.table("authors").create({"id": int, "name": str}, pk="id", if_not_exists=True)
+            db.table("authors").create_index(["name"], unique=True, if_not_exists=True)
+            db.table("publication_authors").create(
                 {"publication_id": int, "position": int, "author_id": int},
                 pk=("publication_id", "position"),
                 foreign_keys=[
@@ -181,62 +181,66 @@ class CaciDatabase:
                 ],
                 if_not_exists=True,
             )
-            db["duplicates"].create(
+            db.table("duplicates").create(
                 {"id": int, "duplicate_of": int, "url": str, "recorded_at": str, "run_id": int},
                 pk="id",
                 if_not_exists=True,
             )
             # raw_key (a hash of raw) keeps two bad entries of one page apart.
-            db["rejects"].create(
+            db.table("rejects").create(
                 _REJECT_COLUMNS, pk=("spider", "url", "reason", "raw_key"), if_not_exists=True
             )
             # History: earlier versions of changed rows, every run, and who changed what last.
-            db["publication_versions"].create(
+            db.table("publication_versions").create(
                 {"id": int, "content_hash": str, "body": str, "fetched_at": str},
                 pk=("id", "content_hash"),
                 if_not_exists=True,
             )
-            db["staff_publication_versions"].create(
+            db.table("staff_publication_versions").create(
                 {"id": str, "row": str, "fetched_at": str},
                 pk=("id", "fetched_at"),
                 if_not_exists=True,
             )
-            db["crawl_runs"].create(_RUN_COLUMNS, pk="id", if_not_exists=True)
+            db.table("crawl_runs").create(_RUN_COLUMNS, pk="id", if_not_exists=True)
             # A database written by an earlier version gains the columns added since.
             for table, columns in (("crawl_runs", _RUN_COLUMNS), ("rejects", _REJECT_COLUMNS)):
-                present = {c.name for c in db[table].columns}
+                present = {c.name for c in db.table(table).columns}
                 for name, kind in columns.items():
                     if name not in present:
-                        db[table].add_column(name, kind)
-            db[SITES_TABLE].create(
+                        db.table(table).add_column(name, kind)
+            db.table(SITES_TABLE).create(
                 {"setting": str, "base_url": str, "recorded_at": str},
                 pk="setting",
                 if_not_exists=True,
             )
-            db["canary_checks"].create(
+            db.table("canary_checks").create(
                 {"spider": str, "item_key": str, "url": str, "checked_at": str, "run_id": int,
                  "outcome": str, "missing": str},
                 pk=("spider", "item_key"),
                 if_not_exists=True,
             )  # fmt: skip
-            db["item_runs"].create(
+            db.table("item_runs").create(
                 {"item_table": str, "item_id": str, "run_id": int, "change": str},
                 pk=("item_table", "item_id"),
                 if_not_exists=True,
             )
         if f"{PUBLICATIONS}_fts" not in db.table_names():
-            db[PUBLICATIONS].enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True)
+            db.table(PUBLICATIONS).enable_fts(
+                ["title", "body"], fts_version="FTS5", create_triggers=True
+            )
 
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, spider: str, mode: str, started_at: str) -> int:
         with self.db.atomic():
-            table = self.db["crawl_runs"]
-            table.insert({"spider": spider, "mode": mode, "started_at": started_at})
-            return table.last_pk
+            cursor = self.db.execute(
+                "INSERT INTO crawl_runs (spider, mode, started_at) VALUES (?, ?, ?)",
+                [spider, mode, started_at],
+            )
+            return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, values: dict[str, Any]) -> None:
         with self.db.atomic():
-            self.db["crawl_runs"].update(run_id, _encode(values))
+            self.db.table("crawl_runs").update(run_id, _encode(values))
 
     def _note_change(self, table: str, item_id: int | str, run_id: int | None, change: str) -> None:
         """Tally what this run did to a row, once per row: a row created earlier in the same
@@ -318,7 +322,7 @@ class CaciDatabase:
         missing: list[str], when: str,
     ) -> None:  # fmt: skip
         with self.db.atomic():
-            self.db["canary_checks"].upsert(
+            self.db.table("canary_checks").upsert(
                 {"spider": spider, "item_key": key, "url": url, "checked_at": when,
                  "run_id": run_id, "outcome": outcome, "missing": json.dumps(missing)},
                 pk=("spider", "item_key"),
@@ -335,7 +339,7 @@ class CaciDatabase:
                 yield {name: decoded.get(name) for name in contract}
 
     def count(self, table: str) -> int:
-        return self.db[table].count
+        return self.db.table(table).count
 
     def known_report_ids(self) -> set[int]:
         """Ids already settled: stored, or recorded as a duplicate."""
@@ -357,7 +361,7 @@ class CaciDatabase:
             ).fetchone()
             attempts = (previous or 0) + 1
             transient = is_transient(reject.reason, reject.status)
-            self.db["rejects"].upsert(
+            self.db.table("rejects").upsert(
                 {
                     "spider": reject.spider,
                     "url": reject.url,
@@ -422,7 +426,7 @@ class CaciDatabase:
     def _record_duplicate(
         self, item_id: int, canonical: int, url: str, when: str, run_id: int | None
     ) -> None:
-        self.db["duplicates"].upsert(
+        self.db.table("duplicates").upsert(
             {"id": item_id, "duplicate_of": canonical, "url": url, "recorded_at": when,
              "run_id": run_id},
             pk="id",
@@ -516,24 +520,24 @@ class CaciDatabase:
             # Observations of one run (sidebar, listing, item page) merge into one row; only a
             # row from an earlier run is a previous version worth keeping.
             if old is not None and not self._changed_in_run(STAFF, base_id, run_id):
-                self.db["staff_publication_versions"].upsert(
+                self.db.table("staff_publication_versions").upsert(
                     {"id": old["id"], "row": json.dumps(old, ensure_ascii=False),
                      "fetched_at": old["fetched_at"]},
                     pk=("id", "fetched_at"),
                 )  # fmt: skip
-            self.db[STAFF].upsert(_encode(row), pk="id")
+            self.db.table(STAFF).upsert(_encode(row), pk="id")
             outcome = "new" if old is None else "updated"
             self._note_change(STAFF, base_id, run_id, outcome)
         return outcome
 
     def _staff_row(self, staff_row_id: str) -> dict[str, Any] | None:
-        rows = list(self.db[STAFF].rows_where("id = ?", [staff_row_id]))
+        rows = list(self.db.table(STAFF).rows_where("id = ?", [staff_row_id]))
         return _decode(rows[0]) if rows else None
 
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():
             return iter(())
-        return (_decode(row) for row in self.db[table].rows_where(order_by=order_by))
+        return (_decode(row) for row in self.db.table(table).rows_where(order_by=order_by))
 
 
 def staff_id(title: str, date: str | None = None) -> str:

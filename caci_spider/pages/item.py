@@ -7,6 +7,7 @@ known to print (SITE.md §4a), because the site's template overrides are unknown
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -38,7 +39,6 @@ _SITE_NAMES = re.compile(
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—]\s+")
 # How many leading body paragraphs may hold the byline and the dated line.
 _BYLINE_WINDOW = 3
-_UNSET = object()
 
 
 def _is_featured_badge(element: etree._Element) -> bool:
@@ -79,7 +79,6 @@ class K2ItemPage:
         self.ref = ref
         self.fetched_at = fetched_at
         self._page_lines: list[str] | None = None
-        self._title: str | None | object = _UNSET
         self._classes: ClassIndex | None = None
 
     @property
@@ -105,9 +104,11 @@ class K2ItemPage:
         return next((line for line in self.page_lines if K2_DATE_LINE.match(line)), None)
 
     def title(self) -> str | None:
-        if self._title is _UNSET:
-            self._title = self._find_title()
-        return self._title
+        return self._found_title
+
+    @cached_property
+    def _found_title(self) -> str | None:
+        return self._find_title()
 
     def _find_title(self) -> str | None:
         element = self.classes.first(*self.TITLE_CLASSES)

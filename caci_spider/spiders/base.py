@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Self
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -30,6 +30,22 @@ MODES = ("incremental", "full", "reparse")
 _BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
 
 
+def failed_request(failure: Failure) -> scrapy.Request:
+    """The request an errback's failure is about (Scrapy sets it; Twisted's types omit it)."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
+
+
+def http_status(failure: Failure) -> int | None:
+    """The status of an error answer (``HttpError``), else ``None``."""
+    error = failure.value
+    return error.response.status if isinstance(error, HttpError) else None
+
+
+def failure_name(failure: Failure) -> str:
+    return type(failure.value).__name__
+
+
 class K2CategorySpider(scrapy.Spider):
     """Walks ``/publications/<category>.html?start=0,4,8,…`` and follows every item link.
 
@@ -42,6 +58,8 @@ class K2CategorySpider(scrapy.Spider):
 
     category: str = ""
     base_url_setting = "CACI_BASE_URL"
+    base_url: str  # from the base-URL setting, in from_crawler
+    allowed_domains: list[str]
     # Every base-URL setting the spider crawls: the database belongs to these sites.
     site_settings: tuple[str, ...] = ("CACI_BASE_URL",)
     # The ``-a`` arguments the spider takes, with their values (checked before a run starts).
@@ -64,7 +82,7 @@ class K2CategorySpider(scrapy.Spider):
         self.canary_results: list[CanaryResult] = []
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> K2CategorySpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.base_url = settings[cls.base_url_setting].rstrip("/")
@@ -216,7 +234,13 @@ class K2CategorySpider(scrapy.Spider):
             ref = final
         yield from self.extract_item(response, ref, **context)
 
-    def extract_item(self, response: TextResponse, ref: ItemRef, **context: Any) -> Iterator[Any]:
+    def extract_item(
+        self,
+        response: TextResponse,
+        ref: ItemRef,
+        listing_title: str | None = None,
+        **context: Any,
+    ) -> Iterator[Any]:
         """Items (or rejects) read from one item page; ``context`` comes from the listing."""
         raise NotImplementedError
 
@@ -265,12 +289,9 @@ class K2CategorySpider(scrapy.Spider):
     def canary_failed(self, failure: Failure) -> None:
         """A canary that cannot be fetched says nothing about the layout (the listing checks
         judge whether the site is up); it is logged and recorded, not a reject."""
-        status = (
-            f"HTTP {failure.value.response.status}"
-            if failure.check(HttpError)
-            else failure.type.__name__
-        )
-        self.note_canary(failure.request.cb_kwargs["row"], f"fetch failed: {status}", [])
+        code = http_status(failure)
+        status = f"HTTP {code}" if code is not None else failure_name(failure)
+        self.note_canary(failed_request(failure).cb_kwargs["row"], f"fetch failed: {status}", [])
 
     def note_canary(self, row: dict[str, Any], outcome: str, missing: list[str]) -> None:
         result = CanaryResult(str(row["id"]), row["url"], outcome, missing)
@@ -284,21 +305,21 @@ class K2CategorySpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
-        request = failure.request
+        request = failed_request(failure)
         if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
+            code = http_status(failure)
             self.listing_walk.first_failure = (
-                f"answered HTTP {failure.value.response.status}"
-                if failure.check(HttpError)
-                else f"could not be fetched ({failure.type.__name__}: "
+                f"answered HTTP {code}"
+                if code is not None
+                else f"could not be fetched ({failure_name(failure)}: "
                 f"{failure.getErrorMessage()[:200]})"
             )
         raw = None
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(ref.id, None)
-        status = None
-        if failure.check(HttpError):
-            status = failure.value.response.status
+        status = http_status(failure)
+        if status is not None:
             reason = f"HTTP {status}"
         elif failure.check(IgnoreRequest) and _BENIGN_IGNORE.search(failure.getErrorMessage()):
             # Not a failure of the site: robots.txt, a ban already recorded, or (reparse) a
@@ -312,7 +333,7 @@ class K2CategorySpider(scrapy.Spider):
             reason = f"not fetched: {failure.getErrorMessage()}"[:200]
         else:
             # A short category as the reason (it names a stats counter); the details go to raw.
-            reason = f"fetch failed: {failure.type.__name__}"
+            reason = f"fetch failed: {failure_name(failure)}"
             raw = failure.getErrorMessage()[:1000]
         yield self.reject(request.url, reason, raw=raw, status=status)
 

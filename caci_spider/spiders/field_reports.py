@@ -40,7 +40,11 @@ class FieldReportsSpider(K2CategorySpider):
         return normalise_field_report(page).as_row()
 
     def extract_item(
-        self, response: TextResponse, ref: ItemRef, listing_title: str | None = None
+        self,
+        response: TextResponse,
+        ref: ItemRef,
+        listing_title: str | None = None,
+        **context: Any,
     ) -> Iterator[FieldReportPage]:
         page = K2ItemPage(response.text, ref, utc_now()).extract()
         if not page.title and listing_title:

@@ -8,7 +8,7 @@ where the listing links one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Self
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -23,7 +23,7 @@ from caci_spider.pages.staff import (
     parse_staff_item,
 )
 from caci_spider.records import normalise_staff_publication
-from caci_spider.spiders.base import K2CategorySpider
+from caci_spider.spiders.base import K2CategorySpider, failed_request
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
 
 
@@ -31,6 +31,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     name = "staff_publications"
     category = STAFF_CATEGORY
     base_url_setting = "SILKROAD_BASE_URL"
+    caci_base_url: str  # the Analyst's site, whose home page has the sidebar
     site_settings = ("CACI_BASE_URL", "SILKROAD_BASE_URL")
     export_name = "staff_publications.jsonl"
     export_table = "staff_publications"
@@ -54,7 +55,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         return item.as_row()
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> StaffPublicationsSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.caci_base_url = crawler.settings["CACI_BASE_URL"].rstrip("/")
         spider.allowed_domains = sorted(
@@ -105,6 +106,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         ref: ItemRef,
         listing_title: str | None = None,
         listing_entry: StaffPublication | None = None,
+        **context: Any,
     ) -> Iterator[StaffPublication]:
         item = parse_staff_item(response.text, ref, utc_now())
         yield combine_listing_and_item(listing_entry, item)
@@ -112,6 +114,6 @@ class StaffPublicationsSpider(K2CategorySpider):
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""
         yield from super().fetch_failed(failure)
-        entry = failure.request.cb_kwargs.get("listing_entry")
+        entry = failed_request(failure).cb_kwargs.get("listing_entry")
         if entry is not None:
             yield entry
