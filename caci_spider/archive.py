@@ -20,14 +20,13 @@ from pathlib import Path
 
 from scrapy import Spider
 from scrapy.exceptions import CloseSpider
-from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
-from scrapy.utils.project import data_path
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
 from caci_spider.items import Reject, utc_now
+from caci_spider.paths import archive_dir
 from caci_spider.storage import upsert_sql
 from caci_spider.store import store_of
 
@@ -81,8 +80,8 @@ class SqliteArchiveStorage:
 
     Trouble with the archive never costs a page:
 
-    * a damaged row is a page the archive does not have (fetched again, or read from the
-      legacy archive below; offline, a reject ``archived copy unreadable``);
+    * a damaged row is a page the archive does not have (fetched again; offline, a reject
+      ``archived copy unreadable``);
     * a page that cannot be stored (disk full, a lock held too long) is logged and counted
       (``caci/archive/store_errors``) and still goes on to the spider;
     * a damaged file (not a database, or malformed pages found while crawling) is moved aside
@@ -90,22 +89,17 @@ class SqliteArchiveStorage:
     * a file that cannot serve the crawl (cannot be opened or written, holds a ``pages`` table
       of another shape, or is missing or empty in offline ``mode=reparse``) closes the crawl with
       reason ``archive_unavailable`` before it fetches anything.
-
-    An archive written earlier by ``FilesystemCacheStorage`` (``<HTTPCACHE_DIR>/<spider>/``) is
-    still read: a page missing here is looked up there and copied in, so switching storage loses
-    no archived page.
     """
 
     COMPRESSION_LEVEL = 6
     BUSY_TIMEOUT_S = 10.0  # as the crawl's database: wait out a reader rather than fail
 
     def __init__(self, settings: BaseSettings) -> None:
-        self.settings = settings
-        self.archive_dir = Path(data_path(settings["HTTPCACHE_DIR"], createdir=True))
+        self.archive_dir = archive_dir(settings)
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
         self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
         self.offline = settings.getbool("CACI_OFFLINE")
         self.connection: sqlite3.Connection | None = None
-        self.legacy: FilesystemCacheStorage | None = None
         self.path: Path | None = None
         self.recovered = False
 
@@ -116,12 +110,9 @@ class SqliteArchiveStorage:
         self._fingerprinter = spider.crawler.request_fingerprinter
         self._stats = spider.crawler.stats
         self.path = self.path_for(spider.name)
-        if (self.archive_dir / spider.name).is_dir():
-            self.legacy = FilesystemCacheStorage(self.settings)
-            self.legacy.open_spider(spider)
         try:
             self.connection = self._open(self.path)
-            if self.offline and self.legacy is None and not self._has_pages():
+            if self.offline and not self._has_pages():
                 raise ArchiveUnavailable("it holds no page to reparse")
         except (ArchiveUnavailable, sqlite3.Error, OSError) as error:
             logger.error("The page archive %s cannot serve this crawl (%s)", self.path, error)
@@ -194,7 +185,7 @@ class SqliteArchiveStorage:
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         if self.connection is None:
-            return self._retrieve_legacy(spider, request)
+            return None
         try:
             row = self.connection.execute(
                 "SELECT status, response_url, headers, body, stored_at FROM pages"
@@ -204,9 +195,9 @@ class SqliteArchiveStorage:
         except sqlite3.Error as error:
             logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
             self._damaged(error)
-            return self._retrieve_legacy(spider, request)
+            return None
         if row is None:
-            return self._retrieve_legacy(spider, request)
+            return None
         status, response_url, raw_headers, body, stored_at = row
         if 0 < self.expiration_secs < time.time() - stored_at:
             return None
@@ -215,32 +206,17 @@ class SqliteArchiveStorage:
         except zlib.error as error:
             # A damaged row is a page we do not have: fetch it again rather than fail the request.
             logger.warning("Archived copy of %s is unreadable (%s)", request.url, error)
-            response = self._retrieve_legacy(spider, request)
-            if response is None and self.offline:  # nothing to fetch it from: say so
+            if self.offline:  # nothing to fetch it from: say so
                 reject = Reject(spider.name, request.url, "archived copy unreadable", utc_now())
                 store_of(spider.crawler).record_reject(reject)
-            return response
+            return None
         request.meta["cache_timestamp"] = stored_at
         headers = Headers(headers_raw_to_dict(raw_headers))
         # As the downloader does: headers and URL first, the body where they do not decide.
         response_class = responsetypes.from_args(headers=headers, url=response_url, body=body)
         return response_class(url=response_url, status=status, headers=headers, body=body)
 
-    def _retrieve_legacy(self, spider: Spider, request: Request) -> Response | None:
-        if self.legacy is None:
-            return None
-        response = self.legacy.retrieve_response(spider, request)
-        if response is not None:
-            self.store_response(spider, request, response, request.meta.get("cache_timestamp"))
-        return response
-
-    def store_response(
-        self,
-        spider: Spider,
-        request: Request,
-        response: Response,
-        stored_at: float | None = None,
-    ) -> None:
+    def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         row = (
             self._fingerprinter.fingerprint(request).hex(),
             request.url,
@@ -249,7 +225,7 @@ class SqliteArchiveStorage:
             response.url,
             headers_dict_to_raw(response.headers),
             zlib.compress(response.body, self.COMPRESSION_LEVEL),
-            time.time() if stored_at is None else stored_at,
+            time.time(),
         )
         for _attempt in range(2):  # once more in a new file after setting a damaged one aside
             if self.connection is None:

@@ -1,4 +1,6 @@
-"""Date forms of the Analyst, parsed without guessing beyond what the text says.
+r"""Every date form of the two sites, in one grammar, parsed without guessing beyond the text.
+
+Field reports (exact dates):
 
 * K2 date lines: ``Wednesday, 11 February 2004`` (tag listings add ``12:32``).
 * ``Last modified on Wednesday, 12 March 2025``.
@@ -6,12 +8,22 @@
 * Dated lines under 2015+ bylines: ``November 16th, 2015, The CACI Analyst``,
   ``January 28, 2021, the CACI Analyst``, ``March 28, 2022``, and year-less ``May 6th, the CACI
   Analyst``.
+
+Staff publications (as precise as the text: ``2024``, ``2024-10`` or ``2024-09-07``):
+:data:`PARTIAL_DATE_FORMS`, one row per written form, most precise first.
+
+All forms are written with the same tokens (month names, weekdays, ordinal suffixes); the day
+and year tokens differ where the forms do: a K2 date line prints any two digits and four-digit
+year, while a staff text's date must look like a date (``[0-3]?\d``, ``19xx``/``20xx``) so that
+"Vision 2030" or "31" is not read as one.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
+
+from caci_spider.text import normalise_text
 
 MONTHS = {
     name: number
@@ -34,26 +46,35 @@ MONTHS = {
     )
     for name in names
 }
+# -- tokens ------------------------------------------------------------------------------------
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# Staff texts: a day and a year that look like one; an optional weekday and clock time.
+_DAY = r"(?P<day>[0-3]?\d)" + _ORDINAL
+_YEAR = r"(?P<year>(?:19|20)\d{2})"
+_OPTIONAL_WEEKDAY = rf"(?:{_WEEKDAY})?"
+_TIME = r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+
+# -- field reports ---------------------------------------------------------------------------
 
 # "Wednesday, 11 February 2004" with an optional "12:32" time.
 _K2_DATE = re.compile(
-    rf"(?:{_WEEKDAY})?(?P<day>\d{{1,2}})\s+{_MONTH}\s+(?P<year>\d{{4}})(?:\s+\d{{1,2}}:\d{{2}})?",
+    rf"{_OPTIONAL_WEEKDAY}(?P<day>\d{{1,2}})\s+{_MONTH}\s+(?P<year>\d{{4}})(?:\s+\d{{1,2}}:\d{{2}})?",
     re.IGNORECASE,
 )
 K2_DATE_LINE = re.compile(rf"^\s*{_K2_DATE.pattern}\s*$", re.IGNORECASE)
 
 # "November 16th, 2015, The CACI Analyst" / "May 6th, the CACI Analyst" / "March 28, 2022".
 DATED_LINE = re.compile(
-    rf"^\s*{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"^\s*{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL}"
     r"(?:,?\s+(?P<year>\d{4}))?(?:,?\s+(?:the\s+)?CACI\s+Analyst)?\s*\.?\s*$",
     re.IGNORECASE,
 )
 
 # The same line glued after a name by a single <br>: "By Najia Badykova November 16th, 2015, …".
 DATED_SUFFIX = re.compile(
-    rf"\s(?P<dated>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"\s(?P<dated>{_MONTH}\s+\d{{1,2}}{_ORDINAL}(?:,?\s+\d{{4}})?"
     r"(?:,?\s+(?:the\s+)?CACI\s+Analyst)?)\s*\.?\s*$",
     re.IGNORECASE,
 )
@@ -133,3 +154,89 @@ def _nearest(candidates: list[date], reference: date) -> date | None:
 
 def iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+# -- staff publications: dates as precise as the text ----------------------------------------
+
+# One row per written form, tried in this order (most precise first), so that "September 7,
+# 2024" is never read as a bare "2024" and "October 2024" never as a bare year.
+PARTIAL_DATE_FORMS: tuple[tuple[str, str], ...] = (
+    # "September 7, 2024", "Sept. 7th 2024", "Monday, March 13, 2020"
+    ("month day year", _OPTIONAL_WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR + _TIME),
+    # "24 January 2019", K2's "Thursday, 24 January 2019 00:00"
+    ("day month year", _OPTIONAL_WEEKDAY + _DAY + r"\s+" + _MONTH + r",?\s+" + _YEAR + _TIME),
+    # "2024-09-07", "2024-09"
+    ("ISO", _YEAR + r"-(?P<nmonth>[01]\d)(?:-(?P<nday>[0-3]\d))?"),
+    # "October 2024", "Oct. 2024"
+    ("month year", _MONTH + r",?\s+" + _YEAR),
+    # "Spring 2023": a season gives the year only.
+    ("season year", r"(?:spring|summer|fall|autumn|winter)\s+" + _YEAR),
+    # "2023"
+    ("year", _YEAR),
+)
+_PARTIAL_DATES = tuple(re.compile(p, re.IGNORECASE) for _name, p in PARTIAL_DATE_FORMS)
+# A date ending an entry or a venue line must stand at the start, after a comma/semicolon, or
+# after a closing quote.  That keeps "Vision 2030" or "Title May 2023" from donating a date.
+_TRAILING_DATES = tuple(
+    re.compile(r"(?:^|(?<=[,;\"”»]))\s*(?:" + p + r")\s*\.?\s*$", re.IGNORECASE)
+    for _name, p in PARTIAL_DATE_FORMS
+)
+
+
+def _partial_iso(match: re.Match[str]) -> str:
+    """The ISO string of a date match, keeping only the precision the text has.
+
+    An impossible day ("February 30, 2024") keeps the year and month only.
+    """
+    groups = match.groupdict()
+    year = int(groups["year"])
+    month: int | None = None
+    if groups.get("month"):
+        month = MONTHS[groups["month"].lower()]
+    elif groups.get("nmonth"):
+        month = int(groups["nmonth"])
+    day_text = groups.get("day") or groups.get("nday")
+    if month is None or not 1 <= month <= 12:
+        return f"{year:04d}"
+    if day_text and (day := _safe_date(year, month, int(day_text))):
+        return day.isoformat()
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_partial_date(text: str) -> str | None:
+    """Read a whole-string date expression as ISO 8601, as precise as the text.
+
+    "October 2024" -> "2024-10", "September 7, 2024" -> "2024-09-07", "2023" -> "2023".  Returns
+    ``None`` when the (normalised, trailing "."/"," stripped) text is not a date. Partial
+    precision is kept rather than padded to the first of the month, so downstream code can tell
+    "published in October" from "published on October 1".
+    """
+    cleaned = normalise_text(text).rstrip(".,; ")
+    for pattern in _PARTIAL_DATES:
+        match = pattern.fullmatch(cleaned)
+        if match:
+            return _partial_iso(match)
+    return None
+
+
+def split_trailing_date(text: str) -> tuple[str, str | None]:
+    """Split a trailing date (and the text's final period) off ``text``.
+
+    Returns the text before the date, with separating commas/spaces removed, and the ISO date;
+    ``(text, None)`` when the text does not end in a date.
+    """
+    for pattern in _TRAILING_DATES:
+        match = pattern.search(text)
+        if match:
+            return text[: match.start()].rstrip(" ,;"), _partial_iso(match)
+    return text, None
+
+
+def date_precision(iso_date: str) -> int:
+    """1 for ``2024``, 2 for ``2024-10``, 3 for ``2024-10-07``."""
+    return iso_date.count("-") + 1
+
+
+def dates_compatible(first: str | None, second: str | None) -> bool:
+    """``2024`` and ``2024-10`` agree; ``2023`` and ``2024`` do not; a missing date agrees."""
+    return not first or not second or first.startswith(second) or second.startswith(first)

@@ -39,6 +39,7 @@ from caci_spider.localsite import (
     LocalK2Site,
     serve,
 )
+from caci_spider.localsite.crawl import crawl_command
 
 SPIDERS = ("field_reports", "staff_publications")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -56,21 +57,6 @@ FAULT_NAMES = {
 }
 _LOG_LEVEL = re.compile(r"\] (WARNING|ERROR|CRITICAL): ")
 _URL = re.compile(r"https?://[^\s<>\"']+")
-
-
-def crawl_command(spider: str, base_url: str, out: Path) -> list[str]:
-    """The ``scrapy crawl`` command line that points ``spider`` at a local site."""
-    return [
-        sys.executable, "-m", "scrapy", "crawl", spider,
-        "-s", f"CACI_BASE_URL={base_url}",
-        "-s", f"SILKROAD_BASE_URL={base_url}",
-        "-s", f"CACI_DB_PATH={out / 'caci.db'}",
-        "-s", f"CACI_EXPORT_DIR={out}",
-        "-s", f"HTTPCACHE_DIR={(out / 'httpcache').resolve()}",
-        # A loopback server needs no politeness delay.
-        "-s", "DOWNLOAD_DELAY=0",
-        "-s", "AUTOTHROTTLE_ENABLED=False",
-    ]  # fmt: skip
 
 
 def shell_command(command: Sequence[str]) -> list[str]:
@@ -258,11 +244,11 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
                 )
             )  # fmt: skip
         for entry in listing.get("entries", []):
-            item = re.search(r"/item/(\d+)", entry.get("item_path") or "")
-            if item and int(item[1]) not in site.staff_items:
+            linked = re.search(r"/item/(\d+)", entry.get("item_path") or "")
+            if linked and int(linked[1]) not in site.staff_items:
                 faults.append(
                     Fault(
-                        "staff_publications", f"item {item[1]}", "HTTP 404",
+                        "staff_publications", f"item {linked[1]}", "HTTP 404",
                         "no page on the local site",
                         "linked from the staff listing, but the local site has no page for "
                         "them: their rows are stored from the listing alone",

@@ -12,6 +12,7 @@ alike to ``crawl_runs``, to Scrapy's stats and to the closing log line.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from scrapy import Spider, signals
@@ -21,13 +22,16 @@ from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
 from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import (
+    ItemFetches,
     ListingWalk,
     canary_problems,
     coverage_of,
     coverage_problems,
     end_problems,
     finished_normally,
+    item_problems,
     listing_problems,
+    write_problems,
 )
 from caci_spider.store import store_of
 
@@ -81,6 +85,9 @@ class CrawlRunRecorder:
                 finished=finished_normally(reason),
             ),
             *canary_problems(canaries),
+            *item_problems(getattr(spider, "item_fetches", ItemFetches())),
+            *getattr(spider, "source_problems", []),
+            *write_problems(store.write_errors),
             *coverage_problems(
                 coverage,
                 dict(getattr(spider, "coverage_minimums", {})),
@@ -98,14 +105,6 @@ class CrawlRunRecorder:
             run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
             counts["duplicate"], rejected, verdict,
         )  # fmt: skip
-        if database.count(getattr(spider, "export_table", "")):
-            database.record_sites(
-                {
-                    name: self.crawler.settings[name]
-                    for name in getattr(spider, "site_settings", ())
-                },
-                utc_now(),
-            )
         prefix = "downloader/response_status_count/"
         run: dict[str, Any] = {
             "finished_at": utc_now(),
@@ -131,7 +130,19 @@ class CrawlRunRecorder:
                 for c in canaries
             ],
         }
-        database.finish_run(run_id, run)
+        try:
+            if database.count(getattr(spider, "export_table", "")):
+                database.record_sites(
+                    {
+                        name: self.crawler.settings[name]
+                        for name in getattr(spider, "site_settings", ())
+                    },
+                    utc_now(),
+                )
+            database.finish_run(run_id, run)
+        except sqlite3.Error as error:
+            store.write_failed(f"crawl_runs row {run_id}", error)
+            stats.set_value(SELF_CHECK_STAT, "failed")
 
 
 class JobDirMarks:

@@ -3,6 +3,8 @@
 * :class:`FieldReportPage` – raw fields extracted from one item page (spider → normalise).
 * :class:`FieldReport` – the data contract, one row of ``publications`` (normalise → store).
 * :class:`Reject` – something that could not become a row, with the reason (→ ``rejects``).
+* :class:`StaffEntry` – what a page says about a staff publication (every staff parser's value);
+  :class:`StaffPublication` – one observation of it, with its page and :class:`SourceRank`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import IntEnum
 from typing import Any
 
 
@@ -83,28 +86,69 @@ class Reject:
     status: int | None = None
 
 
-@dataclass
-class StaffPublication:
-    """One staff publication as seen on one page (sidebar, listing or item page).
+class SourceRank(IntEnum):
+    """How far a page's word on a staff publication counts: a higher rank outranks a lower one.
 
-    Observations of the same publication are merged into one ``staff_publications`` row by the
-    store; ``id`` is assigned there.
+    Stored with every ``staff_publications`` row (the highest rank that contributed to it, in the
+    ``staff_ranks`` side table), so that a later observation is weighed against it.
     """
 
-    title: str | None
-    sources: list[str]
-    fetched_at: str
+    SIDEBAR = 0  # the Analyst's "Staff Publications" sidebar: fills gaps
+    ITEM = 1  # a staff item page, read for its listing entry: fills what the entry lacks
+    LISTING = 2  # the institute's full listing (with its item page, once combined)
+
+
+@dataclass
+class StaffEntry:
+    """What a page says about one staff publication: every parser of the three page types
+    (sidebar line, listing entry, item page) returns one. Unknown fields are ``None``/empty."""
+
     kind: str | None = None
+    title: str | None = None
     authors: list[str] = field(default_factory=list)
+    # Only "editor" is produced (from "ed."/"eds."); plain authors get no entry.
     roles: dict[str, str] = field(default_factory=dict)
     venue: str | None = None
+    # ISO 8601, only as precise as the text: "2024", "2024-10" or "2024-09-07".
     date: str | None = None
-    url: str | None = None
+    # Paragraphs joined by a blank line.
     summary: str | None = None
+
+
+@dataclass(kw_only=True)
+class StaffPublication(StaffEntry):
+    """One observation of a staff publication: a :class:`StaffEntry` and where it was seen.
+
+    Observations of the same publication are merged into one ``staff_publications`` row by the
+    store (:func:`caci_spider.staff.precedence.merge_observations`); ``id`` is assigned there.
+    """
+
+    sources: list[str]
+    fetched_at: str
+    url: str | None = None
     raw: str = ""
-    # Listing and item pages are the authoritative copy; the sidebar only fills gaps.
-    authoritative: bool = False
+    rank: SourceRank = SourceRank.SIDEBAR
     id: str = ""
+
+    @classmethod
+    def observed(
+        cls,
+        entry: StaffEntry,
+        *,
+        source: str,
+        fetched_at: str,
+        rank: SourceRank,
+        url: str | None = None,
+        raw: str = "",
+    ) -> StaffPublication:
+        """The observation of ``entry`` on the page ``source``."""
+        values = {f.name: getattr(entry, f.name) for f in dataclasses.fields(StaffEntry)}
+        return cls(**values, sources=[source], fetched_at=fetched_at, url=url, raw=raw, rank=rank)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], rank: SourceRank) -> StaffPublication:
+        """A stored ``staff_publications`` row as an observation of the given rank."""
+        return cls(**{key: row[key] for key in STAFF_KEYS if key in row}, rank=rank)
 
     def as_row(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in STAFF_KEYS}

@@ -201,15 +201,33 @@ def overall_status(outcomes: Iterable[Outcome], stopped: bool = False) -> int:
     return OK
 
 
+def first_error(log_file: Path) -> str:
+    """The crawler's own first ERROR line of this run in ``log_file`` (its verdict: a
+    self-check problem or a refused command), without the time stamp; ``""`` if none."""
+    try:
+        text = log_file.read_text("utf-8", "replace")
+    except OSError:
+        return ""
+    # A day's log may hold several runs; each begins with Scrapy's "Scrapy … started" line.
+    run = text[text.rfind("] INFO: Scrapy ") + 1 :]
+    for line in run.splitlines():
+        if "[caci_spider" in line and " ERROR: " in line:
+            return line.split("] ", 1)[-1]
+    return ""
+
+
 def report_lines(outcomes: Iterable[Outcome], stopped_by: int | None = None) -> list[str]:
     """What to print: nothing when all is well (cron mails any output), else one line per crawl
     that did not succeed and, after a stop, one naming the spiders not started."""
     outcomes = list(outcomes)
-    lines = [
-        f"{PREFIX}: {o.spider} {o.describe()}, see {o.log_file}"
-        for o in outcomes
-        if o.returncode is not None and not o.succeeded
-    ]
+    lines = []
+    for o in outcomes:
+        if o.returncode is None or o.succeeded:
+            continue
+        lines.append(f"{PREFIX}: {o.spider} {o.describe()}, see {o.log_file}")
+        cause = first_error(o.log_file)
+        if cause:
+            lines.append(f"{PREFIX}:   {cause}")
     if stopped_by is not None:
         not_started = [o.spider for o in outcomes if o.returncode is None]
         line = f"{PREFIX}: stopped by {signal_name(stopped_by)}"

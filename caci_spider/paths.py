@@ -1,11 +1,11 @@
 """Where a crawl's files live: relative paths resolve against the project root.
 
-``CACI_DB_PATH`` and ``CACI_EXPORT_DIR`` are read relative to the directory that holds
-``scrapy.cfg``, not the working directory, so that ``scrapy crawl`` started from ``docs/`` (or by
-a scheduler with another working directory) writes to the same database as one started from
-the root. ``HTTPCACHE_DIR`` follows Scrapy's own rule, which is anchored the same way: a relative
-directory lives under ``<project root>/.scrapy/``. Without a ``scrapy.cfg`` (a Scrapyd egg), the
-working directory is the root.
+``CACI_DB_PATH``, ``CACI_EXPORT_DIR`` and ``HTTPCACHE_DIR`` (the page archive; its default
+``.scrapy/httpcache`` is where Scrapy keeps a project's HTTP cache) are read relative to the
+directory that holds ``scrapy.cfg``, not the working directory, so that ``scrapy crawl`` started
+from ``docs/`` (or by a scheduler with another working directory) writes to the same files as
+one started from the root. Without a ``scrapy.cfg`` (a Scrapyd egg), the working directory is
+the root.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 from scrapy.settings import BaseSettings
 from scrapy.utils.conf import closest_scrapy_cfg
-from scrapy.utils.project import data_path
 
 
 def project_root() -> Path:
@@ -38,5 +37,4 @@ def export_dir(settings: BaseSettings) -> Path:
 
 
 def archive_dir(settings: BaseSettings) -> Path:
-    """``HTTPCACHE_DIR`` as Scrapy's cache middleware resolves it."""
-    return Path(data_path(settings["HTTPCACHE_DIR"], createdir=False)).resolve()
+    return project_path(settings["HTTPCACHE_DIR"])

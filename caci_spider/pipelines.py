@@ -8,6 +8,7 @@ in the crawl stats (``caci/rejected/…``) and logged once as a WARNING.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -135,6 +136,13 @@ class StorePipeline(_CrawlerPipeline):
     """Upsert into ``publications``; at close, export the JSON Lines file atomically."""
 
     def process_item(self, item: Any) -> Any:
+        try:
+            return self._store(item)
+        except sqlite3.Error as error:
+            self.store.write_failed(getattr(item, "url", None) or "", error)
+            raise DropItem(f"not stored: {error}", log_level="DEBUG") from error
+
+    def _store(self, item: Any) -> Any:
         database = self.store.database
         run_id = self.store.run_id
         if isinstance(item, FieldReport):

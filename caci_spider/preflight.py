@@ -36,7 +36,12 @@ from caci_spider.sites import SiteMismatch, check_sites
 TOOL_ARGUMENTS = frozenset({"_job"})
 # The production paths of settings.py: a loopback site must never write there.
 PRODUCTION_DB = "exports/caci.db"
-PRODUCTION_ARCHIVE = "httpcache"
+PRODUCTION_EXPORTS = "exports"
+PRODUCTION_ARCHIVE = ".scrapy/httpcache"
+LOCAL_SETTINGS = (
+    "-s CACI_DB_PATH=exports/local/caci.db -s CACI_EXPORT_DIR=exports/local "
+    "-s HTTPCACHE_DIR=exports/local/httpcache"
+)
 
 
 class RunRefused(Exception):
@@ -68,7 +73,13 @@ SETTING_RULES: dict[str, SettingRule] = {
     "CACI_CANARY_ITEMS": SettingRule(int, 0),
     "CACI_LISTING_MIN_SHARE": SettingRule(float, 0, 1),
     "CACI_REJECT_BACKOFF_MAX_DAYS": SettingRule(int, 1),
-    "CACI_OFFLINE": SettingRule(str),
+    "CACI_OFFLINE": SettingRule(bool),
+    "CACI_LOCK_STALE_HOURS": SettingRule(float, 0),
+    "AUTOTHROTTLE_ENABLED": SettingRule(bool),
+    "ROBOTSTXT_OBEY": SettingRule(bool),
+    "HTTPCACHE_ENABLED": SettingRule(bool),
+    "COOKIES_ENABLED": SettingRule(bool),
+    "RETRY_ENABLED": SettingRule(bool),
     "DOWNLOAD_DELAY": SettingRule(float, 0),
     "DOWNLOAD_TIMEOUT": SettingRule(float, 0.001),
     "RETRY_TIMES": SettingRule(int, 0),
@@ -115,7 +126,17 @@ def check_settings(settings: BaseSettings) -> None:
             raise RunRefused(f"bad setting -s {name}={value}: {problem}")
 
 
+_BOOLEANS = frozenset({"0", "1", "True", "False", "true", "false"})
+
+
 def _setting_problem(value: Any, rule: SettingRule) -> str:
+    if rule.kind is bool:
+        # What Scrapy's Settings.getbool accepts.
+        return (
+            ""
+            if isinstance(value, bool | int) or str(value) in _BOOLEANS
+            else ("expected True or False")
+        )
     if rule.kind in (int, float):
         try:
             number = rule.kind(value)
@@ -148,22 +169,23 @@ def is_loopback(url: str) -> bool:
 
 
 def check_not_production(settings: BaseSettings, site_settings: tuple[str, ...]) -> None:
-    """A local site (tests, the demo, a by-hand trial) writes to its own files."""
+    """A local site (tests, the demo, a by-hand trial) writes to files of its own: its
+    loopback rows in the production database would make later runs of the live site skip
+    those ids, and its pages in the production archive would be reparsed as the site's."""
     local = [name for name in site_settings if is_loopback(settings.get(name, ""))]
     if not local:
         return
-    if database_path(settings) == project_path(PRODUCTION_DB):
-        raise RunRefused(
-            f"{local[0]} points at a local site but CACI_DB_PATH is the production database "
-            f"{database_path(settings)}: add -s CACI_DB_PATH=exports/local/caci.db "
-            "-s CACI_EXPORT_DIR=exports/local -s HTTPCACHE_DIR=$PWD/exports/local/httpcache "
-            "(python -m caci_spider.localsite prints the whole command)"
-        )
-    if settings.get("HTTPCACHE_DIR") == PRODUCTION_ARCHIVE:
-        raise RunRefused(
-            f"{local[0]} points at a local site but HTTPCACHE_DIR is the production page "
-            f"archive {archive_dir(settings)}: add -s HTTPCACHE_DIR=$PWD/exports/local/httpcache"
-        )
+    production = {
+        "CACI_DB_PATH": (database_path(settings), PRODUCTION_DB, "database"),
+        "CACI_EXPORT_DIR": (export_dir(settings), PRODUCTION_EXPORTS, "export directory"),
+        "HTTPCACHE_DIR": (archive_dir(settings), PRODUCTION_ARCHIVE, "page archive"),
+    }
+    for name, (path, default, what) in production.items():
+        if path == project_path(default):
+            raise RunRefused(
+                f"{local[0]} points at a local site but {name} is the production {what} {path}: "
+                f"add {LOCAL_SETTINGS} (python -m caci_spider.localsite prints the whole command)"
+            )
 
 
 def check_writable(directory: Path, setting: str) -> None:
@@ -200,10 +222,32 @@ def check_database_file(path: Path) -> None:
         ) from None
 
 
+def check_database_not_busy(path: Path) -> None:
+    """Another program (not a crawl: those hold the lock file) writing to the database would
+    make every write of the run fail; readers (sqlite-utils, Datasette) never block it (WAL)."""
+    if not path.exists():
+        return
+    connection = sqlite3.connect(path, timeout=10)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.rollback()
+    except sqlite3.OperationalError as error:
+        raise RunRefused(
+            f"{path} is locked by another program writing to it ({error}); "
+            "let it finish, then run again",
+            exitcodes.CRAWL_FAILED,
+        ) from None
+    finally:
+        connection.close()
+
+
 def check_paths(settings: BaseSettings, mode: str) -> None:
     database = database_path(settings)
     check_writable(database.parent, "CACI_DB_PATH")
     check_database_file(database)
+    jobdir = settings.get("JOBDIR")
+    if jobdir:
+        check_writable(Path(jobdir), "JOBDIR")
     check_writable(export_dir(settings), "CACI_EXPORT_DIR")
     if mode != "reparse":  # reparse only reads the archive (its absence is reported later)
         check_writable(archive_dir(settings), "HTTPCACHE_DIR")
@@ -222,7 +266,19 @@ def preflight(spidercls: type, settings: BaseSettings, arguments: Mapping[str, s
     try:
         lock = lock_database(database_path(settings))
     except CrawlLocked as locked:
+        stale_hours = settings.getfloat("CACI_LOCK_STALE_HOURS")
+        if stale_hours and locked.held_for() > stale_hours * 3600:
+            raise RunRefused(
+                f"{locked}: longer than CACI_LOCK_STALE_HOURS={stale_hours:g}; that run hangs, "
+                "stop it",
+                exitcodes.CRAWL_FAILED,
+            ) from None
         raise RunRefused(f"{locked}: skipping this run", exitcodes.SKIPPED) from None
+    try:
+        check_database_not_busy(database_path(settings))
+    except RunRefused:
+        lock.close()
+        raise
     try:
         check_sites(database_path(settings), {name: settings[name] for name in site_settings})
     except SiteMismatch as mismatch:

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import hashlib
 
-from caci_spider.bylines import parse_authors
 from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_date
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
-from caci_spider.pages.k2 import FEATURED_BADGE
-from caci_spider.staff_entries import is_image_label
+from caci_spider.names import byline_authors
 from caci_spider.text import (
     collapse_repeated_paragraphs,
+    is_image_label,
     normalise_paragraphs,
     normalise_text,
+    strip_featured_badge,
     word_count,
 )
 
 PARAGRAPH_SEPARATOR = "\n\n"
-
-
-def strip_featured_badge(title: str) -> str:
-    """``What the Extension … Central Asia Featured`` → ``What the Extension … Central Asia``."""
-    stripped = FEATURED_BADGE.sub("", title)
-    return stripped or title
 
 
 def normalise_field_report(page: FieldReportPage) -> FieldReport:
@@ -48,7 +42,7 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         url=page.url,
         section=normalise_text(page.section) or None,
         title=strip_featured_badge(title) if title else "",
-        authors=parse_authors(byline),
+        authors=byline_authors(byline),
         published=iso(published),
         issue_date=iso(issue),
         byline=byline,

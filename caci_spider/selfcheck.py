@@ -27,14 +27,31 @@ def finished_normally(reason: str) -> bool:
 
 @dataclass
 class ListingWalk:
-    """What one run's walk of a section's listing saw."""
+    """What one run's walk of a section's listing saw (kept in the job state, so that a
+    resumed run goes on counting where the stopped one left off)."""
 
     first_url: str = ""
     first_status: int | None = None  # HTTP status of the first listing page, if it answered
     first_failure: str = ""  # why the first listing page could not be read
     first_entries: int | None = None
-    pages: int = 0  # listing pages read
-    entries: int = 0  # entries on them
+    pages: int = 0  # listing pages read live (not served from the archive)
+    keys: set[str] = field(default_factory=set)  # distinct entries on them
+
+    @property
+    def entries(self) -> int:
+        return len(self.keys)
+
+
+@dataclass
+class ItemFetches:
+    """Item pages (canaries included) the run asked for, and how many it could read."""
+
+    requested: int = 0
+    read: int = 0
+    failures: dict[str, int] = field(default_factory=dict)  # reason → count
+
+    def failed(self, reason: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
 
 
 @dataclass
@@ -75,13 +92,18 @@ def listing_problems(
     finished: bool,
 ) -> list[str]:
     """``previous``: (run id, listing entries) of the last run that passed its self-check."""
+    if not walk.first_url:
+        return []  # the run ended before its walk began (see how it ended)
     if walk.pages == 0:
         if walk.first_failure:
             why = walk.first_failure
         elif walk.first_status is not None:
             why = f"answered HTTP {walk.first_status}"
         else:
-            why = "was never answered"
+            why = (
+                "got no answer the crawl could use (a redirect to a page already fetched or "
+                "off the configured hosts, or the run stopped first)"
+            )
         return [
             f"no listing page could be read: the first one ({walk.first_url}) {why}; "
             "check the base URL setting and whether the site is up"
@@ -99,6 +121,18 @@ def listing_problems(
     return []
 
 
+def item_problems(fetches: ItemFetches) -> list[str]:
+    """Every item page the run asked for failed: the item pages moved, fail, or are
+    forbidden (robots.txt), even though the listing reads well."""
+    if not fetches.requested or fetches.read:
+        return []
+    reasons = ", ".join(f"{reason} ×{count}" for reason, count in sorted(fetches.failures.items()))
+    return [
+        f"none of the {fetches.requested} item pages asked for could be read "
+        f"({reasons or 'no answer'})"
+    ]
+
+
 def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
     return [
         f"canary {result.key} ({result.url}) no longer yields {', '.join(result.missing)}: "
@@ -106,6 +140,12 @@ def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
         for result in results
         if result.failed
     ]
+
+
+def write_problems(errors: Sequence[str]) -> list[str]:
+    if not errors:
+        return []
+    return [f"{len(errors)} writes to the database failed (first: {errors[0]})"]
 
 
 def end_problems(reason: str, first_crawl: bool, stored: int) -> list[str]:

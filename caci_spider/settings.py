@@ -56,8 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "caci_spider.archive.ArchivePolicy"
 HTTPCACHE_STORAGE = "caci_spider.archive.SqliteArchiveStorage"
-HTTPCACHE_DIR = "httpcache"  # relative paths live under .scrapy/ in the project directory
-HTTPCACHE_GZIP = True  # how archives of the earlier filesystem storage were written (still read)
+HTTPCACHE_DIR = ".scrapy/httpcache"  # relative paths are taken from the project root
 HTTPCACHE_EXPIRATION_SECS = 0
 CACI_OFFLINE = False
 
@@ -80,6 +79,9 @@ CACI_COVERAGE_MIN_ITEMS = 10
 CACI_CANARY_ITEMS = 1
 # A walk that finds fewer listing entries than this share of the last passing run's fails.
 CACI_LISTING_MIN_SHARE = 0.8
+# A run refused by the database lock exits 75 (skipped), unless the lock has been held this long:
+# then the holder hangs, and the refused run exits 1 so that the scheduler reports it.
+CACI_LOCK_STALE_HOURS = 20
 # Longest wait before a permanently failing page (404/410, no body, unreadable) is tried again.
 CACI_REJECT_BACKOFF_MAX_DAYS = 30
 COMMANDS_MODULE = "caci_spider.commands"

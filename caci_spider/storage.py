@@ -6,6 +6,8 @@ Tables:
   body kept in sync by triggers; ``authors`` + ``publication_authors`` many-to-many.
 * ``duplicates`` – ids whose body equals a lower id's (id, duplicate_of, url).
 * ``rejects`` – what could not be stored: spider, url, reason, raw, fetched_at, status.
+* ``staff_ranks`` – the :class:`~caci_spider.items.SourceRank` of each ``staff_publications``
+  row (id, rank), kept beside the row so that its columns stay the contract's.
 
 Every item is written in one transaction (``Database.atomic``); the database runs in WAL mode
 so that readers never block the crawl.
@@ -24,9 +26,18 @@ from typing import Any
 import sqlite_utils
 
 from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
-from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS, FieldReport, Reject, StaffPublication
+from caci_spider.dates import dates_compatible
+from caci_spider.items import (
+    CONTRACT_KEYS,
+    STAFF_KEYS,
+    FieldReport,
+    Reject,
+    SourceRank,
+    StaffPublication,
+)
 from caci_spider.sites import SITES_TABLE
-from caci_spider.staff_entries import title_key
+from caci_spider.staff.precedence import merge_observations
+from caci_spider.text import title_key
 from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
@@ -121,6 +132,8 @@ _UPSERT_VERSION = upsert_sql(
 _UPSERT_ITEM_RUN = upsert_sql(
     "item_runs", ("item_table", "item_id", "run_id", "change"), ("item_table", "item_id")
 )
+STAFF_RANKS = "staff_ranks"
+_UPSERT_STAFF_RANK = upsert_sql(STAFF_RANKS, ("id", "rank"), ("id",))
 _OUTCOME_RANK = {"unchanged": 0, "updated": 1, "new": 2}
 
 
@@ -170,6 +183,7 @@ class CaciDatabase:
             db.table(PUBLICATIONS).create(_PUBLICATION_COLUMNS, pk="id", if_not_exists=True)
             db.table(PUBLICATIONS).create_index(["content_hash"], if_not_exists=True)
             db.table(STAFF).create(_STAFF_COLUMNS, pk="id", if_not_exists=True)
+            self._ensure_staff_ranks()
             db.table("authors").create({"id": int, "name": str}, pk="id", if_not_exists=True)
             db.table("authors").create_index(["name"], unique=True, if_not_exists=True)
             db.table("publication_authors").create(
@@ -511,7 +525,12 @@ class CaciDatabase:
                 base_id = staff_id(publication.title or "", publication.date)
                 old = self._staff_row(base_id)
             publication.id = base_id
-            row = merge_staff(old, publication)
+            rank = self._staff_rank(base_id)
+            stored = None if old is None else StaffPublication.from_row(old, rank)
+            merged = merge_observations(stored, publication)
+            if merged.rank != rank or old is None:
+                self.db.execute(_UPSERT_STAFF_RANK, [base_id, int(merged.rank)])
+            row = merged.as_row()
             if old is not None and {k: v for k, v in old.items() if k != "fetched_at"} == {
                 k: v for k, v in row.items() if k != "fetched_at"
             }:
@@ -534,6 +553,28 @@ class CaciDatabase:
         rows = list(self.db.table(STAFF).rows_where("id = ?", [staff_row_id]))
         return _decode(rows[0]) if rows else None
 
+    def _staff_rank(self, staff_row_id: str) -> SourceRank:
+        found = self.db.execute(
+            f"SELECT rank FROM {STAFF_RANKS} WHERE id = ?", [staff_row_id]
+        ).fetchone()
+        return SourceRank(found[0]) if found else SourceRank.SIDEBAR
+
+    def _ensure_staff_ranks(self) -> None:
+        """``staff_ranks (id, rank)``: the highest :class:`SourceRank` among the observations
+        merged into each ``staff_publications`` row, which a later observation is weighed
+        against. A side table, so that the row's columns (and the export) stay the contract's.
+
+        Rows stored before ranks were kept get theirs once, here, from the pages they were seen
+        on (the staff listing and its item pages, or the sidebar only).
+        """
+        if STAFF_RANKS in self.db.table_names():
+            return
+        self.db.table(STAFF_RANKS).create({"id": str, "rank": int}, pk="id")
+        for row in self.rows(STAFF):
+            listed = any(is_staff_listing_or_item(url) for url in row.get("sources") or [])
+            rank = SourceRank.LISTING if listed else SourceRank.SIDEBAR
+            self.db.execute(_UPSERT_STAFF_RANK, [row["id"], int(rank)])
+
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():
             return iter(())
@@ -544,44 +585,6 @@ def staff_id(title: str, date: str | None = None) -> str:
     """Stable id: a hash of the normalised title (plus the date for a same-titled namesake)."""
     key = title_key(title) + (f"|{date}" if date else "")
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
-
-
-def dates_compatible(first: str | None, second: str | None) -> bool:
-    """``2024`` and ``2024-10`` agree; ``2023`` and ``2024`` do not; a missing date agrees."""
-    return not first or not second or first.startswith(second) or second.startswith(first)
-
-
-def merge_staff(old: dict[str, Any] | None, new: StaffPublication) -> dict[str, Any]:
-    """One row from a stored row and a new observation of the same publication.
-
-    * a known value is never replaced by null;
-    * sources and roles are united; the more precise compatible date and the longer summary win;
-    * for the other fields, listing and item pages (authoritative) outrank the sidebar, and
-      between equals the stored value stays, so a row does not flip between runs.
-    """
-    incoming = new.as_row()
-    if old is None:
-        return incoming
-    old_ranked = any(is_staff_listing_or_item(url) for url in old.get("sources") or [])
-    newcomer_outranks = new.authoritative and not old_ranked
-    merged = dict(old)
-    for key, after in incoming.items():
-        before = old.get(key)
-        if key == "id" or is_empty(after):
-            continue
-        if is_empty(before) or key == "fetched_at":
-            merged[key] = after
-        elif key == "sources":
-            merged[key] = sorted(set(before) | set(after))
-        elif key == "roles":
-            merged[key] = {**before, **after}
-        elif key == "date" and after.startswith(before):
-            merged[key] = after
-        elif key == "summary":
-            merged[key] = max(before, after, key=len)
-        elif newcomer_outranks:
-            merged[key] = after
-    return merged
 
 
 def _encode(row: dict[str, Any]) -> dict[str, Any]:

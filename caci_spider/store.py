@@ -11,9 +11,11 @@ another component to reach it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 
 from caci_spider.items import Reject, utc_now
 from caci_spider.locking import lock_database
@@ -35,6 +37,7 @@ class DatabaseStore:
         self._database: CaciDatabase | None = None
         self.run_id: int | None = None
         self.first_crawl = False
+        self.write_errors: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatabaseStore:
@@ -58,17 +61,35 @@ class DatabaseStore:
             "%s: database %s, exports in %s, page archive in %s",
             spider.name, self.path, export_dir(settings), archive_dir(settings),
         )  # fmt: skip
-        self.first_crawl = self.database.count(table) == 0
-        self.run_id = self.database.start_run(spider.name, getattr(spider, "mode", ""), utc_now())
+        try:
+            self.first_crawl = self.database.count(table) == 0
+            self.run_id = self.database.start_run(
+                spider.name, getattr(spider, "mode", ""), utc_now()
+            )
+        except sqlite3.Error as error:
+            logger.error("The database %s cannot be written (%s)", self.path, error)
+            # Raised from a spider_opened handler: Scrapy closes the spider before any request.
+            raise CloseSpider("database_unavailable") from error
 
     def engine_stopped(self) -> None:
         if self._database is not None:
             self._database.close()
             self._database = None
 
+    def write_failed(self, url: str, error: sqlite3.Error) -> None:
+        """A write the database refused (locked by another program, disk full): counted, and
+        a failed self-check (:mod:`caci_spider.selfcheck`), never lost silently."""
+        self.write_errors.append(f"{url}: {error}")
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("caci/store_errors")
+        logger.error("Could not write %s to %s: %s", url, self.path, error)
+
     def record_reject(self, reject: Reject) -> None:
         """Into ``rejects`` (with its backoff), counted in the stats, logged once."""
-        self.database.record_reject(reject, self.backoff_max_days)
+        try:
+            self.database.record_reject(reject, self.backoff_max_days)
+        except sqlite3.Error as error:
+            self.write_failed(reject.url, error)
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("caci/rejected")

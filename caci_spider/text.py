@@ -1,7 +1,10 @@
-"""Text normalisation rules shared by every page type.
+"""Text rules shared by every page type: the one normaliser and what it builds on.
 
-Each rule is a small pure function so that it can be unit-tested on the real examples in
-SITE.md; :func:`normalise_text` applies them in the order that is safe for legacy imports.
+Each rule is a small pure function so that it can be unit-tested on the real examples of
+docs/site-notes.md; :func:`normalise_text` applies them in the order that is safe for legacy
+imports.
+Also here: paragraph de-duplication, leaked image labels (alt text and file names), the
+"Featured" badge of K2 titles, and the key that matches one title across spellings.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ _PHP_ESCAPE = re.compile(r"\\+(['\"])")
 
 # A closing curly quote whose third UTF-8 byte (0x9D, undefined in windows-1252) was lost and
 # replaced by a no-break space turns into U+2020 (DAGGER) glued to the next word:
-# ``“new ideology†in`` (page 009), ``“mug’s game.†`` (065). ftfy cannot undo this lossy case.
+# ``“new ideology†in``, ``“mug’s game.†`` (sample pages 009 and 065 of docs/site-notes.md).
+# ftfy cannot undo this lossy case.
 _LOST_CLOSING_QUOTE = re.compile("\u2020(?=[\\w\\s]|$)")
 
-# C0/C1 controls except tab and newline, lone surrogates and BOM/zero-width characters never
-# belong in stored text.
+# C0/C1 controls except tab and newline, lone surrogates, BOM and the zero-width space never
+# belong in stored text. The zero-width (non-)joiners stay: in Persian and other scripts they
+# are part of the spelling. A regex, not str.translate: translating with a dict is slow on long
+# paragraphs.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u200b]")
 _MAX_PASSES = 4
 
@@ -66,7 +72,7 @@ def _repair_lost_closing_quotes(text: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """Drop control characters, lone surrogates and zero-width marks."""
+    """Drop control characters, lone surrogates, the BOM and zero-width spaces."""
     return _CONTROL.sub("", text)
 
 
@@ -139,3 +145,112 @@ def _is_leading_part(paragraph: str, following: str) -> bool:
 def word_count(text: str) -> int:
     """Whitespace-separated tokens."""
     return len(text.split())
+
+
+# -- the "Featured" badge -----------------------------------------------------------------------
+
+FEATURED_BADGE = re.compile(r"\s+featured\s*$", re.IGNORECASE)
+
+
+def strip_featured_badge(title: str) -> str:
+    """``What the Extension … Central Asia Featured`` → ``What the Extension … Central Asia``."""
+    stripped = FEATURED_BADGE.sub("", title)
+    return stripped or title
+
+
+# -- image labels: alt text and file names that leak into extracted text -----------------------
+
+_IMAGE_EXT = r"(?:\.(?:jpe?g|png|gif|webp|tiff?))?"
+# "2410Starr-cover", "ChangingGeopolitics-cover2", "2505-Instac-Cover".  The stem is checked
+# separately (see _is_filename_stem) so that ordinary words such as "Hard-cover" do not count.
+_COVER = re.compile(
+    r"(?P<stem>[A-Za-z0-9][A-Za-z0-9_-]*?)[-_][Cc]over\d*" + _IMAGE_EXT + r"(?![a-z])"
+)
+# macOS screenshot names, with optional "(2)"/"-1" copy suffixes.
+_SCREENSHOT = re.compile(
+    r"Screen ?[Ss]hot[ _]\d{4}-\d{2}-\d{2}"
+    r"(?:[ _]at[ _]\d{1,2}[.:]\d{2}(?:[.:]\d{2})?(?:[ _]?[AaPp]\.?[Mm]\.?)?)?"
+    r"(?:-\d+|\s?\(\d+\))?" + _IMAGE_EXT
+)
+# Stock-photo and camera file names: "shutterstock 1148957687-2", "IMG_1234".
+_STOCK = re.compile(r"(?:[Ss]hutterstock|IMG|DSCN?)[ _-]?\d+(?:-\d+)?" + _IMAGE_EXT)
+# A bare image file name: "map-of-region.jpg".
+_IMAGE_FILE = re.compile(r"\S+\.(?:jpe?g|png|gif|webp|tiff?)", re.IGNORECASE)
+
+
+def _is_filename_stem(stem: str) -> bool:
+    """A cover-image stem looks like a file name: it has a digit or an inner capital letter.
+
+    "2410Starr" and "ChangingGeopolitics" qualify; "Hard" (as in "Hard-cover") does not.
+    """
+    return any(ch.isdigit() for ch in stem) or any(ch.isupper() for ch in stem[1:])
+
+
+def _match_image_label(text: str) -> re.Match[str] | None:
+    """A match for an image label at the start of ``text`` (not necessarily all of it)."""
+    for pattern in (_SCREENSHOT, _STOCK):
+        match = pattern.match(text)
+        if match:
+            return match
+    match = _COVER.match(text)
+    if match and _is_filename_stem(match.group("stem")):
+        return match
+    return None
+
+
+def is_image_label(text: str) -> bool:
+    """Whether ``text`` as a whole is leaked image alt/file-name text, not content.
+
+    Such lines stand between sidebar entries and body paragraphs ("Screen Shot 2023-05-08 at
+    10.32.15 AM") and must be skipped rather than read as text.
+    """
+    cleaned = normalise_text(text)
+    if not cleaned:
+        return False
+    if _IMAGE_FILE.fullmatch(cleaned):
+        return True
+    match = _match_image_label(cleaned)
+    return match is not None and match.end() == len(cleaned)
+
+
+def strip_image_label(text: str) -> str:
+    """Remove an image label glued to (or standing before) the start of a text.
+
+    The text extractor drops the ``<img>`` but keeps its alt text, with no space before the
+    entry's own text: ``2410Starr-coverSilk Road Paper S. Frederick Starr, …`` becomes
+    ``Silk Road Paper S. Frederick Starr, …``.  Text without such a label is returned
+    normalised but otherwise unchanged.
+    """
+    cleaned = normalise_text(text)
+    match = _match_image_label(cleaned)
+    if match is None:
+        return cleaned
+    return cleaned[match.end() :].lstrip()
+
+
+# -- one title, many spellings ------------------------------------------------------------------
+
+# Curly and typographic quotes fold to their straight forms before punctuation is removed, so
+# that ’ (joined like ') and ' give the same key.
+_QUOTE_FOLD = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "‛": "'", "ʼ": "'", "′": "'",
+     "“": '"', "”": '"', "„": '"', "‟": '"', "«": '"', "»": '"', "″": '"'}
+)  # fmt: skip
+
+
+def title_key(title: str) -> str:
+    """Key for matching the same title across pages and spellings.
+
+    NFKC-normalised and case-folded, quotes folded, punctuation removed and whitespace
+    collapsed.  Apostrophes and periods are deleted ("Türkiye’s" -> "türkiyes", "U.S." -> "us")
+    while other punctuation becomes a space ("Asia-Caucasus" -> "asia caucasus").  Accents are
+    kept on purpose: "ü" and "u" are different letters in the region's names.
+    """
+    text = unicodedata.normalize("NFKC", title).translate(_QUOTE_FOLD)
+    text = unicodedata.normalize("NFKC", text.casefold())
+    out: list[str] = []
+    for ch in text:
+        if ch in "'.":
+            continue
+        out.append(" " if unicodedata.category(ch).startswith("P") else ch)
+    return " ".join("".join(out).split())

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.demo import crawl_command
 from caci_spider.localsite import LocalK2Site, serve
+from caci_spider.localsite.crawl import crawl_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "fixtures"

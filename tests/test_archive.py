@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import scrapy
 from scrapy.exceptions import CloseSpider
-from scrapy.extensions.httpcache import FilesystemCacheStorage
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.test import get_crawler
 
@@ -105,28 +104,6 @@ def test_a_damaged_row_is_a_missing_page_not_an_error(
     assert "unreadable" in caplog.text and request.url in caplog.text
 
 
-def test_an_archive_of_the_filesystem_storage_is_still_read(tmp_path: Path) -> None:
-    """Pages archived before the switch to SQLite are served, and copied into the new file."""
-    crawler = get_crawler(
-        ArchivedSpider, {"HTTPCACHE_DIR": str(tmp_path / "archive"), "HTTPCACHE_GZIP": True}
-    )
-    spider = crawler._create_spider()
-    legacy = FilesystemCacheStorage(crawler.settings)
-    legacy.open_spider(spider)
-    request = Request("http://127.0.0.1/item/1-a.html")
-    legacy.store_response(spider, request, page_response(request.url))
-
-    storage, spider = open_storage(tmp_path, HTTPCACHE_GZIP=True)  # as the project sets it
-    again = Request("http://127.0.0.1/item/1-a.html")
-    cached = storage.retrieve_response(spider, again)
-    assert cached is not None and cached.body == PAGE and cached.headers[b"ETag"] == b'"v1"'
-    rows = sqlite3.connect(storage.path_for(spider.name)).execute(
-        "SELECT url, stored_at FROM pages"
-    )
-    assert rows.fetchall() == [(request.url, again.meta["cache_timestamp"])]
-    assert storage.retrieve_response(spider, Request("http://127.0.0.1/other")) is None
-
-
 def test_a_page_without_content_type_comes_back_as_html(tmp_path: Path) -> None:
     """The response class is sniffed from the body too, as the downloader does."""
     storage, spider = open_storage(tmp_path)
@@ -149,22 +126,6 @@ def test_a_page_that_cannot_be_archived_is_counted_not_raised(
     blocker.execute("ROLLBACK")
     assert spider.crawler.stats.get_value("caci/archive/store_errors") == 1
     assert "Could not archive" in caplog.text and url in caplog.text
-
-
-def test_a_damaged_row_falls_back_to_the_legacy_archive(tmp_path: Path) -> None:
-    settings = {"HTTPCACHE_DIR": str(tmp_path / "archive"), "HTTPCACHE_GZIP": True}
-    crawler = get_crawler(ArchivedSpider, settings)
-    spider = crawler._create_spider()
-    legacy = FilesystemCacheStorage(crawler.settings)
-    legacy.open_spider(spider)
-    request = Request("http://127.0.0.1/item/1-a.html")
-    legacy.store_response(spider, request, page_response(request.url))
-    storage, spider = open_storage(tmp_path, HTTPCACHE_GZIP=True)
-    assert storage.retrieve_response(spider, request) is not None  # copied in
-    assert storage.connection is not None
-    storage.connection.execute("UPDATE pages SET body = ?", (b"not zlib",))
-    cached = storage.retrieve_response(spider, Request(request.url))
-    assert cached is not None and cached.body == PAGE
 
 
 def test_a_read_only_archive_stops_the_crawl_at_open(

@@ -1,17 +1,19 @@
 """Smoke test of the benchmarks (``python -m benchmarks.run --quick``), so that they cannot rot.
 
 Runs the whole benchmark at a tiny N and checks that the report has every section and that
-the numbers are sane. Nothing here asserts a time: speed is what the report is for.
+the numbers are sane. Nothing here asserts a time: speed is what the report is for. The run
+compares with trafilatura when it can be imported (the ``bench`` extra) and is told to skip the
+comparison otherwise; a comparison that was not skipped and cannot run stops the benchmark.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from benchmarks import run as bench  # noqa: E402
+from benchmarks import accuracy, measure, report, run, scenarios  # noqa: E402
 from caci_spider.settings import CACI_CANARY_ITEMS  # noqa: E402
 
 SECTIONS = (
@@ -33,7 +35,17 @@ SECTIONS = (
     "## 5. Requests per run",
     "## 6. Extraction accuracy and speed on the fixtures",
 )
-HAS_TRAFILATURA = importlib.util.find_spec("trafilatura") is not None
+
+
+def trafilatura_importable() -> bool:
+    try:
+        accuracy.trafilatura_module()
+    except accuracy.TrafilaturaMissing:
+        return False
+    return True
+
+
+HAS_TRAFILATURA = trafilatura_importable()
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +56,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
         [
             sys.executable, "-m", "benchmarks.run", "--quick", "--rounds", "2",
             "--out", str(out), "--json", str(raw), "--workdir", str(directory / "work"),
+            *([] if HAS_TRAFILATURA else ["--skip-trafilatura"]),
         ],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
@@ -75,11 +88,11 @@ def test_crawls_request_what_they_should(quick_run: tuple[str, dict[str, Any]]) 
     # Every incremental run re-reads its canaries (stored items) to check the layout.
     assert crawls["rerun"]["items"] == CACI_CANARY_ITEMS
     assert crawls["rerun"]["listing"] == listing_pages
-    assert crawls["added"]["items"] == bench.NEW_ITEMS + CACI_CANARY_ITEMS
+    assert crawls["added"]["items"] == scenarios.NEW_ITEMS + CACI_CANARY_ITEMS
     assert size["full_items_new"] == n
     assert size["stored"] == {
         **size["stored"],
-        "publications": n + bench.NEW_ITEMS,
+        "publications": n + scenarios.NEW_ITEMS,
         "duplicates": 0,
         "rejects": 0,
     }
@@ -120,31 +133,59 @@ def test_trafilatura_column(quick_run: tuple[str, dict[str, Any]]) -> None:
         assert "trafilatura similarity" in report
     else:
         assert results["accuracy"]["trafilatura"] is None
-        assert "not installed" in report
+        assert "**trafilatura**: skipped (`--skip-trafilatura`)" in report
 
 
-def test_report_without_trafilatura(
-    quick_run: tuple[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without trafilatura only its column goes: the rest of the report is still written."""
+def test_report_with_trafilatura_skipped(quick_run: tuple[str, dict[str, Any]]) -> None:
+    """Skipped on purpose, only trafilatura's column goes: the rest of the report is written."""
     _report, results = quick_run
-    monkeypatch.setattr(bench, "trafilatura_module", lambda: None)
-    accuracy = bench.bench_accuracy(repeats=1)
-    assert accuracy["trafilatura"] is None
-    assert all("traf_similarity" not in row for row in accuracy["rows"])
-    report = bench.render({**results, "accuracy": accuracy})
+    skipped = accuracy.bench_accuracy(repeats=1, trafilatura=None)
+    assert skipped["trafilatura"] is None
+    assert all("traf_similarity" not in row for row in skipped["rows"])
+    text = report.render({**results, "accuracy": skipped})
     for heading in SECTIONS:
-        assert heading in report
-    assert "not installed" in report
-    assert "trafilatura not installed | n/a" in report
+        assert heading in text
+    assert "| skipped |" in text
+    assert "trafilatura skipped (`--skip-trafilatura`) | n/a" in text
+
+
+def test_report_with_a_trafilatura_column(quick_run: tuple[str, dict[str, Any]]) -> None:
+    """The comparison's column and target, whether or not trafilatura is installed here: a
+    stand-in that returns the page's text unparsed scores below our extraction everywhere."""
+    _report, results = quick_run
+    stand_in = SimpleNamespace(__version__="0.0-stand-in", extract=lambda html, **options: html)
+    compared = accuracy.bench_accuracy(repeats=1, trafilatura=stand_in)
+    assert compared["trafilatura"] == "0.0-stand-in"
+    for row in compared["rows"]:
+        assert 0 <= row["traf_similarity"] < row["ours_similarity"]
+    text = report.render({**results, "accuracy": compared})
+    assert "**trafilatura** 0.0-stand-in = `trafilatura.extract(html, " in text
+    assert "| fixture | ours similarity | trafilatura similarity |" in text
+    assert "| **mean** |" in text
+    assert "| higher on 19, equal on 0, lower on 0 of 19 | met |" in text
+
+
+def test_a_comparison_that_cannot_run_stops_the_benchmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asked for (the default) and not importable: one line, exit 2, before anything runs."""
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # import trafilatura → ImportError
+    out = tmp_path / "benchmarks.md"
+    with pytest.raises(SystemExit) as stopped:
+        run.main(["--quick", "--out", str(out), "--workdir", str(tmp_path / "work")])
+    assert stopped.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("benchmarks.run: the trafilatura comparison cannot run:")
+    assert "pip install -e '.[bench]'" in line and "--skip-trafilatura" in line
+    assert not out.exists() and not (tmp_path / "work").exists()
 
 
 def test_the_median_round_is_the_middle_one_by_elapsed_time() -> None:
-    def crawl(elapsed: float) -> bench.Crawl:
-        run = bench.ProcessRun([], 0, elapsed, elapsed, 1.0, "")
+    def crawl(elapsed: float) -> measure.Crawl:
+        process = measure.ProcessRun([], 0, elapsed, elapsed, 1.0, "")
         stats = {"elapsed_time_seconds": elapsed}
-        return bench.Crawl("full", run, stats, 1, 1, 0, {})
+        return measure.Crawl("full", process, stats, 1, 1, 0, {})
 
     rounds = [crawl(9.0), crawl(3.0), crawl(5.0)]
-    assert bench.median_round(rounds).elapsed == 5.0
-    assert bench.median_round(rounds[:2]).elapsed == 3.0  # even count: the lower middle
+    assert measure.median_round(rounds).elapsed == 5.0
+    assert measure.median_round(rounds[:2]).elapsed == 3.0  # even count: the lower middle

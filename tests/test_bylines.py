@@ -1,8 +1,9 @@
-"""Byline → authors on every byline form of SITE.md §4c."""
+"""Byline → authors on every byline form of docs/site-notes.md, "Bylines and dates"."""
 
 import pytest
 
-from caci_spider.bylines import looks_like_name_line, parse_authors
+from caci_spider.names import byline_authors as parse_authors
+from caci_spider.names import looks_like_name_line
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.demo import crawl_command
 from caci_spider.localsite import LocalK2Site, serve
+from caci_spider.localsite.crawl import crawl_command
 from caci_spider.sites import SiteMismatch, check_sites
 from tests.conftest import FIXTURES, ITEM_FIXTURES, REPO_ROOT, run_crawl
 
@@ -172,7 +172,7 @@ def test_a_local_site_never_writes_to_the_production_database(tmp_path) -> None:
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert "production database" in result.stderr
+    assert "is the production database" in result.stderr
 
 
 def test_relative_paths_resolve_against_the_project_root(tmp_path) -> None:

@@ -10,16 +10,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caci_spider import text as text_rules
-from caci_spider.bylines import parse_authors
 from caci_spider.dates import parse_dated_line, parse_issue_date, parse_k2_date
 from caci_spider.items import FieldReport
+from caci_spider.names import byline_authors as parse_authors
 from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.pages.k2 import ClassIndex, compiled_class_xpath, first_by_class
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.pages.staff import StaffListingPage, parse_sidebar, read_entry_lines
+from caci_spider.pages.staff import StaffListingPage, parse_sidebar
 from caci_spider.records import build_field_report, normalise_staff_publication
-from caci_spider.staff_entries import EntryParseError, parse_sidebar_entry
+from caci_spider.staff.lines import read_entry_lines
+from caci_spider.staff.sidebar import EntryParseError, parse_sidebar_entry
 from caci_spider.text import (
     collapse_repeated_paragraphs,
     collapse_whitespace,

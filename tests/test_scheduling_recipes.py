@@ -406,10 +406,12 @@ def test_cron_mails_when_the_site_is_down(deployment: Deployment, closed_port_ur
     (mail,) = deployment.mails()
     assert mail["args"] == ["-s", "caci_spider failed", MAIL_TO]
     lines = mail["body"].splitlines()
-    assert len(lines) == len(SPIDERS)
-    for spider, line in zip(SPIDERS, lines, strict=True):
+    # Per failed crawl: which one and its log, then the cause (its first ERROR line).
+    assert len(lines) == 2 * len(SPIDERS)
+    for spider, line, cause in zip(SPIDERS, lines[::2], lines[1::2], strict=True):
         (log_file,) = (deployment.root / "logs").glob(f"{spider}-*.log")
         assert line == f"caci_spider.nightly: {spider} failed (exit 1), see {log_file}"
+        assert cause.startswith(f"caci_spider.nightly:   ERROR: Self-check failed for {spider}: ")
 
 
 def test_systemd_service_on_a_healthy_site(deployment: Deployment, local_site) -> None:
@@ -445,9 +447,10 @@ def test_systemd_service_fails_when_the_site_is_down(
     assert not succeeded
     assert runs[-1].returncode == CRAWL_FAILED
     journal = runs[-1].stderr.splitlines()
-    assert [line.split(" failed (exit 1), see ")[0] for line in journal] == [
+    assert [line.split(" failed (exit 1), see ")[0] for line in journal[::2]] == [
         f"caci_spider.nightly: {spider}" for spider in SPIDERS
     ]
+    assert all("Self-check failed" in line for line in journal[1::2])
 
 
 def test_systemd_stop_leaves_a_job_that_the_next_night_resumes(deployment: Deployment) -> None:
@@ -498,12 +501,13 @@ def test_nightly_finds_the_project_from_any_directory(deployment: Deployment, tm
          "--spider", "no_such_spider"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    assert result.returncode != OK
+    assert result.returncode == USAGE
     (log_file,) = (deployment.root / "logs").glob("no_such_spider-*.log")
-    assert result.stderr.startswith("caci_spider.nightly: no_such_spider ")
-    assert result.stderr.rstrip().endswith(f"see {log_file}")
+    first, cause = result.stderr.splitlines()
+    assert first.startswith("caci_spider.nightly: no_such_spider ")
+    assert first.endswith(f"see {log_file}")
     # The crawl ran inside the project (outside one, `scrapy crawl` is an unknown command).
-    assert "Spider not found: no_such_spider" in log_file.read_text("utf-8")
+    assert "unknown spider 'no_such_spider': choose one of field_reports" in cause
     assert list(elsewhere.iterdir()) == []
 
 

@@ -1,25 +1,21 @@
 """Tests for the text-level "Staff Publications" entry parser.
 
-The entry strings are copied from the stored page texts (seed item page sidebar, listing pages
-060/061, item page 067, Silk Road Papers listing 034); a few synthetic ones probe the edges.
+The entry strings are copied from the saved text of the sample pages listed in docs/site-notes.md
+(seed item page sidebar, listing pages 060/061, item page 067, Silk Road Papers listing 034); a
+few synthetic ones probe the edges.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from caci_spider.staff_entries import (
-    KIND_LABELS,
-    EntryParseError,
-    StaffEntry,
-    is_image_label,
-    parse_authors,
-    parse_partial_date,
-    parse_sidebar_entry,
-    parse_venue_date_line,
-    strip_image_label,
-    title_key,
-)
+from caci_spider.dates import parse_partial_date
+from caci_spider.items import StaffEntry
+from caci_spider.names import parse_authors
+from caci_spider.staff.kinds import KIND_LABELS
+from caci_spider.staff.lines import parse_venue_date_line
+from caci_spider.staff.sidebar import EntryParseError, parse_sidebar_entry
+from caci_spider.text import is_image_label, strip_image_label, title_key
 
 STARR_2024 = (
     "Silk Road Paper S. Frederick Starr, Greater Central Asia as A Component of U.S. Global "

@@ -9,7 +9,12 @@ import pytest
 
 from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
 from caci_spider.records import collapse_body
-from caci_spider.storage import CaciDatabase, export_table, write_jsonl_atomic
+from caci_spider.storage import (
+    CaciDatabase,
+    export_table,
+    merge_keeping_known,
+    write_jsonl_atomic,
+)
 
 
 def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
@@ -145,7 +150,7 @@ def test_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
 
 
 def test_staff_rows_merge_and_keep_versions_across_runs(database: CaciDatabase) -> None:
-    from caci_spider.items import StaffPublication
+    from caci_spider.items import SourceRank, StaffPublication
 
     listing = "https://www.silkroadstudies.org/publications/joint-center-publications.html?start=0"
 
@@ -156,7 +161,7 @@ def test_staff_rows_merge_and_keep_versions_across_runs(database: CaciDatabase) 
 
     assert seen(1, kind="Silk Road Paper", date="2024") == "new"
     # Same run, the listing adds a precise date and a venue: merged, no version kept.
-    assert seen(1, date="2024-10", venue="AFPC", sources=[listing], authoritative=True) == (
+    assert seen(1, date="2024-10", venue="AFPC", sources=[listing], rank=SourceRank.LISTING) == (
         "updated"
     )
     assert database.db["staff_publication_versions"].count == 0
@@ -169,3 +174,31 @@ def test_staff_rows_merge_and_keep_versions_across_runs(database: CaciDatabase) 
     # An incompatible date is another publication with its own id.
     assert seen(2, date="2019") == "new"
     assert database.db["staff_publications"].count == 2
+
+
+def test_merge_keeping_known_fills_only_what_the_new_fetch_lacks() -> None:
+    old = {"id": 1, "title": "Old", "hits": 10, "tags": ["Georgia"], "authors": ["A"], "x": 1}
+    new = {"id": 1, "title": "New", "hits": None, "tags": [], "authors": ["B"], "modified": ""}
+    assert merge_keeping_known(old, new) == {
+        "id": 1,
+        "title": "New",
+        "hits": 10,
+        "tags": ["Georgia"],
+        "authors": ["B"],
+        "modified": None,  # empty before and now
+    }
+
+
+def test_merge_keeping_known_without_a_stored_row_is_the_new_row() -> None:
+    new = {"id": 1, "hits": None}
+    merged = merge_keeping_known(None, new)
+    assert merged == new and merged is not new
+    assert merge_keeping_known({}, new) == new
+
+
+def test_merge_keeping_known_keeps_zero_and_false() -> None:
+    """Only None, "", [] and {} are missing values: a count of 0 is a value."""
+    assert merge_keeping_known({"hits": 5, "flag": True}, {"hits": 0, "flag": False}) == {
+        "hits": 0,
+        "flag": False,
+    }

@@ -1,4 +1,4 @@
-"""Normalisation rules, each on the real examples of SITE.md §4d."""
+"""Normalisation rules, each on the real examples of docs/site-notes.md, "Text quirks"."""
 
 import pytest
 

@@ -44,7 +44,9 @@ class Command(ScrapyCrawlCommand):
             try:
                 spidercls = self.crawler_process.spider_loader.load(args[0])
             except KeyError:
-                pass  # Scrapy's own message names the spiders there are
+                spiders = ", ".join(sorted(self.crawler_process.spider_loader.list()))
+                self.refuse(f"unknown spider {args[0]!r}: choose one of {spiders}", exitcodes.USAGE)
+                return
             else:
                 try:
                     self.lock = preflight(spidercls, self.settings, opts.spargs)

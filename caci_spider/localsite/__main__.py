@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -21,13 +23,13 @@ from caci_spider.demo import (
     DB_NAME,
     PROJECT_ROOT,
     SPIDERS,
-    crawl_command,
     print_faults,
     shell_command,
     shown,
     wrapped,
 )
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+from caci_spider.localsite.crawl import crawl_command
 
 DEFAULT_PORT = 8088
 
@@ -75,7 +77,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     args = parser.parse_args()
-    with serve(LocalK2Site(args.fixtures), args.host, args.port) as (base_url, site):
+    with ExitStack() as stack:
+        try:
+            base_url, site = stack.enter_context(
+                serve(LocalK2Site(args.fixtures), args.host, args.port)
+            )
+        except OSError as error:
+            print(
+                f"caci_spider.localsite: cannot serve on {args.host}:{args.port} "
+                f"({error.strerror}): choose another --port",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
         print_hint(base_url, site)
         print("\nServing until Ctrl-C.", flush=True)
         try:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from caci_spider.demo import crawl_command
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.faults import Fault
 
 SEED_ID = 8145  # the seed page: the usual target
@@ -243,7 +243,8 @@ def _observe(
             next((DEFAULT_FIXTURES / "field_reports" / "items").glob(f"{CURLY_ID}-*.json"))
             .read_text("utf-8")
         )  # fmt: skip
-        outcome.target_body_ok = _row(workdir, CURLY_ID)["body"] == expected["body"]
+        stored_row = _row(workdir, CURLY_ID)
+        outcome.target_body_ok = stored_row is not None and stored_row["body"] == expected["body"]
     return outcome
 
 
@@ -295,9 +296,9 @@ def render(outcomes: list[Outcome], nightly: list[NightlyOutcome]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for n in nightly:
-        s = n.scenario
+        night = n.scenario
         lines.append(
-            f"| {s.name} | {s.injected} | {s.expected} | {n.exit_status} | "
+            f"| {night.name} | {night.injected} | {night.expected} | {n.exit_status} | "
             f"{n.message.replace('|', '/') or '–'} | {'yes' if n.rows_kept else 'no'} | "
             f"{'yes' if n.as_expected else '**no**'} |"
         )
@@ -334,10 +335,6 @@ def main() -> None:
             nightly.append(result)
     args.out.write_text(render(outcomes, nightly), "utf-8")
     print(f"Wrote {args.out}")
-
-
-if __name__ == "__main__":
-    main()
 
 
 # -- nightly runs: a database that holds a crawl, then the site changes ------------------------
@@ -515,3 +512,7 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+if __name__ == "__main__":
+    main()

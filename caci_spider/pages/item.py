@@ -1,7 +1,8 @@
 """K2 item page (one publication) → :class:`~caci_spider.items.FieldReportPage`.
 
 K2's stock classes are tried first; every field falls back on the text patterns the site is
-known to print (SITE.md §4a), because the site's template overrides are unknown.
+known to print (docs/site-notes.md, "Item pages"), because the site's template overrides are
+unknown.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from lxml import etree
 
-from caci_spider.bylines import BYLINE_START, looks_like_name_line
 from caci_spider.dates import DATED_SUFFIX, ISSUE_PARENTHETICAL, K2_DATE_LINE, is_dated_line
 from caci_spider.items import FieldReportPage
+from caci_spider.names import BYLINE_START, looks_like_name_line
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
 from caci_spider.pages.k2 import (
     BODY_END,

@@ -7,8 +7,8 @@ import re
 
 from lxml import etree
 
-# Lines that end an article body on every era of the site (SITE.md §4a, items 6–10), plus the
-# sidebars that follow it.
+# Lines that end an article body on every era of the site (docs/site-notes.md, "Item pages: what
+# comes in which order", items 6–10), plus the sidebars that follow it.
 BODY_END = re.compile(
     r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\b|visit\s+also$|staff\s+publications$"
     r"|tagged\s+under\b|newsletter$|sign\s+up\s+for\s+upcoming\s+events"
@@ -17,7 +17,6 @@ BODY_END = re.compile(
 )
 PUBLISHED_IN = re.compile(r"^published\s+in\s+(?P<section>.+?)\s*$", re.IGNORECASE)
 PRINT_THIS_PAGE = re.compile(r"^print\s+this\s+page$", re.IGNORECASE)
-FEATURED_BADGE = re.compile(r"\s+featured\s*$", re.IGNORECASE)
 
 
 def class_xpath(*classes: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -17,12 +17,6 @@ class ListingEntry:
     id: int
     url: str
     title: str | None
-
-
-@dataclass
-class ListingPage:
-    entries: list[ListingEntry] = field(default_factory=list)
-    page_starts: list[int] = field(default_factory=list)
 
 
 class K2ListingPage:
@@ -110,6 +104,3 @@ class K2ListingPage:
 
     def _pagination_links(self) -> list[etree._Element]:
         return self._links_under(self.PAGINATION_CLASSES)
-
-    def extract(self) -> ListingPage:
-        return ListingPage(entries=self.entries(), page_starts=self.page_starts())

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from caci_spider.items import Reject, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.selfcheck import CanaryResult, ListingWalk
+from caci_spider.selfcheck import CanaryResult, ItemFetches, ListingWalk
 from caci_spider.storage import is_empty
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
@@ -78,7 +78,6 @@ class K2CategorySpider(scrapy.Spider):
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
         self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
-        self.listing_walk = ListingWalk()
         self.canary_results: list[CanaryResult] = []
 
     @classmethod
@@ -110,12 +109,29 @@ class K2CategorySpider(scrapy.Spider):
             self.store.record_reject(self.reject(url, reason_text))
 
     @property
-    def requested_ids(self) -> set[int]:
-        """Ids requested in this run; kept in the job state so a resumed run skips them."""
+    def job_state(self) -> dict[str, Any]:
+        """Scrapy's ``spider.state``: saved in the JOBDIR when a run stops, so that a resumed
+        run goes on where the stopped one left off."""
         state = getattr(self, "state", None)
         if state is None:
             self.state = state = {}
-        return state.setdefault("requested_ids", set())
+        return state
+
+    @property
+    def requested_ids(self) -> set[int]:
+        """Ids requested in this run (a resumed run skips them)."""
+        ids: set[int] = self.job_state.setdefault("requested_ids", set())
+        return ids
+
+    @property
+    def listing_walk(self) -> ListingWalk:
+        walk: ListingWalk = self.job_state.setdefault("listing_walk", ListingWalk())
+        return walk
+
+    @property
+    def item_fetches(self) -> ItemFetches:
+        fetches: ItemFetches = self.job_state.setdefault("item_fetches", ItemFetches())
+        return fetches
 
     @property
     def store(self) -> DatabaseStore:
@@ -139,9 +155,12 @@ class K2CategorySpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.mode == "incremental":
             self.known = self.known_items()
-        yield self.listing_request(0)
-        for request in self.canary_requests():
+        for request in [*self.initial_requests(), *self.canary_requests()]:
             yield request
+
+    def initial_requests(self) -> list[scrapy.Request]:
+        """Where the crawl begins: the first listing page (spiders add their own sources)."""
+        return [self.listing_request(0)]
 
     def listing_request(self, start: int) -> scrapy.Request:
         url = listing_url(self.base_url, self.category_path, start)
@@ -164,7 +183,8 @@ class K2CategorySpider(scrapy.Spider):
             return
         listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
         self.crawler.stats.inc_value("caci/listing_pages")
-        entry_count, outputs = self.follow_entries(response, listing)
+        keys, outputs = self.follow_entries(response, listing)
+        entry_count = len(keys)
         fallback = archive_fallback(response.meta)
         if fallback:
             # The archived copy still guides the walk, but says nothing about the site today.
@@ -173,7 +193,7 @@ class K2CategorySpider(scrapy.Spider):
                 self.listing_walk.first_failure = fallback
         else:
             self.listing_walk.pages += 1
-            self.listing_walk.entries += entry_count
+            self.listing_walk.keys.update(keys)
             if start == 0:
                 self.listing_walk.first_entries = entry_count
         if not entry_count:
@@ -194,8 +214,8 @@ class K2CategorySpider(scrapy.Spider):
 
     def follow_entries(
         self, response: TextResponse, listing: K2ListingPage
-    ) -> tuple[int, list[Any]]:
-        """(number of entries on the page, requests and items to yield for them)."""
+    ) -> tuple[list[str], list[Any]]:
+        """(a key per entry on the page, requests and items to yield for them)."""
         entries = listing.entries()
         requests = []
         for entry in entries:
@@ -203,10 +223,11 @@ class K2CategorySpider(scrapy.Spider):
                 continue
             self.requested_ids.add(entry.id)
             requests.append(self.item_request(ItemRef(entry.id, entry.url), entry.title))
-        return len(entries), requests
+        return [str(entry.id) for entry in entries], requests
 
     def item_request(self, ref: ItemRef, listing_title: str | None, **extra: Any) -> scrapy.Request:
         self.unanswered[ref.id] = ref.url
+        self.item_fetches.requested += 1
         return scrapy.Request(
             ref.url,
             callback=self.parse_item,
@@ -217,6 +238,11 @@ class K2CategorySpider(scrapy.Spider):
 
     def parse_item(self, response: Response, ref: ItemRef, **context: Any) -> Iterator[Any]:
         self.unanswered.pop(ref.id, None)
+        fallback = archive_fallback(response.meta)
+        if fallback:
+            self.item_fetches.failed(fallback.split(";")[0])
+        else:
+            self.item_fetches.read += 1
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return
@@ -252,18 +278,26 @@ class K2CategorySpider(scrapy.Spider):
         if self.mode != "incremental" or not self.canary_fields or count <= 0:
             return []
         rows = self.store.database.canary_candidates(self.name, self.export_table, count)
-        return [
-            scrapy.Request(
-                row["url"],
-                callback=self.parse_canary,
-                errback=self.canary_failed,
-                cb_kwargs={"row": row},
-                # Checked before the walk's item pages: a long walk need not end for the verdict.
-                priority=1,
+        requests = []
+        for row in rows:
+            ref = item_ref(row.get("url") or "", row.get("url") or "", self.base_url, self.category)
+            if ref is None:
+                continue
+            # The walk must not ask for the same page again: the duplicate filter would drop
+            # that request without an answer.
+            self.requested_ids.add(ref.id)
+            self.item_fetches.requested += 1
+            requests.append(
+                scrapy.Request(
+                    ref.url,
+                    callback=self.parse_canary,
+                    errback=self.canary_failed,
+                    cb_kwargs={"row": row},
+                    # Before the walk's item pages: a long walk need not end for the verdict.
+                    priority=1,
+                )
             )
-            for row in rows
-            if row.get("url")
-        ]
+        return requests
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         """The fields a stored row's page yields now, normalised as when it was stored."""
@@ -272,8 +306,10 @@ class K2CategorySpider(scrapy.Spider):
     def parse_canary(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
         fallback = archive_fallback(response.meta)
         if fallback:
+            self.item_fetches.failed(fallback.split(";")[0])
             self.note_canary(row, f"fetch failed: {fallback}", [])
             return
+        self.item_fetches.read += 1
         if not isinstance(response, TextResponse) or response.status != 200:
             self.note_canary(row, f"fetch failed: not a text page ({response.status})", [])
             return
@@ -291,6 +327,7 @@ class K2CategorySpider(scrapy.Spider):
         judge whether the site is up); it is logged and recorded, not a reject."""
         code = http_status(failure)
         status = f"HTTP {code}" if code is not None else failure_name(failure)
+        self.item_fetches.failed(status)
         self.note_canary(failed_request(failure).cb_kwargs["row"], f"fetch failed: {status}", [])
 
     def note_canary(self, row: dict[str, Any], outcome: str, missing: list[str]) -> None:
@@ -318,6 +355,10 @@ class K2CategorySpider(scrapy.Spider):
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(ref.id, None)
+            code = http_status(failure)
+            self.item_fetches.failed(
+                f"HTTP {code}" if code is not None else failure.getErrorMessage()[:60]
+            )
         status = http_status(failure)
         if status is not None:
             reason = f"HTTP {status}"

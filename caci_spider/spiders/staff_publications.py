@@ -7,7 +7,7 @@ where the listing links one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, Self
 
 import scrapy
@@ -15,15 +15,12 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from caci_spider.items import StaffPublication, utc_now
+from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.pages.staff import (
-    StaffListingPage,
-    combine_listing_and_item,
-    parse_sidebar,
-    parse_staff_item,
-)
+from caci_spider.pages.staff import StaffListingPage, parse_sidebar, parse_staff_item
 from caci_spider.records import normalise_staff_publication
-from caci_spider.spiders.base import K2CategorySpider, failed_request
+from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
+from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
 
 
@@ -54,6 +51,11 @@ class StaffPublicationsSpider(K2CategorySpider):
         item = normalise_staff_publication(parse_staff_item(response.text, ref, utc_now()))
         return item.as_row()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Sources other than the listing that failed (the home page's sidebar).
+        self.source_problems: list[str] = []
+
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -63,32 +65,47 @@ class StaffPublicationsSpider(K2CategorySpider):
         )
         return spider
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield scrapy.Request(
-            f"{self.caci_base_url}/", callback=self.parse_home, errback=self.fetch_failed
+    def initial_requests(self) -> list[scrapy.Request]:
+        home = scrapy.Request(
+            f"{self.caci_base_url}/", callback=self.parse_home, errback=self.home_failed
         )
-        yield self.listing_request(0)
-        for request in self.canary_requests():
-            yield request
+        return [home, *super().initial_requests()]
+
+    def home_failed(self, failure: Failure) -> Iterator[Any]:
+        """The sidebar is one of the two sources: losing it fails the self-check."""
+        code = http_status(failure)
+        why = f"answered HTTP {code}" if code is not None else failure_name(failure)
+        self.source_problems.append(
+            f"the home page ({failed_request(failure).url}) {why}: no Staff Publications sidebar"
+        )
+        yield from self.fetch_failed(failure)
 
     def parse_home(self, response: Response) -> Iterator[Any]:
+        fallback = archive_fallback(response.meta)
+        if fallback:
+            self.source_problems.append(f"the home page ({response.url}) {fallback}")
         if not isinstance(response, TextResponse):
             yield self.reject(response.url, "home page is not a text page", status=response.status)
             return
         outcome = parse_sidebar(response.text, response.url, utc_now())
         if not outcome.publications and not outcome.rejects:
-            self.logger.warning("No Staff Publications block found on %s", response.url)
+            self.source_problems.append(
+                f"the home page ({response.url}) has no Staff Publications block: its layout "
+                "changed or the sidebar moved"
+            )
         yield from outcome.publications
         for raw, reason in outcome.rejects:
             yield self.reject(response.url, reason, raw=raw)
 
     def follow_entries(
         self, response: TextResponse, listing: K2ListingPage
-    ) -> tuple[int, list[Any]]:
+    ) -> tuple[list[str], list[Any]]:
         entries = StaffListingPage(listing).entries(utc_now())
         outputs: list[Any] = []
+        keys: list[str] = []
         for entry in entries:
             ref = item_ref(entry.url or "", response.url, self.base_url, self.category)
+            keys.append(str(ref.id) if ref else entry.title or entry.raw)
             if ref is None:
                 outputs.append(entry)  # the validate stage rejects it if it has no title
             elif entry.title and not self.needs_fetch(ref.url):
@@ -98,7 +115,7 @@ class StaffPublicationsSpider(K2CategorySpider):
                 outputs.append(self.item_request(ref, entry.title, listing_entry=entry))
             else:
                 outputs.append(entry)  # item already requested from another listing page
-        return len(entries), outputs
+        return keys, outputs
 
     def extract_item(
         self,
@@ -108,8 +125,8 @@ class StaffPublicationsSpider(K2CategorySpider):
         listing_entry: StaffPublication | None = None,
         **context: Any,
     ) -> Iterator[StaffPublication]:
-        item = parse_staff_item(response.text, ref, utc_now())
-        yield combine_listing_and_item(listing_entry, item)
+        # The listing's values come first; the item page fills what the listing lacks.
+        yield merge_observations(listing_entry, parse_staff_item(response.text, ref, utc_now()))
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""

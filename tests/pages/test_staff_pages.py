@@ -6,13 +6,9 @@ import json
 
 import pytest
 
-from caci_spider.pages.staff import (
-    StaffListingPage,
-    combine_listing_and_item,
-    parse_sidebar,
-    parse_staff_item,
-    read_entry_lines,
-)
+from caci_spider.pages.staff import StaffListingPage, parse_sidebar, parse_staff_item
+from caci_spider.staff.lines import read_entry_lines
+from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef
 from tests.conftest import FIXTURES, ITEM_FIXTURES
 
@@ -151,7 +147,7 @@ def test_read_entry_lines(lines, authors, venue, date, summary) -> None:
         authors,
         venue,
         date,
-        summary,
+        "\n\n".join(summary) or None,
     )
 
 
@@ -164,7 +160,7 @@ def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
     untitled = next(e for e in page.entries("t") if e.title is None and e.url)
     item_path = next(p for p in ITEMS if p.name.startswith("13338-"))
     item = parse_staff_item(item_path.read_bytes(), ItemRef(13338, untitled.url), "t2")
-    combined = combine_listing_and_item(untitled, item)
+    combined = merge_observations(untitled, item)
     assert combined.title == item.title
     assert combined.date == untitled.date  # the listing's venue line dates it
     assert combined.url == untitled.url and len(combined.sources) == 2
@@ -208,4 +204,4 @@ def test_a_menu_link_named_staff_publications_does_not_hide_the_block() -> None:
 )  # fmt: skip
 def test_venue_first_by_position_and_by_in_a_summary(lines, authors, venue, summary) -> None:
     header = read_entry_lines(lines, title="Some Title")
-    assert (header.authors, header.venue, header.summary) == (authors, venue, summary)
+    assert (header.authors, header.venue, header.summary) == (authors, venue, "\n\n".join(summary))

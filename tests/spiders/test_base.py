@@ -1,0 +1,398 @@
+"""K2CategorySpider (caci_spider.spiders.base): the listing walk, one request per id, failures
+as rejects, canaries. Its methods are called with responses built from the fixture pages and a
+spider built on a temporary database; nothing is fetched.
+
+``FieldReportsSpider`` stands in for the base class: it adds only what an item page yields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import DNSLookupError
+from twisted.python.failure import Failure
+
+from caci_spider.items import FieldReportPage, Reject
+from caci_spider.middlewares import LIVE_STATUS
+from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.store import store_of
+from caci_spider.urls import ItemRef
+from tests.conftest import FIXTURES
+from tests.unit_crawler import CACI, build_spider, html_response
+
+LISTINGS = FIXTURES / "field_reports" / "listings"
+ITEMS = FIXTURES / "field_reports" / "items"
+FIRST_PAGE_IDS = [12834, 7315, 8145, 12871]
+
+
+def listing_url(start: int) -> str:
+    return f"{CACI}/publications/field-reports.html?start={start}"
+
+
+def item_url(item_id: int, alias: str = "a") -> str:
+    return f"{CACI}/publications/field-reports/item/{item_id}-{alias}.html"
+
+
+def item_file(item_id: int) -> Path:
+    (path,) = ITEMS.glob(f"{item_id}-*.html")
+    return path
+
+
+@pytest.fixture
+def spider(tmp_path: Path) -> FieldReportsSpider:
+    return spider_for(tmp_path)
+
+
+def spider_for(
+    tmp_path: Path, settings: dict[str, Any] | None = None, mode: str = "incremental"
+) -> FieldReportsSpider:
+    spider = build_spider(FieldReportsSpider, tmp_path, settings, mode=mode)
+    store_of(spider.crawler).spider_opened(spider)
+    return spider
+
+
+def listing(spider: FieldReportsSpider, name: str, start: int, **meta: Any) -> list[Any]:
+    body = (LISTINGS / f"{name}.html").read_bytes()
+    response = html_response(listing_url(start), body, meta=meta)
+    return list(spider.parse_listing(response, start=start))
+
+
+def requests_of(outputs: list[Any]) -> tuple[list[int], list[int]]:
+    """(item ids requested, listing offsets requested), in order."""
+    items = [r.cb_kwargs["ref"].id for r in outputs if "ref" in r.cb_kwargs]
+    starts = [r.cb_kwargs["start"] for r in outputs if "start" in r.cb_kwargs]
+    return items, starts
+
+
+def failure_of(error: Exception, request: Request) -> Failure:
+    """What an errback receives: the error, with Scrapy's ``request`` attribute."""
+    failure = Failure(error)
+    failure.request = request  # type: ignore[attr-defined]
+    return failure
+
+
+# -- building ------------------------------------------------------------------------------------
+def test_the_base_url_gives_the_listing_and_the_allowed_domain(tmp_path: Path) -> None:
+    spider = spider_for(tmp_path, {"CACI_BASE_URL": "http://127.0.0.1:8088/"})
+    assert spider.base_url == "http://127.0.0.1:8088"
+    assert spider.allowed_domains == ["127.0.0.1"]
+    request = spider.listing_request(0)
+    assert request.url == "http://127.0.0.1:8088/publications/field-reports.html?start=0"
+    assert spider.listing_walk.first_url == request.url
+    assert spider.listing_request(8).url.endswith("field-reports.html?start=8")
+    assert spider.listing_walk.first_url == request.url  # only the first page is the first
+
+
+def test_reparse_reads_the_archive_only_and_without_delay(tmp_path: Path) -> None:
+    settings = build_spider(FieldReportsSpider, tmp_path, mode="reparse").crawler.settings
+    assert settings.getbool("CACI_OFFLINE") and settings.getbool("HTTPCACHE_IGNORE_MISSING")
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0
+    assert not settings.getbool("AUTOTHROTTLE_ENABLED")
+    live = build_spider(FieldReportsSpider, tmp_path / "live", mode="full").crawler.settings
+    assert not live.getbool("CACI_OFFLINE") and live.getfloat("DOWNLOAD_DELAY") == 1.0
+
+
+def test_an_unknown_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="mode must be one of incremental, full, reparse"):
+        build_spider(FieldReportsSpider, tmp_path, mode="fast")
+
+
+# -- the listing walk ----------------------------------------------------------------------------
+def test_the_first_page_requests_its_items_and_the_linked_pages(
+    spider: FieldReportsSpider,
+) -> None:
+    outputs = listing(spider, "page-first", 0)
+    items, starts = requests_of(outputs)
+    assert items == FIRST_PAGE_IDS
+    assert starts == [4, 8, 12, 16]
+    request = outputs[0]
+    assert request.url == item_url(12834, "georgia-prepares-to-sign-eu-association-agreement")
+    assert request.cb_kwargs["listing_title"] == "Georgia Prepares to Sign EU Association Agreement"
+    assert request.callback == spider.parse_item and request.errback == spider.fetch_failed
+    assert outputs[1].cb_kwargs["listing_title"] is None  # 7315's empty title link
+    walk = spider.listing_walk
+    assert (walk.first_status, walk.first_entries, walk.pages, walk.entries) == (200, 4, 1, 4)
+    assert sorted(spider.unanswered) == sorted(FIRST_PAGE_IDS)
+    assert spider.crawler.stats.get_value("caci/listing_pages") == 1
+
+
+def test_each_id_is_requested_once_per_run(spider: FieldReportsSpider) -> None:
+    listing(spider, "page-first", 0)
+    items, starts = requests_of(listing(spider, "page-first", 4))  # offsets shifted
+    assert items == [] and starts == [8, 12, 16]  # its own offset is not requested again
+    assert spider.listing_walk.entries == 4  # the same entries, counted once
+
+
+def test_without_pagination_the_walk_steps_by_the_entries_found(
+    spider: FieldReportsSpider,
+) -> None:
+    items, starts = requests_of(listing(spider, "page-untitled", 8))
+    assert items == [7004, 7012, 7013, 7208] and starts == [12]
+
+
+def test_a_site_that_ignores_start_ends_the_walk(spider: FieldReportsSpider) -> None:
+    listing(spider, "page-untitled", 0)
+    items, starts = requests_of(listing(spider, "page-untitled", 4))  # the same page again
+    assert items == [] and starts == []
+
+
+def test_a_page_without_entries_ends_the_walk(
+    spider: FieldReportsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        assert listing(spider, "page-empty", 20) == []
+    assert spider.listing_walk.pages == 1 and spider.listing_walk.first_entries is None
+    assert f"Listing ends at start=20 ({listing_url(20)}): no entries" in caplog.messages
+
+
+def test_an_empty_first_page_is_noted_for_the_self_check(spider: FieldReportsSpider) -> None:
+    assert listing(spider, "page-empty", 0) == []
+    assert spider.listing_walk.first_entries == 0
+
+
+def test_an_incremental_run_skips_known_ids(tmp_path: Path) -> None:
+    spider = spider_for(tmp_path)
+    spider.known = {7315, 12871}
+    assert requests_of(listing(spider, "page-first", 0))[0] == [12834, 8145]
+    full = spider_for(tmp_path / "full", mode="full")
+    full.known = {7315, 12871}  # never loaded by a full run, and not consulted
+    assert requests_of(listing(full, "page-first", 0))[0] == FIRST_PAGE_IDS
+
+
+def test_a_listing_from_the_archive_guides_the_walk_but_is_not_live(
+    spider: FieldReportsSpider, caplog: pytest.LogCaptureFixture
+) -> None:
+    items, starts = requests_of(listing(spider, "page-first", 0, **{LIVE_STATUS: 503}))
+    assert items == FIRST_PAGE_IDS and starts == [4, 8, 12, 16]
+    walk = spider.listing_walk
+    assert (walk.pages, walk.entries, walk.first_entries) == (0, 0, None)
+    assert walk.first_failure == "answered HTTP 503; the page archive's copy was used"
+    assert any("answered HTTP 503" in m for m in caplog.messages)
+
+
+def test_a_listing_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> None:
+    response = Response(listing_url(0), body=b"%PDF-1.4", request=Request(listing_url(0)))
+    (reject,) = spider.parse_listing(response, start=0)
+    assert isinstance(reject, Reject)
+    assert (reject.url, reject.reason, reject.status) == (
+        listing_url(0),
+        "listing is not a text page",
+        200,
+    )
+    assert spider.listing_walk.first_failure == "is not a text page"
+
+
+# -- item pages ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty page"),
+        (b"  \n ", "empty page"),
+        (b"<html><body><p>The first half of a long page", "truncated page: no closing </html>"),
+    ],
+)
+def test_an_unusable_item_page_is_a_reject(
+    spider: FieldReportsSpider, body: bytes, reason: str
+) -> None:
+    ref = ItemRef(7315, item_url(7315))
+    spider.unanswered[7315] = ref.url
+    (reject,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
+    assert (reject.url, reject.reason, reject.status) == (ref.url, reason, 200)
+    assert spider.unanswered == {}
+
+
+def test_an_item_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> None:
+    ref = ItemRef(7315, item_url(7315))
+    response = Response(ref.url, body=b"GIF89a", request=Request(ref.url))
+    (reject,) = spider.parse_item(response, ref=ref, listing_title=None)
+    assert reject.reason == "item is not a text page"
+
+
+def test_an_uppercase_closing_tag_is_a_whole_page(spider: FieldReportsSpider) -> None:
+    ref = ItemRef(8145, item_url(8145))
+    body = item_file(8145).read_bytes().replace(b"</html>", b"</HTML>")
+    (page,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
+    assert isinstance(page, FieldReportPage) and page.id == 8145
+
+
+# -- failures --------------------------------------------------------------------------------------
+def test_a_first_listing_page_answering_an_error(spider: FieldReportsSpider) -> None:
+    request = spider.listing_request(0)
+    response = html_response(request.url, b"<html></html>", status=404)
+    (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
+    assert (reject.url, reject.reason, reject.status, reject.raw) == (
+        request.url,
+        "HTTP 404",
+        404,
+        None,
+    )
+    assert spider.listing_walk.first_failure == "answered HTTP 404"
+
+
+def test_a_first_listing_page_that_cannot_be_fetched(spider: FieldReportsSpider) -> None:
+    request = spider.listing_request(0)
+    (reject,) = spider.fetch_failed(failure_of(DNSLookupError("no such host"), request))
+    assert reject.reason == "fetch failed: DNSLookupError"
+    assert "no such host" in (reject.raw or "") and reject.status is None
+    assert spider.listing_walk.first_failure.startswith("could not be fetched (DNSLookupError: ")
+
+
+def test_a_later_listing_page_does_not_touch_the_first_failure(spider: FieldReportsSpider) -> None:
+    request = spider.listing_request(4)
+    response = html_response(request.url, b"", status=500)
+    (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
+    assert reject.reason == "HTTP 500" and spider.listing_walk.first_failure == ""
+
+
+def test_a_failed_item_is_answered(spider: FieldReportsSpider) -> None:
+    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    assert spider.unanswered == {7999: item_url(7999)}
+    response = html_response(request.url, b"", status=410)
+    (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
+    assert (reject.reason, reject.status) == ("HTTP 410", 410)
+    assert spider.unanswered == {}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Forbidden by robots.txt",
+        "the site has banned this crawl",
+        "Request not in cache",
+    ],
+)
+def test_a_decision_not_to_fetch_is_no_reject(spider: FieldReportsSpider, message: str) -> None:
+    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    assert list(spider.fetch_failed(failure_of(IgnoreRequest(message), request))) == []
+    assert spider.crawler.stats.get_value("caci/ignored") == 1
+
+
+def test_a_request_dropped_on_the_way_is_a_reject(spider: FieldReportsSpider) -> None:
+    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    failure = failure_of(IgnoreRequest("max redirections reached"), request)
+    (reject,) = spider.fetch_failed(failure)
+    assert reject.reason == "not fetched: max redirections reached"
+
+
+def test_requests_never_answered_are_rejects_when_the_run_finishes(
+    tmp_path: Path,
+) -> None:
+    spider = spider_for(tmp_path)
+    spider.item_request(ItemRef(7999, item_url(7999)), None)
+    spider.closed("shutdown")  # a stopped run resumes them
+    assert list(spider.store.database.rows("rejects", order_by="url")) == []
+    spider.closed("finished")
+    (row,) = spider.store.database.rows("rejects", order_by="url")
+    assert row["url"] == item_url(7999)
+    assert row["reason"].startswith("dropped without an answer")
+
+
+# -- the start -------------------------------------------------------------------------------------
+async def started(spider: FieldReportsSpider) -> list[Request]:
+    return [request async for request in spider.start()]
+
+
+def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[str, Any]:
+    row = {"id": item_id, "url": item_url(item_id), "title": "T", "body": "B", **fields}
+    spider.store.database.db.table("publications").insert(row)
+    return row
+
+
+def test_an_incremental_run_starts_with_the_listing_then_its_canary(tmp_path: Path) -> None:
+    spider = spider_for(tmp_path, {"CACI_CANARY_ITEMS": 2})
+    for item_id in (8145, 7315, 12834):
+        stored_row(spider, item_id)
+    first, *canaries = asyncio.run(started(spider))
+    assert first.url == listing_url(0) and first.callback == spider.parse_listing
+    assert [(r.url, r.priority, r.callback) for r in canaries] == [
+        (item_url(7315), 1, spider.parse_canary),
+        (item_url(8145), 1, spider.parse_canary),
+    ]
+    assert spider.known == {7315, 8145, 12834}
+    # The walk will not ask for the canaries' pages again.
+    assert requests_of(listing(spider, "page-first", 0))[0] == [12871]
+
+
+@pytest.mark.parametrize(
+    ("mode", "settings"), [("full", {}), ("reparse", {}), ("incremental", {"CACI_CANARY_ITEMS": 0})]
+)
+def test_only_incremental_runs_have_canaries(
+    tmp_path: Path, mode: str, settings: dict[str, Any]
+) -> None:
+    spider = spider_for(tmp_path, settings, mode=mode)
+    stored_row(spider, 8145)
+    assert [r.url for r in asyncio.run(started(spider))] == [listing_url(0)]
+
+
+# -- canaries --------------------------------------------------------------------------------------
+def canary_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[str, Any]:
+    stored_row(spider, item_id, **fields)
+    (row,) = spider.store.database.canary_candidates(spider.name, "publications", 1)
+    return row
+
+
+def check_canary(
+    spider: FieldReportsSpider, row: dict[str, Any], page: Path, **meta: Any
+) -> list[Any]:
+    response = html_response(row["url"], page.read_bytes(), meta=meta)
+    return list(spider.parse_canary(response, row=row))
+
+
+def canary_check(spider: FieldReportsSpider) -> dict[str, Any]:
+    (check,) = spider.store.database.db.execute(
+        "SELECT item_key, outcome, missing, run_id FROM canary_checks"
+    ).fetchall()
+    return dict(zip(("item_key", "outcome", "missing", "run_id"), check, strict=True))
+
+
+def test_a_canary_that_still_reads_the_same_is_ok(spider: FieldReportsSpider) -> None:
+    row = canary_row(spider, 8145, title="IS AZERBAIJAN TURNING TOWARDS RUSSIA?", hits=4672)
+    assert check_canary(spider, row, item_file(8145)) == []  # never an item
+    (result,) = spider.canary_results
+    assert (result.key, result.outcome, result.missing) == ("8145", "ok", [])
+    assert canary_check(spider) == {
+        "item_key": "8145",
+        "outcome": "ok",
+        "missing": "[]",
+        "run_id": spider.store.run_id,
+    }
+    assert spider.crawler.stats.get_value("caci/canary/ok") == 1
+
+
+def test_a_canary_whose_page_lost_a_field_has_changed(spider: FieldReportsSpider) -> None:
+    row = canary_row(spider, 7004, title="T", hits=311)  # its page shows no hits
+    check_canary(spider, row, item_file(7004))
+    (result,) = spider.canary_results
+    assert (result.outcome, result.missing) == ("changed", ["hits"])
+    assert spider.crawler.stats.get_value("caci/canary/changed") == 1
+
+
+def test_a_canary_from_the_archive_says_nothing_about_the_layout(
+    spider: FieldReportsSpider,
+) -> None:
+    row = canary_row(spider, 7004, title="T", hits=311)
+    check_canary(spider, row, item_file(7004), **{LIVE_STATUS: "TimeoutError"})
+    (result,) = spider.canary_results
+    assert result.outcome == (
+        "fetch failed: could not be fetched (TimeoutError); the page archive's copy was used"
+    )
+    assert not result.failed
+
+
+def test_a_canary_that_cannot_be_fetched_is_noted(spider: FieldReportsSpider) -> None:
+    row = canary_row(spider, 8145)
+    request = Request(row["url"], cb_kwargs={"row": row})
+    response = html_response(row["url"], b"", status=503)
+    spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
+    (result,) = spider.canary_results
+    assert result.outcome == "fetch failed: HTTP 503"
+    assert canary_check(spider)["outcome"] == "fetch failed: HTTP 503"
+    assert list(spider.store.database.rows("rejects", order_by="url")) == []  # not a reject

@@ -1,0 +1,60 @@
+"""Relative paths are taken from the project root, whatever the working directory
+(caci_spider.paths)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.settings import Settings
+
+from caci_spider.paths import archive_dir, database_path, export_dir, project_path, project_root
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project directory (with its scrapy.cfg); the working directory is deep inside it."""
+    root = tmp_path / "project"
+    (root / "docs" / "deep").mkdir(parents=True)
+    (root / "scrapy.cfg").write_text("[settings]\ndefault = caci_spider.settings\n")
+    monkeypatch.chdir(root / "docs" / "deep")
+    return root.resolve()
+
+
+def test_the_root_is_where_scrapy_cfg_is(project: Path) -> None:
+    assert project_root() == project
+
+
+def test_without_scrapy_cfg_the_working_directory_is_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert project_root() == tmp_path.resolve()
+
+
+def test_project_path(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert project_path("exports/caci.db") == project / "exports" / "caci.db"
+    assert project_path(Path("exports")) == project / "exports"
+    assert project_path(tmp_path / "elsewhere.db") == tmp_path / "elsewhere.db"
+    assert project_path("~/caci.db") == tmp_path / "home" / "caci.db"
+
+
+def test_the_crawl_files_follow_their_settings(project: Path, tmp_path: Path) -> None:
+    settings = Settings(
+        {
+            "CACI_DB_PATH": "exports/local/caci.db",
+            "CACI_EXPORT_DIR": "exports/local",
+            "HTTPCACHE_DIR": str(tmp_path / "archive"),
+        }
+    )
+    assert database_path(settings) == project / "exports" / "local" / "caci.db"
+    assert export_dir(settings) == project / "exports" / "local"
+    assert archive_dir(settings) == tmp_path / "archive"
+    assert not (project / "exports").exists()  # resolving a path creates nothing
+
+
+def test_a_relative_archive_lives_in_the_project(project: Path) -> None:
+    archive = archive_dir(Settings({"HTTPCACHE_DIR": "exports/local/httpcache"}))
+    assert archive.is_absolute() and archive.is_relative_to(project)
+    assert archive.name == "httpcache"

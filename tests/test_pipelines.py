@@ -1,0 +1,280 @@
+"""The four item pipelines (caci_spider.pipelines), each stage on its own, with a crawler from
+the project's settings and a temporary database; no engine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from caci_spider.items import (
+    FieldReport,
+    FieldReportPage,
+    NormalisedReport,
+    Reject,
+    StaffPublication,
+)
+from caci_spider.pipelines import (
+    DeduplicatePipeline,
+    NormalisePipeline,
+    StorePipeline,
+    ValidatePipeline,
+)
+from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.staff_publications import StaffPublicationsSpider
+from caci_spider.store import DatabaseStore, store_of
+from tests.unit_crawler import CACI, SILKROAD, build_spider
+
+FETCHED = "2026-11-27T17:49:47Z"
+BYLINE = "By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)"
+
+
+def item_url(item_id: int) -> str:
+    return f"{CACI}/publications/field-reports/item/{item_id}-a.html"
+
+
+def page(item_id: int = 8145, **fields: Any) -> FieldReportPage:
+    values: dict[str, Any] = {
+        "section": "Field Reports",
+        "title": "IS AZERBAIJAN  TURNING TOWARDS RUSSIA?",
+        "date_line": "Wednesday, 11 February 2004",
+        "byline": BYLINE,
+        "paragraphs": [
+            "During his visit, Aliyev met.",
+            "During his visit, Aliyev met. More.",
+            "End.",
+        ],
+        "hits": 4672,
+    }
+    values.update(fields)
+    return FieldReportPage(item_id, item_url(item_id), FETCHED, **values)
+
+
+class Stages:
+    """The pipelines of one spider's crawl, and its store with the run started."""
+
+    def __init__(
+        self,
+        tmp_path: Path,
+        spidercls: type[FieldReportsSpider | StaffPublicationsSpider] = FieldReportsSpider,
+    ) -> None:
+        self.spider: FieldReportsSpider | StaffPublicationsSpider = build_spider(
+            spidercls, tmp_path
+        )
+        self.crawler = self.spider.crawler
+        self.store: DatabaseStore = store_of(self.crawler)
+        self.store.spider_opened(self.spider)
+        # As Scrapy builds them (from_crawler), typed as what they are.
+        self.normalise = NormalisePipeline(self.crawler)
+        self.validate = ValidatePipeline(self.crawler)
+        self.deduplicate = DeduplicatePipeline(self.crawler)
+        self.stored = StorePipeline(self.crawler)
+
+    def through(self, item: Any) -> Any:
+        for stage in (self.normalise, self.validate, self.deduplicate, self.stored):
+            item = stage.process_item(item)
+        return item
+
+    def stat(self, name: str) -> Any:
+        return self.crawler.stats.get_value(name)
+
+    def rejects(self) -> list[dict[str, Any]]:
+        return list(self.store.database.rows("rejects", order_by="url"))
+
+
+@pytest.fixture
+def stages(tmp_path: Path) -> Stages:
+    return Stages(tmp_path)
+
+
+def test_normalise_cleans_the_page_and_counts_coverage(stages: Stages) -> None:
+    normalised = stages.normalise.process_item(page(hits=None))
+    assert isinstance(normalised, NormalisedReport) and normalised.page.hits is None
+    report = normalised.report
+    assert (report.title, report.authors, report.published, report.issue_date) == (
+        "IS AZERBAIJAN TURNING TOWARDS RUSSIA?",
+        ["Fariz Ismailzade"],
+        "2004-02-11",
+        "2004-02-11",
+    )
+    assert (report.word_count, report.content_hash) == (0, "")  # derived after de-duplication
+    assert {
+        name: stages.stat(f"caci/coverage/{name}")
+        for name in ("items", "title", "authors", "published", "issue_date", "body", "hits")
+    } == {
+        "items": 1,
+        "title": 1,
+        "authors": 1,
+        "published": 1,
+        "issue_date": 1,
+        "body": 1,
+        "hits": None,
+    }
+
+
+def test_normalise_passes_other_items_on(stages: Stages) -> None:
+    reject = Reject("field_reports", item_url(7999), "HTTP 404", FETCHED, status=404)
+    assert stages.normalise.process_item(reject) is reject
+    assert stages.stat("caci/coverage/items") is None
+
+
+def test_validate_turns_a_normalised_page_into_its_report(stages: Stages) -> None:
+    report = stages.validate.process_item(stages.normalise.process_item(page()))
+    assert isinstance(report, FieldReport) and report.id == 8145
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason", "raw"),
+    [
+        ({"title": "  "}, "missing title", "  "),
+        ({"paragraphs": ["\xa0", ""]}, "missing body", None),
+        ({"date_line": "some day in 2004"}, "unparseable published date", "some day in 2004"),
+    ],
+)
+def test_validate_rejects_what_cannot_be_stored(
+    stages: Stages, fields: dict[str, Any], reason: str, raw: str | None
+) -> None:
+    normalised = stages.normalise.process_item(page(**fields))
+    with pytest.raises(DropItem) as dropped:
+        stages.validate.process_item(normalised)
+    assert dropped.value.log_level == "DEBUG"
+    (row,) = stages.rejects()
+    assert (row["url"], row["reason"], row["raw"], row["fetched_at"]) == (
+        item_url(8145),
+        reason,
+        raw,
+        FETCHED,
+    )
+    assert stages.stat(f"caci/rejected/{reason}") == 1
+
+
+def test_validate_records_a_spider_reject(stages: Stages) -> None:
+    reject = Reject("field_reports", item_url(7999), "HTTP 404", FETCHED, status=404)
+    with pytest.raises(DropItem, match="rejected .*7999-a.html: HTTP 404"):
+        stages.validate.process_item(reject)
+    (row,) = stages.rejects()
+    assert (row["url"], row["status"], row["attempts"]) == (item_url(7999), 404, 1)
+
+
+def test_validate_refuses_an_item_nobody_stores(stages: Stages) -> None:
+    with pytest.raises(DropItem, match="unexpected item type dict") as dropped:
+        stages.validate.process_item({"title": "x"})
+    assert dropped.value.log_level == "ERROR"
+
+
+def test_deduplicate_collapses_the_body_and_derives_its_fields(stages: Stages) -> None:
+    report = stages.deduplicate.process_item(
+        stages.validate.process_item(stages.normalise.process_item(page()))
+    )
+    body = "During his visit, Aliyev met. More.\n\nEnd."
+    assert report.body == body  # the lead repeated as the next paragraph's prefix is gone
+    assert report.word_count == 7
+    assert report.content_hash == hashlib.sha256(body.encode()).hexdigest()
+
+
+def test_a_higher_id_with_the_same_body_is_recorded_as_a_duplicate(stages: Stages) -> None:
+    stages.through(page(8145))
+    with pytest.raises(DropItem, match="item 12871 duplicates item 8145"):
+        stages.through(page(12871, hits=412))
+    (duplicate,) = stages.store.database.rows("duplicates")
+    assert (duplicate["id"], duplicate["duplicate_of"], duplicate["run_id"]) == (
+        12871,
+        8145,
+        stages.store.run_id,
+    )
+    assert [row["id"] for row in stages.store.database.rows("publications")] == [8145]
+
+
+def test_store_writes_the_row_once_and_counts_what_the_run_did(stages: Stages) -> None:
+    first = stages.through(page())
+    again = stages.through(page())
+    assert first.id == again.id == 8145
+    (row,) = stages.store.database.rows("publications")
+    assert (row["title"], row["authors"], row["hits"]) == (
+        "IS AZERBAIJAN TURNING TOWARDS RUSSIA?",
+        ["Fariz Ismailzade"],
+        4672,
+    )
+    assert stages.store.database.run_counts(stages.store.run_id) == {
+        "new": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "duplicate": 0,
+    }
+
+
+def test_a_truncated_refetch_keeps_the_stored_row(stages: Stages) -> None:
+    stages.through(page())
+    cut = page(paragraphs=["During his visit, Aliyev met. More."])
+    with pytest.raises(DropItem):
+        stages.through(cut)
+    assert stages.rejects()[0]["reason"] == "refetch is a truncated copy: stored row kept"
+    (row,) = stages.store.database.rows("publications")
+    assert row["body"].endswith("End.")
+
+
+def test_a_refused_write_is_counted_and_the_item_dropped(
+    stages: Stages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = stages.deduplicate.process_item(
+        stages.validate.process_item(stages.normalise.process_item(page()))
+    )
+
+    def locked(*args: Any) -> str:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(stages.store.database, "store_report", locked)
+    with pytest.raises(DropItem, match="not stored: database is locked"):
+        stages.stored.process_item(report)
+    assert stages.store.write_errors == [f"{item_url(8145)}: database is locked"]
+    assert stages.stat("caci/store_errors") == 1
+
+
+def test_close_exports_the_table(stages: Stages) -> None:
+    stages.through(page(8145))
+    stages.through(page(7315, paragraphs=["Another body."]))
+    stages.stored.close_spider()
+    path = Path(stages.crawler.settings["CACI_EXPORT_DIR"]) / "field_reports.jsonl"
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    assert [row["id"] for row in rows] == [7315, 8145]
+    assert stages.stat("caci/exported") == 2
+
+
+def staff(title: str | None, **fields: Any) -> StaffPublication:
+    listing = f"{SILKROAD}/publications/joint-center-publications.html?start=0"
+    return StaffPublication(
+        title=title, sources=[listing], fetched_at=FETCHED, raw="raw text", **fields
+    )
+
+
+def test_a_staff_publication_is_normalised_validated_and_stored(tmp_path: Path) -> None:
+    stages = Stages(tmp_path, StaffPublicationsSpider)
+    stored = stages.through(
+        staff(
+            " After  Afghanistan,\xa0Central Asia Still Matters ",
+            authors=[" S. Frederick Starr", " "],
+        )
+    )
+    assert stored.title == "After Afghanistan, Central Asia Still Matters"
+    assert stored.authors == ["S. Frederick Starr"]
+    (row,) = stages.store.database.rows("staff_publications")
+    assert (row["id"], row["title"]) == (stored.id, stored.title) and len(row["id"]) == 12
+    assert stages.stat("caci/coverage/items") == 1 and stages.stat("caci/coverage/title") == 1
+
+
+def test_a_staff_entry_without_a_title_is_rejected_with_its_text(tmp_path: Path) -> None:
+    stages = Stages(tmp_path, StaffPublicationsSpider)
+    with pytest.raises(DropItem):
+        stages.through(staff(None))
+    (row,) = stages.rejects()
+    assert (row["reason"], row["raw"], row["url"]) == (
+        "entry without a title",
+        "raw text",
+        f"{SILKROAD}/publications/joint-center-publications.html?start=0",
+    )
+    assert list(stages.store.database.rows("staff_publications")) == []

@@ -1,0 +1,312 @@
+"""Every check made before a crawl starts (caci_spider.preflight), each with its exit status.
+
+No Scrapy process: ``preflight`` is called with the project's settings and temporary paths.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+from scrapy.settings import Settings
+
+from caci_spider import exitcodes
+from caci_spider import preflight as preflight_module
+from caci_spider import settings as project_settings
+from caci_spider.preflight import (
+    RunRefused,
+    check_database_file,
+    check_not_production,
+    check_settings,
+    check_spider_arguments,
+    check_writable,
+    is_loopback,
+    preflight,
+)
+from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.staff_publications import StaffPublicationsSpider
+from tests.unit_crawler import unit_settings
+
+LOCAL = "http://127.0.0.1:8088"
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(unit_settings(tmp_path, **overrides))
+
+
+def refusal(check: Any, *args: Any) -> RunRefused:
+    with pytest.raises(RunRefused) as refused:
+        check(*args)
+    return refused.value
+
+
+# -- spider arguments ------------------------------------------------------------------------
+def test_a_mistyped_argument_names_what_the_spider_takes() -> None:
+    refused = refusal(check_spider_arguments, FieldReportsSpider, {"mod": "full"})
+    assert str(refused) == (
+        "unknown spider argument -a mod=full: field_reports takes -a mode=incremental|full|reparse"
+    )
+    assert refused.exit_code == exitcodes.USAGE
+
+
+def test_an_unknown_mode_names_the_modes() -> None:
+    refused = refusal(check_spider_arguments, StaffPublicationsSpider, {"mode": "fast"})
+    assert str(refused) == "bad spider argument -a mode=fast: use one of incremental|full|reparse"
+    assert refused.exit_code == exitcodes.USAGE
+
+
+def test_known_arguments_and_scrapyd_job_names_pass() -> None:
+    for mode in ("incremental", "full", "reparse"):
+        check_spider_arguments(FieldReportsSpider, {"mode": mode, "_job": "6487ec79"})
+
+
+def test_a_spider_without_arguments_says_so() -> None:
+    class Bare:
+        name = "bare"
+
+    assert "bare takes no arguments" in str(refusal(check_spider_arguments, Bare, {"x": "1"}))
+
+
+# -- setting values --------------------------------------------------------------------------
+def test_the_shipped_settings_pass(tmp_path: Path) -> None:
+    check_settings(settings_for(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("CACI_COVERAGE_MIN_ITEMS", "ten", "expected an integer"),
+        ("CACI_COVERAGE_MIN_ITEMS", "-1", "must be at least 0"),
+        ("CACI_BAN_THRESHOLD", "0", "must be at least 1"),
+        ("CACI_RETRY_AFTER_MAX", "soon", "expected a number"),
+        ("CACI_LISTING_MIN_SHARE", "1.5", "must be at most 1"),
+        ("CACI_LISTING_MIN_SHARE", "-0.1", "must be at least 0"),
+        ("CACI_REJECT_BACKOFF_MAX_DAYS", "0", "must be at least 1"),
+        ("DOWNLOAD_DELAY", "-1", "must be at least 0"),
+        ("DOWNLOAD_TIMEOUT", "0", "must be at least 0.001"),
+        ("CONCURRENT_REQUESTS_PER_DOMAIN", "0", "must be at least 1"),
+        ("RETRY_TIMES", "3.5", "expected an integer"),
+        ("CACI_OFFLINE", "maybe", "expected True or False"),
+        ("ROBOTSTXT_OBEY", "yes", "expected True or False"),
+        ("CACI_BASE_URL", "www.cacianalyst.org", "expected an http(s) URL"),
+        ("CACI_BASE_URL", "ftp://www.cacianalyst.org", "expected an http(s) URL"),
+        ("SILKROAD_BASE_URL", "https://www.silkroadstudies.org/publications", "root URL"),
+        ("CACI_BASE_URL", "https://www.cacianalyst.org/?lang=en", "root URL"),
+        ("CACI_DB_PATH", "  ", "expected a path"),
+        ("CACI_EXPORT_DIR", "", "expected a path"),
+    ],
+)
+def test_a_bad_value_is_refused_with_its_setting(
+    tmp_path: Path, name: str, value: str, problem: str
+) -> None:
+    refused = refusal(check_settings, settings_for(tmp_path, **{name: value}))
+    assert str(refused).startswith(f"bad setting -s {name}={value}: ")
+    assert problem in str(refused)
+    assert refused.exit_code == exitcodes.USAGE
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CACI_BASE_URL", "http://127.0.0.1:8088/"),
+        ("CACI_LISTING_MIN_SHARE", "1"),
+        ("CACI_OFFLINE", "True"),
+        ("RETRY_TIMES", 0),
+        ("DOWNLOAD_DELAY", "0.25"),
+    ],
+)
+def test_a_good_value_passes(tmp_path: Path, name: str, value: object) -> None:
+    check_settings(settings_for(tmp_path, **{name: value}))
+
+
+def test_an_unknown_caci_setting_is_a_typo(tmp_path: Path) -> None:
+    refused = refusal(check_settings, settings_for(tmp_path, CACI_CANARY_ITEM="2"))
+    assert str(refused).startswith("unknown setting CACI_CANARY_ITEM: the crawler reads ")
+    assert "CACI_CANARY_ITEMS" in str(refused)
+    assert refused.exit_code == exitcodes.USAGE
+
+
+# -- a local site never writes to the production files ------------------------------------------
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8088", True),
+        ("http://127.3.2.1", True),
+        ("http://localhost:8000", True),
+        ("http://[::1]:8088", True),
+        ("https://www.cacianalyst.org", False),
+        ("http://10.0.0.2", False),
+        ("", False),
+    ],
+)
+def test_is_loopback(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+def local_paths(tmp_path: Path) -> dict[str, str]:
+    return {
+        "CACI_DB_PATH": str(tmp_path / "local" / "caci.db"),
+        "CACI_EXPORT_DIR": str(tmp_path / "local"),
+        "HTTPCACHE_DIR": str(tmp_path / "local" / "httpcache"),
+    }
+
+
+@pytest.mark.parametrize("production", ["CACI_DB_PATH", "CACI_EXPORT_DIR", "HTTPCACHE_DIR"])
+def test_a_local_site_is_refused_each_production_path(tmp_path: Path, production: str) -> None:
+    shipped = getattr(project_settings, production)  # as settings.py gives it
+    paths = {**local_paths(tmp_path), production: shipped}
+    settings = settings_for(tmp_path, SILKROAD_BASE_URL=LOCAL, **paths)
+    refused = refusal(check_not_production, settings, ("CACI_BASE_URL", "SILKROAD_BASE_URL"))
+    assert str(refused).startswith(f"SILKROAD_BASE_URL points at a local site but {production} ")
+    assert "python -m caci_spider.localsite" in str(refused)
+    assert refused.exit_code == exitcodes.USAGE
+    check_not_production(settings, ("CACI_BASE_URL",))  # the live Analyst site: its own files
+
+
+def test_a_local_site_with_its_own_files_passes(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, CACI_BASE_URL=LOCAL, **local_paths(tmp_path))
+    check_not_production(settings, ("CACI_BASE_URL",))
+
+
+# -- paths ---------------------------------------------------------------------------------------
+def test_a_directory_that_cannot_be_made_is_refused_with_its_setting(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    refused = refusal(check_writable, tmp_path / "a-file" / "exports", "CACI_EXPORT_DIR")
+    assert str(refused).startswith(f"cannot write to {tmp_path / 'a-file' / 'exports'} (")
+    assert str(refused).endswith("choose another -s CACI_EXPORT_DIR=…")
+    assert refused.exit_code == exitcodes.USAGE
+
+
+def test_a_writable_directory_is_made_and_left_empty(tmp_path: Path) -> None:
+    check_writable(tmp_path / "new" / "exports", "CACI_EXPORT_DIR")
+    assert list((tmp_path / "new" / "exports").iterdir()) == []
+
+
+def test_the_database_file(tmp_path: Path) -> None:
+    check_database_file(tmp_path / "missing.db")
+    (tmp_path / "dir.db").mkdir()
+    assert "is not a file" in str(refusal(check_database_file, tmp_path / "dir.db"))
+    (tmp_path / "text.db").write_text("a text file, not a database " * 20)
+    refused = refusal(check_database_file, tmp_path / "text.db")
+    assert "is not a usable SQLite database" in str(refused)
+    assert refused.exit_code == exitcodes.USAGE
+    sqlite3.connect(tmp_path / "good.db").execute("CREATE TABLE t (x)").connection.close()
+    check_database_file(tmp_path / "good.db")
+
+
+@pytest.mark.parametrize(
+    ("setting", "mode"),
+    [
+        ("CACI_DB_PATH", "incremental"),
+        ("CACI_EXPORT_DIR", "incremental"),
+        ("HTTPCACHE_DIR", "full"),
+        ("JOBDIR", "incremental"),
+    ],
+)
+def test_preflight_checks_every_path(tmp_path: Path, setting: str, mode: str) -> None:
+    (tmp_path / "a-file").write_text("")
+    blocked = tmp_path / "a-file" / "sub"
+    value = str(blocked / "caci.db") if setting == "CACI_DB_PATH" else str(blocked)
+    settings = settings_for(tmp_path, **{setting: value})
+    refused = refusal(preflight, FieldReportsSpider, settings, {"mode": mode})
+    assert f"-s {setting}=…" in str(refused) and refused.exit_code == exitcodes.USAGE
+
+
+def test_reparse_does_not_need_a_writable_archive(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    settings = settings_for(tmp_path, HTTPCACHE_DIR=str(tmp_path / "a-file" / "sub"))
+    preflight(FieldReportsSpider, settings, {"mode": "reparse"})
+
+
+# -- the lock and the sites ------------------------------------------------------------------------
+@pytest.fixture
+def other_run(tmp_path: Path) -> Iterator[IO[bytes]]:
+    """Another crawl holding the database's lock (an flock of its own open file)."""
+    path = tmp_path / "caci.db.lock"
+    with path.open("wb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield handle
+
+
+def write_holder(handle: IO[bytes], since: float) -> None:
+    handle.write(f"4242 {since:.0f}\n".encode())
+    handle.flush()
+
+
+def test_a_run_holding_the_lock_means_this_one_is_skipped(
+    tmp_path: Path, other_run: IO[bytes]
+) -> None:
+    write_holder(other_run, time.time() - 60)
+    refused = refusal(preflight, FieldReportsSpider, settings_for(tmp_path), {})
+    assert refused.exit_code == exitcodes.SKIPPED
+    assert "pid 4242" in str(refused) and str(refused).endswith(": skipping this run")
+
+
+def test_a_lock_held_far_too_long_is_a_failure_not_a_skip(
+    tmp_path: Path, other_run: IO[bytes]
+) -> None:
+    write_holder(other_run, time.time() - 3 * 3600)
+    settings = settings_for(tmp_path, CACI_LOCK_STALE_HOURS=2)
+    refused = refusal(preflight, FieldReportsSpider, settings, {})
+    assert refused.exit_code == exitcodes.CRAWL_FAILED
+    assert "CACI_LOCK_STALE_HOURS=2" in str(refused)
+
+
+def test_a_database_another_program_writes_to_is_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "caci.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(  # no ten-second wait for the writer
+        preflight_module.sqlite3,
+        "connect",
+        lambda *args, **kwargs: real_connect(*args, **{**kwargs, "timeout": 0}),
+    )
+    try:
+        refused = refusal(preflight, FieldReportsSpider, settings_for(tmp_path), {})
+    finally:
+        writer.rollback()
+        writer.close()
+    assert refused.exit_code == exitcodes.CRAWL_FAILED
+    assert "locked by another program" in str(refused)
+    assert_lock_free(database)
+
+
+def assert_lock_free(database: Path) -> None:
+    with Path(f"{database}.lock").open("ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while someone holds it
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def test_a_database_of_another_site_is_refused_and_the_lock_let_go(tmp_path: Path) -> None:
+    database = tmp_path / "caci.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE sites (setting, base_url, recorded_at)")
+        connection.execute("INSERT INTO sites VALUES ('CACI_BASE_URL', ?, '')", [LOCAL])
+    connection.close()
+    refused = refusal(preflight, FieldReportsSpider, settings_for(tmp_path), {})
+    assert refused.exit_code == exitcodes.USAGE
+    assert f"holds the data of {LOCAL} (CACI_BASE_URL)" in str(refused)
+    assert_lock_free(database)
+
+
+def test_a_good_run_holds_the_lock(tmp_path: Path) -> None:
+    lock = preflight(StaffPublicationsSpider, settings_for(tmp_path), {"mode": "full"})
+    assert not lock.closed and lock.name == f"{(tmp_path / 'caci.db').resolve()}.lock"
+    with open(lock.name, "ab") as handle, pytest.raises(BlockingIOError):
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    for directory in ("exports", "httpcache"):
+        assert (tmp_path / directory).is_dir()
+
+
+def test_the_argument_is_reported_before_the_setting(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, CACI_BAN_THRESHOLD="0")
+    assert "-a mod=full" in str(refusal(preflight, FieldReportsSpider, settings, {"mod": "full"}))

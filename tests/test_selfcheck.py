@@ -1,0 +1,151 @@
+"""The self-check's rules (caci_spider.selfcheck), each on its own, without a crawl."""
+
+from __future__ import annotations
+
+import pytest
+
+from caci_spider.selfcheck import (
+    CanaryResult,
+    ListingWalk,
+    canary_problems,
+    coverage_of,
+    coverage_problems,
+    end_problems,
+    finished_normally,
+    listing_problems,
+)
+
+FIRST = "https://www.cacianalyst.org/publications/field-reports.html?start=0"
+
+
+@pytest.mark.parametrize(
+    ("reason", "normal"),
+    [
+        ("finished", True),
+        ("closespider_itemcount", True),
+        ("closespider_timeout", True),
+        ("shutdown", False),
+        ("banned", False),
+        ("archive_unavailable", False),
+        ("", False),
+    ],
+)
+def test_finished_normally(reason: str, normal: bool) -> None:
+    assert finished_normally(reason) is normal
+
+
+def walk(entries: int = 0, **fields: object) -> ListingWalk:
+    values: dict = {"first_url": FIRST, "first_status": 200, "first_entries": 4}
+    values.update(fields)
+    listing_walk = ListingWalk(**values)
+    listing_walk.keys.update(str(7000 + n) for n in range(entries))
+    return listing_walk
+
+
+def test_an_unanswered_first_listing_page_names_its_url() -> None:
+    (problem,) = listing_problems(walk(pages=0, first_status=None), None, 0.8, finished=True)
+    assert problem.startswith(f"no listing page could be read: the first one ({FIRST}) ")
+    assert problem.endswith("; check the base URL setting and whether the site is up")
+
+
+def test_a_walk_that_never_began_is_judged_by_how_the_run_ended() -> None:
+    assert listing_problems(ListingWalk(), (3, 18), 0.8, finished=False) == []
+
+
+def test_the_same_entry_on_two_pages_counts_once() -> None:
+    listing_walk = walk(pages=2)
+    listing_walk.keys.update(["7315", "8145", "7315"])
+    assert listing_walk.entries == 2
+
+
+def test_an_error_status_on_the_first_listing_page() -> None:
+    (problem,) = listing_problems(walk(pages=0, first_status=503), None, 0.8, finished=True)
+    assert f"the first one ({FIRST}) answered HTTP 503;" in problem
+
+
+def test_a_failure_reason_wins_over_the_status() -> None:
+    failure = "could not be fetched (TimeoutError); the page archive's copy was used"
+    (problem,) = listing_problems(
+        walk(pages=0, first_status=200, first_failure=failure), None, 0.8, finished=True
+    )
+    assert f"({FIRST}) {failure};" in problem
+
+
+def test_a_first_listing_page_without_entries() -> None:
+    (problem,) = listing_problems(walk(pages=1, first_entries=0), (3, 18), 0.8, finished=True)
+    assert problem.startswith(f"the first listing page ({FIRST}) holds no entries")
+
+
+@pytest.mark.parametrize(
+    ("entries", "previous", "finished", "failed"),
+    [
+        (14, (3, 18), True, True),  # 14 < 0.8 × 18 = 14.4
+        (15, (3, 18), True, False),
+        (14, None, True, False),  # nothing to compare with
+        (14, (3, 18), False, False),  # a stopped run read only part of the listing
+    ],
+)
+def test_a_listing_far_shorter_than_the_last_passing_run(
+    entries: int, previous: tuple[int, int] | None, finished: bool, failed: bool
+) -> None:
+    problems = listing_problems(walk(pages=5, entries=entries), previous, 0.8, finished)
+    if failed:
+        assert problems == [
+            f"the listing holds {entries} entries, below 80% of the 18 of run 3 "
+            "(the last that passed its self-check)"
+        ]
+    else:
+        assert problems == []
+
+
+def test_canaries_fail_only_when_changed() -> None:
+    results = [
+        CanaryResult("7315", "https://x/7315.html", "ok"),
+        CanaryResult("8145", "https://x/8145.html", "changed", ["title", "hits"]),
+        CanaryResult("9612", "https://x/9612.html", "fetch failed: HTTP 503"),
+    ]
+    assert [r.failed for r in results] == [False, True, False]
+    assert canary_problems(results) == [
+        "canary 8145 (https://x/8145.html) no longer yields title, hits: the item pages' layout "
+        "changed; its stored row was kept"
+    ]
+
+
+def test_coverage_is_the_share_of_items_with_each_field() -> None:
+    stats = {"p/items": 3, "p/title": 3, "p/body": 2}
+    assert coverage_of(stats, ("title", "body", "hits"), "p") == {
+        "title": 1.0,
+        "body": 0.6667,
+        "hits": 0.0,
+    }
+    assert coverage_of({}, ("title",), "p") == {}
+
+
+def test_coverage_is_judged_only_from_enough_items() -> None:
+    coverage = {"title": 0.5, "body": 0.96, "hits": 0.0}
+    minimums = {"title": 0.95, "body": 0.95, "authors": 0.9}
+    assert coverage_problems(coverage, minimums, sample=9, min_sample=10) == []
+    # authors is not in the coverage (not a coverage field): no verdict on it
+    assert coverage_problems(coverage, minimums, sample=10, min_sample=10) == [
+        "coverage of title is 50.0%, below the minimum 95%"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reason", "first_crawl", "stored", "expected"),
+    [
+        ("finished", False, 0, []),
+        ("finished", True, 1, []),
+        ("finished", True, 0, ["stored nothing on a first crawl"]),
+        ("banned", False, 5, ["the site refused the crawl (banned)"]),
+        ("shutdown", False, 5, ["the run did not finish (shutdown)"]),
+        (
+            "shutdown",
+            True,
+            0,
+            ["the run did not finish (shutdown)", "stored nothing on a first crawl"],
+        ),
+    ],
+)
+def test_end_problems(reason: str, first_crawl: bool, stored: int, expected: list[str]) -> None:
+    assert end_problems(reason, first_crawl, stored) == expected
