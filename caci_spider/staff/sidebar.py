@@ -1,6 +1,7 @@
 """One line of the "Staff Publications" sidebar of cacianalyst.org pages.
 
-Its HTML was never captured; only its text is known (docs/site-notes.md, "Staff publications"). Each entry is one line
+Its HTML was never captured; only its text is known (docs/site-notes.md, "Staff
+publications"). Each entry is one line
 
     <Type> <Authors>, <Title>, <Venue>, <Date>.
 
