@@ -1,9 +1,10 @@
 """Person names, wherever the site prints them: one home for every name rule.
 
 * Field-report bylines of every era (docs/site-notes.md, "Bylines and dates, era by era"):
-  legacy imports put bios and affiliations inside the byline (``By Marat Yermukanov is a correspondent for …``, ``By By Gulnara
-  Ismailova, a freelance journalist based in Baku``, ``By Sergei Vorsin, Youth Ecological
-  Center``); later items print the bare name line, with or without ``By``.
+  legacy imports put bios and affiliations inside the byline (``By Marat Yermukanov is a
+  correspondent for …``, ``By By Gulnara Ismailova, a freelance journalist based in Baku``,
+  ``By Sergei Vorsin, Youth Ecological Center``); later items print the bare name line, with
+  or without ``By``.
 * The author lines of the staff listing (``Svante Cornell, Brenda Shaffer, and Jonathan
   Schanzer``, ``Svante E. Cornell, ed.``) and the leading names of a sidebar entry
   (``Svante E. Cornell and S. Frederick Starr, Stepping up to …``).
