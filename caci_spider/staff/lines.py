@@ -2,9 +2,9 @@
 
 On silkroadstudies.org an entry (docs/site-notes.md, "Staff publications") reads, after its
 title: authors; ``Venue, Month D, YYYY``; ``Read at Venue``; ``By Name``; a venue-first
-``Venue`` / ``January 2020`` / authors form; then the summary paragraphs. The grammar is :data:`LINE_FORMS`: one row per form a header line
-can take, tried in order; the first that reads the line gives its fields, and the header ends at
-the first line no form reads.
+``Venue`` / ``January 2020`` / authors form; then the summary paragraphs. The grammar is
+:data:`LINE_FORMS`: one row per form a header line can take, tried in order; the first that
+reads the line gives its fields, and the header ends at the first line no form reads.
 """
 
 from __future__ import annotations
