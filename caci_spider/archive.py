@@ -26,6 +26,7 @@ from scrapy.settings import BaseSettings
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
 from caci_spider.items import Reject, utc_now
+from caci_spider.middlewares import PUSHBACK_STATUSES
 from caci_spider.paths import archive_dir
 from caci_spider.storage import upsert_sql
 from caci_spider.store import store_of
@@ -59,6 +60,10 @@ class ArchivePolicy:
     def is_cached_response_valid(
         self, cachedresponse: Response, response: Response, request: Request
     ) -> bool:
+        # A 429 or 503 is the site pushing back: it goes on to the retry middleware, which
+        # waits for its Retry-After, instead of being covered by the archived copy.
+        if response.status in PUSHBACK_STATUSES:
+            return False
         return response.status == 304 or response.status >= 500
 
 

@@ -169,7 +169,8 @@ class JobDirMarks:
 class ContactWarning:
     """Warns while ``USER_AGENT`` still carries the placeholder contact on a live site."""
 
-    PLACEHOLDER = "example.org"
+    # The contact URL of settings.py's USER_AGENT, which every operator must replace.
+    PLACEHOLDER = "example.org/caci_spider-operator-contact"
 
     def __init__(self, crawler: Crawler) -> None:
         self.user_agent: str = crawler.settings.get("USER_AGENT", "")

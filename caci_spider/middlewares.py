@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -17,7 +18,9 @@ from scrapy.utils.defer import deferred_from_coro
 
 logger = logging.getLogger(__name__)
 
-_PUSHBACK = frozenset({429, 503})
+# The site asks the crawl to slow down: Retry-After is honoured, and the page archive does not
+# cover these answers with its copy (caci_spider.archive).
+PUSHBACK_STATUSES = frozenset({429, 503})
 _BAN = frozenset({403, 429})
 
 
@@ -35,6 +38,8 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
         return None
     if when is None:
         return None
+    if when.tzinfo is None:  # "-0000" or no zone: HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -74,7 +79,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
         if self.banned:
             raise IgnoreRequest("the site has banned this crawl")
         self._count_refusals(response)
-        if response.status in _PUSHBACK and not request.meta.get("dont_retry"):
+        if response.status in PUSHBACK_STATUSES and not request.meta.get("dont_retry"):
             wait = parse_retry_after(response.headers.get(b"Retry-After"))
             if wait:
                 self._hold_slot(request, min(wait, self.max_wait))

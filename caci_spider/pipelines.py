@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Any
+from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -41,7 +41,7 @@ class _CrawlerPipeline:
         self.store: DatabaseStore = store_of(crawler)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> _CrawlerPipeline:
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
     @property

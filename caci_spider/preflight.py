@@ -241,16 +241,13 @@ def check_database_not_busy(path: Path) -> None:
         connection.close()
 
 
-def check_paths(settings: BaseSettings, mode: str) -> None:
-    database = database_path(settings)
-    check_writable(database.parent, "CACI_DB_PATH")
-    check_database_file(database)
-    jobdir = settings.get("JOBDIR")
-    if jobdir:
-        check_writable(Path(jobdir), "JOBDIR")
+def check_output_paths(settings: BaseSettings, mode: str) -> None:
     check_writable(export_dir(settings), "CACI_EXPORT_DIR")
     if mode != "reparse":  # reparse only reads the archive (its absence is reported later)
         check_writable(archive_dir(settings), "HTTPCACHE_DIR")
+    jobdir = settings.get("JOBDIR")
+    if jobdir:
+        check_writable(Path(jobdir), "JOBDIR")
 
 
 def preflight(spidercls: type, settings: BaseSettings, arguments: Mapping[str, str]) -> IO[bytes]:
@@ -262,9 +259,11 @@ def preflight(spidercls: type, settings: BaseSettings, arguments: Mapping[str, s
     check_settings(settings)
     site_settings: tuple[str, ...] = tuple(getattr(spidercls, "site_settings", ()))
     check_not_production(settings, site_settings)
-    check_paths(settings, arguments.get("mode", "incremental"))
+    database = database_path(settings)
+    check_writable(database.parent, "CACI_DB_PATH")
+    check_database_file(database)
     try:
-        lock = lock_database(database_path(settings))
+        lock = lock_database(database)
     except CrawlLocked as locked:
         stale_hours = settings.getfloat("CACI_LOCK_STALE_HOURS")
         if stale_hours and locked.held_for() > stale_hours * 3600:
@@ -275,13 +274,14 @@ def preflight(spidercls: type, settings: BaseSettings, arguments: Mapping[str, s
             ) from None
         raise RunRefused(f"{locked}: skipping this run", exitcodes.SKIPPED) from None
     try:
-        check_database_not_busy(database_path(settings))
-    except RunRefused:
-        lock.close()
-        raise
-    try:
-        check_sites(database_path(settings), {name: settings[name] for name in site_settings})
+        check_database_not_busy(database)
+        check_sites(database, {name: settings[name] for name in site_settings})
+        # Only a run that will go ahead creates its output directories.
+        check_output_paths(settings, arguments.get("mode", "incremental"))
     except SiteMismatch as mismatch:
         lock.close()
         raise RunRefused(str(mismatch)) from None
+    except RunRefused:
+        lock.close()
+        raise
     return lock
