@@ -222,12 +222,12 @@ def check_database_file(path: Path) -> None:
         ) from None
 
 
-def check_database_not_busy(path: Path) -> None:
+def check_database_not_busy(path: Path, timeout: float = 10.0) -> None:
     """Another program (not a crawl: those hold the lock file) writing to the database would
     make every write of the run fail; readers (sqlite-utils, Datasette) never block it (WAL)."""
     if not path.exists():
         return
-    connection = sqlite3.connect(path, timeout=10)
+    connection = sqlite3.connect(path, timeout=timeout)
     try:
         connection.execute("BEGIN IMMEDIATE")
         connection.rollback()

@@ -291,3 +291,52 @@ def test_an_interrupted_run_is_recorded_as_failed_and_a_killed_jobdir_is_not_res
         result = run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
         assert "belongs to a run that was killed" in result.stderr
         assert len(publications(tmp_path)) == 18
+
+
+# -- the staff spider's sources, and runs resumed after a stop ----------------------------------
+def test_staff_incremental_runs_fetch_only_new_item_pages_and_judge_the_sidebar(tmp_path) -> None:
+    with serve(LocalK2Site(FIXTURES)) as (base_url, site):
+        run_crawl("staff_publications", base_url, tmp_path)
+        first = {p for p in site.hits if "/joint-center-publications/item/" in p}
+        site.hits.clear()
+        run_crawl("staff_publications", base_url, tmp_path)
+        again = {p for p in site.hits if "/joint-center-publications/item/" in p}
+        run = last_run(tmp_path)
+        (canary,) = run["canaries"]
+        # Read pages are known (but one whose listing entry has no title: its title comes
+        # from its page), the 404s wait for their next attempt; plus the canary.
+        gone = {p for p in first if int(p.split("/item/")[1][:5]) not in site.staff_items}
+        assert gone and not gone & again
+        assert canary["url"].split(base_url)[1] in again and len(again) <= 2 < len(first)
+        assert run["self_check"] == "ok"
+        # A home page without the sidebar is one source gone: a failed run.
+        site.home_page = lambda: "<html><body><p>Welcome</p></body></html>"  # type: ignore[method-assign]
+        result = run_crawl("staff_publications", base_url, tmp_path, expect_exit=1)
+    assert "has no Staff Publications block" in result.stderr
+
+
+def test_a_run_resumed_after_sigterm_is_judged_on_the_whole_walk(tmp_path) -> None:
+    with serve(LocalK2Site(FIXTURES)) as (base_url, site):
+        run_crawl("field_reports", base_url, tmp_path)  # a good first night
+        site.item_delay = 0.4
+        for position in range(3):
+            site.add_item(new_item(tmp_path, 13101 + position, f"NEW {position}"), position)
+        jobdir = tmp_path / "job"
+        command = crawl_command("field_reports", base_url, tmp_path) + [
+            "-s", f"JOBDIR={jobdir}", "-s", "RETRY_TIMES=1", "-s", "CACI_CANARY_ITEMS=0",
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(publications(tmp_path)) < 19:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+        assert process.returncode == 1
+        site.item_delay = 0
+        result = run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
+    assert "Self-check failed" not in result.stderr
+    run = last_run(tmp_path)
+    assert run["self_check"] == "ok" and run["listing_entries"] == 25
+    assert len(publications(tmp_path)) == 21

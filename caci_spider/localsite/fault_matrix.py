@@ -408,6 +408,26 @@ def _redesigned_items(site: LocalK2Site, scratch: Path) -> list[str]:
     return []
 
 
+def _items_gone(site: LocalK2Site, scratch: Path) -> list[str]:
+    _new_items(3)(site, scratch)
+    site.failing.update({item_id: 404 for item_id in site.items})
+    return []
+
+
+def _items_forbidden(site: LocalK2Site, scratch: Path) -> list[str]:
+    _new_items(3)(site, scratch)
+    site.robots_txt = "User-agent: *\nDisallow: /publications/field-reports/item/\n"
+    return []
+
+
+def _start_ignored(site: LocalK2Site, scratch: Path) -> list[str]:
+    _new_items(3)(site, scratch)
+    site.order = [*site.order[3:], *site.order[:3]]  # the new items at the end of the listing
+    first_page = site.listing_page
+    site.listing_page = lambda start: first_page(0)  # type: ignore[method-assign]
+    return []
+
+
 def _foreign_site(_site: LocalK2Site, _scratch: Path) -> list[str]:
     return ["-s", "CACI_BASE_URL=http://127.0.0.2:9"]
 
@@ -440,6 +460,15 @@ NIGHTLY_SCENARIOS: tuple[NightlyScenario, ...] = (
     NightlyScenario("item redesign, 3 new items", "date line and title gone from item pages",
                     "exit 1: the canary lost fields; stored rows kept", 1,
                     "no longer yields title, published", _redesigned_items),
+    NightlyScenario("item pages gone, 3 new items", "every item page answers 404",
+                    "exit 1: no item page could be read", 1, "none of the 5 item pages",
+                    _items_gone),
+    NightlyScenario("item pages forbidden, 3 new items", "robots.txt disallows item pages",
+                    "exit 1: no item page could be read", 1, "none of the 5 item pages",
+                    _items_forbidden),
+    NightlyScenario("listing ignores ?start", "every offset serves page one; 3 new items at "
+                    "the end", "exit 1: too few distinct entries", 1, "the listing holds 4 entries",
+                    _start_ignored),
     NightlyScenario("foreign base URL", "CACI_BASE_URL of another site, same database",
                     "exit 2 before any request", 2, "holds the data of", _foreign_site),
     NightlyScenario("previous run still going", "another process holds the database lock",

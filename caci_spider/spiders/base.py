@@ -46,6 +46,16 @@ def failure_name(failure: Failure) -> str:
     return type(failure.value).__name__
 
 
+def failure_reason(failure: Failure) -> str:
+    """A short reason: ``HTTP 404``, or what the request failed of (``Forbidden by robots.txt``,
+    ``DownloadConnectionRefusedError``)."""
+    code = http_status(failure)
+    if code is not None:
+        return f"HTTP {code}"
+    message = failure.getErrorMessage().strip()
+    return message[:60] if message and len(message) <= 60 else failure_name(failure)
+
+
 class K2CategorySpider(scrapy.Spider):
     """Walks ``/publications/<category>.html?start=0,4,8,…`` and follows every item link.
 
@@ -325,8 +335,7 @@ class K2CategorySpider(scrapy.Spider):
     def canary_failed(self, failure: Failure) -> None:
         """A canary that cannot be fetched says nothing about the layout (the listing checks
         judge whether the site is up); it is logged and recorded, not a reject."""
-        code = http_status(failure)
-        status = f"HTTP {code}" if code is not None else failure_name(failure)
+        status = failure_reason(failure)
         self.item_fetches.failed(status)
         self.note_canary(failed_request(failure).cb_kwargs["row"], f"fetch failed: {status}", [])
 
@@ -355,10 +364,7 @@ class K2CategorySpider(scrapy.Spider):
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(ref.id, None)
-            code = http_status(failure)
-            self.item_fetches.failed(
-                f"HTTP {code}" if code is not None else failure.getErrorMessage()[:60]
-            )
+            self.item_fetches.failed(failure_reason(failure))
         status = http_status(failure)
         if status is not None:
             reason = f"HTTP {status}"
