@@ -12,11 +12,11 @@ import pytest
 
 from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
+from caci_spider.pages.fixtures import FIXTURES_ROOT, fixture_pages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = REPO_ROOT / "fixtures"
-ITEM_FIXTURES = sorted((FIXTURES / "field_reports" / "items").glob("*.html"))
-LISTING_FIXTURES = sorted((FIXTURES / "field_reports" / "listings").glob("*.html"))
+FIXTURES = FIXTURES_ROOT
+ITEM_FIXTURES = [page.html for page in fixture_pages("item")]
 
 
 def expected_for(page: Path) -> dict:

@@ -151,7 +151,7 @@ def test_listing_and_staff_pages_never_raise(document: str) -> None:
                             "field-reports")  # fmt: skip
     assert all(e.url.startswith(BASE) for e in listing.entries())
     assert all(isinstance(s, int) for s in listing.page_starts())
-    for publication in StaffListingPage.from_document(document, BASE + "/", BASE).entries("t"):
+    for publication in StaffListingPage.from_document(document, BASE + "/", BASE).observations("t"):
         normalise_staff_publication(publication)
     outcome = parse_sidebar(document, BASE + "/", "t")
     assert all(p.title for p in outcome.publications)

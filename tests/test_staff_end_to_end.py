@@ -8,6 +8,7 @@ import pytest
 import sqlite_utils
 
 from caci_spider.items import STAFF_KEYS
+from caci_spider.pages.fixtures import find_fixture
 from tests.conftest import FIXTURES, run_crawl
 
 EXPECTED = json.loads((FIXTURES / "staff_publications" / "expected.json").read_text("utf-8"))
@@ -19,10 +20,8 @@ def source_url(base_url: str, source: str) -> str:
     if kind == "home":
         return f"{base_url}/"
     if kind == "listing":
-        start = value.removeprefix("start-")
-        return f"{base_url}/publications/joint-center-publications.html?start={start}"
-    item = next((FIXTURES / "staff_publications" / "items").glob(f"{value}-*.html"))
-    return f"{base_url}/publications/joint-center-publications/item/{item.name}"
+        return base_url + find_fixture("staff-listing", f"{value}.").site_path
+    return base_url + find_fixture("staff-item", f"{value}-").site_path
 
 
 @pytest.fixture(scope="module")

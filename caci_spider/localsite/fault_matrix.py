@@ -171,6 +171,8 @@ def good_item_ids(fixtures: Path = DEFAULT_FIXTURES) -> set[int]:
     """The fixture site's items that should become rows."""
     ids = set()
     for path in (fixtures / "field_reports" / "items").glob("*.json"):
+        if path.name.endswith(".draft.json"):
+            continue  # a draft oracle (caci_spider.pages.draft) is not checked yet
         expected = json.loads(path.read_text("utf-8"))
         if "reject" not in expected and "duplicate_of" not in expected:
             ids.add(expected["id"])

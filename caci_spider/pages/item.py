@@ -13,10 +13,12 @@ from typing import Any
 
 from lxml import etree
 
-from caci_spider.dates import DATED_SUFFIX, ISSUE_PARENTHETICAL, K2_DATE_LINE, is_dated_line
+from caci_spider.dates import K2_DATE_LINE
 from caci_spider.items import FieldReportPage
-from caci_spider.names import BYLINE_START, looks_like_name_line
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
+from caci_spider.pages.bylines import LAYOUTS, BylineLayout, Head, read_head
+from caci_spider.pages.fields import extract as extract_fields
+from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import (
     BODY_END,
     PRINT_THIS_PAGE,
@@ -38,8 +40,6 @@ _SITE_NAMES = re.compile(
     re.IGNORECASE,
 )
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—]\s+")
-# How many leading body paragraphs may hold the byline and the dated line.
-_BYLINE_WINDOW = 3
 
 
 def _is_featured_badge(element: etree._Element) -> bool:
@@ -63,7 +63,12 @@ def _is_image_chrome(element: etree._Element) -> bool:
 
 
 class K2ItemPage:
-    """Extraction from one K2 item view; pure, built from the HTML and its URL."""
+    """Extraction from one K2 item view; pure, built from the HTML and its URL.
+
+    Each field of :class:`~caci_spider.items.FieldReportPage` but the fetch time is one
+    ``@field`` method, in that order; :meth:`extract` reads them. The byline and the dated line
+    are read by the era layouts of :mod:`caci_spider.pages.bylines` (``BYLINE_LAYOUTS``).
+    """
 
     DATE_CLASSES = ("itemDateCreated",)
     TITLE_CLASSES = ("itemTitle",)
@@ -74,6 +79,7 @@ class K2ItemPage:
     MODIFIED_CLASSES = ("itemDateModified",)
     TAG_LINK_XPATH = class_xpath("itemTags") + "//a"
     CONTAINER_CLASSES = ("itemView",)
+    BYLINE_LAYOUTS: tuple[BylineLayout, ...] = LAYOUTS
 
     def __init__(self, document: str | bytes, ref: ItemRef, fetched_at: str) -> None:
         self.root = parse_html(document)
@@ -97,6 +103,33 @@ class K2ItemPage:
         return self._page_lines
 
     # -- fields ----------------------------------------------------------------------------
+    @field
+    def id(self) -> int | None:
+        return self.ref.id
+
+    @field
+    def url(self) -> str:
+        return self.ref.url
+
+    @field
+    def section(self) -> str | None:
+        element = self.classes.first(*self.CATEGORY_CLASSES)
+        if element is not None:
+            links = [element_text(a) for a in element.iter("a")]
+            text = next((t for t in links if t), None) or element_text(element)
+            match = PUBLISHED_IN.match(text)
+            return match["section"] if match else text or None
+        for line in self.page_lines:
+            match = PUBLISHED_IN.match(line)
+            if match:
+                return match["section"]
+        return None
+
+    @field
+    def title(self) -> str | None:
+        return self._found_title
+
+    @field
     def date_line(self) -> str | None:
         element = self.classes.first(*self.DATE_CLASSES)
         text = element_text(element)
@@ -104,9 +137,39 @@ class K2ItemPage:
             return text
         return next((line for line in self.page_lines if K2_DATE_LINE.match(line)), None)
 
-    def title(self) -> str | None:
-        return self._found_title
+    @field
+    def byline(self) -> str | None:
+        return self.head.byline
 
+    @field
+    def dated_line(self) -> str | None:
+        return self.head.dated_line
+
+    @field
+    def paragraphs(self) -> list[str]:
+        return self.head.body
+
+    @field
+    def hits(self) -> int | None:
+        return self._footer_number(self.HITS_CLASSES, _HITS, "hits", _HITS_HINT)
+
+    @field
+    def modified_line(self) -> str | None:
+        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date", _MODIFIED_HINT)
+
+    @field
+    def tags(self) -> list[str]:
+        tags: list[str] = []
+        for link in self.root.xpath(self.TAG_LINK_XPATH):
+            text = element_text(link)
+            if text and text not in tags:
+                tags.append(text)
+        return tags
+
+    def extract(self) -> FieldReportPage:
+        return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
+
+    # -- how the fields are found ----------------------------------------------------------
     @cached_property
     def _found_title(self) -> str | None:
         return self._find_title()
@@ -128,18 +191,10 @@ class K2ItemPage:
         title = " - ".join(parts).strip()
         return title or None
 
-    def section(self) -> str | None:
-        element = self.classes.first(*self.CATEGORY_CLASSES)
-        if element is not None:
-            links = [element_text(a) for a in element.iter("a")]
-            text = next((t for t in links if t), None) or element_text(element)
-            match = PUBLISHED_IN.match(text)
-            return match["section"] if match else text or None
-        for line in self.page_lines:
-            match = PUBLISHED_IN.match(line)
-            if match:
-                return match["section"]
-        return None
+    @cached_property
+    def head(self) -> Head:
+        """Byline, dated line and body paragraphs, read by the era layout that fits the page."""
+        return read_head(self.content_paragraphs(), self.title(), self.BYLINE_LAYOUTS)
 
     def content_paragraphs(self) -> list[str]:
         """Byline, dated line and body, in order, chrome removed."""
@@ -183,28 +238,6 @@ class K2ItemPage:
             start = index + 1
         return _cut_at_body_end(lines[start:])
 
-    def split_byline(self, lines: list[str]) -> tuple[str | None, str | None, list[str]]:
-        """(byline, dated line, body paragraphs) from the content paragraphs.
-
-        2000–14: ``By NAME (M/D/YYYY issue …)``; 2015+: ``By NAME`` or a bare name line, then a
-        dated line; a paragraph repeating the title before them is dropped, and so are later
-        repeats of the byline and dated line (K2 repeats the intro at the head of the full
-        text). A byline glued to the next line by a single ``<br>`` is split first.
-        """
-        title = self.title()
-        lines = list(lines)
-        while lines and title and lines[0].strip() == title.strip():
-            lines.pop(0)
-        lines = _unglue_head(lines[:_BYLINE_WINDOW]) + lines[_BYLINE_WINDOW:]
-        byline, dated, body = _find_byline(lines[:_BYLINE_WINDOW], lines)
-        return byline, dated, [line for line in body if line not in (byline, dated)]
-
-    def hits(self) -> int | None:
-        return self._footer_number(self.HITS_CLASSES, _HITS, "hits", _HITS_HINT)
-
-    def modified_line(self) -> str | None:
-        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date", _MODIFIED_HINT)
-
     def _footer_number(
         self,
         classes: tuple[str, ...],
@@ -226,64 +259,6 @@ class K2ItemPage:
                 value = match[group]
                 return int(value.replace(",", "")) if group == "hits" else value
         return None
-
-    def tags(self) -> list[str]:
-        tags: list[str] = []
-        for link in self.root.xpath(self.TAG_LINK_XPATH):
-            text = element_text(link)
-            if text and text not in tags:
-                tags.append(text)
-        return tags
-
-    def extract(self) -> FieldReportPage:
-        byline, dated_line, body = self.split_byline(self.content_paragraphs())
-        return FieldReportPage(
-            id=self.ref.id,
-            url=self.ref.url,
-            fetched_at=self.fetched_at,
-            section=self.section(),
-            title=self.title(),
-            date_line=self.date_line(),
-            byline=byline,
-            dated_line=dated_line,
-            paragraphs=body,
-            hits=self.hits(),
-            modified_line=self.modified_line(),
-            tags=self.tags(),
-        )
-
-
-def _unglue_head(window: list[str]) -> list[str]:
-    """Split a byline glued to its dated line or to the lead by a single ``<br>``."""
-    out: list[str] = []
-    for line in window:
-        issue = ISSUE_PARENTHETICAL.search(line)
-        dated = DATED_SUFFIX.search(line)
-        if BYLINE_START.match(line) and issue and line[issue.end() :].strip():
-            out += [line[: issue.end()].strip(), line[issue.end() :].strip()]
-        elif dated and dated.start() > 0:
-            name = line[: dated.start()].strip()
-            if BYLINE_START.match(name) or looks_like_name_line(name):
-                out += [name, dated["dated"].strip()]
-            else:
-                out.append(line)
-        else:
-            out.append(line)
-    return out
-
-
-def _find_byline(window: list[str], lines: list[str]) -> tuple[str | None, str | None, list[str]]:
-    for index, line in enumerate(window):
-        following = window[index + 1] if index + 1 < len(window) else None
-        if BYLINE_START.match(line) and len(line) < 400:
-            if following is not None and is_dated_line(following):
-                return line, following, lines[:index] + lines[index + 2 :]
-            return line, None, lines[:index] + lines[index + 1 :]
-        if following is not None and is_dated_line(following) and looks_like_name_line(line):
-            return line, following, lines[:index] + lines[index + 2 :]
-        if is_dated_line(line):
-            return None, line, lines[:index] + lines[index + 1 :]
-    return None, None, lines
 
 
 def _cut_at_body_end(lines: list[str]) -> list[str]:

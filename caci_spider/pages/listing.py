@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from caci_spider.pages.blocks import element_text, parse_html
+from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import ClassIndex
 from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
 
@@ -24,7 +25,8 @@ class K2ListingPage:
 
     Entries are the distinct items of the category linked from the page, in order; K2's
     ``catItemTitle`` gives their titles where shown. Links elsewhere (other categories, tags,
-    ``javascript:``, ``mailto:``, other hosts) are ignored.
+    ``javascript:``, ``mailto:``, other hosts) are ignored. Its fields: the entries (key
+    ``items``) and the offsets of the other pages.
     """
 
     TITLE_CLASSES = ("catItemTitle", "tagItemTitle", "userItemTitle")
@@ -73,6 +75,7 @@ class K2ListingPage:
                 return found
         return self.root
 
+    @field(key="items")
     def entries(self) -> list[ListingEntry]:
         if self._entries is None:
             self._entries = self._find_entries()
@@ -87,6 +90,7 @@ class K2ListingPage:
                 seen[ref.id] = ListingEntry(ref.id, ref.url, titles.get(ref.id))
         return list(seen.values())
 
+    @field
     def page_starts(self) -> list[int]:
         """Offsets of the other pages of this listing linked from the pagination block."""
         starts: set[int] = set()

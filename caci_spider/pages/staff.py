@@ -8,20 +8,29 @@
   ``By Name``; a venue-first ``Venue`` / ``January 2020`` / authors form), then the summary.
 * A K2 item page of that category: date line, title (+ "Featured"), header lines, body.
 
+Each entry is a page object (:class:`SidebarEntry`, :class:`StaffListingEntry`,
+:class:`StaffItemPage`) whose fields, declared once in :class:`StaffEntryPage`, are those of a
+:class:`~caci_spider.items.StaffEntry` and its ``url``; a page type overrides a field only where
+its page has a source of its own.
+
 Image alt or file-name text (``2410Starr-cover``, ``Screen Shot 2023-05-08 at 10.32.15 AM``) is
 never part of any field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from functools import cached_property
+from typing import ClassVar
 from urllib.parse import urljoin
 
 from lxml import etree
 
 from caci_spider.dates import parse_partial_date
-from caci_spider.items import SourceRank, StaffPublication
+from caci_spider.items import SourceRank, StaffEntry, StaffPublication
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text, paragraphs, parse_html
+from caci_spider.pages.fields import extract, field
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.pages.k2 import class_xpath, first_by_class, has_class
 from caci_spider.pages.listing import K2ListingPage
@@ -48,8 +57,70 @@ _ENTRY_TAGS = frozenset({"p", "li", "div", "td", "dd"})
 class ParseOutcome:
     """What one page gave: publications, and entries that could not be parsed (raw, reason)."""
 
-    publications: list[StaffPublication] = field(default_factory=list)
-    rejects: list[tuple[str, str]] = field(default_factory=list)
+    publications: list[StaffPublication] = dataclass_field(default_factory=list)
+    rejects: list[tuple[str, str]] = dataclass_field(default_factory=list)
+
+
+# -- the fields of every staff page -----------------------------------------------------------
+
+
+class StaffEntryPage:
+    """What one page says about one staff publication, field by field.
+
+    :attr:`entry` is what the page's grammar reads at once (a sidebar line, or header lines
+    then a summary); the fields give its values unless a page type overrides one.
+    """
+
+    rank: ClassVar[SourceRank]
+
+    @cached_property
+    def entry(self) -> StaffEntry:
+        raise NotImplementedError
+
+    @field
+    def kind(self) -> str | None:
+        return self.entry.kind
+
+    @field
+    def title(self) -> str | None:
+        return self.entry.title
+
+    @field
+    def authors(self) -> list[str]:
+        return self.entry.authors
+
+    @field
+    def roles(self) -> dict[str, str]:
+        return self.entry.roles
+
+    @field
+    def venue(self) -> str | None:
+        return self.entry.venue
+
+    @field
+    def date(self) -> str | None:
+        return self.entry.date
+
+    @field
+    def url(self) -> str | None:
+        return None
+
+    @field
+    def summary(self) -> str | None:
+        return self.entry.summary
+
+    def raw(self) -> str:
+        """The entry's text as found, for a reject record."""
+        return ""
+
+    def observation(self, source: str, fetched_at: str) -> StaffPublication:
+        """The page's fields as one observation, seen on ``source``."""
+        values = extract(self)
+        url = values.pop("url")
+        entry = StaffEntry(**values)
+        return StaffPublication.observed(
+            entry, source=source, fetched_at=fetched_at, rank=self.rank, url=url, raw=self.raw()
+        )
 
 
 # -- the sidebar ------------------------------------------------------------------------------
@@ -123,33 +194,52 @@ def _parse_block(heading: etree._Element, page_url: str, fetched_at: str) -> Par
         if not text or is_image_label(text):
             continue
         try:
-            entry = parse_sidebar_entry(strip_image_label(text))
+            publication = SidebarEntry(text, link).observation(page_url, fetched_at)
         except EntryParseError as error:
             # The message's first clause is the category; the entry itself goes to raw.
             outcome.rejects.append((text, f"unparseable entry: {str(error).split(':')[0]}"))
             continue
-        outcome.publications.append(
-            StaffPublication.observed(
-                entry,
-                source=page_url,
-                fetched_at=fetched_at,
-                rank=SourceRank.SIDEBAR,
-                url=link if link and link.startswith(("http://", "https://")) else None,
-                raw=text,
-            )
-        )
+        outcome.publications.append(publication)
     return outcome
+
+
+class SidebarEntry(StaffEntryPage):
+    """One line of the sidebar (:data:`~caci_spider.staff.sidebar.SIDEBAR_PARTS`) and its link.
+
+    Reading a field of a line that is not an entry raises
+    :class:`~caci_spider.staff.sidebar.EntryParseError`.
+    """
+
+    rank = SourceRank.SIDEBAR
+
+    def __init__(self, text: str, link: str | None) -> None:
+        self.text = text
+        self.link = link
+
+    @cached_property
+    def entry(self) -> StaffEntry:
+        return parse_sidebar_entry(strip_image_label(self.text))
+
+    @field
+    def url(self) -> str | None:
+        link = self.link
+        return link if link and link.startswith(("http://", "https://")) else None
+
+    def raw(self) -> str:
+        return self.text
 
 
 # -- the silkroadstudies listing and item pages -----------------------------------------------
 
 
 class StaffListingPage:
-    """One page of ``/publications/joint-center-publications.html?start=N``."""
+    """One page of ``/publications/joint-center-publications.html?start=N``.
+
+    Its fields: the entries that have a title or an item link, the raw text of those that have
+    neither (rejects), and the offsets of the other pages.
+    """
 
     ENTRY_CLASSES = ("catItemView",)
-    TITLE_CLASSES = ("catItemTitle",)
-    INTRO_CLASSES = ("catItemIntroText", "catItemBody")
 
     def __init__(self, listing: K2ListingPage) -> None:
         self.listing = listing
@@ -161,38 +251,72 @@ class StaffListingPage:
     def from_document(cls, document: str | bytes, url: str, base_url: str) -> StaffListingPage:
         return cls(K2ListingPage(document, url, base_url, STAFF_CATEGORY))
 
+    def views(self) -> list[StaffListingEntry]:
+        """Every ``catItemView`` of the page, in order (new page objects at every call)."""
+        return [
+            StaffListingEntry(view, self.url, self.base_url)
+            for view in self.root.xpath(class_xpath(*self.ENTRY_CLASSES))
+        ]
+
+    @field
+    def entries(self) -> list[StaffListingEntry]:
+        return [view for view in self.views() if view.title() or view.url()]
+
+    @field
+    def rejects(self) -> list[str]:
+        return [view.raw() for view in self.views() if not (view.title() or view.url())]
+
+    @field
     def page_starts(self) -> list[int]:
         return self.listing.page_starts()
 
-    def _item_ref(self, view: etree._Element) -> ItemRef | None:
-        for link in view.iter("a"):
-            ref = item_ref(link.get("href") or "", self.url, self.base_url, STAFF_CATEGORY)
+    def observations(self, fetched_at: str) -> list[StaffPublication]:
+        """Every entry; an entry without a title keeps ``title=None`` (its item may give one)."""
+        return [view.observation(self.url, fetched_at) for view in self.views()]
+
+
+class StaffListingEntry(StaffEntryPage):
+    """One ``catItemView`` of the staff listing: title link, header lines, summary."""
+
+    rank = SourceRank.LISTING
+    TITLE_CLASSES = ("catItemTitle",)
+    INTRO_CLASSES = ("catItemIntroText", "catItemBody")
+
+    def __init__(self, view: etree._Element, page_url: str, base_url: str) -> None:
+        self.view = view
+        self.page_url = page_url
+        self.base_url = base_url
+
+    @cached_property
+    def heading(self) -> str | None:
+        """The title link's text as printed (with a "Featured" badge, if any)."""
+        return normalise_text(element_text(first_by_class(self.view, *self.TITLE_CLASSES))) or None
+
+    @cached_property
+    def entry(self) -> StaffEntry:
+        intro = first_by_class(self.view, *self.INTRO_CLASSES)
+        lines = paragraphs(intro if intro is not None else self.view, skip=_is_chrome)
+        return read_entry_lines(lines, self.heading)
+
+    @field
+    def title(self) -> str | None:
+        return strip_featured_badge(self.heading) if self.heading else None
+
+    @field
+    def url(self) -> str | None:
+        ref = self._item_ref
+        return ref.url if ref else None
+
+    @cached_property
+    def _item_ref(self) -> ItemRef | None:
+        for link in self.view.iter("a"):
+            ref = item_ref(link.get("href") or "", self.page_url, self.base_url, STAFF_CATEGORY)
             if ref:
                 return ref
         return None
 
-    def entries(self, fetched_at: str) -> list[StaffPublication]:
-        """Every entry; an entry without a title keeps ``title=None`` (its item may give one)."""
-        found: list[StaffPublication] = []
-        for view in self.root.xpath(class_xpath(*self.ENTRY_CLASSES)):
-            title_element = first_by_class(view, *self.TITLE_CLASSES)
-            title = normalise_text(element_text(title_element)) or None
-            intro = first_by_class(view, *self.INTRO_CLASSES)
-            lines = paragraphs(intro if intro is not None else view, skip=_is_chrome)
-            entry = read_entry_lines(lines, title)
-            entry.title = strip_featured_badge(title) if title else None
-            ref = self._item_ref(view)
-            found.append(
-                StaffPublication.observed(
-                    entry,
-                    source=self.url,
-                    fetched_at=fetched_at,
-                    rank=SourceRank.LISTING,
-                    url=ref.url if ref else None,
-                    raw=" / ".join(paragraphs(view)),
-                )
-            )
-        return found
+    def raw(self) -> str:
+        return " / ".join(paragraphs(self.view))
 
 
 def _is_chrome(element: etree._Element) -> bool:
@@ -201,16 +325,41 @@ def _is_chrome(element: etree._Element) -> bool:
     )
 
 
+class StaffItemPage(StaffEntryPage):
+    """A K2 item page of the staff category: its title, then header lines and body."""
+
+    rank = SourceRank.ITEM
+
+    def __init__(self, document: str | bytes, ref: ItemRef) -> None:
+        self.ref = ref
+        self.page = K2ItemPage(document, ref, "")
+
+    @cached_property
+    def heading(self) -> str | None:
+        """The item's title, without a "Featured" badge."""
+        title = normalise_text(self.page.title()) or None
+        return strip_featured_badge(title) if title else None
+
+    @cached_property
+    def entry(self) -> StaffEntry:
+        return read_entry_lines(self.page.content_paragraphs(), self.heading)
+
+    @field
+    def title(self) -> str | None:
+        return self.heading
+
+    @field
+    def date(self) -> str | None:
+        return self.entry.date or parse_partial_date(normalise_text(self.page.date_line()))
+
+    @field
+    def url(self) -> str | None:
+        return self.ref.url
+
+    def raw(self) -> str:
+        return self.heading or ""
+
+
 def parse_staff_item(document: str | bytes, ref: ItemRef, fetched_at: str) -> StaffPublication:
-    """A K2 item page of the staff category."""
-    page = K2ItemPage(document, ref, fetched_at)
-    title = normalise_text(page.title()) or None
-    if title:
-        title = strip_featured_badge(title)
-    entry = read_entry_lines(page.content_paragraphs(), title)
-    entry.title = title
-    entry.date = entry.date or parse_partial_date(normalise_text(page.date_line()))
-    return StaffPublication.observed(
-        entry, source=ref.url, fetched_at=fetched_at, rank=SourceRank.ITEM, url=ref.url,
-        raw=title or "",
-    )  # fmt: skip
+    """A K2 item page of the staff category, as an observation."""
+    return StaffItemPage(document, ref).observation(ref.url, fetched_at)

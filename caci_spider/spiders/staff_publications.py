@@ -100,7 +100,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     def follow_entries(
         self, response: TextResponse, listing: K2ListingPage
     ) -> tuple[list[str], list[Any]]:
-        entries = StaffListingPage(listing).entries(utc_now())
+        entries = StaffListingPage(listing).observations(utc_now())
         outputs: list[Any] = []
         keys: list[str] = []
         for entry in entries:

@@ -1,5 +1,9 @@
-"""K2ItemPage on markup variants that the fixture pages do not cover."""
+"""K2ItemPage on markup variants that the fixture pages do not cover, and its era layouts."""
 
+import pytest
+
+from caci_spider.pages.bylines import DatedByline, DatedLineOnly, LegacyByline
+from caci_spider.pages.fixtures import find_fixture
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.records import build_field_report
 from caci_spider.urls import ItemRef
@@ -77,3 +81,29 @@ def test_xml_declaration_and_windows_1252_bytes() -> None:
     assert report(raw).body == "Kyrgyzstan’s text."
     as_text = '<?xml version="1.0" encoding="utf-8"?>' + document
     assert report(as_text).authors == ["Erica Marat"]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "layout"),
+    [
+        ("8145-", LegacyByline),  # By … (2/11/2004 issue of the CACI Analyst)
+        ("12790-", LegacyByline),  # (the 05/02/2014 issue …), day-first
+        ("12990-", DatedByline),  # By Najia Badykova / November 16th, 2015, The CACI Analyst
+        ("12999-", DatedByline),  # a bare name line / February 27, 2025
+    ],
+)
+def test_each_era_is_read_by_its_layout(prefix: str, layout: type) -> None:
+    fixture = find_fixture("item", prefix)
+    ref = ItemRef(int(fixture.name), fixture.url)
+    assert type(K2ItemPage(fixture.html.read_bytes(), ref, "t").head.layout) is layout
+
+
+def test_a_dated_line_without_a_name_line() -> None:
+    item = K2ItemPage(page("<p>March 28, 2022</p><p>Text.</p>"), REF, "t")
+    assert type(item.head.layout) is DatedLineOnly
+    assert (item.byline(), item.dated_line(), item.paragraphs()) == (
+        None,
+        "March 28, 2022",
+        ["Text."],
+    )
+    assert K2ItemPage(page("<p>Text.</p>"), REF, "t").head.layout is None

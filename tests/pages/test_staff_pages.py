@@ -1,34 +1,24 @@
-"""Staff publications: the sidebar, the full listing and its item pages, from fixture files."""
+"""Staff publications: the sidebar, header lines, and a listing entry meeting its item page.
+
+The listing and item fixtures against their oracles: tests/pages/test_fixtures.py.
+"""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from caci_spider.pages.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
 from caci_spider.pages.staff import StaffListingPage, parse_sidebar, parse_staff_item
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef
-from tests.conftest import FIXTURES, ITEM_FIXTURES
 
-STAFF = FIXTURES / "staff_publications"
-BASE = "https://www.silkroadstudies.org"
-LISTINGS = sorted((STAFF / "listings").glob("*.html"))
-ITEMS = sorted((STAFF / "items").glob("*.html"))
-SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))
+SEED = find_fixture("item", "8145-").html
 
 
-def expected(path):
-    return json.loads(path.with_suffix(".json").read_text("utf-8"))
-
-
-def listing_url(path) -> str:
-    start = path.stem.removeprefix("start-")
-    return f"{BASE}/publications/joint-center-publications.html?start={start}"
-
-
-@pytest.mark.parametrize("page_path", [SEED, FIXTURES / "site_chrome.html"], ids=["seed", "chrome"])
+@pytest.mark.parametrize(
+    "page_path", [SEED, FIXTURES_ROOT / "site_chrome.html"], ids=["seed", "chrome"]
+)
 def test_sidebar_of_the_seed_entries(page_path) -> None:
     outcome = parse_sidebar(page_path.read_bytes(), "https://www.cacianalyst.org/", "t")
     assert outcome.rejects == []
@@ -87,38 +77,6 @@ def test_page_without_the_block_gives_nothing() -> None:
     assert outcome.publications == [] and outcome.rejects == []
 
 
-ENTRY_KEYS = ("kind", "title", "authors", "roles", "venue", "date", "summary")
-
-
-@pytest.mark.parametrize("page_path", LISTINGS, ids=lambda p: p.stem)
-def test_listing_entries(page_path) -> None:
-    page = StaffListingPage.from_document(page_path.read_bytes(), listing_url(page_path), BASE)
-    entries = page.entries("t")
-    want = expected(page_path)
-    parsed = [e for e in entries if e.title or e.url]
-    assert len(parsed) == len(want["entries"])
-    for got, wanted in zip(parsed, want["entries"], strict=True):
-        for key in ENTRY_KEYS:
-            assert getattr(got, key) == wanted[key], (wanted["title"], key)
-        path = got.url.removeprefix(BASE) if got.url else None
-        assert path == wanted["item_path"]
-    rejects = [e.raw for e in entries if not (e.title or e.url)]
-    assert rejects == want["rejects"]
-    assert page.page_starts() == want["page_starts"]
-
-
-@pytest.mark.parametrize("page_path", ITEMS, ids=lambda p: p.stem.split("-")[0])
-def test_item_pages(page_path) -> None:
-    ref = ItemRef(
-        int(page_path.stem.split("-")[0]),
-        f"{BASE}/publications/joint-center-publications/item/{page_path.name}",
-    )
-    item = parse_staff_item(page_path.read_bytes(), ref, "t")
-    want = expected(page_path)
-    for key in ("title", "authors", "venue", "date", "summary"):
-        assert getattr(item, key) == want[key], key
-
-
 @pytest.mark.parametrize(
     ("lines", "authors", "venue", "date", "summary"),
     [
@@ -152,14 +110,11 @@ def test_read_entry_lines(lines, authors, venue, date, summary) -> None:
 
 
 def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
-    page = StaffListingPage.from_document(
-        (STAFF / "listings" / "start-0.html").read_bytes(),
-        listing_url(STAFF / "listings" / "start-0.html"),
-        BASE,
-    )
-    untitled = next(e for e in page.entries("t") if e.title is None and e.url)
-    item_path = next(p for p in ITEMS if p.name.startswith("13338-"))
-    item = parse_staff_item(item_path.read_bytes(), ItemRef(13338, untitled.url), "t2")
+    listing = find_fixture("staff-listing", "start-0.")
+    page = StaffListingPage.from_document(listing.html.read_bytes(), listing.url, SILKROAD_BASE_URL)
+    untitled = next(e for e in page.observations("t") if e.title is None and e.url)
+    item_page = find_fixture("staff-item", "13338-")
+    item = parse_staff_item(item_page.html.read_bytes(), ItemRef(13338, untitled.url), "t2")
     combined = merge_observations(untitled, item)
     assert combined.title == item.title
     assert combined.date == untitled.date  # the listing's venue line dates it

@@ -1,0 +1,256 @@
+"""The fixture pages of ``fixtures/``: one catalogue of where each page type lives, the URL each
+fixture is read as, and how its page object's fields become its oracle's shape.
+
+Every fixture is ``<directory>/<name>.html`` with its oracle ``<name>.json`` beside it (see
+fixtures/README.md). The fixture harness (``tests/pages/conftest.py``) compares what
+:meth:`FixturePage.read` gives with the oracle; the draft tool
+(``python -m caci_spider.pages.draft``) writes what it gives as a draft for a new fixture. Both
+take the URLs from here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS
+from caci_spider.pages.fields import extract
+from caci_spider.pages.item import K2ItemPage
+from caci_spider.pages.listing import K2ListingPage
+from caci_spider.pages.staff import StaffItemPage, StaffListingPage
+from caci_spider.records import build_field_report
+from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL
+from caci_spider.urls import STAFF_CATEGORY, item_ref, listing_url
+
+FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
+# The fetch time every fixture is read with (no oracle holds it).
+FETCHED_AT = "2026-01-01T00:00:00Z"
+DRAFT_SUFFIX = ".draft.json"
+FIELD_REPORTS = "field-reports"
+
+Oracle = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PageKind:
+    """One page type: where its fixtures are, its URLs, and what its oracle holds."""
+
+    name: str
+    directory: str  # below the fixtures root
+    base_url: str  # the site its pages are read as coming from
+    page_class: type  # the page object whose declared fields the oracle holds
+    # (document, url) → the page object's fields after the steps a crawl runs, oracle-shaped.
+    read: Callable[[bytes, str], Oracle]
+    # The URL a fixture is read as, from its file (None: the oracle's "url" gives it).
+    url_of: Callable[[Path], str] | None
+    # Every key ``read`` gives (a rejected page gives only "reject").
+    keys: tuple[str, ...]
+    # Keys of ``read`` no oracle holds: run-time or derived from other fields.
+    derived: tuple[str, ...] = ()
+    # Keys ``read`` gives that this kind's oracles leave out on purpose.
+    omitted: tuple[str, ...] = ()
+    # Oracle keys that are the fixture's input ("url"), not an output.
+    inputs: tuple[str, ...] = ()
+    # Oracle keys a later step of the crawl adds ("duplicate_of": de-duplication).
+    annotations: tuple[str, ...] = ()
+
+    def compared(self) -> tuple[str, ...]:
+        """The keys an oracle must hold, besides its inputs and annotations."""
+        return tuple(k for k in self.keys if k not in self.derived and k not in self.omitted)
+
+
+# -- reading each kind, through the steps a crawl runs -------------------------------------------
+
+
+def _read_item(document: bytes, url: str) -> Oracle:
+    """Page object → normalise → validate → collapse (records.build_field_report)."""
+    ref = item_ref(url, url, CACI_BASE_URL, FIELD_REPORTS)
+    if ref is None:
+        raise ValueError(f"not a field-report item URL: {url}")
+    report, reason, _raw = build_field_report(K2ItemPage(document, ref, FETCHED_AT).extract())
+    return {"reject": reason} if report is None else report.as_row()
+
+
+def _read_listing(document: bytes, url: str) -> Oracle:
+    values = extract(K2ListingPage(document, url, CACI_BASE_URL, FIELD_REPORTS))
+    values["items"] = [dataclasses.asdict(entry) for entry in values["items"]]
+    return values
+
+
+def _read_staff_listing(document: bytes, url: str) -> Oracle:
+    """The entries' ``url`` is given as ``item_path``: the path on the institute's site."""
+    values = extract(StaffListingPage.from_document(document, url, SILKROAD_BASE_URL))
+    values["entries"] = [
+        {
+            "item_path" if key == "url" else key: _site_path(value) if key == "url" else value
+            for key, value in entry.items()
+        }
+        for entry in values["entries"]
+    ]
+    return values
+
+
+def _site_path(url: str | None) -> str | None:
+    return url.removeprefix(SILKROAD_BASE_URL) if url else None
+
+
+def _read_staff_item(document: bytes, url: str) -> Oracle:
+    ref = item_ref(url, url, SILKROAD_BASE_URL, STAFF_CATEGORY)
+    if ref is None:
+        raise ValueError(f"not a staff item URL: {url}")
+    return extract(StaffItemPage(document, ref))
+
+
+def _item_url(path: Path) -> str:
+    return f"{CACI_BASE_URL}/publications/{FIELD_REPORTS}/item/{path.stem}.html"
+
+
+def _staff_item_url(path: Path) -> str:
+    return f"{SILKROAD_BASE_URL}/publications/{STAFF_CATEGORY}/item/{path.stem}.html"
+
+
+def _staff_listing_url(path: Path) -> str:
+    """``start-8.html`` is the listing page ``?start=8``."""
+    start = path.stem.removeprefix("start-")
+    if not start.isdigit():
+        raise ValueError(f"a staff listing fixture is named start-<offset>.html: {path.name}")
+    return listing_url(SILKROAD_BASE_URL, f"publications/{STAFF_CATEGORY}.html", int(start))
+
+
+# The fields a staff page object gives: a StaffEntry and its url (STAFF_KEYS without what the
+# observation and the store add).
+_STAFF_PAGE_KEYS = tuple(k for k in STAFF_KEYS if k not in ("id", "sources", "fetched_at"))
+
+KINDS: dict[str, PageKind] = {
+    kind.name: kind
+    for kind in (
+        PageKind(
+            name="item",
+            directory="field_reports/items",
+            base_url=CACI_BASE_URL,
+            page_class=K2ItemPage,
+            read=_read_item,
+            url_of=_item_url,
+            keys=CONTRACT_KEYS,
+            derived=("word_count", "content_hash", "fetched_at"),
+            annotations=("duplicate_of",),
+        ),
+        PageKind(
+            name="listing",
+            directory="field_reports/listings",
+            base_url=CACI_BASE_URL,
+            page_class=K2ListingPage,
+            read=_read_listing,
+            url_of=None,
+            keys=("items", "page_starts"),
+            inputs=("url",),
+        ),
+        PageKind(
+            name="staff-item",
+            directory="staff_publications/items",
+            base_url=SILKROAD_BASE_URL,
+            page_class=StaffItemPage,
+            read=_read_staff_item,
+            url_of=_staff_item_url,
+            keys=_STAFF_PAGE_KEYS,
+            omitted=("kind", "roles", "url"),
+        ),
+        PageKind(
+            name="staff-listing",
+            directory="staff_publications/listings",
+            base_url=SILKROAD_BASE_URL,
+            page_class=StaffListingPage,
+            read=_read_staff_listing,
+            url_of=_staff_listing_url,
+            keys=("entries", "rejects", "page_starts"),
+        ),
+    )
+}
+
+
+# -- the fixtures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FixturePage:
+    """One fixture page of a kind; its oracle is the ``.json`` beside it."""
+
+    kind: PageKind
+    html: Path
+
+    @property
+    def oracle_path(self) -> Path:
+        return self.html.with_suffix(".json")
+
+    @property
+    def draft_path(self) -> Path:
+        return self.html.with_suffix(DRAFT_SUFFIX)
+
+    @property
+    def name(self) -> str:
+        """Short test id: the K2 id of an item page, else the file's stem."""
+        stem = self.html.stem
+        return stem.split("-")[0] if self.kind.name.endswith("item") else stem
+
+    def expected(self) -> Oracle:
+        return load_oracle(self.oracle_path)
+
+    @property
+    def url(self) -> str:
+        """The URL the page is read as (production base URL)."""
+        if self.kind.url_of is not None:
+            return self.kind.url_of(self.html)
+        if not self.oracle_path.exists():
+            raise ValueError(
+                f"{self.html.name}: its URL is the oracle's 'url' key, and it has none"
+            )
+        return str(self.expected()["url"])
+
+    @property
+    def site_path(self) -> str:
+        """The URL without its base: the path (and query) on the site."""
+        return self.url.removeprefix(self.kind.base_url)
+
+    def read(self, url: str | None = None) -> Oracle:
+        """What the page gives, oracle-shaped (read as ``url`` if given, else :attr:`url`)."""
+        return self.kind.read(self.html.read_bytes(), url or self.url)
+
+
+@functools.cache
+def load_oracle(path: Path) -> Oracle:
+    return dict(json.loads(path.read_text("utf-8")))
+
+
+def is_draft(path: Path) -> bool:
+    return path.name.endswith(DRAFT_SUFFIX)
+
+
+def fixture_pages(kind: str, root: Path = FIXTURES_ROOT) -> list[FixturePage]:
+    """Every fixture of ``kind`` that has an oracle, sorted by file name."""
+    page_kind = KINDS[kind]
+    return [
+        FixturePage(page_kind, html)
+        for html in sorted((root / page_kind.directory).glob("*.html"))
+        if html.with_suffix(".json").exists()
+    ]
+
+
+def all_fixture_pages(root: Path = FIXTURES_ROOT) -> list[FixturePage]:
+    return [page for kind in KINDS for page in fixture_pages(kind, root)]
+
+
+def kind_of(html: Path, root: Path = FIXTURES_ROOT) -> PageKind | None:
+    """The kind whose directory holds ``html``, if any."""
+    folder = html.resolve().parent
+    return next((k for k in KINDS.values() if folder == (root / k.directory).resolve()), None)
+
+
+def find_fixture(kind: str, prefix: str, root: Path = FIXTURES_ROOT) -> FixturePage:
+    """The one fixture of ``kind`` whose file name starts with ``prefix`` (``"8145-"``)."""
+    (page,) = [p for p in fixture_pages(kind, root) if p.html.name.startswith(prefix)]
+    return page
