@@ -204,7 +204,9 @@ def is_image_label(text: str) -> bool:
     Such lines stand between sidebar entries and body paragraphs ("Screen Shot 2023-05-08 at
     10.32.15 AM") and must be skipped rather than read as text.
     """
-    cleaned = normalise_text(text)
+    # Whitespace and invisible characters only: the full normaliser (escapes, mojibake) would
+    # not change whether a line is a label, and this runs on every paragraph of every body.
+    cleaned = collapse_whitespace(strip_controls(unicodedata.normalize("NFC", text)))
     if not cleaned:
         return False
     if _IMAGE_FILE.fullmatch(cleaned):
