@@ -19,6 +19,7 @@ import zlib
 from pathlib import Path
 
 from scrapy import Spider
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.exceptions import CloseSpider
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
@@ -39,6 +40,13 @@ class ArchivePolicy:
 
     def __init__(self, settings: BaseSettings) -> None:
         self.offline = settings.getbool("CACI_OFFLINE")
+        self.retry_times = settings.getint("RETRY_TIMES")
+
+    def retries_left(self, request: Request) -> bool:
+        """Whether Scrapy's retries will ask the site again: only then is an error answer not
+        covered by the archived copy yet (one 500 must not stand for the site's state)."""
+        limit = request.meta.get("max_retry_times", self.retry_times)
+        return not request.meta.get("dont_retry") and request.meta.get("retry_times", 0) < limit
 
     def should_cache_request(self, request: Request) -> bool:
         return request.method == "GET"
@@ -64,7 +72,24 @@ class ArchivePolicy:
         # waits for its Retry-After, instead of being covered by the archived copy.
         if response.status in PUSHBACK_STATUSES:
             return False
-        return response.status == 304 or response.status >= 500
+        if response.status >= 500:
+            return not self.retries_left(request)
+        return response.status == 304
+
+
+class ArchiveMiddleware(HttpCacheMiddleware):
+    """Scrapy's ``HttpCacheMiddleware``, except that a failed connection is covered by the
+    archived copy only once Scrapy's retries are spent, as error answers are (ArchivePolicy)."""
+
+    policy: ArchivePolicy
+
+    def process_exception(  # type: ignore[override]
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
+        if isinstance(self.policy, ArchivePolicy) and self.policy.retries_left(request):
+            request.meta.pop("cached_response", None)
+            return None
+        return super().process_exception(request, exception)
 
 
 class ArchiveUnavailable(Exception):

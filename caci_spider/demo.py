@@ -134,7 +134,7 @@ def prepare_out_dir(out: Path) -> None:
         )
     out.mkdir(parents=True, exist_ok=True)
     lock_path = Path(f"{out / DB_NAME}.lock")
-    with lock_path.open("wb") as lock:
+    with lock_path.open("a+b") as lock:
         try:  # the crawls' own lock (<CACI_DB_PATH>.lock): never clear under a running crawl
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -33,7 +33,7 @@ from caci_spider.selfcheck import (
     listing_problems,
     write_problems,
 )
-from caci_spider.store import store_of
+from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +61,18 @@ class CrawlRunRecorder:
         store = store_of(self.crawler)
         if store.run_id is None:
             return
+        try:
+            self.judge(spider, reason, store)
+        except Exception:
+            # The verdict must not be lost with the recorder: the exit status says failed.
+            self.crawler.stats.set_value(SELF_CHECK_STAT, "failed")
+            logger.exception("Self-check failed for %s: the run could not be judged", spider.name)
+
+    def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
         stats = self.crawler.stats
         database = store.database
         run_id = store.run_id
+        assert run_id is not None  # spider_closed judges only a started run
         counts = database.run_counts(run_id)
         rejected = stats.get_value("caci/rejected", 0)
         for outcome in ("new", "updated", "unchanged"):
@@ -87,7 +96,7 @@ class CrawlRunRecorder:
             *canary_problems(canaries),
             *item_problems(getattr(spider, "item_fetches", ItemFetches())),
             *getattr(spider, "source_problems", []),
-            *write_problems(store.write_errors),
+            *write_problems(store.write_errors, store.refetch_clashes),
             *coverage_problems(
                 coverage,
                 dict(getattr(spider, "coverage_minimums", {})),

@@ -44,7 +44,7 @@ _ROLE = re.compile(r"^\(?(?:eds?|editors?)\.?\)?$", re.IGNORECASE)
 _GLUED_ROLE = re.compile(r"\s*\((?:eds?|editors?)\.?\)$", re.IGNORECASE)
 _ET_AL = re.compile(r"\s+et\.? al\.?$")
 _SUFFIXES = frozenset({"Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"})
-_AND_SPLIT = re.compile(r"\s+(?:and|&)\s+")
+_AND_SPLIT = re.compile(r"\s+(?:and|&)\s+", re.IGNORECASE)
 _LEADING_AND = re.compile(r"^(?:and|&)\s+")
 _MAX_NAME_TOKENS = 6
 
@@ -81,7 +81,8 @@ NOT_NAME_WORDS: dict[str, frozenset[str]] = {
         strategy trade transit war u.s u.k e.u u.n""".split()
     ),
 }
-_INITIAL = re.compile(r"^(?:[^\W\d_]\.-?)+$")
+# "J.", "J.-P.", and the two-letter initials of transliterated names: "Kh.", "Zh.", "Yu.".
+_INITIAL = re.compile(r"^(?:[^\W\d_](?:(?=[a-zа-я])[^\W\d_])?\.-?)+$")
 _NAME_WORD = re.compile(r"^(?:[dDlL]['’])?[^\W\d_]+(?:['’-][^\W\d_]+)*$")
 
 

@@ -48,6 +48,15 @@ class _CrawlerPipeline:
     def spider_name(self) -> str:
         return self.crawler.spider.name if self.crawler.spider else ""
 
+    def clash(self, report: FieldReport, other: int | None) -> DropItem:
+        """A refetched stored item whose body is now another stored item's: its row is kept,
+        the run's self-check fails (many items reading alike is a change of the pages)."""
+        self.store.refetch_clashes.append(report.url)
+        which = f"item {other}" if other is not None else "a higher stored item"
+        return self.reject(
+            report.url, f"refetched body equals {which}'s: stored row kept", report.fetched_at
+        )
+
     def reject(
         self,
         url: str,
@@ -123,8 +132,18 @@ class DeduplicatePipeline(_CrawlerPipeline):
         if not isinstance(item, FieldReport):
             return item
         report = collapse_body(item)
+        try:
+            return self._deduplicate(report)
+        except sqlite3.Error as error:
+            self.store.write_failed(report.url, error)
+            raise DropItem(f"not stored: {error}", log_level="DEBUG") from error
+
+    def _deduplicate(self, report: FieldReport) -> FieldReport:
         database = self.store.database
         canonical = database.duplicate_of(report)
+        if canonical is not None and database.publication(report.id) is not None:
+            # A stored item refetched with a lower stored item's body: see store_report.
+            raise self.clash(report, canonical)
         if canonical is not None:
             database.record_duplicate(report, canonical, self.store.run_id)
             logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
@@ -147,6 +166,8 @@ class StorePipeline(_CrawlerPipeline):
         run_id = self.store.run_id
         if isinstance(item, FieldReport):
             outcome = database.store_report(item, self.spider_name, run_id)
+            if outcome == "clash":
+                raise self.clash(item, None)
             if outcome == "kept":
                 raise self.reject(
                     item.url, "refetch is a truncated copy: stored row kept", item.fetched_at

@@ -142,10 +142,16 @@ def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
     ]
 
 
-def write_problems(errors: Sequence[str]) -> list[str]:
-    if not errors:
-        return []
-    return [f"{len(errors)} writes to the database failed (first: {errors[0]})"]
+def write_problems(errors: Sequence[str], clashes: Sequence[str] = ()) -> list[str]:
+    problems = []
+    if errors:
+        problems.append(f"{len(errors)} writes to the database failed (first: {errors[0]})")
+    if clashes:
+        problems.append(
+            f"{len(clashes)} refetched items now read the same body as another stored item "
+            f"(first: {clashes[0]}): the item pages changed; their stored rows were kept"
+        )
+    return problems
 
 
 def end_problems(reason: str, first_crawl: bool, stored: int) -> list[str]:

@@ -45,6 +45,10 @@ CACI_BAN_THRESHOLD = 8
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "caci_spider.middlewares.PoliteRetryMiddleware": 550,
+    # The page archive: Scrapy's HTTP cache middleware, with a failed connection covered by the
+    # archived copy only once retries are spent (caci_spider.archive).
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "caci_spider.archive.ArchiveMiddleware": 900,
     # Between the page archive (900) and the network: what the site itself answered.
     "caci_spider.middlewares.LiveStatusMiddleware": 920,
     # Below the page archive (900), so that the stats count what went over the network:

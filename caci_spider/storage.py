@@ -459,22 +459,27 @@ class CaciDatabase:
     def store_report(self, report: FieldReport, spider: str, run_id: int | None = None) -> str:
         """Upsert one report and its authors in one transaction.
 
-        Returns ``"new"``, ``"updated"``, ``"unchanged"`` or ``"kept"`` (a truncated refetch:
+        Returns ``"new"``, ``"updated"``, ``"unchanged"``, ``"kept"`` (a truncated refetch:
+        nothing written) or ``"clash"`` (a refetch whose body is now another stored row's:
         nothing written). Fields the new fetch lacks keep their stored values, so a worse page
         never erases a good row; a changed body keeps the previous one in
         ``publication_versions``.
         """
         new = report.as_row()
         with self.db.atomic():
-            # Higher ids stored earlier with this body were duplicates of this one all along.
+            old = self.publication(report.id)
             higher = self.db.execute(
                 f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id > ?",
                 [report.content_hash, report.id],
             ).fetchall()
+            if higher and old is not None:
+                # A stored item refetched with another stored item's body: the pages changed
+                # (a redesign that serves one text for all), not a re-import. Nothing moves.
+                return "clash"
+            # A new id whose body higher ids stored earlier have: they were its duplicates.
             for higher_id, higher_url in higher:
                 self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at, run_id)
                 self._delete_publication(higher_id)
-            old = self.publication(report.id)
             if old is not None and is_truncated_copy(old["body"], report.body):
                 return "kept"
             row = merge_keeping_known(old, new)
@@ -525,6 +530,11 @@ class CaciDatabase:
                 base_id = staff_id(publication.title or "", publication.date)
                 old = self._staff_row(base_id)
             publication.id = base_id
+            # An item page that now yields a row is no longer a reject (listing pages keep
+            # theirs: their other entries may still be bad).
+            for url in publication.sources:
+                if "/item/" in url:
+                    self.clear_rejects("staff_publications", url)
             rank = self._staff_rank(base_id)
             stored = None if old is None else StaffPublication.from_row(old, rank)
             merged = merge_observations(stored, publication)

@@ -38,6 +38,8 @@ class DatabaseStore:
         self.run_id: int | None = None
         self.first_crawl = False
         self.write_errors: list[str] = []
+        # Stored items refetched with another stored item's body (see storage.store_report).
+        self.refetch_clashes: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatabaseStore:

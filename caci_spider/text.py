@@ -252,7 +252,8 @@ def title_key(title: str) -> str:
     text = unicodedata.normalize("NFKC", text.casefold())
     out: list[str] = []
     for ch in text:
-        if ch in "'.":
+        # Invisible format characters (soft hyphen, zero-width joiners) never tell titles apart.
+        if ch in "'." or unicodedata.category(ch) == "Cf":
             continue
         out.append(" " if unicodedata.category(ch).startswith("P") else ch)
     return " ".join("".join(out).split())

@@ -10,6 +10,13 @@ from caci_spider.names import looks_like_name_line
     ("byline", "authors"),
     [
         ("By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)", ["Fariz Ismailzade"]),
+        # Two-letter initials of transliterated names, and "And" capitalised.
+        (
+            "By Akhmed Kh. Yarlykapov (4/6/2005 issue of the CACI Analyst)",
+            ["Akhmed Kh. Yarlykapov"],
+        ),
+        ("By Yu. Zh. Ivanov and Sh. Karimov", ["Yu. Zh. Ivanov", "Sh. Karimov"]),
+        ("By Sergei Blagov And Richard Weitz", ["Sergei Blagov", "Richard Weitz"]),
         (
             "By Marat Yermukanov is a correspondent for the Petropavlosk city funded newspaper "
             '"Tribuna" a (2/16/2000 issue of the CACI Analyst)',

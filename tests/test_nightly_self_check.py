@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -340,3 +341,33 @@ def test_a_run_resumed_after_sigterm_is_judged_on_the_whole_walk(tmp_path) -> No
     run = last_run(tmp_path)
     assert run["self_check"] == "ok" and run["listing_entries"] == 25
     assert len(publications(tmp_path)) == 21
+
+
+def test_a_full_run_that_reads_one_body_everywhere_keeps_every_row_and_fails(crawled) -> None:
+    base_url, site, out = crawled
+    before = publications(out)
+    boilerplate = b'<div class="itemFullText"><p>Please enable JavaScript to read this.</p></div>'
+    for item_id, item in site.items.items():
+        page = item.path.read_bytes()
+        page = re.sub(rb'<div class="itemIntroText">.*?</div>', b"", page, flags=re.DOTALL)
+        site.change_item(
+            item_id,
+            re.sub(rb'<div class="itemFullText">.*?</div>', boilerplate, page, flags=re.DOTALL),
+        )
+    result = run_crawl("field_reports", base_url, out, "-a", "mode=full", expect_exit=1)
+    assert "refetched items now read the same body as another stored item" in result.stderr
+    after = publications(out)
+    assert set(before) <= set(after)  # no stored row became a duplicate
+    db = sqlite_utils.Database(out / "caci.db")
+    assert db["duplicates"].count == 1  # the fixture site's own duplicate, from the first night
+
+
+def test_a_canary_that_fails_once_is_retried_and_the_night_passes(crawled) -> None:
+    from caci_spider.localsite.faults import Fault
+
+    base_url, site, out = crawled
+    for item_id in site.items:
+        site.faults[item_id] = Fault("status", 500, times=1)
+    run_crawl("field_reports", base_url, out, judge_coverage=True)
+    run = last_run(out)
+    assert (run["self_check"], [c["outcome"] for c in run["canaries"]]) == ("ok", ["ok"])

@@ -26,9 +26,10 @@ logger = logging.getLogger("caci_spider")
 
 
 def crawl_failed(stats: dict) -> bool:
+    # No verdict at all (the recorder could not run to its end) is a failure too.
     return (
         not finished_normally(str(stats.get("finish_reason", "")))
-        or stats.get(SELF_CHECK_STAT) == "failed"
+        or stats.get(SELF_CHECK_STAT) != "ok"
     )
 
 

@@ -7,6 +7,7 @@ item page; extraction lives in :mod:`caci_spider.pages`, storage in the pipeline
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Self
 
@@ -54,6 +55,10 @@ def failure_reason(failure: Failure) -> str:
         return f"HTTP {code}"
     message = failure.getErrorMessage().strip()
     return message[:60] if message and len(message) <= 60 else failure_name(failure)
+
+
+# Canary pages tried in turn when the site no longer has one (404/410).
+CANARY_ATTEMPTS = 3
 
 
 class K2CategorySpider(scrapy.Spider):
@@ -288,32 +293,35 @@ class K2CategorySpider(scrapy.Spider):
         if self.mode != "incremental" or not self.canary_fields or count <= 0:
             return []
         rows = self.store.database.canary_candidates(self.name, self.export_table, count)
-        requests = []
-        for row in rows:
-            ref = item_ref(row.get("url") or "", row.get("url") or "", self.base_url, self.category)
-            if ref is None:
-                continue
-            # The walk must not ask for the same page again: the duplicate filter would drop
-            # that request without an answer.
-            self.requested_ids.add(ref.id)
-            self.item_fetches.requested += 1
-            requests.append(
-                scrapy.Request(
-                    ref.url,
-                    callback=self.parse_canary,
-                    errback=self.canary_failed,
-                    cb_kwargs={"row": row},
-                    # Before the walk's item pages: a long walk need not end for the verdict.
-                    priority=1,
-                )
-            )
-        return requests
+        return [request for row in rows if (request := self.canary_request(row, 1)) is not None]
+
+    def canary_request(self, row: dict[str, Any], attempt: int) -> scrapy.Request | None:
+        ref = item_ref(row.get("url") or "", row.get("url") or "", self.base_url, self.category)
+        if ref is None:
+            return None
+        # The walk must not ask for the same page again: the duplicate filter would drop that
+        # request without an answer.
+        self.requested_ids.add(ref.id)
+        self.item_fetches.requested += 1
+        return scrapy.Request(
+            ref.url,
+            callback=self.parse_canary,
+            errback=self.canary_failed,
+            cb_kwargs={"row": row, "attempt": attempt},
+            # Today's page, not the archive's: a 304 would re-read yesterday's copy, and a
+            # canary's page must not replace the archived one either.
+            meta={"dont_cache": True},
+            # Before the walk's item pages: a long walk need not end for the verdict.
+            priority=1,
+        )
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         """The fields a stored row's page yields now, normalised as when it was stored."""
         raise NotImplementedError
 
-    def parse_canary(self, response: Response, row: dict[str, Any]) -> Iterator[Any]:
+    def parse_canary(
+        self, response: Response, row: dict[str, Any], attempt: int = 1
+    ) -> Iterator[Any]:
         fallback = archive_fallback(response.meta)
         if fallback:
             self.item_fetches.failed(fallback.split(";")[0])
@@ -332,12 +340,24 @@ class K2CategorySpider(scrapy.Spider):
         self.note_canary(row, "changed" if missing else "ok", missing)
         yield from ()  # a canary never yields an item: its stored row is never overwritten
 
-    def canary_failed(self, failure: Failure) -> None:
-        """A canary that cannot be fetched says nothing about the layout (the listing checks
-        judge whether the site is up); it is logged and recorded, not a reject."""
+    def canary_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A canary that cannot be fetched says nothing about the layout; it is logged and
+        recorded, not a reject. One the site no longer has (404/410: removed) is replaced by
+        the next candidate, up to ``CANARY_ATTEMPTS`` pages; the last failure counts as an
+        item page that could not be read."""
+        request = failed_request(failure)
         status = failure_reason(failure)
+        self.note_canary(request.cb_kwargs["row"], f"fetch failed: {status}", [])
+        attempt = request.cb_kwargs.get("attempt", 1)
+        self.item_fetches.requested -= 1  # counted again below, as a failure or a new canary
+        if http_status(failure) in (404, 410) and attempt < CANARY_ATTEMPTS:
+            rows = self.store.database.canary_candidates(self.name, self.export_table, 1)
+            replacement = self.canary_request(rows[0], attempt + 1) if rows else None
+            if replacement is not None:
+                yield replacement
+                return
+        self.item_fetches.requested += 1
         self.item_fetches.failed(status)
-        self.note_canary(failed_request(failure).cb_kwargs["row"], f"fetch failed: {status}", [])
 
     def note_canary(self, row: dict[str, Any], outcome: str, missing: list[str]) -> None:
         result = CanaryResult(str(row["id"]), row["url"], outcome, missing)
@@ -345,9 +365,12 @@ class K2CategorySpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
         if outcome.startswith("fetch failed"):
             self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
-        self.store.database.record_canary(
-            self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now()
-        )
+        try:
+            self.store.database.record_canary(
+                self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now()
+            )
+        except sqlite3.Error as error:
+            self.store.write_failed(result.url, error)
 
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""

@@ -23,7 +23,7 @@ from tests.unit_crawler import component_crawler, unit_settings
     ("stats", "failed"),
     [
         ({"finish_reason": "finished", "caci/self_check": "ok"}, False),
-        ({"finish_reason": "finished"}, False),  # a spider without a self-check
+        ({"finish_reason": "finished"}, True),  # no verdict: the recorder did not get to one
         ({"finish_reason": "closespider_timeout", "caci/self_check": "ok"}, False),
         ({"finish_reason": "finished", "caci/self_check": "failed"}, True),
         ({"finish_reason": "shutdown", "caci/self_check": "ok"}, True),

@@ -391,8 +391,18 @@ def test_a_canary_that_cannot_be_fetched_is_noted(spider: FieldReportsSpider) ->
     row = canary_row(spider, 8145)
     request = Request(row["url"], cb_kwargs={"row": row})
     response = html_response(row["url"], b"", status=503)
-    spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
+    assert list(spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))) == []
     (result,) = spider.canary_results
     assert result.outcome == "fetch failed: HTTP 503"
     assert canary_check(spider)["outcome"] == "fetch failed: HTTP 503"
     assert list(spider.store.database.rows("rejects", order_by="url")) == []  # not a reject
+    assert spider.item_fetches.failures == {"HTTP 503": 1}
+
+
+def test_a_removed_canary_is_replaced_by_the_next_candidate(spider: FieldReportsSpider) -> None:
+    row = canary_row(spider, 8145)
+    request = Request(row["url"], cb_kwargs={"row": row, "attempt": 1})
+    response = html_response(row["url"], b"", status=404)
+    (replacement,) = spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
+    assert replacement.cb_kwargs["attempt"] == 2 and replacement.meta["dont_cache"]
+    assert spider.item_fetches.failures == {}  # a removed item says nothing about the site
