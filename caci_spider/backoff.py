@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-DEFAULT_MAX_DAYS = 30
+from caci_spider import settings as default_settings
+
+# The default of -s CACI_REJECT_BACKOFF_MAX_DAYS, from its one home.
+DEFAULT_MAX_DAYS = default_settings.CACI_REJECT_BACKOFF_MAX_DAYS
 _TRANSIENT_STATUSES = frozenset({408, 429})
 # Reject reasons (see the spiders and pipelines) that name a failure of the moment.
 _TRANSIENT_REASONS = ("fetch failed", "truncated page", "empty page")

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider import exitcodes
+from caci_spider import exitcodes, preflight
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
     MISSING_ITEM_ID,
@@ -45,7 +45,7 @@ SPIDERS = ("field_reports", "staff_publications")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = PROJECT_ROOT / "exports" / "demo"
 # The production database of settings.py (CACI_DB_PATH): the demo never writes there.
-PRODUCTION_DB = PROJECT_ROOT / "exports" / "caci.db"
+PRODUCTION_DB = PROJECT_ROOT / preflight.PRODUCTION_DB
 MARKER = ".caci-demo"
 DB_NAME = "caci.db"
 ARCHIVE_NAME = "httpcache"

@@ -18,6 +18,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from caci_spider import settings as default_settings
 from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
 from caci_spider.preflight import is_loopback
@@ -179,7 +180,7 @@ class ContactWarning:
     """Warns while ``USER_AGENT`` still carries the placeholder contact on a live site."""
 
     # The contact URL of settings.py's USER_AGENT, which every operator must replace.
-    PLACEHOLDER = "example.org/caci_spider-operator-contact"
+    PLACEHOLDER = default_settings.USER_AGENT.partition("(+")[2].rstrip(")")
 
     def __init__(self, crawler: Crawler) -> None:
         self.user_agent: str = crawler.settings.get("USER_AGENT", "")

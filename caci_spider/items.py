@@ -16,6 +16,11 @@ from enum import IntEnum
 from typing import Any
 
 
+def is_empty(value: Any) -> bool:
+    """A field without a value: ``None``, ``""``, ``[]`` or ``{}`` (``0`` is a value)."""
+    return value is None or value == "" or value == [] or value == {}
+
+
 def utc_now() -> str:
     """ISO 8601 UTC timestamp, to the second (``2026-11-27T17:49:47Z``)."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -20,6 +20,7 @@ from caci_spider.items import (
     NormalisedReport,
     Reject,
     StaffPublication,
+    is_empty,
 )
 from caci_spider.paths import export_dir
 from caci_spider.records import (
@@ -28,7 +29,7 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import export_table, is_empty
+from caci_spider.storage import export_table
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)

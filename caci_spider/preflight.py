@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import BaseSettings
 
 from caci_spider import exitcodes
+from caci_spider import settings as default_settings
 from caci_spider.locking import CrawlLocked, lock_database
 from caci_spider.paths import archive_dir, database_path, export_dir, project_path
 from caci_spider.sites import SiteMismatch, check_sites
@@ -35,9 +36,9 @@ from caci_spider.sites import SiteMismatch, check_sites
 # Arguments Scrapy's own tools pass to every spider: Scrapyd names each job with ``_job``.
 TOOL_ARGUMENTS = frozenset({"_job"})
 # The production paths of settings.py: a loopback site must never write there.
-PRODUCTION_DB = "exports/caci.db"
-PRODUCTION_EXPORTS = "exports"
-PRODUCTION_ARCHIVE = ".scrapy/httpcache"
+PRODUCTION_DB: str = default_settings.CACI_DB_PATH
+PRODUCTION_EXPORTS: str = default_settings.CACI_EXPORT_DIR
+PRODUCTION_ARCHIVE: str = default_settings.HTTPCACHE_DIR
 LOCAL_SETTINGS = (
     "-s CACI_DB_PATH=exports/local/caci.db -s CACI_EXPORT_DIR=exports/local "
     "-s HTTPCACHE_DIR=exports/local/httpcache"
@@ -88,7 +89,6 @@ SETTING_RULES: dict[str, SettingRule] = {
     "AUTOTHROTTLE_MAX_DELAY": SettingRule(float, 0),
     "DOWNLOAD_MAXSIZE": SettingRule(int, 0),
 }
-SITE_SETTINGS = frozenset({"CACI_BASE_URL", "SILKROAD_BASE_URL"})
 
 
 def check_spider_arguments(spidercls: type, arguments: Mapping[str, str]) -> None:

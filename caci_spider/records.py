@@ -12,6 +12,7 @@ from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
 from caci_spider.names import byline_authors
 from caci_spider.text import (
+    PARAGRAPH_SEPARATOR,
     collapse_repeated_paragraphs,
     is_image_label,
     normalise_paragraphs,
@@ -19,8 +20,6 @@ from caci_spider.text import (
     strip_featured_badge,
     word_count,
 )
-
-PARAGRAPH_SEPARATOR = "\n\n"
 
 
 def normalise_field_report(page: FieldReportPage) -> FieldReport:

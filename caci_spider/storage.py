@@ -34,6 +34,7 @@ from caci_spider.items import (
     Reject,
     SourceRank,
     StaffPublication,
+    is_empty,
 )
 from caci_spider.sites import SITES_TABLE
 from caci_spider.staff.precedence import merge_observations
@@ -135,10 +136,6 @@ _UPSERT_ITEM_RUN = upsert_sql(
 STAFF_RANKS = "staff_ranks"
 _UPSERT_STAFF_RANK = upsert_sql(STAFF_RANKS, ("id", "rank"), ("id",))
 _OUTCOME_RANK = {"unchanged": 0, "updated": 1, "new": 2}
-
-
-def is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
 
 
 def is_truncated_copy(stored: str, fetched: str) -> bool:

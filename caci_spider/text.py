@@ -100,6 +100,10 @@ def normalise_text(text: str | None) -> str:
     return text
 
 
+# How paragraphs are joined in every stored text (bodies, summaries).
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
 def normalise_paragraphs(paragraphs: list[str]) -> list[str]:
     """Normalise each paragraph and drop the ones left empty (``<p>&nbsp;</p>``)."""
     return [p for p in (normalise_text(p) for p in paragraphs) if p]

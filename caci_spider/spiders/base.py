@@ -17,11 +17,10 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from caci_spider.items import Reject, utc_now
+from caci_spider.items import Reject, is_empty, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.selfcheck import CanaryResult, ItemFetches, ListingWalk
-from caci_spider.storage import is_empty
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 

@@ -16,17 +16,21 @@ from typing import Any
 
 from caci_spider.dates import parse_partial_date, split_trailing_date
 from caci_spider.items import StaffEntry
-from caci_spider.names import byline_authors, parse_authors
+from caci_spider.names import BYLINE_START, byline_authors, parse_authors
 from caci_spider.staff.kinds import kind_named
-from caci_spider.text import is_image_label, normalise_text, strip_image_label, title_key
+from caci_spider.text import (
+    PARAGRAPH_SEPARATOR,
+    is_image_label,
+    normalise_text,
+    strip_image_label,
+    title_key,
+)
 
 __all__ = ["LINE_FORMS", "parse_venue_date_line", "read_entry_lines"]
 
-PARAGRAPH_SEPARATOR = "\n\n"
 _READ_MORE = re.compile(r"^(?:read\s+more|continue\s+reading|click\s+here)\b", re.IGNORECASE)
 _READ_AT = re.compile(r"^read\s+(?:at|on|in)\s+(?P<venue>.+?)\s*$", re.IGNORECASE)
 _READ_AT_PREFIX = re.compile(r"^Read (?:at|on)\s+", re.IGNORECASE)
-_BY = re.compile(r"^by\s+\S", re.IGNORECASE)
 _MAX_HEADER_LINES = 5
 _MAX_HEADER_LENGTH = 160
 
@@ -86,7 +90,7 @@ def _authors(cursor: Cursor) -> Found | None:
 
 
 def _by_authors(cursor: Cursor) -> Found | None:
-    return _authors(cursor) if _BY.match(cursor.line) else None
+    return _authors(cursor) if BYLINE_START.match(cursor.line) else None
 
 
 def _date(cursor: Cursor) -> Found | None:

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import Any
 
 from caci_spider.dates import date_precision, dates_compatible
-from caci_spider.items import SourceRank, StaffPublication
+from caci_spider.items import SourceRank, StaffPublication, is_empty
 
 __all__ = ["PRECEDENCE", "merge_observations"]
 
@@ -94,10 +94,6 @@ PRECEDENCE: dict[str, Rule] = {
 _RANKED = _by_key(_ranked)
 
 
-def _known(value: Any) -> bool:
-    return value is not None and value != "" and value != [] and value != {}
-
-
 def merge_observations(
     first: StaffPublication | None, second: StaffPublication
 ) -> StaffPublication:
@@ -108,9 +104,9 @@ def merge_observations(
     merged: dict[str, Any] = {}
     for field in dataclasses.fields(StaffPublication):
         a, b = getattr(first, field.name), getattr(second, field.name)
-        if not _known(b):
+        if is_empty(b):
             merged[field.name] = a
-        elif not _known(a):
+        elif is_empty(a):
             merged[field.name] = b
         else:
             merged[field.name] = PRECEDENCE.get(field.name, _RANKED)(first, a, second, b)
