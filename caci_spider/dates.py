@@ -25,27 +25,23 @@ from datetime import date
 
 from caci_spider.text import normalise_text
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
+# Each month's English name and the abbreviations the site prints, by number (1–12).
+_MONTH_FORMS = (
+    ("january", "jan"),
+    ("february", "feb"),
+    ("march", "mar"),
+    ("april", "apr"),
+    ("may",),
+    ("june", "jun"),
+    ("july", "jul"),
+    ("august", "aug"),
+    ("september", "sep", "sept"),
+    ("october", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
+)
+MONTHS = {name: number for number, names in enumerate(_MONTH_FORMS, start=1) for name in names}
+MONTH_NAMES = tuple(names[0].capitalize() for names in _MONTH_FORMS)
 # -- tokens ------------------------------------------------------------------------------------
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+"
@@ -101,6 +97,12 @@ def parse_k2_date(text: str | None) -> date | None:
     if not match:
         return None
     return _safe_date(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"]))
+
+
+def k2_date_text(value: date) -> str:
+    """``date(2022, 3, 28)`` → ``28 March 2022``: a date given as data (an ISO ``datetime``
+    attribute) written as K2 prints it, so that it reads as a date line."""
+    return f"{value.day} {MONTH_NAMES[value.month - 1]} {value.year}"
 
 
 def is_dated_line(text: str) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS
 from caci_spider.pages.fields import extract
-from caci_spider.pages.item import K2ItemPage
+from caci_spider.pages.item import K2ItemPage, item_page
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage
 from caci_spider.records import build_field_report
@@ -72,7 +72,7 @@ def _read_item(document: bytes, url: str) -> Oracle:
     ref = item_ref(url, url, CACI_BASE_URL, FIELD_REPORTS)
     if ref is None:
         raise ValueError(f"not a field-report item URL: {url}")
-    report, reason, _raw = build_field_report(K2ItemPage(document, ref, FETCHED_AT).extract())
+    report, reason, _raw = build_field_report(item_page(document, ref, FETCHED_AT).extract())
     return {"reject": reason} if report is None else report.as_row()
 
 

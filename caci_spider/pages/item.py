@@ -1,19 +1,30 @@
-"""K2 item page (one publication) → :class:`~caci_spider.items.FieldReportPage`.
+"""An item page (one publication) → :class:`~caci_spider.items.FieldReportPage`.
 
-K2's stock classes are tried first; every field falls back on the text patterns the site is
-known to print (docs/site-notes.md, "Item pages"), because the site's template overrides are
-unknown.
+Three page objects, one per route to the fields, chosen per page by :func:`item_page`:
+
+* :class:`K2ItemPage`: K2's item view. Each field is read from K2's classes first and falls
+  back on its text route when the class is absent (a template override renamed it);
+* :class:`TextItemPage`: the text route alone, K2's class names ignored: the body is what lies
+  between the head (date line, title, "Published in", toolbar lines) and the first footer line
+  (hits, "Last modified", tags, navigation, sidebars); hits, modified and tags come from their
+  printed forms. The fixture harness holds it to the same oracles as the classes;
+* :class:`JoomlaArticlePage`: Joomla's own article view (``com_content``), what a K2 site
+  becomes when it moves to Joomla 4/5 and keeps its URLs.
+
+The text forms are those the site is known to print (docs/site-notes.md, "Item pages").
 """
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cached_property
 from typing import Any
 
+import lxml.html
 from lxml import etree
 
-from caci_spider.dates import K2_DATE_LINE
+from caci_spider.dates import K2_DATE_LINE, k2_date_text
 from caci_spider.items import FieldReportPage
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
 from caci_spider.pages.bylines import LAYOUTS, BylineLayout, Head, read_head
@@ -21,20 +32,27 @@ from caci_spider.pages.fields import extract as extract_fields
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import (
     BODY_END,
-    PRINT_THIS_PAGE,
+    HEAD_CHROME,
     PUBLISHED_IN,
+    TAGGED_UNDER,
     ClassIndex,
     class_xpath,
     has_class,
 )
 from caci_spider.urls import ItemRef
 
-_HITS = re.compile(r"\bread\s+(?P<hits>[\d,]+)\s+times\b", re.IGNORECASE)
-_MODIFIED = re.compile(r"\blast\s+modified\s+on\s+(?P<date>.+?\d{4})", re.IGNORECASE)
+# K2 prints "Read 3871 times" and "Last modified on <date>"; Joomla "Hits: 3871" and
+# "Last Updated: <date>".
+_HITS = re.compile(r"\b(?:read\s+(?P<hits>[\d,]+)\s+times\b|hits:\s*(?P<joomla>[\d,]+))", re.I)
+_MODIFIED = re.compile(r"\blast\s+(?:modified\s+on|updated:?)\s+(?P<date>.+?\d{4})", re.I)
 # Looser forms of _HITS and _MODIFIED, tried on the page's raw text (one C call) before the
 # block-aware walk of the whole page: a page where even these do not match has no such line.
-_HITS_HINT = re.compile(r"read\s*[\d,]+\s*times", re.IGNORECASE)
-_MODIFIED_HINT = re.compile(r"last\s*modified\s*on", re.IGNORECASE)
+_HITS_HINT = re.compile(r"read\s*[\d,]+\s*times|hits:", re.IGNORECASE)
+_MODIFIED_HINT = re.compile(r"last\s*(?:modified\s*on|updated)", re.IGNORECASE)
+# A date printed after a label: "Published: 28 March 2022" (Joomla's info block).
+_LABELLED_DATE = re.compile(r"^(?:published|created)(?:\s+on)?:?\s+(?P<date>.+)$", re.IGNORECASE)
+# The longest caption (with credits) an image block may carry; longer text is article text.
+_MAX_CAPTION = 300
 _SITE_NAMES = re.compile(
     r"^(?:the\s+)?(?:central\s+asia-caucasus\s+analyst|caci\s+analyst|(?:www\.)?cacianalyst\.org)$",
     re.IGNORECASE,
@@ -52,14 +70,28 @@ def _is_featured_badge(element: etree._Element) -> bool:
 
 
 def _is_image_chrome(element: etree._Element) -> bool:
-    return element.tag == "figcaption" or has_class(
-        element,
-        "itemImageBlock",
-        "itemImageCaption",
-        "itemImageCredits",
-        "wp-caption-text",
-        "caption",
+    return (
+        element.tag == "figcaption"
+        or has_class(
+            element,
+            "itemImageBlock",
+            "itemImageCaption",
+            "itemImageCredits",
+            "wp-caption-text",
+            "caption",
+        )
+        or _is_image_block(element)
     )
+
+
+def _is_image_block(element: etree._Element) -> bool:
+    """An image with its caption and credits, recognised without classes: a wrapper (not a
+    paragraph) holding an image and no more than a caption's worth of text."""
+    if element.tag not in ("div", "span", "figure", "table"):
+        return False
+    if next(element.iter("img"), None) is None or next(element.iter("p"), None) is not None:
+        return False
+    return len(element.text_content().strip()) <= _MAX_CAPTION
 
 
 class K2ItemPage:
@@ -81,8 +113,10 @@ class K2ItemPage:
     CONTAINER_CLASSES = ("itemView",)
     BYLINE_LAYOUTS: tuple[BylineLayout, ...] = LAYOUTS
 
-    def __init__(self, document: str | bytes, ref: ItemRef, fetched_at: str) -> None:
-        self.root = parse_html(document)
+    def __init__(
+        self, document: str | bytes | lxml.html.HtmlElement, ref: ItemRef, fetched_at: str
+    ) -> None:
+        self.root = document if isinstance(document, etree._Element) else parse_html(document)
         self.ref = ref
         self.fetched_at = fetched_at
         self._page_lines: list[str] | None = None
@@ -99,7 +133,9 @@ class K2ItemPage:
     def page_lines(self) -> list[str]:
         if self._page_lines is None:
             body = self.root.find("body")
-            self._page_lines = paragraphs(body if body is not None else self.root)
+            self._page_lines = paragraphs(
+                body if body is not None else self.root, skip=_is_image_chrome
+            )
         return self._page_lines
 
     # -- fields ----------------------------------------------------------------------------
@@ -119,11 +155,7 @@ class K2ItemPage:
             text = next((t for t in links if t), None) or element_text(element)
             match = PUBLISHED_IN.match(text)
             return match["section"] if match else text or None
-        for line in self.page_lines:
-            match = PUBLISHED_IN.match(line)
-            if match:
-                return match["section"]
-        return None
+        return self._section_from_text()
 
     @field
     def title(self) -> str | None:
@@ -135,7 +167,7 @@ class K2ItemPage:
         text = element_text(element)
         if text:
             return text
-        return next((line for line in self.page_lines if K2_DATE_LINE.match(line)), None)
+        return self._date_line_from_text()
 
     @field
     def byline(self) -> str | None:
@@ -159,8 +191,9 @@ class K2ItemPage:
 
     @field
     def tags(self) -> list[str]:
+        links = self.root.xpath(self.TAG_LINK_XPATH) if self.TAG_LINK_XPATH else []
         tags: list[str] = []
-        for link in self.root.xpath(self.TAG_LINK_XPATH):
+        for link in links or self._tag_links_from_text():
             text = element_text(link)
             if text and text not in tags:
                 tags.append(text)
@@ -184,6 +217,36 @@ class K2ItemPage:
                 return meta.strip()
         return self._title_from_head()
 
+    def _section_from_text(self) -> str | None:
+        for line in self.page_lines:
+            match = PUBLISHED_IN.match(line)
+            if match:
+                return match["section"]
+        return None
+
+    def _date_line_from_text(self) -> str | None:
+        for line in self.page_lines:
+            if K2_DATE_LINE.match(line):
+                return line
+            labelled = _LABELLED_DATE.match(line)
+            if labelled and K2_DATE_LINE.match(labelled["date"]):
+                return labelled["date"]
+        return None
+
+    def _tag_links_from_text(self) -> list[etree._Element]:
+        """The links after a "Tagged under" label, in the block that holds the label."""
+        body = self.root.find("body")
+        for element in (body if body is not None else self.root).iter():
+            if not isinstance(element.tag, str) or not TAGGED_UNDER.match(element.text or ""):
+                continue
+            block = element if element.find(".//a") is not None else element.getparent()
+            if block is None:
+                continue
+            links = list(block.iter("a"))
+            after = [a for a in links if element not in a.iterancestors() or block is element]
+            return after
+        return []
+
     def _title_from_head(self) -> str | None:
         head_title = self.root.findtext(".//title") or ""
         parts = [p for p in _TITLE_SEPARATORS.split(head_title.strip()) if p]
@@ -198,13 +261,11 @@ class K2ItemPage:
 
     def content_paragraphs(self) -> list[str]:
         """Byline, dated line and body, in order, chrome removed."""
+        body_classes = (*self.INTRO_CLASSES, *self.FULLTEXT_CLASSES)
         blocks = [
             element
-            for element in self.root.xpath(class_xpath(*self.INTRO_CLASSES, *self.FULLTEXT_CLASSES))
-            if not any(
-                has_class(a, *self.INTRO_CLASSES, *self.FULLTEXT_CLASSES)
-                for a in element.iterancestors()
-            )
+            for element in self.classes.all(*body_classes)
+            if not any(has_class(a, *body_classes) for a in element.iterancestors())
         ]
         lines = paragraphs(blocks, skip=_is_image_chrome) if blocks else self._content_from_text()
         return _cut_at_body_end(lines)
@@ -228,8 +289,8 @@ class K2ItemPage:
             for index, line in enumerate(lines)
             if K2_DATE_LINE.match(line)
             or PUBLISHED_IN.match(line)
-            or PRINT_THIS_PAGE.match(line)
-            or (title and line == title)
+            or HEAD_CHROME.match(line)
+            or (title and _is_title_line(line, title))
         ]
         start = 0
         for index in header:
@@ -256,9 +317,15 @@ class K2ItemPage:
         for text in texts:
             match = pattern.search(text)
             if match:
-                value = match[group]
-                return int(value.replace(",", "")) if group == "hits" else value
+                if group == "hits":
+                    return int((match["hits"] or match["joomla"]).replace(",", ""))
+                return match[group]
         return None
+
+
+def _is_title_line(line: str, title: str) -> bool:
+    """The title as printed, possibly with K2's "Featured" badge after it."""
+    return line == title or line.removesuffix(" Featured") == title
 
 
 def _cut_at_body_end(lines: list[str]) -> list[str]:
@@ -266,3 +333,110 @@ def _cut_at_body_end(lines: list[str]) -> list[str]:
         if BODY_END.match(line):
             return lines[:index]
     return lines
+
+
+class TextItemPage(K2ItemPage):
+    """The text route alone: K2's item view read with none of its class names, as a template
+    override that renames or drops them serves it. Every field comes from the page's text and
+    tags (see the module's docstring)."""
+
+    DATE_CLASSES = ()
+    TITLE_CLASSES = ()
+    CATEGORY_CLASSES = ()
+    INTRO_CLASSES = ()
+    FULLTEXT_CLASSES = ()
+    HITS_CLASSES = ()
+    MODIFIED_CLASSES = ()
+    TAG_LINK_XPATH = ""
+    CONTAINER_CLASSES = ()
+
+
+class JoomlaArticlePage(K2ItemPage):
+    """Joomla's core article view (``com_content``, Joomla 3 to 5).
+
+    The markup follows Joomla's own layouts (``components/com_content/tmpl/article/default.php``
+    and ``layouts/joomla/content/info_block/*.php``, ``tags.php``): the article in
+    ``div.com-content-article`` (Joomla 4/5) or ``div.item-page`` (Joomla 3), its title in
+    ``div.page-header``, an info block ``dl.article-info`` whose ``dd.published`` (or
+    ``dd.create``) holds ``<time datetime>``, ``dd.category-name`` the category,
+    ``dd.modified`` "Last Updated: …" and ``dd.hits`` "Hits: N"; tags in ``ul.tags``; the text
+    in ``div.com-content-article__body`` (``itemprop="articleBody"`` in Joomla 3). Whatever the
+    layout lacks falls back on the text route, as for K2.
+    """
+
+    CONTAINER_CLASSES = ("com-content-article", "item-page")
+    INTRO_CLASSES = ()
+    FULLTEXT_CLASSES = ("com-content-article__body",)
+    CATEGORY_CLASSES = ("category-name",)
+    HITS_CLASSES = ("hits",)
+    MODIFIED_CLASSES = ("modified",)
+    TAG_LINK_XPATH = class_xpath("tags") + "//a"
+    _DATE_XPATH = etree.XPath(
+        ".//dd[contains(@class, 'published') or contains(@class, 'create')]//time"
+    )
+    _TITLE_XPATH = etree.XPath(
+        ".//div[contains(concat(' ', normalize-space(@class), ' '), ' page-header ')]"
+        "/*[self::h1 or self::h2]"
+    )
+    _BODY_XPATH = etree.XPath(".//*[@itemprop='articleBody']")
+
+    @classmethod
+    def detect(cls, classes: ClassIndex) -> bool:
+        return classes.first(*cls.CONTAINER_CLASSES) is not None
+
+    @cached_property
+    def container(self) -> etree._Element:
+        found = self.classes.first(*self.CONTAINER_CLASSES)
+        return found if found is not None else self.root
+
+    @field
+    def section(self) -> str | None:
+        element = self.classes.first(*self.CATEGORY_CLASSES)
+        if element is not None:
+            link = element.find(".//a")
+            text = element_text(link if link is not None else element)
+            return text.removeprefix("Category:").strip() or None
+        return self._section_from_text()
+
+    @field
+    def date_line(self) -> str | None:
+        for time in self._DATE_XPATH(self.container):
+            stamp = (time.get("datetime") or "")[:10]
+            try:
+                return k2_date_text(date.fromisoformat(stamp))
+            except ValueError:
+                labelled = _LABELLED_DATE.match(element_text(time))
+                if labelled:
+                    return labelled["date"]
+        return self._date_line_from_text()
+
+    def _find_title(self) -> str | None:
+        # With a menu page heading shown, the first page-header holds it and the title is h2.
+        headings = self._TITLE_XPATH(self.container)
+        text = element_text(headings[-1], skip=_is_featured_badge) if headings else ""
+        return text or super()._find_title()
+
+    def content_paragraphs(self) -> list[str]:
+        blocks = self.classes.all(*self.FULLTEXT_CLASSES) or self._BODY_XPATH(self.container)
+        if not blocks:
+            return self._content_from_text()
+        return _cut_at_body_end(paragraphs(blocks, skip=_is_image_chrome))
+
+
+# Layouts other than K2's item view, tried in order; K2's (with its text route) is the default.
+OTHER_LAYOUTS: tuple[type[JoomlaArticlePage], ...] = (JoomlaArticlePage,)
+
+
+def item_page(document: str | bytes, ref: ItemRef, fetched_at: str) -> K2ItemPage:
+    """The page object for an item page, by the layout the page itself shows (never
+    configured: a site can move to another layout between two runs)."""
+    root = parse_html(document)
+    classes = ClassIndex(root)
+    for layout in OTHER_LAYOUTS:
+        if layout.detect(classes):
+            page: K2ItemPage = layout(root, ref, fetched_at)
+            break
+    else:
+        page = K2ItemPage(root, ref, fetched_at)
+    page._classes = classes
+    return page

@@ -8,15 +8,31 @@ import re
 from lxml import etree
 
 # Lines that end an article body on every era of the site (docs/site-notes.md, "Item pages: what
-# comes in which order", items 6–10), plus the sidebars that follow it.
+# comes in which order", items 6–10), the blocks that follow the body in stock K2's item view
+# (author block, "Latest from", related items, navigation, "back to top") and in Joomla's
+# article view (its info block below the text, article navigation), and the sidebars.
 BODY_END = re.compile(
-    r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\b|visit\s+also$|staff\s+publications$"
-    r"|tagged\s+under\b|newsletter$|sign\s+up\s+for\s+upcoming\s+events"
-    r"|the\s+central\s+asia-caucasus\s+analyst\s+is\s+a\s+biweekly)",
+    r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\b|last\s+updated\b|hits:\s*[\d,]+$"
+    r"|visit\s+also$|staff\s+publications$|tagged\s+under\b|newsletter$"
+    r"|sign\s+up\s+for\s+upcoming\s+events|the\s+central\s+asia-caucasus\s+analyst\s+is\s+a\s+biweekly"
+    r"|more\s+in\s+this\s+category\b|related\s+items\b|latest\s+from\s|back\s+to\s+top$"
+    r"|(?:«\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*»)?$)",
     re.IGNORECASE,
 )
 PUBLISHED_IN = re.compile(r"^published\s+in\s+(?P<section>.+?)\s*$", re.IGNORECASE)
-PRINT_THIS_PAGE = re.compile(r"^print\s+this\s+page$", re.IGNORECASE)
+# Lines the item view prints around the article's head that are not the article: K2's toolbar
+# (font resizer, "Print", "E-mail"), rating and social buttons, its author block ("Written by
+# <account>": a site account, not the article's author), the "Featured" badge, and Joomla's
+# info block ("Details", "Written by: …", "Category: …", "Published: …", "Hits: …").
+HEAD_CHROME = re.compile(
+    r"^(?:print(?:\s+this\s+page)?|e-?mail|tweet|share|like|font\s+size|(?:de|in)crease\s+font\s+size"
+    r"|rate\s+this\s+item\b.*|\(\s*\d+\s+votes?\s*\)|featured|details|written\s+by\b.*"
+    r"|created\s+by\b.*|category:.*|parent\s+category:.*|published:.*|created:.*"
+    r"|last\s+updated:.*|hits:\s*[\d,]+)$",
+    re.IGNORECASE,
+)
+# "Tagged under" (K2) heads the tag links of an item in the text route.
+TAGGED_UNDER = re.compile(r"^\s*tagged\s+under\b", re.IGNORECASE)
 
 
 def class_xpath(*classes: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -11,6 +12,13 @@ from caci_spider.pages.blocks import element_text, parse_html
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import ClassIndex
 from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
+
+_OFFSET_PARAMETER = re.compile(r"[?&](?:limit)?start=\d")
+# What the links of Joomla's and K2's pagination read: page numbers, arrows, Start/Prev/Next/End.
+_PAGINATION_LABEL = re.compile(
+    r"^(?:\d+|[«‹»›]+|(?:[«‹]\s*)?(?:start|first|prev|previous|next|end|last)(?:\s*[»›])?)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -24,15 +32,25 @@ class K2ListingPage:
     """One page of ``/publications/<category>.html?start=N``.
 
     Entries are the distinct items of the category linked from the page, in order; K2's
-    ``catItemTitle`` gives their titles where shown. Links elsewhere (other categories, tags,
+    ``catItemTitle`` gives their titles where shown, else a link inside a heading (Joomla's
+    category blog, a template without K2's classes). Links elsewhere (other categories, tags,
     ``javascript:``, ``mailto:``, other hosts) are ignored. Its fields: the entries (key
-    ``items``) and the offsets of the other pages.
+    ``items``) and the offsets of the other pages, from the pagination block, else from every
+    link to this listing with an offset.
     """
 
     TITLE_CLASSES = ("catItemTitle", "tagItemTitle", "userItemTitle")
-    PAGINATION_CLASSES = ("k2Pagination", "pagination")
-    # The K2 list container, most specific first: sidebar modules outside it never count.
-    LIST_CLASSES = (("itemList", "tagItemList", "userItemList"), ("itemListView",))
+    PAGINATION_CLASSES = ("k2Pagination", "pagination", "pagination__wrapper")
+    # The list container, most specific first: sidebar modules outside it never count. K2's,
+    # then Joomla's category blog (components/com_content/tmpl/category/blog.php).
+    LIST_CLASSES = (
+        ("itemList", "tagItemList", "userItemList"),
+        ("itemListView",),
+        ("com-content-category-blog", "blog-items"),
+    )
+    _HEADING_LINKS = etree.XPath(
+        ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]//a"
+    )
 
     def __init__(self, document: str | bytes, url: str, base_url: str, category: str) -> None:
         self.root = parse_html(document)
@@ -59,14 +77,15 @@ class K2ListingPage:
 
     def titles(self) -> dict[int, str]:
         titles: dict[int, str] = {}
-        for link in self._links_under(self.TITLE_CLASSES):
+        links = self._links_under(self.TITLE_CLASSES) or self._HEADING_LINKS(self.list_root())
+        for link in links:
             ref = self._ref(link.get("href"))
             text = element_text(link)
             if ref and text:
                 titles.setdefault(ref.id, text)
         return titles
 
-    def _list_root(self) -> etree._Element:
+    def list_root(self) -> etree._Element:
         """The K2 list container when present, so that sidebar modules linking items (latest
         items, staff publications) never count as entries; else the whole page."""
         for classes in self.LIST_CLASSES:
@@ -84,7 +103,7 @@ class K2ListingPage:
     def _find_entries(self) -> list[ListingEntry]:
         titles = self.titles()
         seen: dict[int, ListingEntry] = {}
-        for link in self._list_root().iter("a"):
+        for link in self.list_root().iter("a"):
             ref = self._ref(link.get("href"))
             if ref and ref.id not in seen:
                 seen[ref.id] = ListingEntry(ref.id, ref.url, titles.get(ref.id))
@@ -94,8 +113,16 @@ class K2ListingPage:
     def page_starts(self) -> list[int]:
         """Offsets of the other pages of this listing linked from the pagination block."""
         starts: set[int] = set()
-        for link in self._pagination_links():
+        links = self._links_under(self.PAGINATION_CLASSES)
+        # No pagination block found: the links to this listing that name an offset or read as
+        # pagination ("2", "Next", "End"); a menu link to the category, or an empty href, is not.
+        by_text = not links
+        for link in links or self.root.iter("a"):
             href = link.get("href") or ""
+            if by_text and not (
+                _OFFSET_PARAMETER.search(href) or _PAGINATION_LABEL.match(element_text(link))
+            ):
+                continue
             absolute = urljoin(self.url, href)
             if not is_same_site(absolute, self.base_url):
                 continue
@@ -105,6 +132,3 @@ class K2ListingPage:
             if start is not None:
                 starts.add(start)
         return sorted(starts)
-
-    def _pagination_links(self) -> list[etree._Element]:
-        return self._links_under(self.PAGINATION_CLASSES)

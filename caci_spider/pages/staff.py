@@ -31,8 +31,8 @@ from caci_spider.dates import parse_partial_date
 from caci_spider.items import SourceRank, StaffEntry, StaffPublication
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text, paragraphs, parse_html
 from caci_spider.pages.fields import extract, field
-from caci_spider.pages.item import K2ItemPage
-from caci_spider.pages.k2 import class_xpath, first_by_class, has_class
+from caci_spider.pages.item import item_page
+from caci_spider.pages.k2 import HEAD_CHROME, class_xpath, first_by_class, has_class
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.sidebar import EntryParseError, parse_sidebar_entry
@@ -239,7 +239,11 @@ class StaffListingPage:
     neither (rejects), and the offsets of the other pages.
     """
 
-    ENTRY_CLASSES = ("catItemView",)
+    # K2's entry view, then Joomla's category blog item (category/blog_item.php).
+    ENTRY_CLASSES = ("catItemView", "blog-item")
+    _HEADINGS = etree.XPath(
+        ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+    )
 
     def __init__(self, listing: K2ListingPage) -> None:
         self.listing = listing
@@ -252,11 +256,43 @@ class StaffListingPage:
         return cls(K2ListingPage(document, url, base_url, STAFF_CATEGORY))
 
     def views(self) -> list[StaffListingEntry]:
-        """Every ``catItemView`` of the page, in order (new page objects at every call)."""
-        return [
-            StaffListingEntry(view, self.url, self.base_url)
-            for view in self.root.xpath(class_xpath(*self.ENTRY_CLASSES))
+        """Every entry view of the page, in order (new page objects at every call)."""
+        found = self.root.xpath(class_xpath(*self.ENTRY_CLASSES)) or self._views_from_headings()
+        return [StaffListingEntry(view, self.url, self.base_url) for view in found]
+
+    def _views_from_headings(self) -> list[etree._Element]:
+        """No entry class: each heading that links an item seeds an entry, grown to the
+        largest block that holds no other seed. The blocks beside them that hold text but no
+        seed are entries too (an entry without a title link must still be seen, as a reject)."""
+        container = self.listing.list_root()
+        seeds = [
+            heading
+            for heading in self._HEADINGS(container)
+            if any(self._is_item_link(a) for a in heading.iter("a"))
         ]
+        views: list[etree._Element] = []
+        for seed in seeds:
+            view = seed
+            while (parent := view.getparent()) is not None and parent is not container:
+                if any(other is not seed and parent in other.iterancestors() for other in seeds):
+                    break
+                view = parent
+            views.append(view)
+        chosen = set(views)
+        for parent in {view.getparent() for view in views}:
+            for child in parent if parent is not None else ():
+                if (
+                    isinstance(child.tag, str)
+                    and child not in chosen
+                    and not any(child in seed.iterancestors() for seed in seeds)
+                    and paragraphs(child)
+                ):
+                    chosen.add(child)
+        return [element for element in container.iter() if element in chosen]
+
+    def _is_item_link(self, link: etree._Element) -> bool:
+        href = link.get("href") or ""
+        return item_ref(href, self.url, self.base_url, STAFF_CATEGORY) is not None
 
     @field
     def entries(self) -> list[StaffListingEntry]:
@@ -289,14 +325,22 @@ class StaffListingEntry(StaffEntryPage):
 
     @cached_property
     def heading(self) -> str | None:
-        """The title link's text as printed (with a "Featured" badge, if any)."""
-        return normalise_text(element_text(first_by_class(self.view, *self.TITLE_CLASSES))) or None
+        """The title link's text as printed (with a "Featured" badge, if any); without K2's
+        title class, the view's first heading."""
+        element = first_by_class(self.view, *self.TITLE_CLASSES)
+        if element is None:
+            element = next(iter(StaffListingPage._HEADINGS(self.view)), None)
+        return normalise_text(element_text(element)) or None
 
     @cached_property
     def entry(self) -> StaffEntry:
         intro = first_by_class(self.view, *self.INTRO_CLASSES)
-        lines = paragraphs(intro if intro is not None else self.view, skip=_is_chrome)
-        return read_entry_lines(lines, self.heading)
+        if intro is not None:
+            return read_entry_lines(paragraphs(intro, skip=_is_chrome), self.heading)
+        lines = paragraphs(self.view, skip=_is_chrome)
+        return read_entry_lines(
+            [line for line in lines if not HEAD_CHROME.match(line)], self.heading
+        )
 
     @field
     def title(self) -> str | None:
@@ -320,8 +364,16 @@ class StaffListingEntry(StaffEntryPage):
 
 
 def _is_chrome(element: etree._Element) -> bool:
-    return has_class(
-        element, "catItemReadMore", "catItemLinks", "itemImageBlock", "catItemImageBlock"
+    return element.tag in _HEADING_TAGS or has_class(
+        element,
+        "catItemReadMore",
+        "catItemLinks",
+        "itemImageBlock",
+        "catItemImageBlock",
+        # Joomla's category blog item: its info block, read-more and tags.
+        "article-info",
+        "readmore",
+        "tags",
     )
 
 
@@ -332,7 +384,7 @@ class StaffItemPage(StaffEntryPage):
 
     def __init__(self, document: str | bytes, ref: ItemRef) -> None:
         self.ref = ref
-        self.page = K2ItemPage(document, ref, "")
+        self.page = item_page(document, ref, "")
 
     @cached_property
     def heading(self) -> str | None:
