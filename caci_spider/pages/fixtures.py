@@ -25,7 +25,7 @@ from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage
 from caci_spider.records import build_field_report
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL
-from caci_spider.urls import STAFF_CATEGORY, item_ref, listing_url
+from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref, listing_url
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 # The fetch time every fixture is read with (no oracle holds it).
@@ -69,10 +69,18 @@ class PageKind:
 
 def _read_item(document: bytes, url: str) -> Oracle:
     """Page object → normalise → validate → collapse (records.build_field_report)."""
+    return read_item_as(item_page, document, url)
+
+
+def read_item_as(
+    page_object: Callable[[bytes, ItemRef, str], K2ItemPage], document: bytes, url: str
+) -> Oracle:
+    """An item page read by ``page_object`` (a route: :class:`~caci_spider.pages.item.
+    TextItemPage` for the text alone), oracle-shaped."""
     ref = item_ref(url, url, CACI_BASE_URL, FIELD_REPORTS)
     if ref is None:
         raise ValueError(f"not a field-report item URL: {url}")
-    report, reason, _raw = build_field_report(item_page(document, ref, FETCHED_AT).extract())
+    report, reason, _raw = build_field_report(page_object(document, ref, FETCHED_AT).extract())
     return {"reject": reason} if report is None else report.as_row()
 
 

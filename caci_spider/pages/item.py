@@ -91,7 +91,7 @@ def _is_image_block(element: etree._Element) -> bool:
         return False
     if next(element.iter("img"), None) is None or next(element.iter("p"), None) is not None:
         return False
-    return len(element.text_content().strip()) <= _MAX_CAPTION
+    return len("".join(element.itertext()).strip()) <= _MAX_CAPTION
 
 
 class K2ItemPage:
@@ -102,15 +102,15 @@ class K2ItemPage:
     are read by the era layouts of :mod:`caci_spider.pages.bylines` (``BYLINE_LAYOUTS``).
     """
 
-    DATE_CLASSES = ("itemDateCreated",)
-    TITLE_CLASSES = ("itemTitle",)
-    CATEGORY_CLASSES = ("itemCategory",)
-    INTRO_CLASSES = ("itemIntroText",)
-    FULLTEXT_CLASSES = ("itemFullText",)
-    HITS_CLASSES = ("itemHits",)
-    MODIFIED_CLASSES = ("itemDateModified",)
-    TAG_LINK_XPATH = class_xpath("itemTags") + "//a"
-    CONTAINER_CLASSES = ("itemView",)
+    DATE_CLASSES: tuple[str, ...] = ("itemDateCreated",)
+    TITLE_CLASSES: tuple[str, ...] = ("itemTitle",)
+    CATEGORY_CLASSES: tuple[str, ...] = ("itemCategory",)
+    INTRO_CLASSES: tuple[str, ...] = ("itemIntroText",)
+    FULLTEXT_CLASSES: tuple[str, ...] = ("itemFullText",)
+    HITS_CLASSES: tuple[str, ...] = ("itemHits",)
+    MODIFIED_CLASSES: tuple[str, ...] = ("itemDateModified",)
+    TAG_LINK_XPATH: str = class_xpath("itemTags") + "//a"
+    CONTAINER_CLASSES: tuple[str, ...] = ("itemView",)
     BYLINE_LAYOUTS: tuple[BylineLayout, ...] = LAYOUTS
 
     def __init__(
@@ -242,9 +242,9 @@ class K2ItemPage:
             block = element if element.find(".//a") is not None else element.getparent()
             if block is None:
                 continue
-            links = list(block.iter("a"))
-            after = [a for a in links if element not in a.iterancestors() or block is element]
-            return after
+            return [
+                a for a in block.iter("a") if block is element or element not in a.iterancestors()
+            ]
         return []
 
     def _title_from_head(self) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.http import TextResponse
 
 from caci_spider.items import FieldReportPage, utc_now
-from caci_spider.pages.item import K2ItemPage
+from caci_spider.pages.item import item_page
 from caci_spider.records import normalise_field_report
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import ItemRef, item_ref
@@ -36,7 +36,7 @@ class FieldReportsSpider(K2CategorySpider):
         return self.store.database.known_report_ids() | waiting
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
-        page = K2ItemPage(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()
+        page = item_page(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()
         return normalise_field_report(page).as_row()
 
     def extract_item(
@@ -46,7 +46,7 @@ class FieldReportsSpider(K2CategorySpider):
         listing_title: str | None = None,
         **context: Any,
     ) -> Iterator[FieldReportPage]:
-        page = K2ItemPage(response.text, ref, utc_now()).extract()
+        page = item_page(response.text, ref, utc_now()).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
         yield page
