@@ -16,6 +16,12 @@ What it serves (all built from ``fixtures/``, never from our own extraction code
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
   in for both sites (``CACI_BASE_URL`` and ``SILKROAD_BASE_URL`` both point at it).
 * ``/robots.txt``: allows everything but ``/administrator/``.
+
+``site.layout`` (``python -m caci_spider.localsite --layout NAME``) serves every page through
+another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page the
+crawler cannot read (see :mod:`caci_spider.localsite.layouts`). Overrides, ``broken_markup`` and
+faults that change what a page says apply first, the layout last; faults that change how a page
+travels (truncation, encodings, padding, slow answers) act on the laid-out page.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -36,6 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
+
+from caci_spider.localsite import layouts
+from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
     from caci_spider.localsite.faults import Fault
@@ -48,6 +57,11 @@ MISSING_ITEM_ID = 7999
 # An id whose item page always answers 500, so that retries run out.
 BROKEN_SERVER_ITEM_ID = 7998
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
+FIELD_REPORTS_LISTING = "/publications/field-reports.html"
+STAFF_LISTING = "/publications/joint-center-publications.html"
+# Faults that change what an item page says: acted out on the page before the layout renders it.
+# Every other fault changes how the (laid-out) page travels.
+CONTENT_FAULTS = frozenset({"hostile"})
 
 
 @dataclass(frozen=True)
@@ -115,9 +129,17 @@ class LocalK2Site:
     items answer an error status, ``broken_markup`` simulates a redesign, ``throttled`` answers
     429 with ``Retry-After`` a given number of times, ``item_delay`` slows item pages down.
     Item pages carry ``ETag`` and ``Last-Modified`` and answer conditional requests with 304.
+    ``layout`` names the template every page is served through (``"site"``: the fixtures as
+    they are; see :mod:`caci_spider.localsite.layouts`).
     """
 
-    def __init__(self, fixtures: Path = DEFAULT_FIXTURES, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        fixtures: Path = DEFAULT_FIXTURES,
+        page_size: int = PAGE_SIZE,
+        layout: str = DEFAULT_LAYOUT,
+    ) -> None:
+        self.layout = layout
         self.fixtures = fixtures
         self.page_size = page_size
         self.items = load_items(fixtures / "field_reports" / "items")
@@ -147,6 +169,19 @@ class LocalK2Site:
         self.hits: dict[str, int] = {}
         self.log: list[tuple[float, str, int]] = []  # (time, path, status) of every request
         self.lock = threading.Lock()
+        # Set while a content fault reads an item page: it gets the page before the layout.
+        self._before_layout = threading.local()
+        self._date_lines: dict[Path, str | None] = {}  # item fixture → its K2 date line
+        self._staff_titles: dict[int, str] = {}
+
+    @property
+    def layout(self) -> str:
+        """The template pages are served through (one of ``layouts.LAYOUTS``)."""
+        return self._layout
+
+    @layout.setter
+    def layout(self, name: str) -> None:
+        self._layout = layouts.check_layout(name)
 
     # -- changes made by tests --------------------------------------------------------------
     def add_item(self, path: Path, position: int = 0) -> int:
@@ -185,13 +220,15 @@ class LocalK2Site:
                 429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": str(retry_after)}
             )
         if path in ("/", "/index.php"):
-            return Reply(200, self.home_page().encode())
+            return Reply(200, self._laid_out(self.home_page().encode(), self._home_context))
         start_values = query.get("start") or query.get("limitstart") or ["0"]
         start = int(start_values[0]) if start_values[0].isdigit() else 0
-        if path == "/publications/field-reports.html" and not self.listing_moved:
-            return Reply(200, self.listing_page(start).encode())
-        if path == "/publications/joint-center-publications.html":
-            return Reply(200, self.staff_listing_page(start))
+        if path == FIELD_REPORTS_LISTING and not self.listing_moved:
+            page = self.listing_page(start).encode()
+            return Reply(200, self._laid_out(page, self._listing_context))
+        if path == STAFF_LISTING:
+            page = self.staff_listing_page(start)
+            return Reply(200, self._laid_out(page, self._staff_listing_context))
         match = _ITEM_PATH.match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
@@ -202,7 +239,7 @@ class LocalK2Site:
             with self.lock:
                 self.fault_hits[item_id] = self.fault_hits.get(item_id, 0) + 1
                 attempt = self.fault_hits[item_id]
-            reply = self.faults[item_id].reply(self, item_id, path, attempt)
+            reply = self._fault_reply(self.faults[item_id], item_id, path, attempt)
             if reply is not None:
                 return reply
         if item_id in self.failing:
@@ -212,8 +249,22 @@ class LocalK2Site:
                 time.sleep(self.item_delay)
             return Reply(200, self.item_page(item_id))
         if match["category"] == "joint-center-publications" and item_id in self.staff_items:
-            return Reply(200, self.staff_items[item_id].read_bytes())
+            page = self.staff_items[item_id].read_bytes()
+            return Reply(200, self._laid_out(page, lambda: self._staff_item_context(item_id)))
         return Reply(404, _NOT_FOUND)
+
+    def _fault_reply(self, fault: Fault, item_id: int, path: str, attempt: int) -> Reply | None:
+        """The fault's reply; a content fault rewrites the page before the layout renders it."""
+        if fault.kind not in CONTENT_FAULTS or self.layout == DEFAULT_LAYOUT:
+            return fault.reply(self, item_id, path, attempt)
+        self._before_layout.on = True
+        try:
+            reply = fault.reply(self, item_id, path, attempt)
+        finally:
+            self._before_layout.on = False
+        if reply is not None and reply.status == 200 and reply.body and item_id in self.items:
+            reply.body = self._laid_out(reply.body, lambda: self._item_context(item_id))
+        return reply
 
     @staticmethod
     def _conditional(reply: Reply, headers: dict[str, str]) -> Reply:
@@ -229,11 +280,76 @@ class LocalK2Site:
         return reply
 
     def item_page(self, item_id: int) -> bytes:
+        """The field report's page as served: its content through the layout."""
+        page = self.item_content(item_id)
+        if getattr(self._before_layout, "on", False):
+            return page
+        return self._laid_out(page, lambda: self._item_context(item_id))
+
+    def item_content(self, item_id: int) -> bytes:
+        """The field report's page before the layout: fixture, override, broken markup."""
         page = self.overrides.get(item_id) or self.items[item_id].path.read_bytes()
         if self.broken_markup:
             for pattern in _BROKEN_MARKUP:
                 page = pattern.sub(b"", page)
         return page
+
+    # -- layouts ----------------------------------------------------------------------------
+    def _laid_out(self, page: bytes, context: Callable[[], PageContext]) -> bytes:
+        """``page`` through the site's layout (``context`` is only built when one is set)."""
+        if self.layout == DEFAULT_LAYOUT:
+            return page
+        return layouts.render(self.layout, page, context())
+
+    def _item_link(self, item_id: int) -> Link:
+        item = self.items[item_id]
+        return Link(item.href, item.title or item.alias.replace("-", " ").title())
+
+    def _item_context(self, item_id: int) -> PageContext:
+        """An item's neighbours in the listing order and the other items of its category."""
+        listed = [i for i in self.order if i is not None and i in self.items]
+        position = listed.index(item_id) if item_id in listed else None
+        previous = next_ = None
+        if position is not None:
+            previous = self._item_link(listed[position - 1]) if position > 0 else None
+            if position + 1 < len(listed):
+                next_ = self._item_link(listed[position + 1])
+        others = tuple(self._item_link(i) for i in listed if i != item_id)[:5]
+        return PageContext("item", self.items[item_id].href, previous, next_, others)
+
+    def _listing_context(self) -> PageContext:
+        """The created date of each listed item, which stock templates show on the listing."""
+        dates = {}
+        for item in list(self.items.values()):
+            if item.path not in self._date_lines:
+                self._date_lines[item.path] = layouts.k2_date_line(item.path.read_bytes())
+            line = self._date_lines[item.path]
+            if line:
+                dates[item.href] = line
+        return PageContext("listing", FIELD_REPORTS_LISTING, entry_dates=dates)
+
+    def _staff_listing_context(self) -> PageContext:
+        return PageContext("listing", STAFF_LISTING)
+
+    def _home_context(self) -> PageContext:
+        return PageContext("home", "/")
+
+    def _staff_link(self, item_id: int) -> Link:
+        path = self.staff_items[item_id]
+        if item_id not in self._staff_titles:
+            oracle = path.with_suffix(".json")
+            title = json.loads(oracle.read_text("utf-8")).get("title") if oracle.exists() else None
+            self._staff_titles[item_id] = title or path.stem.split("-", 1)[-1]
+        href = f"/publications/joint-center-publications/item/{path.stem}.html"
+        return Link(href, self._staff_titles[item_id])
+
+    def _staff_item_context(self, item_id: int) -> PageContext:
+        ids = sorted(self.staff_items)
+        position = ids.index(item_id)
+        previous = self._staff_link(ids[position - 1]) if position > 0 else None
+        next_ = self._staff_link(ids[position + 1]) if position + 1 < len(ids) else None
+        others = tuple(self._staff_link(i) for i in ids if i != item_id)
+        return PageContext("item", self._staff_link(item_id).href, previous, next_, others)
 
     # -- pages ------------------------------------------------------------------------------
     def listing_page(self, start: int) -> str:

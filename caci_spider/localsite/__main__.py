@@ -6,6 +6,10 @@ exports and page archive, never the production ``exports/caci.db`` and ``.scrapy
 and without the politeness delay. A database keeps the site it was built from, so each port
 gets its own directory, and re-running the commands against the default port crawls the same
 site again (an incremental run).
+
+``--layout NAME`` serves every page through another template (``k2-stock``, ``stripped``,
+``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.localsite.layouts`), so that a
+crawl of the same content through each can be compared with the fixtures' expected rows.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from caci_spider.demo import (
 )
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
+from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS
 
 DEFAULT_PORT = 8088
 
@@ -71,16 +76,28 @@ def print_hint(base_url: str, site: LocalK2Site, file: TextIO | None = None) -> 
     print_faults(site, file=file)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--layout",
+        default=DEFAULT_LAYOUT,
+        choices=LAYOUTS,
+        metavar="NAME",
+        help=f"template every page is served through: {', '.join(LAYOUTS)} "
+        f"(default: {DEFAULT_LAYOUT}, the fixtures as they are)",
+    )
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     with ExitStack() as stack:
         try:
             base_url, site = stack.enter_context(
-                serve(LocalK2Site(args.fixtures), args.host, args.port)
+                serve(LocalK2Site(args.fixtures, layout=args.layout), args.host, args.port)
             )
         except OSError as error:
             print(
@@ -90,6 +107,8 @@ def main() -> None:
             )
             raise SystemExit(2) from None
         print_hint(base_url, site)
+        if site.layout != DEFAULT_LAYOUT:
+            print(f"Every page is served through the {site.layout!r} layout.")
         print("\nServing until Ctrl-C.", flush=True)
         try:
             while True:
