@@ -119,6 +119,8 @@ class K2ListingPage:
         by_text = not links
         for link in links or self.root.iter("a"):
             href = link.get("href") or ""
+            if href.startswith("#"):
+                continue  # Joomla 4 prints the current page as a link to "#"
             if by_text and not (
                 _OFFSET_PARAMETER.search(href) or _PAGINATION_LABEL.match(element_text(link))
             ):

@@ -32,7 +32,7 @@ from caci_spider.items import SourceRank, StaffEntry, StaffPublication
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text, paragraphs, parse_html
 from caci_spider.pages.fields import extract, field
 from caci_spider.pages.item import item_page
-from caci_spider.pages.k2 import HEAD_CHROME, class_xpath, first_by_class, has_class
+from caci_spider.pages.k2 import HEAD_CHROME, PUBLISHED_IN, class_xpath, first_by_class, has_class
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.sidebar import EntryParseError, parse_sidebar_entry
@@ -360,7 +360,11 @@ class StaffListingEntry(StaffEntryPage):
         return None
 
     def raw(self) -> str:
-        return " / ".join(paragraphs(self.view))
+        """The entry's own text, without the template's labels around it."""
+        lines = paragraphs(self.view, skip=_is_chrome)
+        return " / ".join(
+            line for line in lines if not (HEAD_CHROME.match(line) or PUBLISHED_IN.match(line))
+        )
 
 
 def _is_chrome(element: etree._Element) -> bool:
