@@ -25,6 +25,8 @@ from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import (
     ItemFetches,
     ListingWalk,
+    QualityRejects,
+    RefetchedFields,
     canary_problems,
     coverage_of,
     coverage_problems,
@@ -32,6 +34,8 @@ from caci_spider.selfcheck import (
     finished_normally,
     item_problems,
     listing_problems,
+    quality_problems,
+    vanished_problems,
     write_problems,
 )
 from caci_spider.store import DatabaseStore, store_of
@@ -51,6 +55,7 @@ class CrawlRunRecorder:
         settings = crawler.settings
         self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS")
         self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE")
+        self.vanished_max_share = settings.getfloat("CACI_VANISHED_MAX_SHARE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -95,6 +100,10 @@ class CrawlRunRecorder:
                 finished=finished_normally(reason),
             ),
             *canary_problems(canaries),
+            *quality_problems(getattr(spider, "quality_rejects", QualityRejects())),
+            *vanished_problems(
+                getattr(spider, "refetched_fields", RefetchedFields()), self.vanished_max_share
+            ),
             *item_problems(getattr(spider, "item_fetches", ItemFetches())),
             *getattr(spider, "source_problems", []),
             *write_problems(store.write_errors, store.refetch_clashes),
@@ -135,10 +144,7 @@ class CrawlRunRecorder:
             "problems": problems,
             "listing_pages": walk.pages,
             "listing_entries": walk.entries,
-            "canaries": [
-                {"key": c.key, "url": c.url, "outcome": c.outcome, "missing": c.missing}
-                for c in canaries
-            ],
+            "canaries": [canary.as_record() for canary in canaries],
         }
         try:
             if database.count(getattr(spider, "export_table", "")):

@@ -1,8 +1,11 @@
 """Item pipelines, in order: normalise → validate → de-duplicate → store.
 
-Each stage is thin: the rules live in :mod:`caci_spider.records` and :mod:`caci_spider.storage`.
-Anything that cannot be stored ends in the ``rejects`` table with its URL and reason, is counted
-in the crawl stats (``caci/rejected/…``) and logged once as a WARNING.
+Each stage is thin: the rules live in :mod:`caci_spider.records`, :mod:`caci_spider.quality` and
+:mod:`caci_spider.storage`. Anything that cannot be stored ends in the ``rejects`` table with its
+URL and reason, is counted in the crawl stats (``caci/rejected/…``) and logged once as a WARNING.
+An item with a quality problem (page chrome in its body, a site's name as its title, a site
+account as its author) is such a reject, and fails the run's self-check
+(:func:`caci_spider.selfcheck.quality_problems`): a stored row is never replaced by a worse one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from caci_spider.items import (
     is_empty,
 )
 from caci_spider.paths import export_dir
+from caci_spider.quality import WATCHED_ON_REFETCH, problems, vanished_fields
 from caci_spider.records import (
     collapse_body,
     normalise_field_report,
@@ -97,7 +101,8 @@ class NormalisePipeline(_CrawlerPipeline):
 
 
 class ValidatePipeline(_CrawlerPipeline):
-    """Required fields present and the published date parseable, else ``rejects``."""
+    """Required fields present, the published date parseable and nothing a good row cannot
+    contain (:func:`caci_spider.quality.problems`), else ``rejects``."""
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, Reject):
@@ -108,6 +113,7 @@ class ValidatePipeline(_CrawlerPipeline):
             reason, raw = validation_problem(page, report)
             if reason:
                 raise self.reject(page.url, reason, page.fetched_at, raw)
+            self.check_quality(report, page.url, page.fetched_at)
             return report
         if isinstance(item, StaffPublication):
             if not item.title:
@@ -117,9 +123,26 @@ class ValidatePipeline(_CrawlerPipeline):
                     item.fetched_at,
                     item.raw or None,
                 )
+            # The publication's own page when it was read, else the first page it was seen on.
+            url = item.url if item.url in item.sources else item.sources[0] if item.sources else ""
+            self.check_quality(item, url or "", item.fetched_at)
             return item
         # A spider bug must not pass silently as an item nobody stores.
         raise DropItem(f"unexpected item type {type(item).__name__}", log_level="ERROR")
+
+    def check_quality(self, item: Any, url: str, fetched_at: str) -> None:
+        """Reject an item with a quality problem: the first problem is the reason, all of them
+        the raw text; the run's self-check counts it per field."""
+        found = problems(item)
+        if not found:
+            return
+        tally = getattr(self.crawler.spider, "quality_rejects", None)
+        if tally is not None:
+            tally.note(url, found)
+        for name in dict.fromkeys(problem.field for problem in found):
+            self.crawler.stats.inc_value(f"caci/quality/{name}")
+        raw = "; ".join(str(problem) for problem in found)
+        raise self.reject(url, found[0].reason, fetched_at, raw)
 
 
 class DeduplicatePipeline(_CrawlerPipeline):
@@ -142,8 +165,12 @@ class DeduplicatePipeline(_CrawlerPipeline):
     def _deduplicate(self, report: FieldReport) -> FieldReport:
         database = self.store.database
         canonical = database.duplicate_of(report)
-        if canonical is not None and database.publication(report.id) is not None:
-            # A stored item refetched with a lower stored item's body: see store_report.
+        if canonical is not None and (
+            database.publication(report.id) is not None
+            or database.body_changed(canonical, self.store.run_id)
+        ):
+            # A stored item refetched with a lower stored item's body, or a new item whose body
+            # a lower stored item changed to in this run: see store_report.
             raise self.clash(report, canonical)
         if canonical is not None:
             database.record_duplicate(report, canonical, self.store.run_id)
@@ -166,7 +193,10 @@ class StorePipeline(_CrawlerPipeline):
         database = self.store.database
         run_id = self.store.run_id
         if isinstance(item, FieldReport):
+            stored = database.publication(item.id)
             outcome = database.store_report(item, self.spider_name, run_id)
+            if stored is not None and outcome in ("updated", "unchanged"):
+                self.note_refetch(item, stored)
             if outcome == "clash":
                 raise self.clash(item, None)
             if outcome == "kept":
@@ -180,6 +210,21 @@ class StorePipeline(_CrawlerPipeline):
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item
+
+    def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
+        """A stored item extracted again: the watched fields its row has and the new extraction
+        lacks (their stored values stay: storage.merge_keeping_known), for the self-check."""
+        tally = getattr(self.crawler.spider, "refetched_fields", None)
+        if tally is None:
+            return
+        had = [name for name in WATCHED_ON_REFETCH if not is_empty(stored.get(name))]
+        lost = vanished_fields(stored, report, had)
+        tally.note(report.url, had, lost)
+        if lost:
+            logger.info(
+                "Item %d no longer yields %s: its stored values were kept", report.id,
+                ", ".join(lost),
+            )  # fmt: skip
 
     def close_spider(self) -> None:
         spider = self.crawler.spider

@@ -59,6 +59,7 @@ class SettingRule:
     minimum: float | None = None
     maximum: float | None = None
     check: str = ""  # "url" or "path"
+    above_minimum: bool = False  # the minimum itself is refused: (minimum, maximum]
 
 
 # Every CACI_* setting (an unknown CACI_* name is refused) and the Scrapy numbers worth
@@ -72,6 +73,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "CACI_BAN_THRESHOLD": SettingRule(int, 1),
     "CACI_RETRY_AFTER_MAX": SettingRule(float, 0),
     "CACI_CANARY_ITEMS": SettingRule(int, 0),
+    "CACI_CANARY_MIN_SIMILARITY": SettingRule(float, 0, 1, above_minimum=True),
+    "CACI_VANISHED_MAX_SHARE": SettingRule(float, 0, 1, above_minimum=True),
     "CACI_LISTING_MIN_SHARE": SettingRule(float, 0, 1),
     "CACI_REJECT_BACKOFF_MAX_DAYS": SettingRule(int, 1),
     "CACI_OFFLINE": SettingRule(bool),
@@ -142,6 +145,8 @@ def _setting_problem(value: Any, rule: SettingRule) -> str:
             number = rule.kind(value)
         except (TypeError, ValueError):
             return f"expected {'an integer' if rule.kind is int else 'a number'}"
+        if rule.minimum is not None and rule.above_minimum and number <= rule.minimum:
+            return f"must be above {rule.minimum:g}"
         if rule.minimum is not None and number < rule.minimum:
             return f"must be at least {rule.minimum:g}"
         if rule.maximum is not None and number > rule.maximum:

@@ -5,8 +5,21 @@ Every run judges the site, whatever it fetched:
 * **the listing**: no listing page could be read (site down, a moved path), the first page
   answered an error or held no entries (a redesigned listing), or the walk found far fewer
   entries than the last run that passed (``CACI_LISTING_MIN_SHARE`` of them);
-* **canaries**: a few stored items are fetched again each run (conditionally) and re-read; one
-  that no longer yields a field its row has means the item pages changed;
+* **canaries**: a few stored items are fetched again each run (unconditionally) and re-read
+  through the same record-building as a crawl; one that no longer yields a field its row has, or
+  reads otherwise (title, authors, published date exactly; the body by word-level similarity
+  below ``CACI_CANARY_MIN_SIMILARITY``, 0.9; staff rows: title, authors, a compatible date), or
+  now holds page chrome (:mod:`caci_spider.quality`), means the item pages changed;
+* **quality**: every item rejected because a field holds what a good row cannot
+  (:func:`caci_spider.quality.problems`: page chrome in a body, a site's name as title, a site
+  account as author) fails the run, one sentence per field with the count and the first URL;
+* **vanished fields**: stored items extracted again (``mode=full``, ``mode=reparse``) whose rows
+  have ``issue_date`` or ``tags`` but whose new extraction lacks them keep the stored values
+  (:func:`caci_spider.storage.merge_keeping_known`); when such items are at least
+  ``CACI_VANISHED_MAX_SHARE`` (0.2) of the refetched items whose rows have the field, and at
+  least one, the run fails, naming the field and the first URL. The share is taken over every
+  refetched item, unchanged pages included (a 304 re-reads the archived copy), so that a few
+  edited pages in a full run pass and a template that drops the field everywhere fails;
 * **coverage** of the fields over the items extracted, judged from ``CACI_COVERAGE_MIN_ITEMS``
   items (a nightly run with one new item says nothing about coverage: the canaries speak for it);
 * **the end**: a run that did not finish (stopped, banned) and a first crawl that stored nothing.
@@ -14,9 +27,11 @@ Every run judges the site, whatever it fetched:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from caci_spider.quality import FieldDifference, QualityProblem
 
 SUCCESSFUL_FINISH = ("finished",)
 
@@ -59,11 +74,59 @@ class CanaryResult:
     key: str
     url: str
     outcome: str  # "ok", "changed", or "fetch failed: …"
-    missing: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # fields its row has, its page no longer
+    # Fields its page gives otherwise than its row (stored and new values, shortened).
+    differing: list[FieldDifference] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         return self.outcome == "changed"
+
+    def as_record(self) -> dict[str, Any]:
+        """As ``crawl_runs.canaries`` keeps it."""
+        return {
+            "key": self.key,
+            "url": self.url,
+            "outcome": self.outcome,
+            "missing": self.missing,
+            "differing": [difference.as_dict() for difference in self.differing],
+        }
+
+
+@dataclass
+class QualityRejects:
+    """Items the run rejected for a quality problem (:mod:`caci_spider.quality`), per field: how
+    many, and the first one's URL and problem (kept in the job state, as :class:`ListingWalk`)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first: dict[str, tuple[str, str]] = field(default_factory=dict)  # field → (URL, problem)
+
+    def note(self, url: str, problems: Iterable[QualityProblem]) -> None:
+        """One rejected item: each field with a problem counts once (its first problem)."""
+        first_of: dict[str, QualityProblem] = {}
+        for problem in problems:
+            first_of.setdefault(problem.field, problem)
+        for name, problem in first_of.items():
+            self.counts[name] = self.counts.get(name, 0) + 1
+            self.first.setdefault(name, (url, str(problem)))
+
+
+@dataclass
+class RefetchedFields:
+    """Stored items the run extracted again, per watched field
+    (:data:`caci_spider.quality.WATCHED_ON_REFETCH`): how many had the field in their stored row,
+    how many of those the new extraction lacked it in, and the first URL that did (job state)."""
+
+    had: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, int] = field(default_factory=dict)
+    first_lost: dict[str, str] = field(default_factory=dict)
+
+    def note(self, url: str, had: Iterable[str], lost: Iterable[str]) -> None:
+        for name in had:
+            self.had[name] = self.had.get(name, 0) + 1
+        for name in lost:
+            self.lost[name] = self.lost.get(name, 0) + 1
+            self.first_lost.setdefault(name, url)
 
 
 def coverage_of(stats: Mapping[str, Any], fields: Sequence[str], prefix: str) -> dict[str, float]:
@@ -134,12 +197,50 @@ def item_problems(fetches: ItemFetches) -> list[str]:
 
 
 def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
-    return [
-        f"canary {result.key} ({result.url}) no longer yields {', '.join(result.missing)}: "
-        "the item pages' layout changed; its stored row was kept"
-        for result in results
-        if result.failed
-    ]
+    problems = []
+    for result in results:
+        if not result.failed:
+            continue
+        findings = []
+        if result.missing:
+            findings.append(f"no longer yields {', '.join(result.missing)}")
+        if result.differing:
+            findings.append("reads differently: " + "; ".join(str(d) for d in result.differing))
+        problems.append(
+            f"canary {result.key} ({result.url}) {' and '.join(findings) or 'changed'}: "
+            "the item pages' layout changed; its stored row was kept"
+        )
+    return problems
+
+
+def quality_problems(rejects: QualityRejects) -> list[str]:
+    """One sentence per field with items rejected for a quality problem: the count, the first
+    item's problem and URL."""
+    problems = []
+    for name, count in rejects.counts.items():
+        url, problem = rejects.first[name]
+        items = "1 item was" if count == 1 else f"{count} items were"
+        problems.append(
+            f"{items} rejected for the quality of their {name} (first: {url}: {problem}): the "
+            "pages' template changed or extraction picks up page chrome; no stored row was "
+            "replaced"
+        )
+    return problems
+
+
+def vanished_problems(refetched: RefetchedFields, max_share: float) -> list[str]:
+    """Fields that at least ``max_share`` of the refetched items whose rows have them (and at
+    least one) no longer yield."""
+    problems = []
+    for name, had in refetched.had.items():
+        lost = refetched.lost.get(name, 0)
+        if lost >= 1 and lost / had >= max_share - 1e-9:
+            problems.append(
+                f"{lost} of {had} refetched items whose rows have {name} no longer yield it "
+                f"(first: {refetched.first_lost[name]}), at least {max_share:.0%}: the item "
+                "pages' layout changed; the stored values were kept"
+            )
+    return problems
 
 
 def write_problems(errors: Sequence[str], clashes: Sequence[str] = ()) -> list[str]:

@@ -78,9 +78,17 @@ EXTENSIONS = {
 # Field coverage is judged only when a run extracted at least this many items (smaller runs
 # are judged by the listing checks and the canaries).
 CACI_COVERAGE_MIN_ITEMS = 10
-# Stored items fetched again (conditionally) by every incremental run, rotating through the
+# Stored items fetched again (unconditionally) by every incremental run, rotating through the
 # stored rows, to see that item pages still yield the fields their rows have.
 CACI_CANARY_ITEMS = 1
+# A canary's body must read like its stored row's: word-level similarity (difflib's ratio over the
+# two word lists) at least this. A corrected typo stays above 0.99; a body that lost half its text
+# falls to about 0.67. Title, authors and published date must be equal (caci_spider.quality).
+CACI_CANARY_MIN_SIMILARITY = 0.9
+# Stored items extracted again (mode=full, mode=reparse) whose rows have issue_date or tags and
+# whose new extraction lacks them keep the stored values; when they are at least this share of
+# the refetched items whose rows have the field, the item pages changed and the run fails.
+CACI_VANISHED_MAX_SHARE = 0.2
 # A walk that finds fewer listing entries than this share of the last passing run's fails.
 CACI_LISTING_MIN_SHARE = 0.8
 # A run refused by the database lock exits 75 (skipped), unless the lock has been held this long:

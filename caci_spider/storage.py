@@ -45,7 +45,7 @@ PUBLICATIONS = "publications"
 STAFF = "staff_publications"
 JSON_COLUMNS = frozenset(
     {"authors", "tags", "roles", "sources", "responses_by_status", "coverage", "problems",
-     "canaries", "missing"}
+     "canaries", "missing", "differing"}
 )  # fmt: skip
 
 _PUBLICATION_COLUMNS: dict[str, type] = {
@@ -87,6 +87,17 @@ _RUN_COLUMNS: dict[str, type] = {
     "listing_pages": int,
     "listing_entries": int,
     "canaries": str,
+}
+
+_CANARY_COLUMNS: dict[str, type] = {
+    "spider": str,
+    "item_key": str,
+    "url": str,
+    "checked_at": str,
+    "run_id": int,
+    "outcome": str,
+    "missing": str,
+    "differing": str,
 }
 
 _REJECT_COLUMNS: dict[str, type] = {
@@ -161,6 +172,8 @@ class CaciDatabase:
         # What each run did to the rows it touched: (run id, table, key) → new / updated /
         # unchanged, in the order it first touched them.
         self.run_outcomes: dict[tuple[int | None, str, str], str] = {}
+        # (run id, publication id) of rows whose body a refetch changed in that run.
+        self.bodies_changed: set[tuple[int | None, int]] = set()
         # A reader (sqlite-utils, Datasette) may hold the file briefly: wait instead of failing.
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.enable_wal()
@@ -213,28 +226,29 @@ class CaciDatabase:
                 if_not_exists=True,
             )
             db.table("crawl_runs").create(_RUN_COLUMNS, pk="id", if_not_exists=True)
-            # A database written by an earlier version gains the columns added since.
-            for table, columns in (("crawl_runs", _RUN_COLUMNS), ("rejects", _REJECT_COLUMNS)):
-                present = {c.name for c in db.table(table).columns}
-                for name, kind in columns.items():
-                    if name not in present:
-                        db.table(table).add_column(name, kind)
             db.table(SITES_TABLE).create(
                 {"setting": str, "base_url": str, "recorded_at": str},
                 pk="setting",
                 if_not_exists=True,
             )
             db.table("canary_checks").create(
-                {"spider": str, "item_key": str, "url": str, "checked_at": str, "run_id": int,
-                 "outcome": str, "missing": str},
-                pk=("spider", "item_key"),
-                if_not_exists=True,
-            )  # fmt: skip
+                _CANARY_COLUMNS, pk=("spider", "item_key"), if_not_exists=True
+            )
             db.table("item_runs").create(
                 {"item_table": str, "item_id": str, "run_id": int, "change": str},
                 pk=("item_table", "item_id"),
                 if_not_exists=True,
             )
+            # A database written by an earlier version gains the columns added since.
+            for table, columns in (
+                ("crawl_runs", _RUN_COLUMNS),
+                ("rejects", _REJECT_COLUMNS),
+                ("canary_checks", _CANARY_COLUMNS),
+            ):
+                present = {c.name for c in db.table(table).columns}
+                for name, kind in columns.items():
+                    if name not in present:
+                        db.table(table).add_column(name, kind)
         if f"{PUBLICATIONS}_fts" not in db.table_names():
             db.table(PUBLICATIONS).enable_fts(
                 ["title", "body"], fts_version="FTS5", create_triggers=True
@@ -280,6 +294,10 @@ class CaciDatabase:
         """Keys of the rows of ``table`` the run stored (new, updated or unchanged), in the
         order it first stored them."""
         return [key for (run, name, key) in self.run_outcomes if run == run_id and name == table]
+
+    def body_changed(self, publication_id: int, run_id: int | None) -> bool:
+        """True when a refetch in run ``run_id`` changed the publication's body."""
+        return (run_id, publication_id) in self.bodies_changed
 
     def _changed_in_run(self, table: str, item_id: int | str, run_id: int | None) -> bool:
         return self.run_outcomes.get((run_id, table, str(item_id))) in ("new", "updated")
@@ -330,12 +348,15 @@ class CaciDatabase:
 
     def record_canary(
         self, spider: str, key: str, url: str, run_id: int | None, outcome: str,
-        missing: list[str], when: str,
+        missing: list[str], when: str, differing: list[dict[str, str]] | None = None,
     ) -> None:  # fmt: skip
+        """The canary's last check: ``missing`` fields, ``differing`` ones (field, stored, new,
+        why: :class:`caci_spider.quality.FieldDifference`)."""
         with self.db.atomic():
             self.db.table("canary_checks").upsert(
                 {"spider": spider, "item_key": key, "url": url, "checked_at": when,
-                 "run_id": run_id, "outcome": outcome, "missing": json.dumps(missing)},
+                 "run_id": run_id, "outcome": outcome, "missing": json.dumps(missing),
+                 "differing": json.dumps(differing or [], ensure_ascii=False)},
                 pk=("spider", "item_key"),
             )  # fmt: skip
 
@@ -469,9 +490,12 @@ class CaciDatabase:
                 f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id > ?",
                 [report.content_hash, report.id],
             ).fetchall()
-            if higher and old is not None:
-                # A stored item refetched with another stored item's body: the pages changed
-                # (a redesign that serves one text for all), not a re-import. Nothing moves.
+            if higher and (
+                old is not None or any(self.body_changed(h, run_id) for h, _url in higher)
+            ):
+                # A stored item refetched with another stored item's body, or a new id whose
+                # body a stored item changed to in this run: the pages changed (a redesign that
+                # serves one text for all), not a re-import. Nothing moves.
                 return "clash"
             # A new id whose body higher ids stored earlier have: they were its duplicates.
             for higher_id, higher_url in higher:
@@ -487,6 +511,7 @@ class CaciDatabase:
             else:
                 outcome = "new" if old is None else "updated"
             if old is not None and old["content_hash"] != row["content_hash"]:
+                self.bodies_changed.add((run_id, report.id))
                 self.db.execute(
                     _UPSERT_VERSION, [old[k] for k in ("id", "content_hash", "body", "fetched_at")]
                 )

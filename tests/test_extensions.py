@@ -215,3 +215,43 @@ def test_the_placeholder_contact_is_warned_about_on_a_live_site(
     with caplog.at_level(logging.WARNING):
         extension.spider_opened(crawler._create_spider())
     assert any(PLACEHOLDER_WARNING in message for message in caplog.messages) is warned
+
+
+def test_quality_rejects_vanished_fields_and_differing_canaries_fail_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from caci_spider.quality import FieldDifference, QualityProblem
+    from caci_spider.selfcheck import CanaryResult
+
+    spider, recorder = opened(tmp_path)
+    walked(spider, 1, 8145, 7315)
+    url = f"{CACI}/publications/field-reports/item/8145-a.html"
+    spider.quality_rejects.note(url, [QualityProblem("body", "Print", "page chrome")])
+    spider.refetched_fields.note(url, ["tags"], ["tags"])
+    difference = FieldDifference("title", "OLD TITLE", "CACI Analyst")
+    spider.canary_results.append(CanaryResult("7315", url, "changed", [], [difference]))
+    with caplog.at_level(logging.INFO, logger="caci_spider.extensions"):
+        recorder.spider_closed(spider, "finished")
+    (run,) = store_of(spider.crawler).database.rows("crawl_runs")
+    assert run["self_check"] == "failed"
+    assert [problem.split(" (")[0] for problem in run["problems"]] == [
+        "stored nothing on a first crawl",
+        "canary 7315",
+        "1 item was rejected for the quality of their body",
+        "1 of 1 refetched items whose rows have tags no longer yield it",
+    ]
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert f'(first: {url}: body holds page chrome "Print")' in errors[2]
+    assert run["canaries"][0]["differing"] == [difference.as_dict()]
+
+
+def test_the_vanished_share_is_a_setting(tmp_path: Path) -> None:
+    spider, recorder = opened(tmp_path, CACI_VANISHED_MAX_SHARE=0.5)
+    walked(spider, 1, 8145)
+    for n in range(3):
+        spider.refetched_fields.note(
+            f"{CACI}/{n}.html", ["issue_date"], ["issue_date"] if n == 0 else []
+        )
+    recorder.spider_closed(spider, "finished")  # 1 of 3 lost it: below 50 %
+    (run,) = store_of(spider.crawler).database.rows("crawl_runs")
+    assert run["problems"] == ["stored nothing on a first crawl"]

@@ -278,3 +278,59 @@ def test_a_staff_entry_without_a_title_is_rejected_with_its_text(tmp_path: Path)
         f"{SILKROAD}/publications/joint-center-publications.html?start=0",
     )
     assert list(stages.store.database.rows("staff_publications")) == []
+
+
+# -- quality: what a good row cannot contain (caci_spider.quality) -------------------------------
+def test_an_item_with_page_chrome_is_rejected_and_counted_for_the_self_check(
+    stages: Stages,
+) -> None:
+    chrome = page(paragraphs=["Print", "E-mail", "During his visit, Aliyev met.", "End."])
+    with pytest.raises(DropItem):
+        stages.through(chrome)
+    (row,) = stages.rejects()
+    assert (row["url"], row["reason"]) == (
+        item_url(8145),
+        'quality: body holds page chrome "Print"',
+    )
+    assert row["raw"] == 'body holds page chrome "Print"; body holds page chrome "E-mail"'
+    assert list(stages.store.database.rows("publications")) == []
+    assert stages.spider.quality_rejects.counts == {"body": 1}
+    assert stages.stat("caci/quality/body") == 1
+
+
+def test_a_worse_refetch_never_replaces_a_stored_row(stages: Stages) -> None:
+    stages.through(page())
+    (before,) = stages.store.database.rows("publications")
+    with pytest.raises(DropItem):
+        stages.through(page(title="The Central Asia-Caucasus Analyst", byline="Written by admin"))
+    assert list(stages.store.database.rows("publications")) == [before]
+    assert stages.spider.quality_rejects.counts == {"title": 1, "byline": 1}
+
+
+def test_a_staff_entry_with_a_site_name_as_title_is_rejected(tmp_path: Path) -> None:
+    stages = Stages(tmp_path, StaffPublicationsSpider)
+    item = f"{SILKROAD}/publications/joint-center-publications/item/13313-a.html"
+    observation = staff("Staff Publications", url=item)
+    observation.sources.append(item)
+    with pytest.raises(DropItem):
+        stages.through(observation)
+    (row,) = stages.rejects()
+    assert (row["url"], row["reason"]) == (
+        item,
+        'quality: title is a site or section name "Staff Publications"',
+    )
+
+
+def test_a_refetch_that_lost_watched_fields_keeps_them_and_is_counted(stages: Stages) -> None:
+    stages.through(page(tags=["Azerbaijan"]))
+    stages.through(page(byline="By Fariz Ismailzade", tags=[]))  # no issue date, no tags
+    (row,) = stages.store.database.rows("publications")
+    assert (row["issue_date"], row["tags"]) == ("2004-02-11", ["Azerbaijan"])
+    refetched = stages.spider.refetched_fields
+    assert (refetched.had, refetched.lost) == (
+        {"issue_date": 1, "tags": 1},
+        {"issue_date": 1, "tags": 1},
+    )
+    assert refetched.first_lost["tags"] == item_url(8145)
+    stages.through(page(7315, paragraphs=["Another body."]))  # new: not a refetch
+    assert refetched.had == {"issue_date": 1, "tags": 1}

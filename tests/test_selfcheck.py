@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from caci_spider.quality import FieldDifference, QualityProblem
 from caci_spider.selfcheck import (
     CanaryResult,
     ListingWalk,
+    QualityRejects,
+    RefetchedFields,
     canary_problems,
     coverage_of,
     coverage_problems,
     end_problems,
     finished_normally,
     listing_problems,
+    quality_problems,
+    vanished_problems,
 )
 
 FIRST = "https://www.cacianalyst.org/publications/field-reports.html?start=0"
@@ -109,6 +114,84 @@ def test_canaries_fail_only_when_changed() -> None:
         "canary 8145 (https://x/8145.html) no longer yields title, hits: the item pages' layout "
         "changed; its stored row was kept"
     ]
+
+
+def test_a_canary_that_reads_differently_names_the_fields_with_both_values() -> None:
+    title = FieldDifference("title", "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "CACI Analyst")
+    body = FieldDifference("body", "During his visit", "Print", "page chrome")
+    results = [
+        CanaryResult("8145", "https://x/8145.html", "changed", [], [title, body]),
+        CanaryResult("7315", "https://x/7315.html", "changed", ["issue_date"], [title]),
+    ]
+    assert canary_problems(results) == [
+        'canary 8145 (https://x/8145.html) reads differently: title "IS AZERBAIJAN TURNING '
+        'TOWARDS RUSSIA?" → "CACI Analyst"; body (page chrome) "During his visit" → "Print": '
+        "the item pages' layout changed; its stored row was kept",
+        "canary 7315 (https://x/7315.html) no longer yields issue_date and reads differently: "
+        'title "IS AZERBAIJAN TURNING TOWARDS RUSSIA?" → "CACI Analyst": the item pages\' '
+        "layout changed; its stored row was kept",
+    ]
+    assert results[0].as_record()["differing"][1] == {
+        "field": "body",
+        "stored": "During his visit",
+        "new": "Print",
+        "why": "page chrome",
+    }
+
+
+def test_quality_rejects_are_one_sentence_per_field_with_the_count_and_first_url() -> None:
+    rejects = QualityRejects()
+    chrome = QualityProblem("body", "Print", "page chrome")
+    rejects.note("https://x/1.html", [chrome, QualityProblem("body", "E-mail", "page chrome")])
+    rejects.note("https://x/2.html", [QualityProblem("body", "Share", "page chrome")])
+    rejects.note("https://x/2.html", [QualityProblem("title", "Home", "site name")])
+    assert rejects.counts == {"body": 2, "title": 1}
+    assert quality_problems(rejects) == [
+        "2 items were rejected for the quality of their body (first: https://x/1.html: body "
+        'holds page chrome "Print"): the pages\' template changed or extraction picks up page '
+        "chrome; no stored row was replaced",
+        "1 item was rejected for the quality of their title (first: https://x/2.html: title is "
+        'a site or section name "Home"): the pages\' template changed or extraction picks up '
+        "page chrome; no stored row was replaced",
+    ]
+    assert quality_problems(QualityRejects()) == []
+
+
+@pytest.mark.parametrize(
+    ("had", "lost", "failed"),
+    [
+        (5, 1, True),  # 20 %: the share reached
+        (15, 3, True),  # 20 % again (no rounding error)
+        (6, 1, False),  # 16.7 %
+        (1, 1, True),
+        (10, 0, False),
+    ],
+)
+def test_vanished_fields_fail_from_their_share_of_refetched_items(
+    had: int, lost: int, failed: bool
+) -> None:
+    refetched = RefetchedFields()
+    for n in range(had):
+        refetched.note(f"https://x/{n}.html", ["tags"], ["tags"] if n < lost else [])
+    problems = vanished_problems(refetched, 0.2)
+    if failed:
+        assert problems == [
+            f"{lost} of {had} refetched items whose rows have tags no longer yield it (first: "
+            "https://x/0.html), at least 20%: the item pages' layout changed; the stored values "
+            "were kept"
+        ]
+    else:
+        assert problems == []
+
+
+def test_vanished_fields_are_judged_per_field() -> None:
+    refetched = RefetchedFields()
+    refetched.note("https://x/1.html", ["issue_date", "tags"], ["tags"])
+    for n in range(2, 10):
+        refetched.note(f"https://x/{n}.html", ["issue_date"], [])
+    (problem,) = vanished_problems(refetched, 0.2)
+    assert problem.startswith("1 of 1 refetched items whose rows have tags no longer yield it")
+    assert vanished_problems(RefetchedFields(), 0.2) == []
 
 
 def test_coverage_is_the_share_of_items_with_each_field() -> None:

@@ -115,6 +115,25 @@ def test_lower_id_fetched_later_demotes_the_stored_higher_id(database: CaciDatab
     assert database.db["publication_authors"].count == 1
 
 
+def test_a_new_id_with_a_body_a_stored_row_changed_to_in_this_run_demotes_nothing(
+    database: CaciDatabase,
+) -> None:
+    # A redesign serves one text everywhere: item 12's refetch changed its body to it, then a
+    # page that never had a row (10, once rejected) reads the same text. Not a re-import.
+    database.store_report(report(12, body="Its own text."), "field_reports", run_id=1)
+    assert database.store_report(report(12, body="One text."), "field_reports", run_id=2) == (
+        "updated"
+    )
+    assert database.store_report(report(10, body="One text."), "field_reports", run_id=2) == (
+        "clash"
+    )
+    assert [r["id"] for r in database.db["publications"].rows] == [12]
+    assert database.db["duplicates"].count == 0
+    # In a later run the same situation is a re-import: the lower id wins.
+    assert database.store_report(report(10, body="One text."), "field_reports", run_id=3) == "new"
+    assert [r["id"] for r in database.db["publications"].rows] == [10]
+
+
 def test_rejects_upsert_and_clear_on_success(database: CaciDatabase) -> None:
     item = report(5)
     reject = Reject("field_reports", item.url, "missing body", "2026-01-01T00:00:00Z")
@@ -202,3 +221,27 @@ def test_merge_keeping_known_keeps_zero_and_false() -> None:
         "hits": 0,
         "flag": False,
     }
+
+
+def test_canary_checks_keep_the_differing_fields_and_old_databases_gain_the_column(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # canary_checks as an earlier version made it
+        conn.execute(
+            "CREATE TABLE canary_checks (spider TEXT, item_key TEXT, url TEXT, checked_at TEXT,"
+            " run_id INTEGER, outcome TEXT, missing TEXT, PRIMARY KEY (spider, item_key))"
+        )
+    conn.close()
+    database = CaciDatabase(path)
+    try:
+        difference = {"field": "title", "stored": "OLD", "new": "Home", "why": "site name"}
+        database.record_canary(
+            "field_reports", "8145", "u", 1, "changed", [], "2026-01-01T00:00:00Z", [difference]
+        )
+        (row,) = database.rows("canary_checks", order_by="item_key")
+        assert (row["missing"], row["differing"]) == ([], [difference])
+    finally:
+        database.close()

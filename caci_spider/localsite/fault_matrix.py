@@ -1,4 +1,6 @@
-"""The fault matrix: every fault the local site can act out, crawled for real, outcome observed.
+"""The fault matrix: every fault the local site can act out, crawled for real, outcome observed;
+then the nightly changes (a database that holds a crawl, the site changed) and the template
+drift (the site served through other templates, :mod:`caci_spider.localsite.drift`).
 
 ``python -m caci_spider.localsite.fault_matrix [--out docs/reliability.md]`` runs every scenario
 (each a fresh local site and database, the real ``scrapy crawl field_reports``) and writes the
@@ -26,6 +28,9 @@ import sqlite_utils
 
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
+from caci_spider.localsite.drift import DRIFT_CASES, DriftOutcome, run_first_crawl, run_next_night
+from caci_spider.localsite.drift import first_night as first_drift_night
+from caci_spider.localsite.drift import render as render_drift
 from caci_spider.localsite.faults import Fault
 
 SEED_ID = 8145  # the seed page: the usual target
@@ -261,7 +266,9 @@ def _jsonl_valid(path: Path) -> bool:
     return True
 
 
-def render(outcomes: list[Outcome], nightly: list[NightlyOutcome]) -> str:
+def render(
+    outcomes: list[Outcome], nightly: list[NightlyOutcome], drift: list[DriftOutcome]
+) -> str:
     lines = [
         "# Reliability: the fault matrix",
         "",
@@ -304,6 +311,7 @@ def render(outcomes: list[Outcome], nightly: list[NightlyOutcome]) -> str:
             f"{n.message.replace('|', '/') or '–'} | {'yes' if n.rows_kept else 'no'} | "
             f"{'yes' if n.as_expected else '**no**'} |"
         )
+    lines += ["", *render_drift(drift)]
     lines += [
         "",
         "Crash safety and concurrent readers are covered by `tests/test_crash_safety.py`: a crawl",
@@ -335,7 +343,16 @@ def main() -> None:
                 result = run_nightly_scenario(night, Path(template), port, Path(workdir))
             print(f"{'ok ' if result.as_expected else 'BAD'} {night.name}: {result.message}")
             nightly.append(result)
-    args.out.write_text(render(outcomes, nightly), "utf-8")
+    drift: list[DriftOutcome] = []
+    with tempfile.TemporaryDirectory() as template:
+        first_drift_night(Path(template), port)
+        for case in DRIFT_CASES:
+            with tempfile.TemporaryDirectory() as workdir:
+                layout = run_first_crawl(case, Path(workdir) / "first")
+                run_next_night(layout, Path(template), port, Path(workdir) / "night")
+            print(f"{'ok ' if layout.as_expected else 'BAD'} layout {case.layout}")
+            drift.append(layout)
+    args.out.write_text(render(outcomes, nightly, drift), "utf-8")
     print(f"Wrote {args.out}")
 
 

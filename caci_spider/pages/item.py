@@ -39,6 +39,7 @@ from caci_spider.pages.k2 import (
     class_xpath,
     has_class,
 )
+from caci_spider.quality import is_site_title
 from caci_spider.urls import ItemRef
 
 # K2 prints "Read 3871 times" and "Last modified on <date>"; Joomla "Hits: 3871" and
@@ -53,10 +54,6 @@ _MODIFIED_HINT = re.compile(r"last\s*(?:modified\s*on|updated)", re.IGNORECASE)
 _LABELLED_DATE = re.compile(r"^(?:published|created)(?:\s+on)?:?\s+(?P<date>.+)$", re.IGNORECASE)
 # The longest caption (with credits) an image block may carry; longer text is article text.
 _MAX_CAPTION = 300
-_SITE_NAMES = re.compile(
-    r"^(?:the\s+)?(?:central\s+asia-caucasus\s+analyst|caci\s+analyst|(?:www\.)?cacianalyst\.org)$",
-    re.IGNORECASE,
-)
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—]\s+")
 
 
@@ -250,7 +247,7 @@ class K2ItemPage:
     def _title_from_head(self) -> str | None:
         head_title = self.root.findtext(".//title") or ""
         parts = [p for p in _TITLE_SEPARATORS.split(head_title.strip()) if p]
-        parts = [p for p in parts if not _SITE_NAMES.match(p.strip())]
+        parts = [p for p in parts if not is_site_title(p)]
         title = " - ".join(parts).strip()
         return title or None
 

@@ -20,7 +20,14 @@ from twisted.python.failure import Failure
 from caci_spider.items import Reject, is_empty, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.selfcheck import CanaryResult, ItemFetches, ListingWalk
+from caci_spider.quality import FieldDifference, differences
+from caci_spider.selfcheck import (
+    CanaryResult,
+    ItemFetches,
+    ListingWalk,
+    QualityRejects,
+    RefetchedFields,
+)
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
@@ -83,6 +90,9 @@ class K2CategorySpider(scrapy.Spider):
     coverage_minimums: dict[str, float] = {}
     # Fields a canary (a stored item fetched again) must still yield when its row has them.
     canary_fields: tuple[str, ...] = ()
+    # Fields a canary's page must give as its row has them (compared where both have them), and
+    # how (field → one of caci_spider.quality.COMPARISONS: "exact", "key", "keys", "date", "words").
+    canary_compared: dict[str, str] = {}
 
     def __init__(self, *args: Any, mode: str = "incremental", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,6 +156,21 @@ class K2CategorySpider(scrapy.Spider):
     def item_fetches(self) -> ItemFetches:
         fetches: ItemFetches = self.job_state.setdefault("item_fetches", ItemFetches())
         return fetches
+
+    @property
+    def quality_rejects(self) -> QualityRejects:
+        """Items rejected for a quality problem this run (the validate pipeline notes them)."""
+        rejects: QualityRejects = self.job_state.setdefault("quality_rejects", QualityRejects())
+        return rejects
+
+    @property
+    def refetched_fields(self) -> RefetchedFields:
+        """Stored items extracted again this run and the watched fields they lost (the store
+        pipeline notes them)."""
+        refetched: RefetchedFields = self.job_state.setdefault(
+            "refetched_fields", RefetchedFields()
+        )
+        return refetched
 
     @property
     def store(self) -> DatabaseStore:
@@ -315,7 +340,8 @@ class K2CategorySpider(scrapy.Spider):
         )
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
-        """The fields a stored row's page yields now, normalised as when it was stored."""
+        """The fields a stored row's page yields now, through the record-building a crawl runs
+        (normalised, body collapsed): comparable, value for value, with the stored row."""
         raise NotImplementedError
 
     def parse_canary(
@@ -336,7 +362,13 @@ class K2CategorySpider(scrapy.Spider):
             for name in self.canary_fields
             if not is_empty(row.get(name)) and is_empty(fresh.get(name))
         ]
-        self.note_canary(row, "changed" if missing else "ok", missing)
+        differing = differences(
+            row,
+            fresh,
+            self.canary_compared,
+            self.crawler.settings.getfloat("CACI_CANARY_MIN_SIMILARITY"),
+        )
+        self.note_canary(row, "changed" if missing or differing else "ok", missing, differing)
         yield from ()  # a canary never yields an item: its stored row is never overwritten
 
     def canary_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -358,16 +390,23 @@ class K2CategorySpider(scrapy.Spider):
         self.item_fetches.requested += 1
         self.item_fetches.failed(status)
 
-    def note_canary(self, row: dict[str, Any], outcome: str, missing: list[str]) -> None:
-        result = CanaryResult(str(row["id"]), row["url"], outcome, missing)
+    def note_canary(
+        self,
+        row: dict[str, Any],
+        outcome: str,
+        missing: list[str],
+        differing: list[FieldDifference] | None = None,
+    ) -> None:
+        result = CanaryResult(str(row["id"]), row["url"], outcome, missing, differing or [])
         self.canary_results.append(result)
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
         if outcome.startswith("fetch failed"):
             self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
         try:
             self.store.database.record_canary(
-                self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now()
-            )
+                self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now(),
+                differing=[difference.as_dict() for difference in result.differing],
+            )  # fmt: skip
         except sqlite3.Error as error:
             self.store.write_failed(result.url, error)
 

@@ -9,7 +9,7 @@ from scrapy.http import TextResponse
 
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
-from caci_spider.records import normalise_field_report
+from caci_spider.records import collapse_body, normalise_field_report
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import ItemRef, item_ref
 
@@ -25,6 +25,8 @@ class FieldReportsSpider(K2CategorySpider):
 
     # A stored field report whose page no longer yields one of these has changed layout.
     canary_fields = ("title", "authors", "published", "issue_date", "body", "hits")
+    # ... and these must read as its row has them (a body by word-level similarity).
+    canary_compared = {"title": "exact", "authors": "exact", "published": "exact", "body": "words"}
 
     def known_items(self) -> set[int]:
         """Stored ids, duplicates, and rejected ids whose next attempt is not due."""
@@ -37,7 +39,9 @@ class FieldReportsSpider(K2CategorySpider):
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         page = item_page(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()
-        return normalise_field_report(page).as_row()
+        # As the pipelines build a row (normalise, then collapse the body), minus validation: a
+        # field the page lost must show as missing, not as a reject.
+        return collapse_body(normalise_field_report(page)).as_row()
 
     def extract_item(
         self,

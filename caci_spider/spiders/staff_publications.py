@@ -38,6 +38,9 @@ class StaffPublicationsSpider(K2CategorySpider):
 
     # What a staff item page itself gives (the rest of a row may come from the listing).
     canary_fields = ("title",)
+    # Where the item page gives them, they must agree with the row (which may hold the listing's
+    # spelling: titles and names by key, dates as compatible).
+    canary_compared = {"title": "key", "authors": "keys", "date": "date"}
 
     def known_items(self) -> set[str]:
         """Item pages already read, and rejected ones whose next attempt is not due:

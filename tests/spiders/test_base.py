@@ -8,6 +8,7 @@ spider built on a temporary database; nothing is fetched.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, expected_for
 from tests.unit_crawler import CACI, build_spider, html_response
 
 LISTINGS = FIXTURES / "field_reports" / "listings"
@@ -353,11 +354,18 @@ def canary_check(spider: FieldReportsSpider) -> dict[str, Any]:
     return dict(zip(("item_key", "outcome", "missing", "run_id"), check, strict=True))
 
 
+def oracle_row(item_id: int, **fields: Any) -> dict[str, Any]:
+    """The stored row of a fixture item: its oracle's compared values (JSON columns encoded)."""
+    expected = expected_for(item_file(item_id))
+    row = {key: expected[key] for key in ("title", "published", "hits", "body")}
+    return {**row, "authors": json.dumps(expected["authors"]), **fields}
+
+
 def test_a_canary_that_still_reads_the_same_is_ok(spider: FieldReportsSpider) -> None:
-    row = canary_row(spider, 8145, title="IS AZERBAIJAN TURNING TOWARDS RUSSIA?", hits=4672)
+    row = canary_row(spider, 8145, **oracle_row(8145))
     assert check_canary(spider, row, item_file(8145)) == []  # never an item
     (result,) = spider.canary_results
-    assert (result.key, result.outcome, result.missing) == ("8145", "ok", [])
+    assert (result.key, result.outcome, result.missing, result.differing) == ("8145", "ok", [], [])
     assert canary_check(spider) == {
         "item_key": "8145",
         "outcome": "ok",
@@ -365,6 +373,78 @@ def test_a_canary_that_still_reads_the_same_is_ok(spider: FieldReportsSpider) ->
         "run_id": spider.store.run_id,
     }
     assert spider.crawler.stats.get_value("caci/canary/ok") == 1
+
+
+def edited(item_id: int, old: str, new: str, tmp_path: Path) -> Path:
+    page = tmp_path / item_file(item_id).name
+    text = item_file(item_id).read_text("utf-8")
+    assert old in text
+    page.write_text(text.replace(old, new), "utf-8")
+    return page
+
+
+def test_a_canary_whose_title_changed_has_changed_and_names_both_values(
+    spider: FieldReportsSpider, tmp_path: Path
+) -> None:
+    row = canary_row(spider, 8145, **oracle_row(8145))
+    page = edited(8145, "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "Field Reports", tmp_path)
+    check_canary(spider, row, page)
+    (result,) = spider.canary_results
+    assert (result.outcome, result.missing) == ("changed", [])
+    assert [(d.field, d.stored, d.new, d.why) for d in result.differing] == [
+        ("title", "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "Field Reports", ""),
+        ("title", "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "Field Reports", "site name"),
+    ]
+    (differing,) = spider.store.database.db.execute(
+        "SELECT differing FROM canary_checks"
+    ).fetchone()
+    assert json.loads(differing)[0] == {
+        "field": "title",
+        "stored": "IS AZERBAIJAN TURNING TOWARDS RUSSIA?",
+        "new": "Field Reports",
+        "why": "",
+    }
+    assert list(spider.store.database.rows("publications"))[0]["title"] == row["title"]
+
+
+@pytest.mark.parametrize(
+    ("similarity", "outcome"), [("0.9", "ok"), ("0.999", "changed")], ids=["typo", "strict"]
+)
+def test_a_canary_body_is_compared_word_by_word(
+    tmp_path: Path, similarity: str, outcome: str
+) -> None:
+    spider = spider_for(tmp_path, {"CACI_CANARY_MIN_SIMILARITY": similarity})
+    row = canary_row(spider, 8145, **oracle_row(8145))
+    page = edited(8145, "Local analysts believe", "Local analysts beleive", tmp_path)
+    check_canary(spider, row, page)
+    (result,) = spider.canary_results
+    assert result.outcome == outcome
+    if outcome == "changed":
+        (difference,) = result.differing
+        assert (difference.field, difference.stored, difference.new) == (
+            "body",
+            "believe",
+            "beleive",
+        )
+        assert difference.why.startswith("word similarity 0.99") and difference.why.endswith(
+            "0.999"
+        )
+
+
+def test_a_canary_body_with_new_page_chrome_has_changed(
+    spider: FieldReportsSpider, tmp_path: Path
+) -> None:
+    row = canary_row(spider, 8145, **oracle_row(8145))
+    text = item_file(8145).read_text("utf-8")
+    start = text.index('<div class="itemFullText">')
+    end = text.index("</p>", start) + len("</p>")
+    page = tmp_path / item_file(8145).name
+    page.write_text(text[:end] + "<p>Print | E-mail</p>" + text[end:], "utf-8")
+    check_canary(spider, row, page)
+    (result,) = spider.canary_results
+    assert [(d.field, d.new, d.why) for d in result.differing] == [
+        ("body", "Print | E-mail", "page chrome")
+    ]
 
 
 def test_a_canary_whose_page_lost_a_field_has_changed(spider: FieldReportsSpider) -> None:
