@@ -17,6 +17,11 @@ matched case-insensitively, so a sentence that mentions printing or e-mail is ne
 :mod:`caci_spider.spiders.base`): exact values, bodies by word-level similarity
 (:func:`word_similarity`). :func:`vanished_fields` names the fields a refetch lost.
 
+The page-chrome forms here overlap the lines extraction cuts the article at
+(``pages/k2.py``: ``HEAD_CHROME``, ``BODY_END``) on purpose: those say where an article starts
+and ends on a page; these judge a stored paragraph whatever route produced it (K2's classes keep
+whatever the body block holds), so a line the extraction lets through is still caught here.
+
 Every site-specific name lives here, in :data:`SITE_NAMES`, :data:`SECTION_NAMES` and
 :data:`SITE_ACCOUNTS` (with :data:`PLACEHOLDER_TITLES`, what a script-rendered page shows before
 its script runs).

@@ -68,6 +68,11 @@ class ItemFetches:
     def failed(self, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1
 
+    def unreadable(self, reason: str) -> None:
+        """A page counted as read that held nothing to read (its text rendered by script)."""
+        self.read -= 1
+        self.failed(reason)
+
 
 @dataclass
 class CanaryResult:

@@ -408,14 +408,14 @@ class StaffItemPage(StaffEntryPage):
     def date(self) -> str | None:
         return self.entry.date or parse_partial_date(normalise_text(self.page.date_line()))
 
+    def has_text(self) -> bool:
+        """False for a page without article text (a template that renders it by script): its
+        title alone (from ``<title>``) says nothing the listing does not."""
+        return bool(self.page.content_paragraphs())
+
     @field
     def url(self) -> str | None:
         return self.ref.url
 
     def raw(self) -> str:
         return self.heading or ""
-
-
-def parse_staff_item(document: str | bytes, ref: ItemRef, fetched_at: str) -> StaffPublication:
-    """A K2 item page of the staff category, as an observation."""
-    return StaffItemPage(document, ref).observation(ref.url, fetched_at)

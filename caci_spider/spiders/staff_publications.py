@@ -14,14 +14,16 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from caci_spider.items import StaffPublication, utc_now
+from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
-from caci_spider.pages.staff import StaffListingPage, parse_sidebar, parse_staff_item
+from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
 from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
+
+NO_ARTICLE_TEXT = "item page holds no article text (its template changed, or a script renders it)"
 
 
 class StaffPublicationsSpider(K2CategorySpider):
@@ -51,8 +53,10 @@ class StaffPublicationsSpider(K2CategorySpider):
         ref = item_ref(row["url"], row["url"], self.base_url, self.category)
         if ref is None:
             return {}
-        item = normalise_staff_publication(parse_staff_item(response.text, ref, utc_now()))
-        return item.as_row()
+        page = StaffItemPage(response.text, ref)
+        if not page.has_text():
+            return {}  # every field the row has is missing: the canary fails
+        return normalise_staff_publication(page.observation(ref.url, utc_now())).as_row()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,9 +131,18 @@ class StaffPublicationsSpider(K2CategorySpider):
         listing_title: str | None = None,
         listing_entry: StaffPublication | None = None,
         **context: Any,
-    ) -> Iterator[StaffPublication]:
+    ) -> Iterator[StaffPublication | Reject]:
+        page = StaffItemPage(response.text, ref)
+        if not page.has_text():
+            # Read, but nothing to read: judged as a failed fetch (the run fails when no item
+            # page could be read), and the listing entry stands alone, as for a failed fetch.
+            self.item_fetches.unreadable(NO_ARTICLE_TEXT)
+            yield self.reject(ref.url, NO_ARTICLE_TEXT, status=response.status)
+            if listing_entry is not None:
+                yield listing_entry
+            return
         # The listing's values come first; the item page fills what the listing lacks.
-        yield merge_observations(listing_entry, parse_staff_item(response.text, ref, utc_now()))
+        yield merge_observations(listing_entry, page.observation(ref.url, utc_now()))
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""

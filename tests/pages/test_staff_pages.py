@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from caci_spider.pages.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
-from caci_spider.pages.staff import StaffListingPage, parse_sidebar, parse_staff_item
+from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef
@@ -114,7 +114,8 @@ def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
     page = StaffListingPage.from_document(listing.html.read_bytes(), listing.url, SILKROAD_BASE_URL)
     untitled = next(e for e in page.observations("t") if e.title is None and e.url)
     item_page = find_fixture("staff-item", "13338-")
-    item = parse_staff_item(item_page.html.read_bytes(), ItemRef(13338, untitled.url), "t2")
+    ref = ItemRef(13338, untitled.url)
+    item = StaffItemPage(item_page.html.read_bytes(), ref).observation(ref.url, "t2")
     combined = merge_observations(untitled, item)
     assert combined.title == item.title
     assert combined.date == untitled.date  # the listing's venue line dates it

@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 
 from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import LIVE_STATUS
-from caci_spider.spiders.staff_publications import StaffPublicationsSpider
+from caci_spider.spiders.staff_publications import NO_ARTICLE_TEXT, StaffPublicationsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from tests.conftest import FIXTURES
@@ -171,6 +171,23 @@ def test_a_failed_item_page_keeps_its_listing_entry(spider: StaffPublicationsSpi
     assert (reject.url, reject.reason) == (request.url, "HTTP 404")
     assert entry is request.cb_kwargs["listing_entry"]
     assert entry.title == "Greater Central Asia As a Component of U.S. Global Strategy"
+
+
+def test_an_item_page_without_article_text_is_not_read_and_keeps_its_listing_entry(
+    spider: StaffPublicationsSpider,
+) -> None:
+    # A template that renders the text by script: the page answers 200 with its <title> only.
+    request = [o for o in walk(spider, 0) if isinstance(o, Request)][2]
+    page = b"<html><head><title>Central Asia After the Pandemic</title></head><body></body></html>"
+    read_before = spider.item_fetches.read
+    reject, entry = spider.parse_item(html_response(request.url, page), **request.cb_kwargs)
+    assert (reject.url, reject.reason) == (request.url, NO_ARTICLE_TEXT)
+    assert entry is request.cb_kwargs["listing_entry"]
+    assert spider.item_fetches.read == read_before and spider.item_fetches.failures == {
+        NO_ARTICLE_TEXT: 1
+    }
+    # As a canary, the same page yields nothing: every field of the row is missing.
+    assert spider.reextract(html_response(request.url, page), {"url": request.url}) == {}
 
 
 def test_known_items_are_the_pages_read_and_the_rejects_waiting(
