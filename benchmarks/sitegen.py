@@ -35,6 +35,8 @@ from caci_spider.localsite import (
     LocalK2Site,
 )
 from caci_spider.pages.k2 import BODY_END
+from caci_spider.quality import MAX_EDGE_LINE
+from caci_spider.text import ends_like_a_sentence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "fixtures"
@@ -119,7 +121,7 @@ class Generator:
         ).replace(f"startOfPageId{template.id}".encode(), f"startOfPageId{new_id}".encode())
         root = html.document_fromstring(page, parser=html.HTMLParser(encoding="utf-8"))
         _retitle(root, n)
-        _rewrite_body(root, rng, self.pool)
+        _rewrite_body(root, rng, self.pool, f" ({n})")
         doctype = root.getroottree().docinfo.doctype or "<!DOCTYPE html>"
         out = html.tostring(root, encoding="utf-8", doctype=doctype)
         listing = {
@@ -128,6 +130,21 @@ class Generator:
             "body": template.expected["body"].split("\n\n")[0],
         }
         return GeneratedItem(new_id, alias, title, template.id, out, listing)
+
+
+def _number_subheadings(root: etree._Element, suffix: str) -> None:
+    """Number the subheadings of the item's text, like its title: every item made from one
+    template would otherwise share them, and the self-check reads a short line shared by the
+    bodies of several items as page chrome (real articles do not share one)."""
+    for xpath in _BODY_CONTAINERS:
+        for container in root.xpath(xpath):
+            for paragraph in container.iter("p"):
+                text = paragraph.text_content().strip()
+                bold = [e for e in paragraph if e.tag in ("strong", "b")]
+                is_subheading = len(bold) == 1 and bold[0].text_content().strip() == text
+                if is_subheading and len(text) <= MAX_EDGE_LINE and not ends_like_a_sentence(text):
+                    span = etree.SubElement(bold[0], "span")
+                    span.text = suffix
 
 
 def _retitle(root: etree._Element, n: int) -> None:
@@ -143,7 +160,7 @@ def _retitle(root: etree._Element, n: int) -> None:
             meta.set("content", meta.get("content").strip() + suffix)
 
 
-def _rewrite_body(root: etree._Element, rng: random.Random, pool: list[str]) -> None:
+def _rewrite_body(root: etree._Element, rng: random.Random, pool: list[str], suffix: str) -> None:
     container = None
     for xpath in _BODY_CONTAINERS:
         found = root.xpath(xpath)
@@ -154,6 +171,7 @@ def _rewrite_body(root: etree._Element, rng: random.Random, pool: list[str]) -> 
         raise ValueError("no body container in template")
     paragraphs = [child for child in container if child.tag == "p"]
     body = [p for p in paragraphs if not BODY_END.match(p.text_content().strip())]
+    _number_subheadings(root, suffix)
     movable = body[_PROTECTED:]
     if len(movable) > 1:
         # Permute the movable paragraphs in place: same slots, new order.

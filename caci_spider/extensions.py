@@ -27,6 +27,7 @@ from caci_spider.selfcheck import (
     ListingWalk,
     QualityRejects,
     RefetchedFields,
+    RepeatedParagraphs,
     canary_problems,
     coverage_of,
     coverage_problems,
@@ -35,6 +36,7 @@ from caci_spider.selfcheck import (
     item_problems,
     listing_problems,
     quality_problems,
+    repeated_problems,
     vanished_problems,
     write_problems,
 )
@@ -43,6 +45,8 @@ from caci_spider.store import DatabaseStore, store_of
 logger = logging.getLogger(__name__)
 
 SELF_CHECK_STAT = "caci/self_check"
+# A run that stored fewer items than this also looks its edge paragraphs up in the stored rows.
+_LOOKUP_BELOW_ITEMS = 20
 COVERAGE_STAT = "caci/coverage"
 
 
@@ -56,6 +60,7 @@ class CrawlRunRecorder:
         self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS")
         self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE")
         self.vanished_max_share = settings.getfloat("CACI_VANISHED_MAX_SHARE")
+        self.repeated_min_items = settings.getint("CACI_REPEATED_PARAGRAPH_ITEMS")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -73,6 +78,20 @@ class CrawlRunRecorder:
             # The verdict must not be lost with the recorder: the exit status says failed.
             self.crawler.stats.set_value(SELF_CHECK_STAT, "failed")
             logger.exception("Self-check failed for %s: the run could not be judged", spider.name)
+
+    def repeated_paragraphs(self, spider: Spider, store: DatabaseStore) -> RepeatedParagraphs:
+        """This run's edge paragraphs, with the stored rows that hold them too when the run
+        stored few items (a full crawl sees the repetition among its own items; a night with
+        one new item only against the stored rows)."""
+        repeated: RepeatedParagraphs = getattr(spider, "repeated_paragraphs", RepeatedParagraphs())
+        if self.repeated_min_items <= 0 or repeated.items >= _LOOKUP_BELOW_ITEMS:
+            return repeated
+        for line, urls in list(repeated.holders.items()):
+            if len(urls) < self.repeated_min_items:
+                repeated.add(
+                    line, store.database.publications_holding(line, self.repeated_min_items)
+                )
+        return repeated
 
     def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
         stats = self.crawler.stats
@@ -101,6 +120,7 @@ class CrawlRunRecorder:
             ),
             *canary_problems(canaries),
             *quality_problems(getattr(spider, "quality_rejects", QualityRejects())),
+            *repeated_problems(self.repeated_paragraphs(spider, store), self.repeated_min_items),
             *vanished_problems(
                 getattr(spider, "refetched_fields", RefetchedFields()), self.vanished_max_share
             ),

@@ -26,7 +26,7 @@ from caci_spider.items import (
     is_empty,
 )
 from caci_spider.paths import export_dir
-from caci_spider.quality import WATCHED_ON_REFETCH, problems, vanished_fields
+from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
 from caci_spider.records import (
     collapse_body,
     normalise_field_report,
@@ -203,6 +203,9 @@ class StorePipeline(_CrawlerPipeline):
                 raise self.reject(
                     item.url, "refetch is a truncated copy: stored row kept", item.fetched_at
                 )
+            repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
+            if repeated is not None:
+                repeated.note(item.url, edge_lines(item.body))
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
         else:

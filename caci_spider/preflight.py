@@ -75,6 +75,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "CACI_CANARY_ITEMS": SettingRule(int, 0),
     "CACI_CANARY_MIN_SIMILARITY": SettingRule(float, 0, 1, above_minimum=True),
     "CACI_VANISHED_MAX_SHARE": SettingRule(float, 0, 1, above_minimum=True),
+    "CACI_REPEATED_PARAGRAPH_ITEMS": SettingRule(int, 0),
     "CACI_LISTING_MIN_SHARE": SettingRule(float, 0, 1),
     "CACI_REJECT_BACKOFF_MAX_DAYS": SettingRule(int, 1),
     "CACI_OFFLINE": SettingRule(bool),

@@ -36,9 +36,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from caci_spider.dates import dates_compatible
+from caci_spider.dates import dates_compatible, is_dated_line, parse_k2_date
 from caci_spider.items import is_empty
-from caci_spider.text import PARAGRAPH_SEPARATOR, title_key
+from caci_spider.names import looks_like_name
+from caci_spider.text import PARAGRAPH_SEPARATOR, ends_like_a_sentence, title_key
 
 # -- the names of the sites, their sections and their accounts ----------------------------------
 
@@ -139,20 +140,69 @@ def is_page_chrome(paragraph: str) -> bool:
     text = " ".join(paragraph.split()).strip(_DECORATION)
     while text.endswith("..."):
         text = text[:-3].rstrip(_DECORATION)
-    return bool(text) and CHROME_PARAGRAPH.fullmatch(text) is not None
+    if not text or CHROME_PARAGRAPH.fullmatch(text) is None:
+        return False
+    # Labels whose value must read as one: an author block names a person or an account
+    # ("Written by the victors" is a subheading), a publication label a date.
+    author = _AUTHOR_LABEL.match(text)
+    if author:
+        name = author["name"].strip(" .,;:")
+        return is_site_account(name) or looks_like_name(name)
+    published = _PUBLISHED_LABEL.match(text)
+    if published:
+        return parse_k2_date(published["date"]) is not None or is_dated_line(published["date"])
+    return True
+
+
+# Page chrome leaks where the article meets the template: before its first paragraphs and after
+# its last ones. A paragraph in the middle that reads like a label ("Details", "Share",
+# "Facebook" in a list of blocked networks) is text.
+EDGE_PARAGRAPHS = 3
 
 
 def chrome_paragraphs(text: str | None) -> list[str]:
-    """The paragraphs of ``text`` (joined by a blank line, as stored) that are page chrome."""
+    """The paragraphs of ``text`` (joined by a blank line, as stored) that are page chrome,
+    among its first and last :data:`EDGE_PARAGRAPHS`."""
     if not text:
         return []
-    return [p for p in text.split(PARAGRAPH_SEPARATOR) if is_page_chrome(p)]
+    paragraphs = text.split(PARAGRAPH_SEPARATOR)
+    edge = EDGE_PARAGRAPHS
+    edges = paragraphs if len(paragraphs) <= 2 * edge else paragraphs[:edge] + paragraphs[-edge:]
+    return [p for p in edges if is_page_chrome(p)]
+
+
+# A short paragraph at the edge of several items' bodies is the template's, whatever it says: a
+# toolbar or share line under a name no form above knows ("Send to a friend", "Bookmark and
+# Share"). Articles share no paragraph this short with each other at their edges.
+MAX_EDGE_LINE = 120
+
+
+def edge_lines(text: str | None) -> list[str]:
+    """The short paragraphs (at most :data:`MAX_EDGE_LINE` characters) among the first and last
+    :data:`EDGE_PARAGRAPHS` of ``text`` that do not end like a sentence or a label, each once:
+    what the repeated-paragraph check compares across items
+    (:class:`caci_spider.selfcheck.RepeatedParagraphs`). A closing line that is a sentence ("The
+    views expressed are the author's own.") is the site's style, not a template's button."""
+    if not text:
+        return []
+    paragraphs = text.split(PARAGRAPH_SEPARATOR)
+    edge = EDGE_PARAGRAPHS
+    edges = paragraphs if len(paragraphs) <= 2 * edge else paragraphs[:edge] + paragraphs[-edge:]
+    return list(
+        dict.fromkeys(
+            p
+            for p in edges
+            if p.strip() and len(p) <= MAX_EDGE_LINE and not ends_like_a_sentence(p)
+        )
+    )
 
 
 _TITLE_PARTS = re.compile(r"\s+[-|–—:]\s+")
 _SITE_TITLE_KEYS = frozenset(title_key(name) for name in (*SITE_NAMES, *SECTION_NAMES))
 _PLACEHOLDER_KEYS = frozenset(title_key(name) for name in PLACEHOLDER_TITLES)
 _ACCOUNT_KEYS = frozenset(title_key(name) for name in SITE_ACCOUNTS)
+_AUTHOR_LABEL = re.compile(r"^(?:written|created|posted)\s+by\s*:?\s*(?P<name>.+)$", re.I)
+_PUBLISHED_LABEL = re.compile(r"^published\s*:\s*(?P<date>.+)$", re.I)
 _BYLINE_NAME = re.compile(r"^(?:(?:written|posted|created)\s+by|by)\s*:?\s*(?P<name>.+)$", re.I)
 
 
@@ -352,6 +402,15 @@ def differences(
                 shown = math.floor(similarity * 1000) / 1000
                 why = f"word similarity {shown:.3f}, below {min_similarity:g}"
                 found.append(FieldDifference(name, _show(before), _show(after), why))
+            else:
+                # A short paragraph the text gained at its start or end is chrome of a new
+                # template far more often than an edit; one line barely moves the similarity.
+                had = set(str(old).split(PARAGRAPH_SEPARATOR))
+                found.extend(
+                    FieldDifference(name, "", _show(line), "a new short paragraph at its edge")
+                    for line in edge_lines(str(new))
+                    if line not in had and not is_page_chrome(line)  # that is reported below
+                )
         elif not _same(old, new, how):
             found.append(FieldDifference(name, _show(old), _show(new)))
     known = {(p.field, p.value) for p in problems(stored)}

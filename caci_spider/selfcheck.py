@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from caci_spider.quality import FieldDifference, QualityProblem
+from caci_spider.quality import FieldDifference, QualityProblem, shorten
 
 SUCCESSFUL_FINISH = ("finished",)
 
@@ -114,6 +114,28 @@ class QualityRejects:
         for name, problem in first_of.items():
             self.counts[name] = self.counts.get(name, 0) + 1
             self.first.setdefault(name, (url, str(problem)))
+
+
+@dataclass
+class RepeatedParagraphs:
+    """Short paragraphs at the edges of stored items' bodies (:func:`caci_spider.quality.
+    edge_lines`) and the items that hold them: this run's, and stored rows found to hold them
+    (job state). The same paragraph at the edge of many items is page chrome."""
+
+    holders: dict[str, list[str]] = field(default_factory=dict)  # paragraph → item URLs
+    items: int = 0  # items noted
+
+    def note(self, url: str, lines: Iterable[str]) -> None:
+        self.items += 1
+        for line in lines:
+            self.add(line, [url])
+
+    def add(self, line: str, urls: Iterable[str]) -> None:
+        known = self.holders.setdefault(line, [])
+        known.extend(url for url in urls if url not in known)
+
+    def repeated(self, min_items: int) -> list[tuple[str, list[str]]]:
+        return [(line, urls) for line, urls in self.holders.items() if len(urls) >= min_items]
 
 
 @dataclass
@@ -231,6 +253,18 @@ def quality_problems(rejects: QualityRejects) -> list[str]:
             "replaced"
         )
     return problems
+
+
+def repeated_problems(repeated: RepeatedParagraphs, min_items: int) -> list[str]:
+    """Paragraphs at the edge of at least ``min_items`` items' bodies (0: never judged)."""
+    if min_items <= 0:
+        return []
+    return [
+        f'{len(urls)} items\' bodies begin or end with the same paragraph "{shorten(line)}" '
+        f"(first: {', '.join(urls[:2])}): page chrome the extraction does not know; the "
+        "template changed (rebuild the rows with -a mode=reparse once extraction reads it)"
+        for line, urls in repeated.repeated(min_items)
+    ]
 
 
 def vanished_problems(refetched: RefetchedFields, max_share: float) -> list[str]:

@@ -89,6 +89,9 @@ CACI_CANARY_MIN_SIMILARITY = 0.9
 # whose new extraction lacks them keep the stored values; when they are at least this share of
 # the refetched items whose rows have the field, the item pages changed and the run fails.
 CACI_VANISHED_MAX_SHARE = 0.2
+# The same short paragraph at the start or end of this many items' bodies is page chrome the
+# extraction does not know (a toolbar under new words): the run fails (0: never judged).
+CACI_REPEATED_PARAGRAPH_ITEMS = 3
 # A walk that finds fewer listing entries than this share of the last passing run's fails.
 CACI_LISTING_MIN_SHARE = 0.8
 # A run refused by the database lock exits 75 (skipped), unless the lock has been held this long:

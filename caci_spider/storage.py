@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -38,7 +39,7 @@ from caci_spider.items import (
 )
 from caci_spider.sites import SITES_TABLE
 from caci_spider.staff.precedence import merge_observations
-from caci_spider.text import title_key
+from caci_spider.text import PARAGRAPH_SEPARATOR, title_key
 from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
@@ -372,6 +373,22 @@ class CaciDatabase:
 
     def count(self, table: str) -> int:
         return self.db.table(table).count
+
+    def publications_holding(self, paragraph: str, limit: int) -> list[str]:
+        """URLs of up to ``limit`` stored publications whose body has ``paragraph`` as one of its
+        paragraphs (found through the full-text index, then checked exactly)."""
+        phrase = '"' + paragraph.replace('"', '""') + '"'
+        try:
+            rows = self.db.execute(
+                f"SELECT p.url, p.body FROM {PUBLICATIONS}_fts f JOIN {PUBLICATIONS} p"
+                f" ON p.rowid = f.rowid WHERE {PUBLICATIONS}_fts MATCH ? LIMIT ?",
+                [f"body : {phrase}", limit * 10],
+            ).fetchall()
+        except sqlite3.OperationalError:  # a paragraph without a word FTS5 can search for
+            return []
+        return [url for url, body in rows if paragraph in (body or "").split(PARAGRAPH_SEPARATOR)][
+            :limit
+        ]
 
     def known_report_ids(self) -> set[int]:
         """Ids already settled: stored, or recorded as a duplicate."""

@@ -146,6 +146,14 @@ def _is_leading_part(paragraph: str, following: str) -> bool:
     return following[len(paragraph)].isspace()
 
 
+# How a sentence or a label ends: a line ending so is text, never a bare toolbar or share line.
+_SENTENCE_END = re.compile(r"[.!?:;…)\]\"”]\s*$")
+
+
+def ends_like_a_sentence(line: str) -> bool:
+    return _SENTENCE_END.search(line) is not None
+
+
 def word_count(text: str) -> int:
     """Whitespace-separated tokens."""
     return len(text.split())

@@ -141,3 +141,37 @@ def test_a_full_refetch_that_loses_tags_keeps_them_and_fails(crawled) -> None:
         "stored values were kept"
     ]
     assert publications(out)[12995]["tags"] == before[12995]["tags"]
+
+
+def _with_leading_line(html: str, line: str) -> bytes:
+    """``html`` with a paragraph no pattern names before its article text, inside K2's first
+    text block (where the class route keeps it)."""
+    intro, full = '<div class="itemIntroText">', '<div class="itemFullText">'
+    block = intro if intro in html else full
+    return html.replace(block, f"{block}<p>{line}</p>", 1).encode("utf-8")
+
+
+def test_unknown_chrome_at_the_edge_of_many_bodies_fails_the_first_crawl(tmp_path) -> None:
+    line = "Follow the Analyst on Telegram"
+    with serve(LocalK2Site(FIXTURES)) as (base_url, site):
+        for item_id, item in site.items.items():
+            site.change_item(item_id, _with_leading_line(item.path.read_text("utf-8"), line))
+        result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
+    (message,) = errors(result.stderr)
+    assert f'bodies begin or end with the same paragraph "{line}"' in message
+    assert "page chrome the extraction does not know" in message
+
+
+def test_unknown_chrome_on_a_night_with_one_new_item_is_caught_by_the_canary(crawled) -> None:
+    # The template changed overnight: the one new item and the canary both carry the new line.
+    # Neither a body of the new item alone nor the similarity of the canary's body shows it;
+    # the canary's new paragraph at the edge of its text does.
+    base_url, site, out = crawled
+    before = publications(out)
+    line = "Follow the Analyst on Telegram"
+    for item_id, item in site.items.items():
+        site.change_item(item_id, _with_leading_line(item.path.read_text("utf-8"), line))
+    result = run_crawl("field_reports", base_url, out, expect_exit=1)
+    (message,) = errors(result.stderr)
+    assert "a new short paragraph at its edge" in message and line in message
+    assert publications(out) == before

@@ -106,6 +106,9 @@ PROSE = [
     "Newsletters of the opposition were banned in 2003.",
     "Tagged under the new law as extremist, the group was dissolved.",
     "Loading of the first tanker at Ceyhan began in June.",
+    "Written by the victors",
+    "Created by Moscow, sustained by Baku",
+    "Published: Central Asia-Caucasus Institute, 2019",
     # Long paragraphs are text whatever they begin with.
     "Print " + "and broadcast media " * 30,
 ]
@@ -119,6 +122,12 @@ def test_page_chrome_is_recognised(paragraph: str) -> None:
 @pytest.mark.parametrize("paragraph", PROSE)
 def test_prose_is_not_chrome(paragraph: str) -> None:
     assert not is_page_chrome(paragraph)
+
+
+def test_chrome_is_looked_for_where_the_article_meets_the_template() -> None:
+    middle = ["Text one.", "Text two.", "Text three.", "Facebook", "Details", "Text four."]
+    body = "\n\n".join(["Print", *middle, "Text five.", "Text six.", "Next"])
+    assert chrome_paragraphs(body) == ["Print", "Next"]
 
 
 def test_only_whole_paragraphs_are_chrome() -> None:
@@ -375,3 +384,21 @@ def test_staff_comparisons_by_key_and_compatible_date() -> None:
 def test_a_difference_reads_as_one_clause() -> None:
     difference = FieldDifference("title", "OLD", "CACI Analyst")
     assert str(difference) == 'title "OLD" → "CACI Analyst"'
+
+
+def test_edge_lines_are_the_short_paragraphs_at_either_end() -> None:
+    from caci_spider.quality import edge_lines
+
+    body = "\n\n".join(["Share", "Long. " * 40, "a", "b", "c", "d", "Long. " * 40, "End line"])
+    assert edge_lines(body) == ["Share", "a", "d", "End line"]
+    assert edge_lines(None) == []
+
+
+def test_a_canary_body_that_gained_a_short_paragraph_at_its_edge_differs() -> None:
+    stored = {"body": "First paragraph of the text.\n\nSecond paragraph of the text."}
+    fresh = {"body": "Follow us on Telegram\n\n" + stored["body"]}
+    (difference,) = differences(stored, fresh, {"body": "words"}, 0.5)
+    assert (difference.why, difference.new) == (
+        "a new short paragraph at its edge",
+        "Follow us on Telegram",
+    )

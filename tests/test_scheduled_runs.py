@@ -174,7 +174,8 @@ def test_retry_after_is_honoured(site, tmp_path) -> None:
     times = [t for t, path, _status in local_site.log if path == listing]
     statuses = [s for _t, path, s in local_site.log if path == listing]
     assert statuses[0] == 429 and statuses[1] == 200
-    assert times[1] - times[0] >= 2.0
+    # Twisted's timers may fire a few milliseconds early against the server's monotonic clock.
+    assert times[1] - times[0] >= 2.0 - 0.05
     assert len(rows(tmp_path)) == 18
 
 

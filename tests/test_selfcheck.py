@@ -232,3 +232,17 @@ def test_coverage_is_judged_only_from_enough_items() -> None:
 )
 def test_end_problems(reason: str, first_crawl: bool, stored: int, expected: list[str]) -> None:
     assert end_problems(reason, first_crawl, stored) == expected
+
+
+def test_a_paragraph_at_the_edge_of_enough_items_is_repeated_chrome() -> None:
+    from caci_spider.selfcheck import RepeatedParagraphs, repeated_problems
+
+    repeated = RepeatedParagraphs()
+    repeated.note("u1", ["Bookmark and Share", "Own line one"])
+    repeated.note("u2", ["Bookmark and Share"])
+    assert repeated_problems(repeated, 3) == []
+    repeated.add("Bookmark and Share", ["u3", "u2"])  # stored rows found to hold it
+    (problem,) = repeated_problems(repeated, 3)
+    assert problem.startswith("3 items' bodies begin or end with the same paragraph \"Bookmark")
+    assert "(first: u1, u2)" in problem
+    assert repeated_problems(repeated, 0) == []  # 0: never judged

@@ -245,3 +245,14 @@ def test_canary_checks_keep_the_differing_fields_and_old_databases_gain_the_colu
         assert (row["missing"], row["differing"]) == ([], [difference])
     finally:
         database.close()
+
+
+def test_publications_holding_finds_a_paragraph_whole_through_the_index(
+    database: CaciDatabase,
+) -> None:
+    database.store_report(report(1, body="Bookmark and Share\n\nFirst text."), "field_reports")
+    database.store_report(report(2, body="Second text.\n\nBookmark and Share"), "field_reports")
+    database.store_report(report(3, body="Bookmark and Share this text, he said."), "field_reports")
+    urls = database.publications_holding("Bookmark and Share", 5)
+    assert sorted(u.rsplit("/", 1)[-1] for u in urls) == ["1-x.html", "2-x.html"]
+    assert database.publications_holding("«»", 5) == []  # nothing FTS5 can search for

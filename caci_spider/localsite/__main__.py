@@ -34,9 +34,16 @@ from caci_spider.demo import (
 )
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS
+from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
 
 DEFAULT_PORT = 8088
+
+
+def _layout(name: str) -> str:
+    try:
+        return check_layout(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def output_dir(base_url: str) -> Path:
@@ -84,10 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--layout",
         default=DEFAULT_LAYOUT,
-        choices=LAYOUTS,
+        type=_layout,
         metavar="NAME",
-        help=f"template every page is served through: {', '.join(LAYOUTS)} "
-        f"(default: {DEFAULT_LAYOUT}, the fixtures as they are)",
+        help=f"template every page is served through: {', '.join(LAYOUTS)}, or several "
+        f"joined by '+' such as k2-stock+stripped (default: {DEFAULT_LAYOUT}, the fixtures as "
+        "they are)",
     )
     return parser
 

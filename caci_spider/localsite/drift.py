@@ -60,6 +60,12 @@ DRIFT_CASES = (
     DriftCase("stripped", "every class and id removed (a template override without K2's)"),
     DriftCase("renamed", "every class and id renamed"),
     DriftCase("joomla", "Joomla 4/5 core article view and category blog (com_content)"),
+    DriftCase(
+        "other-words+stripped",
+        "no class or id, a toolbar in words no pattern knows (“Print article”, “Send to a "
+        "friend”), “Bookmark and Share” after the text",
+    ),
+    DriftCase("joomla+stripped", "Joomla's views with every class and id removed"),
     DriftCase("unreadable", "article text rendered by script, not in the HTML", readable=False),
 )
 

@@ -53,6 +53,11 @@ Pages the layout does not recognise (an override without K2 markup) keep their c
     modules of the page (Visit also, Staff Publications, newsletter, footer blurb) become
     Cassiopeia module cards with the same content. The home page is the (empty) featured blog.
 
+``other-words``
+    The site's own markup with its toolbar in other words ("Print article", "Send to a friend")
+    and a "Bookmark and Share" line after the text: chrome no pattern of the crawler names.
+    Combined with ``stripped`` it tests the text route against unknown chrome.
+
 ``unreadable``
     A template the crawler cannot read: item pages carry their text only in a JSON blob inside a
     ``<script>``, rendered by JavaScript; listing and home pages keep their markup, so that the
@@ -74,7 +79,10 @@ from lxml import etree
 
 from caci_spider.pages.blocks import parse_html
 
-LAYOUTS = ("site", "k2-stock", "stripped", "renamed", "joomla", "unreadable")
+LAYOUTS = ("site", "k2-stock", "stripped", "renamed", "joomla", "other-words", "unreadable")
+# Layouts are combined with "+", applied left to right: "k2-stock+stripped" is K2's stock item
+# view served by an override without classes.
+COMBINE = "+"
 DEFAULT_LAYOUT = "site"
 PAGE_KINDS = ("item", "listing", "home")
 
@@ -90,9 +98,13 @@ Element = lxml.html.HtmlElement
 
 
 def check_layout(name: str) -> str:
-    """``name`` if it is a layout, else ValueError."""
-    if name not in LAYOUTS:
-        raise ValueError(f"unknown layout {name!r}; one of {', '.join(LAYOUTS)}")
+    """``name`` if it is a layout or a combination ``a+b``, else ValueError."""
+    for part in name.split(COMBINE):
+        if part not in LAYOUTS:
+            raise ValueError(
+                f"unknown layout {part!r}; one of {', '.join(LAYOUTS)}, or several joined by "
+                f"{COMBINE!r}"
+            )
     return name
 
 
@@ -122,6 +134,10 @@ class PageContext:
 def render(layout: str, page: bytes, context: PageContext) -> bytes:
     """``page`` (a fixture page in the site's K2 markup) as ``layout`` renders it."""
     check_layout(layout)
+    if COMBINE in layout:
+        for part in layout.split(COMBINE):
+            page = render(part, page, context)
+        return page
     if layout == "site" or not page.strip():
         return page
     if layout == "unreadable" and context.kind != "item":
@@ -141,7 +157,36 @@ def render(layout: str, page: bytes, context: PageContext) -> bytes:
             root = _joomla(root, context)
         case "unreadable":
             _unreadable(root, context)
+        case "other-words":
+            if context.kind == "item":
+                _other_words(root)
     return lxml.html.tostring(root, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+# What another template's toolbar and share buttons say, in words no pattern of the crawler
+# names (the words of AddThis-style buttons and of other Joomla templates).
+_OTHER_TOOLBAR_WORDS = {
+    "Print": "Print article",
+    "Email": "Send to a friend",
+    "E-mail": "Send to a friend",
+}
+
+
+def _other_words(root: Element) -> None:
+    """The site's own markup, its toolbar in other words, and a share line ("Bookmark and
+    Share") between the text and the hits line, as a sharing plugin puts it."""
+    for span in root.iter("span"):
+        label = (span.text or "").strip()
+        if label in _OTHER_TOOLBAR_WORDS and span.getparent() is not None:
+            span.text = _OTHER_TOOLBAR_WORDS[label]
+    # Not ``a or b``: an lxml element without children is false.
+    text = _first(root, "itemFullText")
+    if text is None:
+        text = _first(root, "itemIntroText")
+    if text is not None:
+        text.addnext(
+            _fragment('<div class="addthis_toolbox"><a href="#">Bookmark and Share</a></div>')
+        )
 
 
 # -- dates ---------------------------------------------------------------------------------------

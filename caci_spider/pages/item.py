@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import cached_property
-from typing import Any
 
 import lxml.html
 from lxml import etree
 
-from caci_spider.dates import K2_DATE_LINE, k2_date_text
+from caci_spider.dates import K2_DATE_LINE, is_dated_line, k2_date_text
 from caci_spider.items import FieldReportPage
+from caci_spider.names import BYLINE_START, looks_like_name_line
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
 from caci_spider.pages.bylines import LAYOUTS, BylineLayout, Head, read_head
 from caci_spider.pages.fields import extract as extract_fields
@@ -40,6 +40,7 @@ from caci_spider.pages.k2 import (
     has_class,
 )
 from caci_spider.quality import is_site_title
+from caci_spider.text import ends_like_a_sentence
 from caci_spider.urls import ItemRef
 
 # K2 prints "Read 3871 times" and "Last modified on <date>"; Joomla "Hits: 3871" and
@@ -52,8 +53,20 @@ _HITS_HINT = re.compile(r"read\s*[\d,]+\s*times|hits:", re.IGNORECASE)
 _MODIFIED_HINT = re.compile(r"last\s*(?:modified\s*on|updated)", re.IGNORECASE)
 # A date printed after a label: "Published: 28 March 2022" (Joomla's info block).
 _LABELLED_DATE = re.compile(r"^(?:published|created)(?:\s+on)?:?\s+(?P<date>.+)$", re.IGNORECASE)
+# Words "much more" text means when one of K2's body blocks is missing (see content_paragraphs).
+_MORE_TEXT = 1.5
+# Toolbar lines a template may print before the article under names no pattern knows are
+# short and never sentences (see _drop_edge_chrome).
+_MAX_CHROME_LINE = 40
+# Joomla's category line in its info block, read as the section without classes.
+_CATEGORY_LABEL = re.compile(r"^category:\s*(?P<section>.+?)\s*$", re.IGNORECASE)
+# The addresses of tag views: K2's (/itemlist/tag/Name) and Joomla's (/component/tags/tag/…).
+_TAG_VIEW = re.compile(r"/itemlist/tag/|/component/tags/tag/|/tags/tag/", re.IGNORECASE)
+_LINK_LISTS = etree.XPath(".//ul | .//ol")
+# The longest text a link of a template's link list (tags, related items) has.
+_MAX_LINK_TEXT = 80
 # The longest caption (with credits) an image block may carry; longer text is article text.
-_MAX_CAPTION = 300
+_MAX_CAPTION = 200
 _TITLE_SEPARATORS = re.compile(r"\s+[-|–—]\s+")
 
 
@@ -66,29 +79,45 @@ def _is_featured_badge(element: etree._Element) -> bool:
     )
 
 
-def _is_image_chrome(element: etree._Element) -> bool:
-    return (
-        element.tag == "figcaption"
-        or has_class(
-            element,
-            "itemImageBlock",
-            "itemImageCaption",
-            "itemImageCredits",
-            "wp-caption-text",
-            "caption",
-        )
-        or _is_image_block(element)
-    )
-
-
 def _is_image_block(element: etree._Element) -> bool:
-    """An image with its caption and credits, recognised without classes: a wrapper (not a
-    paragraph) holding an image and no more than a caption's worth of text."""
-    if element.tag not in ("div", "span", "figure", "table"):
+    """An image with its caption and credits, recognised without classes (the text route only):
+    a ``<div>``, ``<span>`` or ``<figure>`` whose first content is an image and whose text is no
+    more than a caption and a credit line."""
+    if element.tag not in ("div", "span", "figure") or element.tag == "figcaption":
         return False
-    if next(element.iter("img"), None) is None or next(element.iter("p"), None) is not None:
+    image = next(element.iter("img"), None)
+    if image is None or next(element.iter("p", "table", "ul", "ol"), None) is not None:
         return False
-    return len("".join(element.itertext()).strip()) <= _MAX_CAPTION
+    text = "".join(element.itertext()).strip()
+    before = "".join(_text_before(element, image)).strip()
+    return not before and len(text) <= _MAX_CAPTION
+
+
+def _is_link_list(element: etree._Element) -> bool:
+    """A list whose every item is one short link and nothing else: a template's tags, related
+    items or menu (Joomla prints its tags so, without a label), not article text."""
+    if element.tag not in ("ul", "ol") or len(element) < 2:
+        return False
+    for item in element:
+        links = list(item.iter("a")) if item.tag == "li" else []
+        if len(links) != 1:
+            return False
+        text = element_text(item)
+        if not text or text != element_text(links[0]) or len(text) > _MAX_LINK_TEXT:
+            return False
+    return True
+
+
+def _text_before(root: etree._Element, stop: etree._Element) -> list[str]:
+    """The text of ``root`` that comes before ``stop`` in document order."""
+    texts: list[str] = [root.text or ""]
+    for element in root.iterdescendants():
+        if element is stop:
+            break
+        if isinstance(element.tag, str):
+            texts.append(element.text or "")
+        texts.append(element.tail or "")
+    return texts
 
 
 class K2ItemPage:
@@ -108,16 +137,33 @@ class K2ItemPage:
     MODIFIED_CLASSES: tuple[str, ...] = ("itemDateModified",)
     TAG_LINK_XPATH: str = class_xpath("itemTags") + "//a"
     CONTAINER_CLASSES: tuple[str, ...] = ("itemView",)
+    # An image's caption and credits (K2's, and WordPress' in pasted text).
+    IMAGE_CHROME_CLASSES: tuple[str, ...] = (
+        "itemImageBlock",
+        "itemImageCaption",
+        "itemImageCredits",
+        "wp-caption-text",
+        "caption",
+    )
     BYLINE_LAYOUTS: tuple[BylineLayout, ...] = LAYOUTS
 
     def __init__(
-        self, document: str | bytes | lxml.html.HtmlElement, ref: ItemRef, fetched_at: str
+        self,
+        document: str | bytes | lxml.html.HtmlElement,
+        ref: ItemRef,
+        fetched_at: str,
+        classes: ClassIndex | None = None,
     ) -> None:
         self.root = document if isinstance(document, etree._Element) else parse_html(document)
         self.ref = ref
         self.fetched_at = fetched_at
         self._page_lines: list[str] | None = None
-        self._classes: ClassIndex | None = None
+        self._classes = classes
+
+    @classmethod
+    def detect(cls, classes: ClassIndex) -> bool:
+        """True when the page shows this page object's layout (:func:`item_page` asks)."""
+        return classes.first(*cls.CONTAINER_CLASSES) is not None
 
     @property
     def classes(self) -> ClassIndex:
@@ -131,7 +177,7 @@ class K2ItemPage:
         if self._page_lines is None:
             body = self.root.find("body")
             self._page_lines = paragraphs(
-                body if body is not None else self.root, skip=_is_image_chrome
+                body if body is not None else self.root, skip=self.image_chrome_or_block
             )
         return self._page_lines
 
@@ -180,15 +226,17 @@ class K2ItemPage:
 
     @field
     def hits(self) -> int | None:
-        return self._footer_number(self.HITS_CLASSES, _HITS, "hits", _HITS_HINT)
+        found = self._footer_match(self.HITS_CLASSES, _HITS, _HITS_HINT)
+        return int((found["hits"] or found["joomla"]).replace(",", "")) if found else None
 
     @field
     def modified_line(self) -> str | None:
-        return self._footer_number(self.MODIFIED_CLASSES, _MODIFIED, "date", _MODIFIED_HINT)
+        found = self._footer_match(self.MODIFIED_CLASSES, _MODIFIED, _MODIFIED_HINT)
+        return found["date"] if found else None
 
     @field
     def tags(self) -> list[str]:
-        links = self.root.xpath(self.TAG_LINK_XPATH) if self.TAG_LINK_XPATH else []
+        links = self.article_root().xpath(self.TAG_LINK_XPATH) if self.TAG_LINK_XPATH else []
         tags: list[str] = []
         for link in links or self._tag_links_from_text():
             text = element_text(link)
@@ -216,10 +264,27 @@ class K2ItemPage:
 
     def _section_from_text(self) -> str | None:
         for line in self.page_lines:
-            match = PUBLISHED_IN.match(line)
+            match = PUBLISHED_IN.match(line) or _CATEGORY_LABEL.match(line)
             if match:
                 return match["section"]
         return None
+
+    def article_root(self) -> etree._Element:
+        """Where the article's own parts are looked for: the page (K2's classes are the
+        article's alone)."""
+        return self.root
+
+    def first_in_article(self, *classes: str) -> etree._Element | None:
+        return self.classes.first(*classes)
+
+    def image_chrome(self, element: etree._Element) -> bool:
+        """A caption or credit by its markup (the class route's filter)."""
+        return element.tag == "figcaption" or has_class(element, *self.IMAGE_CHROME_CLASSES)
+
+    def image_chrome_or_block(self, element: etree._Element) -> bool:
+        """The text route's filter: also an image block and a list of links (tags, related
+        items, menus) recognised without classes."""
+        return self.image_chrome(element) or _is_image_block(element) or _is_link_list(element)
 
     def _date_line_from_text(self) -> str | None:
         for line in self.page_lines:
@@ -231,7 +296,18 @@ class K2ItemPage:
         return None
 
     def _tag_links_from_text(self) -> list[etree._Element]:
-        """The links after a "Tagged under" label, in the block that holds the label."""
+        """The links after a "Tagged under" label, in the block that holds the label; without
+        a label (Joomla prints none), the first list whose links all open tag views."""
+        return self._tag_links_after_label() or self._tag_view_list()
+
+    def _tag_view_list(self) -> list[etree._Element]:
+        for links in _LINK_LISTS(self.article_root()):
+            anchors = [a for a in links.iter("a")]
+            if anchors and all(_TAG_VIEW.search(a.get("href") or "") for a in anchors):
+                return anchors
+        return []
+
+    def _tag_links_after_label(self) -> list[etree._Element]:
         body = self.root.find("body")
         for element in (body if body is not None else self.root).iter():
             if not isinstance(element.tag, str) or not TAGGED_UNDER.match(element.text or ""):
@@ -264,8 +340,18 @@ class K2ItemPage:
             for element in self.classes.all(*body_classes)
             if not any(has_class(a, *body_classes) for a in element.iterancestors())
         ]
-        lines = paragraphs(blocks, skip=_is_image_chrome) if blocks else self._content_from_text()
-        return _cut_at_body_end(lines)
+        if not blocks:
+            return self._content_from_text()
+        lines = _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome))
+        found = {name for name in body_classes if self.classes.first(name) is not None}
+        if self.INTRO_CLASSES and self.FULLTEXT_CLASSES and len(found) == 1:
+            # Only one of K2's two body blocks: normal for a short item, but also what a
+            # template that renamed the other one looks like. The text route reads the whole
+            # article; when it holds much more, the other block was there under another name.
+            text_route = self._content_from_text()
+            if _word_count(text_route) > _MORE_TEXT * _word_count(lines):
+                return text_route
+        return lines
 
     def _content_from_text(self) -> list[str]:
         """No K2 body classes: the text after the header lines, up to the first tail line.
@@ -276,7 +362,7 @@ class K2ItemPage:
         """
         container = self.classes.first(*self.CONTAINER_CLASSES)
         lines = (
-            paragraphs(container, skip=_is_image_chrome)
+            paragraphs(container, skip=self.image_chrome_or_block)
             if container is not None
             else self.page_lines
         )
@@ -294,30 +380,51 @@ class K2ItemPage:
             if start and index > start + 1:
                 break  # the next header-like line is far away: not part of this cluster
             start = index + 1
-        return _cut_at_body_end(lines[start:])
+        body = _cut_at_body_end(lines[start:])
+        # Stock K2 prints "Published in <category>" after the text.
+        end = next((i for i, line in enumerate(body) if PUBLISHED_IN.match(line)), len(body))
+        return _drop_edge_chrome(body[:end])
 
-    def _footer_number(
-        self,
-        classes: tuple[str, ...],
-        pattern: re.Pattern[str],
-        group: str,
-        hint: re.Pattern[str],
-    ) -> Any:
-        """A footer value from its K2 element, else from the page text (walked only then)."""
-        element = self.classes.first(*classes)
+    def _footer_match(
+        self, classes: tuple[str, ...], pattern: re.Pattern[str], hint: re.Pattern[str]
+    ) -> re.Match[str] | None:
+        """A footer line's match, from its element, else from the page text (walked only when
+        the raw text holds a hint of it)."""
+        element = self.first_in_article(*classes)
         if element is not None:
             texts = [element_text(element)]
         elif hint.search(self.root.text_content()):
             texts = self.page_lines
         else:
             return None
-        for text in texts:
-            match = pattern.search(text)
-            if match:
-                if group == "hits":
-                    return int((match["hits"] or match["joomla"]).replace(",", ""))
-                return match[group]
-        return None
+        return next((m for text in texts if (m := pattern.search(text))), None)
+
+
+def _word_count(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)
+
+
+def _drop_edge_chrome(lines: list[str]) -> list[str]:
+    """The text route's body without the short lines a template prints around the article that
+    no known form names ("Print article", "Send to a friend", "Bookmark and Share"): a first or
+    last line of a few words that is not a sentence, a byline, a name line or a dated line."""
+    start, end = 0, len(lines)
+    while start < end and _is_unknown_chrome(lines[start]):
+        start += 1
+    while end > start and _is_unknown_chrome(lines[end - 1]):
+        end -= 1
+    return lines[start:end]
+
+
+def _is_unknown_chrome(line: str) -> bool:
+    if len(line) > _MAX_CHROME_LINE or ends_like_a_sentence(line):
+        return False
+    return not (
+        BYLINE_START.match(line)
+        or looks_like_name_line(line)
+        or is_dated_line(line)
+        or K2_DATE_LINE.match(line)
+    )
 
 
 def _is_title_line(line: str, title: str) -> bool:
@@ -333,10 +440,12 @@ def _cut_at_body_end(lines: list[str]) -> list[str]:
 
 
 class TextItemPage(K2ItemPage):
-    """The text route alone: K2's item view read with none of its class names, as a template
+    """The text route alone: K2's item view read with no class name at all, as a template
     override that renames or drops them serves it. Every field comes from the page's text and
-    tags (see the module's docstring)."""
+    tags (see the module's docstring); captions are recognised by ``<figcaption>`` and by the
+    shape of an image block."""
 
+    IMAGE_CHROME_CLASSES = ()
     DATE_CLASSES = ()
     TITLE_CLASSES = ()
     CATEGORY_CLASSES = ()
@@ -377,18 +486,25 @@ class JoomlaArticlePage(K2ItemPage):
     )
     _BODY_XPATH = etree.XPath(".//*[@itemprop='articleBody']")
 
-    @classmethod
-    def detect(cls, classes: ClassIndex) -> bool:
-        return classes.first(*cls.CONTAINER_CLASSES) is not None
-
     @cached_property
     def container(self) -> etree._Element:
         found = self.classes.first(*self.CONTAINER_CLASSES)
         return found if found is not None else self.root
 
+    def article_root(self) -> etree._Element:
+        """The article's container: Joomla's class names (``hits``, ``tags``, ``modified``)
+        are generic enough for a sidebar module to carry them too."""
+        return self.container
+
+    def first_in_article(self, *classes: str) -> etree._Element | None:
+        for element in self.classes.all(*classes):
+            if element is self.container or self.container in element.iterancestors():
+                return element
+        return None
+
     @field
     def section(self) -> str | None:
-        element = self.classes.first(*self.CATEGORY_CLASSES)
+        element = self.first_in_article(*self.CATEGORY_CLASSES)
         if element is not None:
             link = element.find(".//a")
             text = element_text(link if link is not None else element)
@@ -417,23 +533,18 @@ class JoomlaArticlePage(K2ItemPage):
         blocks = self.classes.all(*self.FULLTEXT_CLASSES) or self._BODY_XPATH(self.container)
         if not blocks:
             return self._content_from_text()
-        return _cut_at_body_end(paragraphs(blocks, skip=_is_image_chrome))
+        return _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome))
 
 
-# Layouts other than K2's item view, tried in order; K2's (with its text route) is the default.
-OTHER_LAYOUTS: tuple[type[JoomlaArticlePage], ...] = (JoomlaArticlePage,)
+# Article views other than K2's item view, tried in order; K2's (with its text route) is the
+# default.
+ARTICLE_VIEWS: tuple[type[K2ItemPage], ...] = (JoomlaArticlePage,)
 
 
 def item_page(document: str | bytes, ref: ItemRef, fetched_at: str) -> K2ItemPage:
-    """The page object for an item page, by the layout the page itself shows (never
-    configured: a site can move to another layout between two runs)."""
+    """The page object for an item page, by the article view the page itself shows (never
+    configured: a site can move to another view between two runs)."""
     root = parse_html(document)
     classes = ClassIndex(root)
-    for layout in OTHER_LAYOUTS:
-        if layout.detect(classes):
-            page: K2ItemPage = layout(root, ref, fetched_at)
-            break
-    else:
-        page = K2ItemPage(root, ref, fetched_at)
-    page._classes = classes
-    return page
+    view = next((view for view in ARTICLE_VIEWS if view.detect(classes)), K2ItemPage)
+    return view(root, ref, fetched_at, classes)

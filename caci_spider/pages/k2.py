@@ -10,13 +10,19 @@ from lxml import etree
 # Lines that end an article body on every era of the site (docs/site-notes.md, "Item pages: what
 # comes in which order", items 6–10), the blocks that follow the body in stock K2's item view
 # (author block, "Latest from", related items, navigation, "back to top") and in Joomla's
-# article view (its info block below the text, article navigation), and the sidebars.
+# article view (its info block below the text, article navigation), and the sidebars. Forms a
+# sentence could begin with are matched as whole lines only, so that prose ("Latest from Moscow
+# comes word that…") never ends a body.
 BODY_END = re.compile(
-    r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\b|last\s+updated\b|hits:\s*[\d,]+$"
-    r"|visit\s+also$|staff\s+publications$|tagged\s+under\b|newsletter$"
+    r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\s+\S.{0,60}\d{4}\b"
+    r"|last\s+updated:?\s+[^.!?]{0,60}\d{4}$|hits:\s*[\d,]+$"
+    r"|visit\s+also$|staff\s+publications$|newsletter$|tagged\s+under(?:$|:|\s+\S+[^.!?]*$)"
     r"|sign\s+up\s+for\s+upcoming\s+events|the\s+central\s+asia-caucasus\s+analyst\s+is\s+a\s+biweekly"
-    r"|more\s+in\s+this\s+category\b|related\s+items\b|latest\s+from\s|back\s+to\s+top$"
-    r"|(?:«\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*»)?$)",
+    r"|central\s+asia-caucasus\s+institute\s+(?:&|and)\s+silk\s+road\s+studies\s+program,\s+a\s+joint"
+    r"|more\s+in\s+this\s+category(?:\s*:.*|$)|related\s+items(?:\s+\(by\s+tag\))?\s*:?$"
+    r"|latest\s+from\s+[^.!?]{1,60}$|back\s+to\s+top$|tweet$"
+    r"|(?:previous|next)\s+article\s*:.*"
+    r"|(?:[«‹]\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*[»›])?$)",
     re.IGNORECASE,
 )
 PUBLISHED_IN = re.compile(r"^published\s+in\s+(?P<section>.+?)\s*$", re.IGNORECASE)

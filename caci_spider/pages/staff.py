@@ -337,10 +337,8 @@ class StaffListingEntry(StaffEntryPage):
         intro = first_by_class(self.view, *self.INTRO_CLASSES)
         if intro is not None:
             return read_entry_lines(paragraphs(intro, skip=_is_chrome), self.heading)
-        lines = paragraphs(self.view, skip=_is_chrome)
-        return read_entry_lines(
-            [line for line in lines if not HEAD_CHROME.match(line)], self.heading
-        )
+        lines = paragraphs(self.view, skip=_is_chrome_or_heading)
+        return read_entry_lines([line for line in lines if not _is_label_line(line)], self.heading)
 
     @field
     def title(self) -> str | None:
@@ -361,14 +359,12 @@ class StaffListingEntry(StaffEntryPage):
 
     def raw(self) -> str:
         """The entry's own text, without the template's labels around it."""
-        lines = paragraphs(self.view, skip=_is_chrome)
-        return " / ".join(
-            line for line in lines if not (HEAD_CHROME.match(line) or PUBLISHED_IN.match(line))
-        )
+        lines = paragraphs(self.view, skip=_is_chrome_or_heading)
+        return " / ".join(line for line in lines if not _is_label_line(line))
 
 
 def _is_chrome(element: etree._Element) -> bool:
-    return element.tag in _HEADING_TAGS or has_class(
+    return has_class(
         element,
         "catItemReadMore",
         "catItemLinks",
@@ -379,6 +375,17 @@ def _is_chrome(element: etree._Element) -> bool:
         "readmore",
         "tags",
     )
+
+
+def _is_label_line(line: str) -> bool:
+    """A template's label around an entry ("Written by admin", "Published in …", "Details")."""
+    return bool(HEAD_CHROME.match(line) or PUBLISHED_IN.match(line))
+
+
+def _is_chrome_or_heading(element: etree._Element) -> bool:
+    """The text route's filter: without an intro block, the view's headings (its title, a
+    category heading) are not entry lines either."""
+    return element.tag in _HEADING_TAGS or _is_chrome(element)
 
 
 class StaffItemPage(StaffEntryPage):

@@ -27,6 +27,7 @@ from caci_spider.selfcheck import (
     ListingWalk,
     QualityRejects,
     RefetchedFields,
+    RepeatedParagraphs,
 )
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
@@ -162,6 +163,15 @@ class K2CategorySpider(scrapy.Spider):
         """Items rejected for a quality problem this run (the validate pipeline notes them)."""
         rejects: QualityRejects = self.job_state.setdefault("quality_rejects", QualityRejects())
         return rejects
+
+    @property
+    def repeated_paragraphs(self) -> RepeatedParagraphs:
+        """Short paragraphs at the edges of the bodies this run stored (the store pipeline
+        notes them; the run recorder looks them up among stored rows)."""
+        repeated: RepeatedParagraphs = self.job_state.setdefault(
+            "repeated_paragraphs", RepeatedParagraphs()
+        )
+        return repeated
 
     @property
     def refetched_fields(self) -> RefetchedFields:

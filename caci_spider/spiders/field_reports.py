@@ -24,7 +24,9 @@ class FieldReportsSpider(K2CategorySpider):
     coverage_minimums = {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
 
     # A stored field report whose page no longer yields one of these has changed layout.
-    canary_fields = ("title", "authors", "published", "issue_date", "body", "hits")
+    # (tags too: incremental nights refetch no stored item but the canary, so a template that
+    # loses only the tags is seen here or nowhere)
+    canary_fields = ("title", "authors", "published", "issue_date", "body", "hits", "tags")
     # ... and these must read as its row has them (a body by word-level similarity).
     canary_compared = {"title": "exact", "authors": "exact", "published": "exact", "body": "words"}
 

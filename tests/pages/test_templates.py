@@ -14,7 +14,15 @@ from caci_spider.localsite.layouts import LAYOUTS, PageContext, render
 from caci_spider.pages.fixtures import FixturePage, all_fixture_pages
 from tests.pages.test_routes import differences
 
-READABLE = [layout for layout in LAYOUTS if layout not in ("site", "unreadable")]
+READABLE = [
+    *(layout for layout in LAYOUTS if layout not in ("site", "unreadable")),
+    # Combinations: another template served without its classes, or with them renamed.
+    "k2-stock+stripped",
+    "k2-stock+renamed",
+    "joomla+stripped",
+    "joomla+renamed",
+    "other-words+stripped",
+]
 PAGES = all_fixture_pages()
 CASES = [(page, layout) for page in PAGES for layout in READABLE]
 
