@@ -32,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from caci_spider import __version__
 from tests.conftest import REPO_ROOT
 from tests.test_scheduling_recipes import SYSTEMD_PATH, doc_blocks, unit_blocks
 
@@ -276,7 +277,7 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
     for spider, job in jobs.items():
         log = node.job_log(finished[job])
         # The job ran the deployed egg's code, with its own paths.
-        assert f"caci_spider 0.1.0 from {eggs[0]}/caci_spider; database {db}," in log, log
+        assert f"caci_spider {__version__} from {eggs[0]}/caci_spider; database {db}," in log
         assert re.search(rf"Run \d+ of {spider}: \d+ new, .*; self-check ok", log), log
         errors = [line for line in log.splitlines() if " ERROR: " in line]
         assert all("Gave up retrying" in line for line in errors), errors  # the 500 item
@@ -357,3 +358,28 @@ def merge_two_nodes(node: Node, crawled: Path) -> None:
     with sqlite3.connect(crawled) as a, sqlite3.connect(merged) as b:
         query = "select id, title, authors, tags, body from publications order by id"
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
+
+
+def test_the_nightly_timer_schedules_what_the_recipe_schedules() -> None:
+    """The timer's service calls the tested schedule.json once per spider, with the tested
+    fields less the local site's settings (its jobs crawl the live sites: not run here)."""
+    units = unit_blocks()
+    assert units["caci-scrapyd-schedule.timer"]["Timer"]["OnCalendar"]
+    service = units["caci-scrapyd-schedule.service"]["Service"]
+    assert service["Type"] == ["oneshot"]
+    recipe = shlex.split(block("Schedule both crawls", "sh").replace("\\\n", " "))
+    local = {"CACI_BASE_URL", "SILKROAD_BASE_URL", "CACI_DB_PATH", "CACI_EXPORT_DIR"}
+    local |= {"HTTPCACHE_DIR", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED"}
+    spiders = []
+    for line in service["ExecStart"]:
+        argv = shlex.split(line)
+        assert argv[:3] == ["/usr/bin/curl", "-fsS", recipe[recipe.index("curl") + 2]]
+        fields = dict(argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "-d")
+        assert fields["project"] == PROJECT
+        spiders.append(fields["spider"])
+        settings = [
+            argv[i + 1] for i, a in enumerate(argv) if a == "-d" and "setting=" in argv[i + 1]
+        ]
+        assert {s.split("=")[1] for s in settings} == {"USER_AGENT"}
+    assert tuple(spiders) == SPIDERS
+    assert {w.split("=")[1] for w in recipe if w.startswith("setting=")} == local
