@@ -30,7 +30,13 @@ from scrapy.settings import BaseSettings
 from caci_spider import exitcodes
 from caci_spider import settings as default_settings
 from caci_spider.locking import CrawlLocked, lock_database
-from caci_spider.paths import archive_dir, database_path, export_dir, project_path
+from caci_spider.paths import (
+    NoDataDir,
+    archive_dir,
+    database_path,
+    export_dir,
+    project_path,
+)
 from caci_spider.sites import SiteMismatch, check_sites
 
 # Arguments Scrapy's own tools pass to every spider: Scrapyd names each job with ``_job``.
@@ -67,6 +73,7 @@ class SettingRule:
 SETTING_RULES: dict[str, SettingRule] = {
     "CACI_BASE_URL": SettingRule(str, check="url"),
     "SILKROAD_BASE_URL": SettingRule(str, check="url"),
+    "CACI_DATA_DIR": SettingRule(str, check="directory"),
     "CACI_DB_PATH": SettingRule(str, check="path"),
     "CACI_EXPORT_DIR": SettingRule(str, check="path"),
     "CACI_COVERAGE_MIN_ITEMS": SettingRule(int, 0),
@@ -161,6 +168,9 @@ def _setting_problem(value: Any, rule: SettingRule) -> str:
             return "expected the site's root URL, without a path or query"
     if rule.check == "path" and not str(value).strip():
         return "expected a path"
+    directory = rule.check == "directory" and str(value).strip()
+    if directory and not Path(directory).expanduser().is_absolute():
+        return "expected an absolute path"
     return ""
 
 
@@ -187,11 +197,29 @@ def check_not_production(settings: BaseSettings, site_settings: tuple[str, ...])
         "HTTPCACHE_DIR": (archive_dir(settings), PRODUCTION_ARCHIVE, "page archive"),
     }
     for name, (path, default, what) in production.items():
-        if path == project_path(default):
+        try:
+            production_path = project_path(default, settings)
+        except NoDataDir:  # an egg without CACI_DATA_DIR has no production path of its own
+            continue
+        if path == production_path:
             raise RunRefused(
                 f"{local[0]} points at a local site but {name} is the production {what} {path}: "
                 f"add {LOCAL_SETTINGS} (python -m caci_spider.localsite prints the whole command)"
             )
+
+
+def check_paths_resolve(settings: BaseSettings) -> None:
+    """A relative path needs a place to be taken from: a checkout or ``CACI_DATA_DIR`` (a
+    Scrapyd egg has neither unless it is given one)."""
+    for name, resolve in (
+        ("CACI_DB_PATH", database_path),
+        ("CACI_EXPORT_DIR", export_dir),
+        ("HTTPCACHE_DIR", archive_dir),
+    ):
+        try:
+            resolve(settings)
+        except NoDataDir as missing:
+            raise RunRefused(f"{name}={missing}") from None
 
 
 def check_writable(directory: Path, setting: str) -> None:
@@ -263,6 +291,7 @@ def preflight(spidercls: type, settings: BaseSettings, arguments: Mapping[str, s
     """
     check_spider_arguments(spidercls, arguments)
     check_settings(settings)
+    check_paths_resolve(settings)
     site_settings: tuple[str, ...] = tuple(getattr(spidercls, "site_settings", ()))
     check_not_production(settings, site_settings)
     database = database_path(settings)

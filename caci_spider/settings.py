@@ -1,5 +1,7 @@
 """Crawl policy. Every setting can be overridden on the command line with ``-s NAME=value``."""
 
+import os
+
 BOT_NAME = "caci_spider"
 SPIDER_MODULES = ["caci_spider.spiders"]
 NEWSPIDER_MODULE = "caci_spider.spiders"
@@ -7,6 +9,11 @@ NEWSPIDER_MODULE = "caci_spider.spiders"
 # --- where to crawl and where results go ---------------------------------------------------
 CACI_BASE_URL = "https://www.cacianalyst.org"
 SILKROAD_BASE_URL = "https://www.silkroadstudies.org"
+# Relative paths (CACI_DB_PATH, CACI_EXPORT_DIR, HTTPCACHE_DIR) are taken from CACI_DATA_DIR
+# (an absolute directory; the environment variable of that name when the setting is not given),
+# else from the project root (the checkout's scrapy.cfg). A deployed egg (Scrapyd) has no
+# checkout: give it CACI_DATA_DIR or absolute paths (caci_spider.paths).
+CACI_DATA_DIR = os.environ.get("CACI_DATA_DIR", "")
 CACI_DB_PATH = "exports/caci.db"
 CACI_EXPORT_DIR = "exports"
 

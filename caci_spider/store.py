@@ -17,9 +17,10 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 
+from caci_spider import __version__
 from caci_spider.items import Reject, utc_now
 from caci_spider.locking import lock_database
-from caci_spider.paths import archive_dir, database_path, export_dir
+from caci_spider.paths import PACKAGE_DIR, archive_dir, database_path, export_dir
 from caci_spider.storage import CaciDatabase
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,9 @@ class DatabaseStore:
             return
         settings = self.crawler.settings
         logger.info(
-            "%s: database %s, exports in %s, page archive in %s",
-            spider.name, self.path, export_dir(settings), archive_dir(settings),
+            "%s: caci_spider %s from %s; database %s, exports in %s, page archive in %s",
+            spider.name, __version__, PACKAGE_DIR, self.path, export_dir(settings),
+            archive_dir(settings),
         )  # fmt: skip
         try:
             self.first_crawl = self.database.count(table) == 0

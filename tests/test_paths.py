@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from caci_spider.paths import archive_dir, database_path, export_dir, project_path, project_root
+from caci_spider import paths
+from caci_spider.paths import (
+    NoDataDir,
+    archive_dir,
+    database_path,
+    export_dir,
+    project_path,
+    project_root,
+)
 
 
 @pytest.fixture
@@ -25,11 +33,33 @@ def test_the_root_is_where_scrapy_cfg_is(project: Path) -> None:
     assert project_root() == project
 
 
-def test_without_scrapy_cfg_the_working_directory_is_the_root(
+def test_without_scrapy_cfg_the_packages_checkout_is_the_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert project_root() == tmp_path.resolve()
+    monkeypatch.delenv("CACI_DATA_DIR", raising=False)
+    assert project_root() == Path(paths.__file__).resolve().parents[1]
+
+
+def test_the_data_dir_wins(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CACI_DATA_DIR", str(tmp_path / "from-env"))
+    assert project_root() == tmp_path / "from-env"
+    settings = Settings({"CACI_DB_PATH": "exports/caci.db", "CACI_DATA_DIR": str(tmp_path / "d")})
+    assert database_path(settings) == tmp_path / "d" / "exports" / "caci.db"
+    monkeypatch.delenv("CACI_DATA_DIR")
+    assert project_root() == project
+
+
+def test_an_egg_without_a_data_dir_has_no_place_for_relative_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in a Scrapyd egg: no scrapy.cfg, no checkout around the package, no CACI_DATA_DIR."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CACI_DATA_DIR", raising=False)
+    monkeypatch.setattr(paths, "package_checkout", lambda: None)
+    with pytest.raises(NoDataDir, match="exports/caci.db is a relative path.*CACI_DATA_DIR"):
+        database_path(Settings({"CACI_DB_PATH": "exports/caci.db"}))
+    assert database_path(Settings({"CACI_DB_PATH": str(tmp_path / "a.db")})) == tmp_path / "a.db"
 
 
 def test_project_path(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

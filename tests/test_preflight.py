@@ -317,3 +317,24 @@ def test_a_good_run_holds_the_lock(tmp_path: Path) -> None:
 def test_the_argument_is_reported_before_the_setting(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, CACI_BAN_THRESHOLD="0")
     assert "-a mod=full" in str(refusal(preflight, FieldReportsSpider, settings, {"mod": "full"}))
+
+
+def test_a_relative_data_dir_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(RunRefused, match="CACI_DATA_DIR=srv/caci: expected an absolute path"):
+        check_settings(settings_for(tmp_path, CACI_DATA_DIR="srv/caci"))
+
+
+def test_an_egg_without_a_data_dir_refuses_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Scrapyd egg has no checkout: a relative path needs CACI_DATA_DIR (exit 2)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CACI_DATA_DIR", raising=False)
+    monkeypatch.setattr("caci_spider.paths.package_checkout", lambda: None)
+    settings = settings_for(tmp_path, CACI_DB_PATH="exports/caci.db")
+    with pytest.raises(RunRefused, match="CACI_DB_PATH=exports/caci.db is a relative path") as e:
+        preflight(FieldReportsSpider, settings, {})
+    assert e.value.exit_code == exitcodes.USAGE
+    settings = settings_for(tmp_path, CACI_DB_PATH="exports/caci.db", CACI_DATA_DIR=str(tmp_path))
+    preflight(FieldReportsSpider, settings, {}).close()
+    assert (tmp_path / "exports" / "caci.db.lock").is_file()

@@ -139,8 +139,8 @@ def unit_blocks() -> dict[str, dict[str, dict[str, list[str]]]]:
 
 
 def service_unit() -> dict[str, list[str]]:
-    (service,) = [unit["Service"] for name, unit in unit_blocks().items() if "Service" in unit]
-    return service
+    """The nightly command's unit (the doc's Scrapyd section has units of its own)."""
+    return unit_blocks()["caci-spider.service"]["Service"]
 
 
 # --- a fresh checkout standing in for /srv/caci_spider ---------------------------------------
@@ -359,7 +359,14 @@ def test_the_recipes_are_well_formed() -> None:
     assert "caci_spider.nightly" in command
     assert as_cron_runs_it(command) == (command, "")  # no bare % for cron to mangle
     units = unit_blocks()
-    assert set(units) == {"caci-spider.service", "caci-spider.timer"}  # the timer starts it
+    # The timer starts the service; the Scrapyd units are tests/test_scrapyd.py's.
+    assert set(units) == {
+        "caci-spider.service",
+        "caci-spider.timer",
+        "scrapyd.service",
+        "caci-scrapyd-schedule.service",
+        "caci-scrapyd-schedule.timer",
+    }
     service = service_unit()
     assert all("caci_spider.nightly" in line for line in service["ExecStart"])
     # The nightly command passes a stop on to its crawl: SIGTERM must reach it alone.
