@@ -440,6 +440,11 @@ JOIN staff_publications s ON s.id = spa.staff_publication_id
 
 VIEWS: tuple[View, ...] = (AUTHOR_PUBLICATIONS,)
 
+
+def tables_and_views() -> tuple[Table | View, ...]:
+    return (*TABLES, *VIEWS)
+
+
 QUERIES: tuple[Query, ...] = (
     Query(
         "by_author",
@@ -500,6 +505,28 @@ def json_columns() -> frozenset[str]:
     return frozenset(c.name for t in TABLES for c in t.columns if c.is_json)
 
 
+def schema_drift(connection: Any) -> list[str]:
+    """Where a database's tables and views differ from the contract (a ``sqlite3``
+    connection): missing or extra columns, another order or type, another primary key."""
+    problems = []
+    sqlite_type = {int: "INTEGER", str: "TEXT", float: "FLOAT"}
+    for item in tables_and_views():
+        info = connection.execute(f"PRAGMA table_info([{item.name}])").fetchall()
+        names = tuple(row[1] for row in info)
+        if names != item.names:
+            problems.append(f"{item.name}: columns {names} != contract {item.names}")
+            continue
+        if isinstance(item, Table):
+            types = tuple(row[2] for row in info)
+            declared = tuple(sqlite_type[c.type] for c in item.columns)
+            if types != declared:
+                problems.append(f"{item.name}: types {types} != contract {declared}")
+            pk = tuple(row[1] for row in sorted(info, key=lambda r: r[5]) if row[5])
+            if pk != item.pk:
+                problems.append(f"{item.name}: primary key {pk} != contract {item.pk}")
+    return problems
+
+
 # -- derived: README ---------------------------------------------------------------------------
 
 
@@ -509,7 +536,7 @@ def _cell(text: str) -> str:
 
 def readme_table(name: str) -> str:
     """The Markdown table of one table's or view's columns."""
-    found = [t for t in (*TABLES, *VIEWS) if t.name == name][0]
+    found = next(t for t in tables_and_views() if t.name == name)
     lines = [f"`{name}`: {found.description}", "", "| column | type | meaning |", "|---|---|---|"]
     for column in found.columns:
         note = " *(SQLite only)*" if getattr(column, "derived", False) else ""
@@ -572,22 +599,18 @@ TRUNCATE_CELLS_HTML = 160
 
 
 def _facets(columns: Sequence[Column]) -> list[Any]:
-    return [
-        c.name if c.facet == "column" else {"array": c.name} for c in columns if c.facet
-    ]
+    return [c.name if c.facet == "column" else {"array": c.name} for c in columns if c.facet]
 
 
 def _hidden_columns_css() -> str:
-    rules = [
-        f"body.table-{t.name} .col-{c.name}" for t in TABLES for c in t.columns if c.hidden
-    ]
+    rules = [f"body.table-{t.name} .col-{c.name}" for t in TABLES for c in t.columns if c.hidden]
     return ",".join(rules) + "{display:none}"
 
 
 def datasette_config() -> dict[str, Any]:
     """``datasette.json`` (``-c``): settings, per-table options, canned queries."""
     tables: dict[str, Any] = {}
-    for item in (*TABLES, *VIEWS):
+    for item in tables_and_views():
         options: dict[str, Any] = {}
         if item.sort_desc:
             options["sort_desc"] = item.sort_desc
@@ -621,7 +644,7 @@ def datasette_config() -> dict[str, Any]:
 def datasette_metadata() -> dict[str, Any]:
     """``metadata.json`` (``-m``): title, licence and source, table and column descriptions."""
     tables: dict[str, Any] = {}
-    for item in (*TABLES, *VIEWS):
+    for item in tables_and_views():
         tables[item.name] = {
             "description": item.description,
             "columns": {c.name: c.meaning for c in item.columns},

@@ -436,6 +436,7 @@ def group_spellings(names: list[str]) -> list[list[str]]:
     for name in distinct:
         parts = NameParts.of(name)
         forms.setdefault((parts.given, parts.middle, parts.family), []).append(name)
+
     def below(form: _Form, other: _Form) -> bool:
         return form != other and form[0::2] == other[0::2] and _less_specific(form[1], other[1])
 

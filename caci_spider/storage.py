@@ -33,8 +33,8 @@ import sqlite_utils
 
 from caci_spider import contract
 from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
-from caci_spider.dates import dates_compatible
 from caci_spider.contract import TABLES, VIEWS, derive, json_columns, sqlite_columns
+from caci_spider.dates import dates_compatible
 from caci_spider.items import (
     CONTRACT_KEYS,
     STAFF_KEYS,
@@ -152,8 +152,13 @@ class CaciDatabase:
                         list(index), unique=declared.name == "authors", if_not_exists=True
                     )
             for view in VIEWS:
-                db.execute(f"DROP VIEW IF EXISTS [{view.name}]")
-                db.execute(f"CREATE VIEW [{view.name}] AS {view.sql}")
+                create = f"CREATE VIEW [{view.name}] AS {view.sql}"
+                found = db.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", [view.name]
+                ).fetchone()
+                if found is None or found[0] != create:
+                    db.execute(f"DROP VIEW IF EXISTS [{view.name}]")
+                    db.execute(create)
             if "author_aliases" not in fresh or "staff_publication_authors" not in fresh:
                 self._backfill_authors()
         for declared in TABLES:
@@ -182,7 +187,8 @@ class CaciDatabase:
                 "INSERT OR IGNORE INTO author_aliases (alias, author_id) VALUES (?, ?)",
                 [name, author_id],
             )
-        keys = {NameParts.of(name).key for (name,) in self.db.execute("SELECT alias FROM author_aliases")}
+        aliases = self.db.execute("SELECT alias FROM author_aliases").fetchall()
+        keys = {NameParts.of(name).key for (name,) in aliases}
         for key in sorted(keys):
             self._regroup(key)
         for row in self.rows(STAFF):
@@ -523,9 +529,7 @@ class CaciDatabase:
             if ids:
                 author = ids[0]
             else:
-                cursor = self.db.execute(
-                    "INSERT INTO authors (name) VALUES (?)", ["\0" + group[0]]
-                )
+                cursor = self.db.execute("INSERT INTO authors (name) VALUES (?)", ["\0" + group[0]])
                 author = int(cursor.lastrowid or 0)
             claimed.append(author)
             self.db.execute("UPDATE authors SET name = ? WHERE id = ?", [fullest(group), author])
