@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     action.add_argument("--screenshot", type=Path, metavar="PNG", help="write a screenshot")
     action.add_argument("--serve", action="store_true", help="serve the crawl until Ctrl-C")
     parser.add_argument("--page", default=DEFAULT_PAGE, help=f"path to show ({DEFAULT_PAGE})")
-    parser.add_argument("--size", default="1280,860", help="browser window, pixels (1280,860)")
+    parser.add_argument("--size", default="1280,1400", help="browser window, pixels (1280,1400)")
     args = parser.parse_args(argv)
     browser = next((found for b in BROWSERS if (found := shutil.which(b))), None)
     if args.screenshot and browser is None:

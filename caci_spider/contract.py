@@ -602,9 +602,21 @@ def _facets(columns: Sequence[Column]) -> list[Any]:
     return [c.name if c.facet == "column" else {"array": c.name} for c in columns if c.facet]
 
 
-def _hidden_columns_css() -> str:
-    rules = [f"body.table-{t.name} .col-{c.name}" for t in TABLES for c in t.columns if c.hidden]
-    return ",".join(rules) + "{display:none}"
+def _stylesheet() -> str:
+    """Hash columns out of the table views; column descriptions in three compact columns
+    above a table, so that its rows stay on the first screen."""
+    hidden = [f"body.table-{t.name} .col-{c.name}" for t in TABLES for c in t.columns if c.hidden]
+    return (
+        ",".join(hidden) + "{display:none}"
+        "dl.column-descriptions{columns:3;font-size:.8em;margin:.5em 0}"
+        "dl.column-descriptions dt{break-after:avoid}"
+        "dl.column-descriptions dd{margin:0 0 .4em 1em;break-inside:avoid}"
+    )
+
+
+def _plain(text: str) -> str:
+    """A meaning as Datasette shows it: plain text, without Markdown's backticks."""
+    return text.replace("`", "")
 
 
 def datasette_config() -> dict[str, Any]:
@@ -636,7 +648,7 @@ def datasette_config() -> dict[str, Any]:
             "suggest_facets": False,
         },
         # Hash columns out of the table views (they stay in JSON, CSV and row pages).
-        "extra_css_urls": ["data:text/css," + quote(_hidden_columns_css())],
+        "extra_css_urls": ["data:text/css," + quote(_stylesheet())],
         "databases": {DATABASE: {"tables": tables, "queries": queries}},
     }
 
@@ -646,8 +658,8 @@ def datasette_metadata() -> dict[str, Any]:
     tables: dict[str, Any] = {}
     for item in tables_and_views():
         tables[item.name] = {
-            "description": item.description,
-            "columns": {c.name: c.meaning for c in item.columns},
+            "description": _plain(item.description),
+            "columns": {c.name: _plain(c.meaning) for c in item.columns},
         }
     return {
         "title": "Central Asia-Caucasus Analyst: field reports and staff publications",
