@@ -379,12 +379,15 @@ def loading_commands(db: Path, out: Path, program: str) -> list[str]:
     return [
         f"{program} tables {path} --counts",
         f"{program} search {path} publications pipeline -c id -c title",
+        f"{program} search {path} staff_publications pandemic -c title -c date",
         f"{program} rows {path} publications --nl --json-cols"
         f" > {shlex.quote(shown(out / 'publications.jsonl'))}",
-        f'{program} query {path} "select a.name, count(*) n from publication_authors pa'
-        ' join authors a on a.id = pa.author_id group by a.name order by n desc limit 10"',
-        f'{program} query {path} "select title, date, venue from staff_publications'
-        " where date >= '2024' order by date desc\"",
+        f'{program} query {path} "select author, count(*) n from author_publications'
+        ' group by author order by n desc limit 10"',
+        f'{program} query {path} "select kind, title, date, printed_as from author_publications'
+        " where author = 'Svante E. Cornell' order by date desc\"",
+        f'{program} query {path} --json-cols "select title, authors, date, venue'
+        ' from staff_publications where year >= 2024 order by date desc"',
     ]
 
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 
+from caci_spider.contract import export_keys
+
 
 def is_empty(value: Any) -> bool:
     """A field without a value: ``None``, ``""``, ``[]`` or ``{}`` (``0`` is a value)."""
@@ -68,7 +70,9 @@ class FieldReport:
         return dataclasses.asdict(self)
 
 
-CONTRACT_KEYS = tuple(f.name for f in dataclasses.fields(FieldReport))
+# The keys of a row, in order, as the contract declares them (tests/test_contract.py checks that
+# the dataclass agrees).
+CONTRACT_KEYS = export_keys("publications")
 
 
 @dataclass
@@ -159,16 +163,4 @@ class StaffPublication(StaffEntry):
         return {key: getattr(self, key) for key in STAFF_KEYS}
 
 
-STAFF_KEYS = (
-    "id",
-    "kind",
-    "title",
-    "authors",
-    "roles",
-    "venue",
-    "date",
-    "url",
-    "summary",
-    "sources",
-    "fetched_at",
-)
+STAFF_KEYS = export_keys("staff_publications")

@@ -17,6 +17,7 @@ and :func:`looks_like_name` tells a person's name from an organisation, a place 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -334,3 +335,121 @@ def take_leading_authors(text: str) -> tuple[list[str], dict[str, str], str]:
     if not found.names:
         return [], {}, text
     return found.names, found.roles, rest
+
+
+# -- one person, many spellings ---------------------------------------------------------------
+#
+# The same person is printed differently across the sites: "Svante Cornell" in a field report,
+# "Svante E. Cornell" on the staff listing, "Marcela Londono" where the diacritic was lost. Two
+# spellings are one author only where that is safe:
+#
+# 1. they fold to the same words: case, diacritics and periods aside ("Marcela Londoño" =
+#    "Marcela Londono", "SVANTE CORNELL" = "Svante Cornell", "Roger N McDermott" = "Roger N.
+#    McDermott");
+# 2. the given name and the family name (with its particles and suffix: "de Waal", "Smith Jr.")
+#    fold alike, and the middle names of one are a less specific form of the other's: none at
+#    all ("Svante Cornell" ≤ "Svante E. Cornell"), or initials of the other's names ("Svante E.
+#    Cornell" ≤ "Svante Erik Cornell");
+# 3. a less specific spelling joins a more specific one only when it is the only most specific
+#    spelling it could stand for: with "Svante E. Cornell" and "Svante X. Cornell" both known,
+#    "Svante Cornell" is ambiguous and stays its own author; two different middle names or
+#    initials ("Svante E. Cornell", "Svante X. Cornell") are never one author, nor are a given
+#    name and its initial ("S. Cornell", "Svante Cornell").
+
+
+def fold(text: str) -> str:
+    """Case, diacritics and periods folded: "Londoño" → "londono", "E." → "e"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return bare.casefold().replace(".", "").replace("’", "'")
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """A person's name folded into given name, middle names and family name."""
+
+    given: str
+    middle: tuple[str, ...]
+    family: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Spellings with another key are never one person."""
+        return self.given, self.family
+
+    @classmethod
+    def of(cls, name: str) -> NameParts:
+        tokens = [fold(token) for token in name.split() if fold(token)]
+        if not tokens:
+            return cls("", (), "")
+        suffix: list[str] = []
+        if len(tokens) > 2 and tokens[-1] in {fold(s) for s in _SUFFIXES}:
+            suffix = [tokens.pop()]
+        if len(tokens) == 1:
+            return cls(tokens[0], (), " ".join(suffix))
+        # The family name begins at its first particle ("thomas de waal"), else is the last word.
+        start = next(
+            (i for i in range(1, len(tokens) - 1) if tokens[i] in _PARTICLES), len(tokens) - 1
+        )
+        return cls(tokens[0], tuple(tokens[1:start]), " ".join(tokens[start:] + suffix))
+
+
+def _less_specific(short: tuple[str, ...], full: tuple[str, ...]) -> bool:
+    """Middle names ``short`` say less than ``full`` and nothing against them."""
+    if not short:
+        return True
+    return len(short) == len(full) and all(
+        s == f or (len(s) == 1 and f.startswith(s)) for s, f in zip(short, full, strict=True)
+    )
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two spellings can be one person (rules 1 and 2, without the ambiguity rule)."""
+    one, other = NameParts.of(a), NameParts.of(b)
+    if one.key != other.key or not one.given:
+        return False
+    return _less_specific(one.middle, other.middle) or _less_specific(other.middle, one.middle)
+
+
+def fullest(names: list[str]) -> str:
+    """The spelling an author is known by: the most words, then the longest, then the one with
+    diacritics and capitals as printed ("Marcela Londoño" over "Marcela Londono", "Svante E.
+    Cornell" over "SVANTE E. CORNELL")."""
+
+    def weight(name: str) -> tuple[int, int, int, int, str]:
+        non_ascii = sum(1 for ch in name if ord(ch) > 127)
+        mixed_case = int(name != name.upper() and name != name.lower())
+        return (len(name.split()), len(name), non_ascii, mixed_case, name)
+
+    return max(names, key=weight)
+
+
+_Form = tuple[str, tuple[str, ...], str]
+
+
+def group_spellings(names: list[str]) -> list[list[str]]:
+    """The spellings of ``names`` grouped into persons (rules 1–3), each group sorted, the
+    groups in the order of their first spelling. The result does not depend on the order of
+    ``names``."""
+    distinct = sorted(dict.fromkeys(names))
+    forms: dict[_Form, list[str]] = {}
+    for name in distinct:
+        parts = NameParts.of(name)
+        forms.setdefault((parts.given, parts.middle, parts.family), []).append(name)
+
+    def below(form: _Form, other: _Form) -> bool:
+        return form != other and form[0::2] == other[0::2] and _less_specific(form[1], other[1])
+
+    # The most specific spellings (no other says more); a less specific one joins the only one
+    # above it, and stays apart when it could stand for two.
+    tops = [form for form in forms if form[0] and not any(below(form, o) for o in forms)]
+    owner: dict[_Form, _Form] = {}
+    for form in forms:
+        above = [top for top in tops if below(form, top)]
+        owner[form] = above[0] if len(above) == 1 else form
+    groups: dict[_Form, list[str]] = {}
+    for form, spellings in forms.items():
+        groups.setdefault(owner[form], []).extend(spellings)
+    first = {name: index for index, name in enumerate(names)}
+    ordered = [sorted(group) for group in groups.values()]
+    return sorted(ordered, key=lambda group: min(first[name] for name in group))

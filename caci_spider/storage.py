@@ -1,9 +1,15 @@
 """SQLite storage (sqlite-utils) and atomic JSON Lines exports.
 
-Tables:
+Every table, column, FTS index and view is declared in :mod:`caci_spider.contract`; this module
+creates them from it and migrates an older database on open (columns, tables, FTS and author
+links added and filled from the stored rows). The main tables:
 
 * ``publications`` – one row per K2 id, columns in the data-contract order; FTS5 over title and
   body kept in sync by triggers; ``authors`` + ``publication_authors`` many-to-many.
+* ``staff_publications`` – one row per staff publication; FTS5 over title, authors and summary;
+  ``staff_publication_authors`` links them to the same ``authors``, in order, with the role.
+* ``author_aliases`` – every spelling of an author's name (:mod:`caci_spider.names` decides
+  which spellings are one person).
 * ``duplicates`` – ids whose body equals a lower id's (id, duplicate_of, url).
 * ``rejects`` – what could not be stored: spider, url, reason, raw, fetched_at, status.
 * ``staff_ranks`` – the :class:`~caci_spider.items.SourceRank` of each ``staff_publications``
@@ -26,7 +32,9 @@ from typing import Any
 
 import sqlite_utils
 
+from caci_spider import contract
 from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
+from caci_spider.contract import TABLES, VIEWS, derive, json_columns, sqlite_columns
 from caci_spider.dates import dates_compatible
 from caci_spider.items import (
     CONTRACT_KEYS,
@@ -37,6 +45,7 @@ from caci_spider.items import (
     StaffPublication,
     is_empty,
 )
+from caci_spider.names import NameParts, fullest, group_spellings
 from caci_spider.sites import SITES_TABLE
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.text import PARAGRAPH_SEPARATOR, title_key
@@ -44,88 +53,15 @@ from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
-JSON_COLUMNS = frozenset(
-    {"authors", "tags", "roles", "sources", "responses_by_status", "coverage", "problems",
-     "canaries", "missing", "differing"}
-)  # fmt: skip
+JSON_COLUMNS = json_columns()
 
-_PUBLICATION_COLUMNS: dict[str, type] = {
-    "id": int,
-    "url": str,
-    "section": str,
-    "title": str,
-    "authors": str,
-    "published": str,
-    "issue_date": str,
-    "byline": str,
-    "body": str,
-    "hits": int,
-    "modified": str,
-    "tags": str,
-    "word_count": int,
-    "content_hash": str,
-    "fetched_at": str,
-}
-
-
-_RUN_COLUMNS: dict[str, type] = {
-    "id": int,
-    "spider": str,
-    "mode": str,
-    "started_at": str,
-    "finished_at": str,
-    "finish_reason": str,
-    "requests": int,
-    "responses_by_status": str,
-    "items_new": int,
-    "items_updated": int,
-    "items_unchanged": int,
-    "items_rejected": int,
-    "items_duplicate": int,
-    "coverage": str,
-    "self_check": str,
-    "problems": str,
-    "listing_pages": int,
-    "listing_entries": int,
-    "canaries": str,
-}
-
-_CANARY_COLUMNS: dict[str, type] = {
-    "spider": str,
-    "item_key": str,
-    "url": str,
-    "checked_at": str,
-    "run_id": int,
-    "outcome": str,
-    "missing": str,
-    "differing": str,
-}
-
-_REJECT_COLUMNS: dict[str, type] = {
-    "spider": str,
-    "url": str,
-    "reason": str,
-    "raw": str,
-    "status": int,
-    "fetched_at": str,
-    "raw_key": str,
-    "attempts": int,
-    "next_attempt_at": str,
-}
-
-_STAFF_COLUMNS: dict[str, type] = {
-    "id": str,
-    "kind": str,
-    "title": str,
-    "authors": str,
-    "roles": str,
-    "venue": str,
-    "date": str,
-    "url": str,
-    "summary": str,
-    "sources": str,
-    "fetched_at": str,
-}
+# Every table's columns, in order, with their SQLite types: declared in caci_spider.contract.
+_PUBLICATION_COLUMNS = sqlite_columns(PUBLICATIONS)
+_RUN_COLUMNS = sqlite_columns("crawl_runs")
+_CANARY_COLUMNS = sqlite_columns("canary_checks")
+_REJECT_COLUMNS = sqlite_columns("rejects")
+_STAFF_COLUMNS = sqlite_columns(STAFF)
+_DERIVED = {t.name: frozenset(c.name for c in t.columns if c.derived) for t in TABLES}
 
 
 def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -189,71 +125,75 @@ class CaciDatabase:
 
     # -- schema ----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
+        """Every table, index, FTS table and view of the contract; a database written by an
+        earlier version gains what was added since (columns, tables, FTS, links), filled from
+        the rows it holds: nothing is lost."""
         db = self.db
         with db.atomic():
-            db.table(PUBLICATIONS).create(_PUBLICATION_COLUMNS, pk="id", if_not_exists=True)
-            db.table(PUBLICATIONS).create_index(["content_hash"], if_not_exists=True)
-            db.table(STAFF).create(_STAFF_COLUMNS, pk="id", if_not_exists=True)
-            self._ensure_staff_ranks()
-            db.table("authors").create({"id": int, "name": str}, pk="id", if_not_exists=True)
-            db.table("authors").create_index(["name"], unique=True, if_not_exists=True)
-            db.table("publication_authors").create(
-                {"publication_id": int, "position": int, "author_id": int},
-                pk=("publication_id", "position"),
-                foreign_keys=[
-                    ("publication_id", PUBLICATIONS, "id"),
-                    ("author_id", "authors", "id"),
-                ],
-                if_not_exists=True,
+            fresh = set(db.table_names())
+            for declared in TABLES:
+                table = db.table(declared.name)
+                if declared.name == STAFF_RANKS:
+                    self._ensure_staff_ranks()
+                    continue
+                table.create(
+                    sqlite_columns(declared.name),
+                    pk=declared.pk[0] if len(declared.pk) == 1 else declared.pk,
+                    foreign_keys=list(declared.foreign_keys) or None,
+                    if_not_exists=True,
+                )
+                present = {c.name for c in table.columns}
+                added = [c for c in declared.columns if c.name not in present]
+                for column in added:
+                    table.add_column(column.name, column.type)
+                if any(c.derived for c in added):
+                    self._backfill_derived(declared.name)
+                for index in declared.indexes:
+                    table.create_index(
+                        list(index), unique=declared.name == "authors", if_not_exists=True
+                    )
+            for view in VIEWS:
+                create = f"CREATE VIEW [{view.name}] AS {view.sql}"
+                found = db.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", [view.name]
+                ).fetchone()
+                if found is None or found[0] != create:
+                    db.execute(f"DROP VIEW IF EXISTS [{view.name}]")
+                    db.execute(create)
+            if "author_aliases" not in fresh or "staff_publication_authors" not in fresh:
+                self._backfill_authors()
+        for declared in TABLES:
+            if declared.fts and f"{declared.name}_fts" not in db.table_names():
+                # Populates the index from the rows already stored.
+                db.table(declared.name).enable_fts(
+                    list(declared.fts), fts_version="FTS5", create_triggers=True
+                )
+
+    def _backfill_derived(self, table: str) -> None:
+        """Derived columns (year, month) of the rows stored before they existed."""
+        source = contract.YEAR_MONTH_FROM[table]
+        rows = self.db.execute(f"SELECT rowid, [{source}] FROM [{table}]").fetchall()
+        for rowid, value in rows:
+            derived = derive(table, {source: value})
+            self.db.execute(
+                f"UPDATE [{table}] SET year = ?, month = ? WHERE rowid = ?",
+                [derived["year"], derived["month"], rowid],
             )
-            db.table("duplicates").create(
-                {"id": int, "duplicate_of": int, "url": str, "recorded_at": str, "run_id": int},
-                pk="id",
-                if_not_exists=True,
+
+    def _backfill_authors(self) -> None:
+        """Every stored name becomes an alias of its author, spellings of one person are
+        merged (keeping the lowest author id), and staff rows are linked to their authors."""
+        for author_id, name in self.db.execute("SELECT id, name FROM authors").fetchall():
+            self.db.execute(
+                "INSERT OR IGNORE INTO author_aliases (alias, author_id) VALUES (?, ?)",
+                [name, author_id],
             )
-            # raw_key (a hash of raw) keeps two bad entries of one page apart.
-            db.table("rejects").create(
-                _REJECT_COLUMNS, pk=("spider", "url", "reason", "raw_key"), if_not_exists=True
-            )
-            # History: earlier versions of changed rows, every run, and who changed what last.
-            db.table("publication_versions").create(
-                {"id": int, "content_hash": str, "body": str, "fetched_at": str},
-                pk=("id", "content_hash"),
-                if_not_exists=True,
-            )
-            db.table("staff_publication_versions").create(
-                {"id": str, "row": str, "fetched_at": str},
-                pk=("id", "fetched_at"),
-                if_not_exists=True,
-            )
-            db.table("crawl_runs").create(_RUN_COLUMNS, pk="id", if_not_exists=True)
-            db.table(SITES_TABLE).create(
-                {"setting": str, "base_url": str, "recorded_at": str},
-                pk="setting",
-                if_not_exists=True,
-            )
-            db.table("canary_checks").create(
-                _CANARY_COLUMNS, pk=("spider", "item_key"), if_not_exists=True
-            )
-            db.table("item_runs").create(
-                {"item_table": str, "item_id": str, "run_id": int, "change": str},
-                pk=("item_table", "item_id"),
-                if_not_exists=True,
-            )
-            # A database written by an earlier version gains the columns added since.
-            for table, columns in (
-                ("crawl_runs", _RUN_COLUMNS),
-                ("rejects", _REJECT_COLUMNS),
-                ("canary_checks", _CANARY_COLUMNS),
-            ):
-                present = {c.name for c in db.table(table).columns}
-                for name, kind in columns.items():
-                    if name not in present:
-                        db.table(table).add_column(name, kind)
-        if f"{PUBLICATIONS}_fts" not in db.table_names():
-            db.table(PUBLICATIONS).enable_fts(
-                ["title", "body"], fts_version="FTS5", create_triggers=True
-            )
+        aliases = self.db.execute("SELECT alias FROM author_aliases").fetchall()
+        keys = {NameParts.of(name).key for (name,) in aliases}
+        for key in sorted(keys):
+            self._regroup(key)
+        for row in self.rows(STAFF):
+            self._link_staff_authors(row["id"], row.get("authors") or [], row.get("roles") or {})
 
     # -- runs --------------------------------------------------------------------------------
     def start_run(self, spider: str, mode: str, started_at: str) -> int:
@@ -451,7 +391,8 @@ class CaciDatabase:
         row = cursor.fetchone()
         if row is None:
             return None
-        return _decode(dict(zip((d[0] for d in cursor.description), row, strict=True)))
+        found = dict(zip((d[0] for d in cursor.description), row, strict=True))
+        return _decode(_without_derived(PUBLICATIONS, found))
 
     def duplicate_of(self, report: FieldReport) -> int | None:
         """Cross-id de-duplication: the lowest id with the same body owns it.
@@ -532,7 +473,7 @@ class CaciDatabase:
                 self.db.execute(
                     _UPSERT_VERSION, [old[k] for k in ("id", "content_hash", "body", "fetched_at")]
                 )
-            encoded = _encode(row)
+            encoded = _encode(row) | derive(PUBLICATIONS, row)
             self.db.execute(_UPSERT_PUBLICATION, [encoded[c] for c in _PUBLICATION_COLUMNS])
             self._note_change(PUBLICATIONS, report.id, run_id, outcome)
             self._link_authors(report.id, row["authors"])
@@ -545,15 +486,93 @@ class CaciDatabase:
             "DELETE FROM publication_authors WHERE publication_id = ?", [publication_id]
         )
         for position, name in enumerate(names):
-            self.db.execute("INSERT OR IGNORE INTO authors (name) VALUES (?)", [name])
-            author_id = self.db.execute("SELECT id FROM authors WHERE name = ?", [name]).fetchone()[
-                0
-            ]
             self.db.execute(
                 "INSERT INTO publication_authors (publication_id, position, author_id)"
                 " VALUES (?, ?, ?)",
-                [publication_id, position, author_id],
+                [publication_id, position, self.author_id(name)],
             )
+
+    def _link_staff_authors(
+        self, staff_row_id: str, names: Iterable[str], roles: dict[str, str]
+    ) -> None:
+        self.db.execute(
+            "DELETE FROM staff_publication_authors WHERE staff_publication_id = ?",
+            [staff_row_id],
+        )
+        for position, name in enumerate(names):
+            self.db.execute(
+                "INSERT INTO staff_publication_authors"
+                " (staff_publication_id, position, author_id, role) VALUES (?, ?, ?, ?)",
+                [staff_row_id, position, self.author_id(name), roles.get(name, "author")],
+            )
+
+    # -- authors -----------------------------------------------------------------------------
+    def author_id(self, name: str) -> int:
+        """The author a printed name belongs to (caci_spider.names: one person, many
+        spellings); a new spelling may merge authors or, where it makes an earlier merge
+        ambiguous, part them: links follow their printed names."""
+        found = self.db.execute(
+            "SELECT author_id FROM author_aliases WHERE alias = ?", [name]
+        ).fetchone()
+        if found is None:
+            self._regroup(NameParts.of(name).key, name)
+            found = self.db.execute(
+                "SELECT author_id FROM author_aliases WHERE alias = ?", [name]
+            ).fetchone()
+        return int(found[0])
+
+    def _regroup(self, key: tuple[str, str], new: str | None = None) -> None:
+        """Group every known spelling with this given + family name (and ``new``) into
+        authors again: each group keeps the lowest author id among its spellings', is named by
+        its fullest spelling, and the links of the changed authors follow their printed
+        names."""
+        known = {
+            alias: author_id
+            for alias, author_id in self.db.execute(
+                "SELECT alias, author_id FROM author_aliases"
+            ).fetchall()
+            if NameParts.of(alias).key == key
+        }
+        names = sorted(known) + ([new] if new is not None and new not in known else [])
+        before = set(known.values())
+        # Names are unique: park the affected authors' names while they are reassigned.
+        self.db.execute(
+            f"UPDATE authors SET name = char(0) || id WHERE id IN ({_marks(before)})",
+            list(before),
+        )
+        claimed: list[int] = []
+        for group in group_spellings(names):
+            ids = sorted({known[n] for n in group if n in known} - set(claimed))
+            if ids:
+                author = ids[0]
+            else:
+                cursor = self.db.execute("INSERT INTO authors (name) VALUES (?)", ["\0" + group[0]])
+                author = int(cursor.lastrowid or 0)
+            claimed.append(author)
+            self.db.execute("UPDATE authors SET name = ? WHERE id = ?", [fullest(group), author])
+            for alias in group:
+                self.db.execute(
+                    "INSERT INTO author_aliases (alias, author_id) VALUES (?, ?)"
+                    " ON CONFLICT (alias) DO UPDATE SET author_id = excluded.author_id",
+                    [alias, author],
+                )
+        moved = list(before)
+        if moved:
+            # A link names its author through the spelling printed at its position.
+            for link, owner, owner_key, owner_table in (
+                ("publication_authors", "publication_id", "id", PUBLICATIONS),
+                ("staff_publication_authors", "staff_publication_id", "id", STAFF),
+            ):
+                self.db.execute(
+                    f"UPDATE {link} SET author_id = coalesce((SELECT a.author_id FROM"
+                    f" author_aliases a, {owner_table} o WHERE o.{owner_key} = {link}.{owner}"
+                    f" AND a.alias = json_extract(o.authors, '$[' || {link}.position || ']')),"
+                    f" author_id) WHERE author_id IN ({_marks(moved)})",
+                    moved,
+                )
+        orphans = before - set(claimed)
+        if orphans:
+            self.db.execute(f"DELETE FROM authors WHERE id IN ({_marks(orphans)})", list(orphans))
 
     # -- staff publications ----------------------------------------------------------------------
     def store_staff(self, publication: StaffPublication, run_id: int | None = None) -> str:
@@ -593,14 +612,15 @@ class CaciDatabase:
                      "fetched_at": old["fetched_at"]},
                     pk=("id", "fetched_at"),
                 )  # fmt: skip
-            self.db.table(STAFF).upsert(_encode(row), pk="id")
+            self.db.table(STAFF).upsert(_encode(row) | derive(STAFF, row), pk="id")
+            self._link_staff_authors(base_id, row["authors"] or [], row["roles"] or {})
             outcome = "new" if old is None else "updated"
             self._note_change(STAFF, base_id, run_id, outcome)
         return outcome
 
     def _staff_row(self, staff_row_id: str) -> dict[str, Any] | None:
         rows = list(self.db.table(STAFF).rows_where("id = ?", [staff_row_id]))
-        return _decode(rows[0]) if rows else None
+        return _decode(_without_derived(STAFF, rows[0])) if rows else None
 
     def _staff_rank(self, staff_row_id: str) -> SourceRank:
         found = self.db.execute(
@@ -628,6 +648,15 @@ class CaciDatabase:
         if table not in self.db.table_names():
             return iter(())
         return (_decode(row) for row in self.db.table(table).rows_where(order_by=order_by))
+
+
+def _without_derived(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the contract's keys: derived columns (year, month) left out."""
+    return {key: value for key, value in row.items() if key not in _DERIVED[table]}
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def staff_id(title: str, date: str | None = None) -> str:

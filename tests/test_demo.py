@@ -127,7 +127,7 @@ def printed_loading_commands(output: str) -> list[str]:
 def test_loading_commands_run_as_printed(two_runs) -> None:
     out, runs = two_runs
     commands = printed_loading_commands(runs[-1][0].stdout)
-    assert len(commands) == 5, commands
+    assert len(commands) == 7, commands
     outputs = []
     for command in commands:
         # With the venv activated (as the README has it) the tool is plain `sqlite-utils`.
@@ -143,14 +143,23 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         outputs.append(result.stdout)
-    tables, search, _rows, authors, staff = outputs
+    tables, search, staff_search, _rows, authors, works, staff = outputs
     assert {"table": "publications", "count": 18} in json.loads(tables)
     assert {row["id"] for row in json.loads(search)} == {7004, 7231}
     exported = [json.loads(line) for line in (out / "publications.jsonl").read_text().splitlines()]
     assert len(exported) == 18
     assert all(isinstance(row["authors"], list) for row in exported)  # --json-cols
-    assert json.loads(authors)[0] == {"name": "Roger N. McDermott", "n": 2}
-    assert json.loads(staff) and all(row["date"] >= "2024" for row in json.loads(staff))
+    assert [r["title"] for r in json.loads(staff_search)] == [
+        "Central Asia After the Pandemic: An Opening for American Strategy"
+    ]
+    # Field reports and staff publications of one author, whatever the spelling printed.
+    assert json.loads(authors)[0] == {"author": "Svante E. Cornell", "n": 8}
+    kinds = {(row["kind"], row["printed_as"]) for row in json.loads(works)}
+    assert ("field report", "Svante Cornell") in kinds
+    assert ("staff publication", "Svante E. Cornell") in kinds
+    rows = json.loads(staff)
+    assert rows and all(row["date"] >= "2024" for row in rows)
+    assert all(isinstance(row["authors"], list) for row in rows)  # --json-cols
 
 
 def test_demo_refuses_a_directory_holding_another_database(tmp_path) -> None:

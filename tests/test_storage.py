@@ -48,7 +48,9 @@ def database(tmp_path: Path) -> CaciDatabase:
 
 def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
     assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert [c.name for c in database.db["publications"].columns] == list(CONTRACT_KEYS)
+    columns = [c.name for c in database.db["publications"].columns]
+    # The contract's keys, then the columns derived in SQLite only (year and month).
+    assert columns == [*CONTRACT_KEYS, "year", "month"]
     assert "publications_fts" in database.db.table_names()
 
 

@@ -1,0 +1,731 @@
+"""The data contract, declared once: every table's and view's columns, types, order and meaning.
+
+Everything else is derived from :data:`TABLES` and :data:`VIEWS`:
+
+* the SQLite schema (:mod:`caci_spider.storage` creates and migrates tables from
+  :func:`sqlite_columns`, :attr:`Table.pk`, :attr:`Table.fts`, :attr:`View.sql`);
+* the JSON Lines key order (:func:`export_keys`; ``items.CONTRACT_KEYS`` and
+  ``items.STAFF_KEYS`` are checked against it);
+* the README's contract tables (:func:`readme_tables`, written between ``<!-- contract: … -->``
+  markers);
+* the Datasette configuration and metadata (:func:`datasette_config`,
+  :func:`datasette_metadata`): descriptions, facets, default sort, hidden columns, canned
+  queries.
+
+``python -m caci_spider.contract --datasette datasette --readme README.md`` rewrites the
+generated files; ``--check`` exits 1 naming every file that drifted (``tests/test_contract.py``
+runs it). Adding a column is one :class:`Column` in its table: a ``facet`` on it makes it a
+Datasette facet, ``derived`` computes it in SQLite only (:func:`derive`), ``hidden`` hides it in
+Datasette's table view.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+Facet = Literal["column", "array"]
+
+SOURCE_URL = "https://www.cacianalyst.org"
+STAFF_SOURCE_URL = "https://www.silkroadstudies.org"
+DATABASE = "caci"  # Datasette names a database after its file: exports/caci.db
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: type  # int, str or float: the SQLite column type
+    meaning: str  # one line: the README's rule and Datasette's column description
+    shape: str = ""  # what a reader gets, if not the type: "list[str]", "object"
+    nullable: bool = False
+    facet: Facet | None = None  # a Datasette facet by default
+    derived: bool = False  # computed in SQLite from other columns (derive()); not exported
+    hidden: bool = False  # left out of Datasette's table view (still in JSON, CSV, row pages)
+
+    @property
+    def is_json(self) -> bool:
+        return self.shape.startswith(("list", "object"))
+
+    @property
+    def label(self) -> str:
+        shape = self.shape or self.type.__name__
+        return f"{shape} or null" if self.nullable else shape
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    pk: tuple[str, ...]
+    fts: tuple[str, ...] = ()  # FTS5 columns, kept in sync by triggers
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    export: str = ""  # the JSON Lines file holding its rows
+    sort_desc: str = ""  # Datasette's default order: newest first
+    label_column: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    sql: str
+    sort_desc: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    title: str
+    description: str
+    sql: str
+    params: tuple[str, ...] = field(default=())
+
+
+def _year_month(value: Any) -> tuple[int | None, int | None]:
+    """``2024`` → (2024, None), ``2024-07`` and ``2024-07-15`` → (2024, 7)."""
+    text = str(value or "")
+    year = int(text[:4]) if text[:4].isdigit() else None
+    month = int(text[5:7]) if year and text[4:5] == "-" and text[5:7].isdigit() else None
+    return year, month
+
+
+YEAR_MONTH_FROM: dict[str, str] = {"publications": "published", "staff_publications": "date"}
+
+
+def derive(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """The derived columns of a row (year and month of its date), from its other columns."""
+    source = YEAR_MONTH_FROM.get(table)
+    if source is None:
+        return {}
+    year, month = _year_month(row.get(source))
+    return {"year": year, "month": month}
+
+
+def _year(source: str) -> Column:
+    return Column(
+        "year", int, f"the year of `{source}`, for sorting and facets", nullable=True,
+        facet="column", derived=True,
+    )  # fmt: skip
+
+
+def _month(source: str) -> Column:
+    return Column(
+        "month", int, f"the month (1–12) of `{source}` where it gives one", nullable=True,
+        derived=True,
+    )  # fmt: skip
+
+
+PUBLICATIONS = Table(
+    "publications",
+    "Field reports of the Central Asia-Caucasus Analyst: one row per K2 item.",
+    (
+        Column("id", int, "K2 item id from the URL (`/item/7315-…` → 7315); the identity of a publication"),
+        Column("url", str, "`CACI_BASE_URL` + `/publications/field-reports/item/<id>-<alias>.html`, no query, no fragment"),
+        Column("section", str, 'the K2 category ("Field Reports", from "Published in …")', nullable=True, facet="column"),
+        Column("title", str, "as published (uppercase stays), whitespace collapsed, escapes fixed, mojibake repaired, \"Featured\" badge removed; an empty `itemTitle` falls back to `og:title`, then `<title>`, then the listing's title"),
+        Column("authors", str, "person names only, in byline order (see Authors below); `By empty` → `[]`", shape="list[str]", facet="array"),
+        Column("published", str, "`YYYY-MM-DD` from the item's date line", nullable=True),
+        Column("issue_date", str, "the date the byline gives (see Issue date below)", nullable=True),
+        Column("byline", str, "as published: for 2000–14 items the whole `By … (… issue of the CACI Analyst)` paragraph; for 2015+ the name line only", nullable=True),
+        Column("body", str, "paragraphs joined by one blank line (`\\n\\n`)"),
+        Column("hits", int, '"Read 4672 times" → 4672', nullable=True),
+        Column("modified", str, '`YYYY-MM-DD` from "Last modified on …"', nullable=True),
+        Column("tags", str, "K2 tags where shown, else `[]`", shape="list[str]", facet="array"),
+        Column("word_count", int, "whitespace-separated tokens in body"),
+        Column("content_hash", str, "sha256 hex digest of the UTF-8 body", hidden=True),
+        Column("fetched_at", str, "ISO 8601 UTC time of the fetch (`2026-11-27T17:49:47Z`)"),
+        _year("published"),
+        _month("published"),
+    ),
+    pk=("id",),
+    fts=("title", "body"),
+    indexes=(("content_hash",),),
+    export="field_reports.jsonl",
+    sort_desc="published",
+    label_column="title",
+)  # fmt: skip
+
+STAFF_PUBLICATIONS = Table(
+    "staff_publications",
+    "Publications of the institute's staff: the Analyst's sidebar and the institute's full "
+    "listing, one row per publication.",
+    (
+        Column("id", str, "12 hex digits of sha256 of the normalised title (case, quotes, punctuation, whitespace folded); stable across runs. A different publication with the same title but an incompatible date gets the hash of title + date"),
+        Column("kind", str, 'the sidebar\'s type label ("Silk Road Paper", "Analysis", "Book", …), else null', nullable=True, facet="column"),
+        Column("title", str, "without wrapping quotes or trailing comma"),
+        Column("authors", str, 'in order; "ed." marks an editor (see roles)', shape="list[str]", facet="array"),
+        Column("roles", str, '`{"Svante E. Cornell": "editor"}`, may be empty', shape="object"),
+        Column("venue", str, '"Civil Georgia", "The American Interest", …', nullable=True),
+        Column("date", str, "as precise as the source: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; from the listing's venue line, else the item page's venue line, else its K2 date line", nullable=True),
+        Column("url", str, "the staff listing's item page where there is one, else the entry's own link", nullable=True),
+        Column("summary", str, "paragraphs joined by a blank line", nullable=True),
+        Column("sources", str, "the page URLs (sidebar page, listing page, item page) it was seen on", shape="list[str]"),
+        Column("fetched_at", str, "ISO 8601 UTC time of the latest observation"),
+        _year("date"),
+        _month("date"),
+    ),
+    pk=("id",),
+    fts=("title", "authors", "summary"),
+    export="staff_publications.jsonl",
+    sort_desc="date",
+    label_column="title",
+)  # fmt: skip
+
+AUTHORS = Table(
+    "authors",
+    "One row per person, whatever the spelling: field-report and staff authors alike. "
+    "Every publication of an author: the `author_publications` view.",
+    (
+        Column("id", int, "the author's id"),
+        Column("name", str, "the fullest spelling seen (most words, diacritics kept); every spelling is in `author_aliases`"),
+    ),
+    pk=("id",),
+    indexes=(("name",),),
+    label_column="name",
+)  # fmt: skip
+
+AUTHOR_ALIASES = Table(
+    "author_aliases",
+    "Every spelling of an author's name as printed, with the author it was merged into "
+    "(same given and family name, differing only in middle names or initials, case or "
+    "diacritics, where unambiguous).",
+    (
+        Column("alias", str, "the name as printed in a byline or a staff author line"),
+        Column("author_id", int, "the author (`authors.id`)"),
+    ),
+    pk=("alias",),
+    foreign_keys=(("author_id", "authors", "id"),),
+    indexes=(("author_id",),),
+)  # fmt: skip
+
+PUBLICATION_AUTHORS = Table(
+    "publication_authors",
+    "Field reports and their authors, in byline order.",
+    (
+        Column("publication_id", int, "the field report (`publications.id`)"),
+        Column("position", int, "0 for the first author of the byline, 1 for the next, …"),
+        Column("author_id", int, "the author (`authors.id`)"),
+    ),
+    pk=("publication_id", "position"),
+    foreign_keys=(("publication_id", "publications", "id"), ("author_id", "authors", "id")),
+)  # fmt: skip
+
+STAFF_PUBLICATION_AUTHORS = Table(
+    "staff_publication_authors",
+    "Staff publications and their authors, in the order printed, with their role.",
+    (
+        Column("staff_publication_id", str, "the staff publication (`staff_publications.id`)"),
+        Column("position", int, "0 for the first author printed, 1 for the next, …"),
+        Column("author_id", int, "the author (`authors.id`)"),
+        Column("role", str, '"author", or "editor" where "ed."/"eds." follows the name', facet="column"),
+    ),
+    pk=("staff_publication_id", "position"),
+    foreign_keys=(
+        ("staff_publication_id", "staff_publications", "id"),
+        ("author_id", "authors", "id"),
+    ),
+    indexes=(("author_id",),),
+)  # fmt: skip
+
+DUPLICATES = Table(
+    "duplicates",
+    "K2 ids whose body equals a lower id's: the lower id is the publication, the higher one is "
+    "recorded here, not in `publications` nor the export.",
+    (
+        Column("id", int, "the duplicate K2 id"),
+        Column("duplicate_of", int, "the publication it duplicates (`publications.id`)"),
+        Column("url", str, "its item page"),
+        Column("recorded_at", str, "ISO 8601 UTC time it was recorded"),
+        Column("run_id", int, "the run that recorded it (`crawl_runs.id`)", nullable=True),
+    ),
+    pk=("id",),
+    sort_desc="recorded_at",
+)  # fmt: skip
+
+REJECTS = Table(
+    "rejects",
+    "What could not be stored, one row per spider, URL, reason and offending text.",
+    (
+        Column("spider", str, "`field_reports` or `staff_publications`", facet="column"),
+        Column("url", str, "the page"),
+        Column("reason", str, 'why: "missing body", "quality: …", "HTTP 404", …', facet="column"),
+        Column("raw", str, "the offending text, where there is one", nullable=True),
+        Column("status", int, "the HTTP status, for a page that answered an error", nullable=True),
+        Column("fetched_at", str, "ISO 8601 UTC time of the failure"),
+        Column("raw_key", str, "12 hex digits of sha256 of `raw`: two bad entries of one page stay apart", hidden=True),
+        Column("attempts", int, "failures of this page so far"),
+        Column("next_attempt_at", str, "when an incremental run tries the page again", nullable=True),
+    ),
+    pk=("spider", "url", "reason", "raw_key"),
+    sort_desc="fetched_at",
+)  # fmt: skip
+
+PUBLICATION_VERSIONS = Table(
+    "publication_versions",
+    "The previous body of every field report whose body changed on a refetch.",
+    (
+        Column("id", int, "the field report (`publications.id`)"),
+        Column("content_hash", str, "sha256 hex digest of that body", hidden=True),
+        Column("body", str, "the earlier body"),
+        Column("fetched_at", str, "when the earlier body was fetched"),
+    ),
+    pk=("id", "content_hash"),
+    sort_desc="fetched_at",
+)  # fmt: skip
+
+STAFF_PUBLICATION_VERSIONS = Table(
+    "staff_publication_versions",
+    "The previous row of every staff publication a later run changed.",
+    (
+        Column("id", str, "the staff publication (`staff_publications.id`)"),
+        Column("row", str, "the whole earlier row, its contract keys as JSON"),
+        Column("fetched_at", str, "when the earlier row was observed"),
+    ),
+    pk=("id", "fetched_at"),
+    sort_desc="fetched_at",
+)  # fmt: skip
+
+CRAWL_RUNS = Table(
+    "crawl_runs",
+    "Every run of a spider: what it fetched, stored and rejected, and its self-check.",
+    (
+        Column("id", int, "the run's number"),
+        Column("spider", str, "`field_reports` or `staff_publications`", facet="column"),
+        Column("mode", str, "`incremental`, `full` or `reparse`", facet="column"),
+        Column("started_at", str, "ISO 8601 UTC start"),
+        Column("finished_at", str, "ISO 8601 UTC end", nullable=True),
+        Column("finish_reason", str, "Scrapy's finish reason (`finished`, `banned`, `shutdown`, …)", nullable=True),
+        Column("requests", int, "requests sent over the network", nullable=True),
+        Column("responses_by_status", str, "responses per HTTP status", shape="object", nullable=True),
+        Column("items_new", int, "rows created", nullable=True),
+        Column("items_updated", int, "rows changed", nullable=True),
+        Column("items_unchanged", int, "rows read again unchanged", nullable=True),
+        Column("items_rejected", int, "rejects recorded", nullable=True),
+        Column("items_duplicate", int, "duplicates recorded", nullable=True),
+        Column("coverage", str, "share of extracted items with a non-empty title, authors, published, issue_date, body, hits", shape="object", nullable=True),
+        Column("self_check", str, "`ok` or `failed`", nullable=True, facet="column"),
+        Column("problems", str, "the self-check's sentences", shape="list[str]", nullable=True),
+        Column("listing_pages", int, "listing pages read live", nullable=True),
+        Column("listing_entries", int, "entries on them", nullable=True),
+        Column("canaries", str, "each canary's key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
+    ),
+    pk=("id",),
+    sort_desc="id",
+)  # fmt: skip
+
+SITES = Table(
+    "sites",
+    "The sites the database was built from; a crawl of another site into it is refused.",
+    (
+        Column("setting", str, "`CACI_BASE_URL` or `SILKROAD_BASE_URL`"),
+        Column("base_url", str, "the site's base URL"),
+        Column("recorded_at", str, "when it was first crawled into this database"),
+    ),
+    pk=("setting",),
+)  # fmt: skip
+
+CANARY_CHECKS = Table(
+    "canary_checks",
+    "The last canary check of each stored item; the oldest is checked next.",
+    (
+        Column("spider", str, "`field_reports` or `staff_publications`"),
+        Column("item_key", str, "the item's id"),
+        Column("url", str, "its page"),
+        Column("checked_at", str, "ISO 8601 UTC time of the check"),
+        Column("run_id", int, "the run (`crawl_runs.id`)"),
+        Column("outcome", str, "`ok`, `changed` or `fetch failed: …`", facet="column"),
+        Column("missing", str, "fields the stored row has and the page no longer yields", shape="list[str]", nullable=True),
+        Column("differing", str, "fields that read otherwise: field, stored and new value, why", shape="list[object]", nullable=True),
+    ),
+    pk=("spider", "item_key"),
+    sort_desc="checked_at",
+)  # fmt: skip
+
+ITEM_RUNS = Table(
+    "item_runs",
+    "The run that last created or changed each row.",
+    (
+        Column("item_table", str, "`publications` or `staff_publications`", facet="column"),
+        Column("item_id", str, "the row's id"),
+        Column("run_id", int, "the run (`crawl_runs.id`)"),
+        Column("change", str, "`new`, `updated` or `unchanged`", facet="column"),
+    ),
+    pk=("item_table", "item_id"),
+    sort_desc="run_id",
+)  # fmt: skip
+
+STAFF_RANKS = Table(
+    "staff_ranks",
+    "The best source each staff row was merged from, so that a lesser source only fills gaps.",
+    (
+        Column("id", str, "the staff publication (`staff_publications.id`)"),
+        Column("rank", int, "0 sidebar, 1 item page, 2 listing"),
+    ),
+    pk=("id",),
+)  # fmt: skip
+
+TABLES: tuple[Table, ...] = (
+    PUBLICATIONS,
+    STAFF_PUBLICATIONS,
+    AUTHORS,
+    AUTHOR_ALIASES,
+    PUBLICATION_AUTHORS,
+    STAFF_PUBLICATION_AUTHORS,
+    DUPLICATES,
+    REJECTS,
+    PUBLICATION_VERSIONS,
+    STAFF_PUBLICATION_VERSIONS,
+    CRAWL_RUNS,
+    SITES,
+    CANARY_CHECKS,
+    ITEM_RUNS,
+    STAFF_RANKS,
+)
+
+AUTHOR_PUBLICATIONS = View(
+    "author_publications",
+    "Every field report and staff publication of every author, newest first: filter on "
+    "`author` for one person's work.",
+    (
+        Column("author_id", int, "the author (`authors.id`)"),
+        Column("author", str, "the author's name (the fullest spelling)"),
+        Column("printed_as", str, "the spelling printed on this publication"),
+        Column("kind", str, '"field report" or "staff publication"'),
+        Column("publication_id", str, "`publications.id` or `staff_publications.id`"),
+        Column("title", str, "the publication's title"),
+        Column("date", str, "`published`, or the staff publication's `date`", nullable=True),
+        Column("year", int, "the year of `date`", nullable=True),
+        Column("section", str, "the field report's section, or the staff publication's kind", nullable=True),
+        Column("position", int, "0 for the first author, 1 for the next, …"),
+        Column("role", str, '"author" or "editor"'),
+        Column("url", str, "the publication's page", nullable=True),
+    ),
+    """
+SELECT a.id AS author_id, a.name AS author,
+       json_extract(p.authors, '$[' || pa.position || ']') AS printed_as,
+       'field report' AS kind, CAST(p.id AS TEXT) AS publication_id, p.title, p.published AS date,
+       p.year, p.section, pa.position, 'author' AS role, p.url
+FROM publication_authors pa
+JOIN authors a ON a.id = pa.author_id
+JOIN publications p ON p.id = pa.publication_id
+UNION ALL
+SELECT a.id, a.name, json_extract(s.authors, '$[' || spa.position || ']'),
+       'staff publication', s.id, s.title, s.date, s.year, s.kind, spa.position, spa.role, s.url
+FROM staff_publication_authors spa
+JOIN authors a ON a.id = spa.author_id
+JOIN staff_publications s ON s.id = spa.staff_publication_id
+""".strip(),
+    sort_desc="date",
+)  # fmt: skip
+
+VIEWS: tuple[View, ...] = (AUTHOR_PUBLICATIONS,)
+
+
+def tables_and_views() -> tuple[Table | View, ...]:
+    return (*TABLES, *VIEWS)
+
+
+QUERIES: tuple[Query, ...] = (
+    Query(
+        "by_author",
+        "Everything by an author",
+        "Field reports and staff publications of one person, newest first; any spelling of "
+        "the name finds them (`author_aliases`).",
+        "SELECT kind, title, date, section, role, printed_as, url FROM author_publications\n"
+        "WHERE author_id IN (SELECT author_id FROM author_aliases WHERE alias = :author\n"
+        "                    UNION SELECT id FROM authors WHERE name = :author)\n"
+        "ORDER BY date DESC",
+        ("author",),
+    ),
+    Query(
+        "per_year_and_section",
+        "Publications per year and section",
+        "Field reports per year and section, staff publications per year and kind.",
+        "SELECT year, 'field report' AS kind, section, count(*) AS publications\n"
+        "FROM publications GROUP BY year, section\n"
+        "UNION ALL\n"
+        "SELECT year, 'staff publication', coalesce(kind, '(no kind)'), count(*)\n"
+        "FROM staff_publications GROUP BY year, kind\n"
+        "ORDER BY year DESC, kind, publications DESC",
+    ),
+    Query(
+        "last_run_added",
+        "What the last run added",
+        "The rows the last run of each spider created or changed.",
+        "SELECT r.spider, r.id AS run_id, r.finished_at, i.change, i.item_id,\n"
+        "       coalesce(p.title, s.title) AS title, coalesce(p.url, s.url) AS url\n"
+        "FROM item_runs i JOIN crawl_runs r ON r.id = i.run_id\n"
+        "LEFT JOIN publications p ON i.item_table = 'publications' AND p.id = CAST(i.item_id AS INTEGER)\n"
+        "LEFT JOIN staff_publications s ON i.item_table = 'staff_publications' AND s.id = i.item_id\n"
+        "WHERE i.change IN ('new', 'updated')\n"
+        "  AND r.id IN (SELECT max(id) FROM crawl_runs GROUP BY spider)\n"
+        "ORDER BY r.id DESC, i.change, title",
+    ),
+)
+
+# -- derived: schema ---------------------------------------------------------------------------
+
+
+def table(name: str) -> Table:
+    return next(t for t in TABLES if t.name == name)
+
+
+def sqlite_columns(name: str) -> dict[str, type]:
+    """The columns of a table in order, with their SQLite types (for sqlite-utils)."""
+    return {c.name: c.type for c in table(name).columns}
+
+
+def export_keys(name: str) -> tuple[str, ...]:
+    """The keys of an exported row, in order: the table's columns but the derived ones."""
+    return tuple(c.name for c in table(name).columns if not c.derived)
+
+
+def json_columns() -> frozenset[str]:
+    """Columns (of any table) that hold JSON text."""
+    return frozenset(c.name for t in TABLES for c in t.columns if c.is_json)
+
+
+def schema_drift(connection: Any) -> list[str]:
+    """Where a database's tables and views differ from the contract (a ``sqlite3``
+    connection): missing or extra columns, another order or type, another primary key."""
+    problems = []
+    sqlite_type = {int: "INTEGER", str: "TEXT", float: "FLOAT"}
+    for item in tables_and_views():
+        info = connection.execute(f"PRAGMA table_info([{item.name}])").fetchall()
+        names = tuple(row[1] for row in info)
+        if names != item.names:
+            problems.append(f"{item.name}: columns {names} != contract {item.names}")
+            continue
+        if isinstance(item, Table):
+            types = tuple(row[2] for row in info)
+            declared = tuple(sqlite_type[c.type] for c in item.columns)
+            if types != declared:
+                problems.append(f"{item.name}: types {types} != contract {declared}")
+            pk = tuple(row[1] for row in sorted(info, key=lambda r: r[5]) if row[5])
+            if pk != item.pk:
+                problems.append(f"{item.name}: primary key {pk} != contract {item.pk}")
+    return problems
+
+
+# -- derived: README ---------------------------------------------------------------------------
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def readme_table(name: str) -> str:
+    """The Markdown table of one table's or view's columns."""
+    found = next(t for t in tables_and_views() if t.name == name)
+    lines = [f"`{name}`: {found.description}", "", "| column | type | meaning |", "|---|---|---|"]
+    for column in found.columns:
+        note = " *(SQLite only)*" if getattr(column, "derived", False) else ""
+        lines.append(f"| {column.name} | {_cell(column.label)} | {_cell(column.meaning)}{note} |")
+    return "\n".join(lines)
+
+
+README_BLOCKS: dict[str, tuple[str, ...]] = {
+    "publications": ("publications",),
+    "staff_publications": ("staff_publications",),
+    "authors": (
+        "authors",
+        "author_aliases",
+        "publication_authors",
+        "staff_publication_authors",
+        "author_publications",
+    ),
+    "history": (
+        "publication_versions",
+        "staff_publication_versions",
+        "crawl_runs",
+        "canary_checks",
+        "sites",
+        "item_runs",
+        "staff_ranks",
+        "duplicates",
+        "rejects",
+    ),
+}
+
+
+def readme_block(block: str) -> str:
+    return "\n\n".join(readme_table(name) for name in README_BLOCKS[block])
+
+
+def _markers(block: str) -> tuple[str, str]:
+    return (
+        f"<!-- contract: {block} (generated by python -m caci_spider.contract) -->",
+        f"<!-- /contract: {block} -->",
+    )
+
+
+def readme_with_tables(text: str) -> str:
+    """``text`` (the README) with every generated block rewritten from the contract."""
+    for block in README_BLOCKS:
+        start, end = _markers(block)
+        head, found, rest = text.partition(start)
+        if not found:
+            raise ValueError(f"README has no marker {start!r}")
+        _old, found, tail = rest.partition(end)
+        if not found:
+            raise ValueError(f"README has no marker {end!r}")
+        text = f"{head}{start}\n{readme_block(block)}\n{end}{tail}"
+    return text
+
+
+# -- derived: Datasette ------------------------------------------------------------------------
+
+TRUNCATE_CELLS_HTML = 160
+
+
+def _facets(columns: Sequence[Column]) -> list[Any]:
+    return [c.name if c.facet == "column" else {"array": c.name} for c in columns if c.facet]
+
+
+def _stylesheet() -> str:
+    """Hash columns out of the table views; column descriptions in three compact columns
+    above a table, so that its rows stay on the first screen."""
+    hidden = [f"body.table-{t.name} .col-{c.name}" for t in TABLES for c in t.columns if c.hidden]
+    return (
+        ",".join(hidden) + "{display:none}"
+        "dl.column-descriptions{columns:3;font-size:.8em;margin:.5em 0}"
+        "dl.column-descriptions dt{break-after:avoid}"
+        "dl.column-descriptions dd{margin:0 0 .4em 1em;break-inside:avoid}"
+    )
+
+
+def _plain(text: str) -> str:
+    """A meaning as Datasette shows it: plain text, without Markdown's backticks."""
+    return text.replace("`", "")
+
+
+def datasette_config() -> dict[str, Any]:
+    """``datasette.json`` (``-c``): settings, per-table options, canned queries."""
+    tables: dict[str, Any] = {}
+    for item in tables_and_views():
+        options: dict[str, Any] = {}
+        if item.sort_desc:
+            options["sort_desc"] = item.sort_desc
+        facets = _facets(item.columns)
+        if facets:
+            options["facets"] = facets
+        if isinstance(item, Table) and item.label_column:
+            options["label_column"] = item.label_column
+        if options:
+            tables[item.name] = options
+    queries = {
+        q.name: {"title": q.title, "description": q.description, "sql": q.sql}
+        | ({"params": list(q.params)} if q.params else {})
+        for q in QUERIES
+    }
+    return {
+        "settings": {
+            # Long text (bodies, summaries, raw rejects) shortened in table views; row pages
+            # show it whole.
+            "truncate_cells_html": TRUNCATE_CELLS_HTML,
+            "default_facet_size": 10,
+            # Facets are declared; suggestions (such as a date facet on year-only dates) mislead.
+            "suggest_facets": False,
+        },
+        # Hash columns out of the table views (they stay in JSON, CSV and row pages).
+        "extra_css_urls": ["data:text/css," + quote(_stylesheet())],
+        "databases": {DATABASE: {"tables": tables, "queries": queries}},
+    }
+
+
+def datasette_metadata() -> dict[str, Any]:
+    """``metadata.json`` (``-m``): title, licence and source, table and column descriptions."""
+    tables: dict[str, Any] = {}
+    for item in tables_and_views():
+        tables[item.name] = {
+            "description": _plain(item.description),
+            "columns": {c.name: _plain(c.meaning) for c in item.columns},
+        }
+    return {
+        "title": "Central Asia-Caucasus Analyst: field reports and staff publications",
+        "description": (
+            "Field reports of the Central Asia-Caucasus Analyst and the publications of the "
+            "institute's staff, collected by caci_spider. Cite a publication by its url."
+        ),
+        "license": (
+            "© the Central Asia-Caucasus Institute & Silk Road Studies Program Joint Center; "
+            "collected for research"
+        ),
+        "license_url": SOURCE_URL,
+        "source": "Central Asia-Caucasus Analyst (cacianalyst.org) and silkroadstudies.org",
+        "source_url": SOURCE_URL,
+        "databases": {DATABASE: {"tables": tables}},
+    }
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+DATASETTE_FILES: dict[str, Callable[[], dict[str, Any]]] = {
+    "datasette.json": datasette_config,
+    "metadata.json": datasette_metadata,
+}
+
+
+def generated_files(datasette_dir: Path, readme: Path) -> dict[Path, str]:
+    """Every file derived from the contract, with the text it must hold."""
+    files = {datasette_dir / name: _json(make()) for name, make in DATASETTE_FILES.items()}
+    files[readme] = readme_with_tables(readme.read_text("utf-8"))
+    return files
+
+
+def drifted(datasette_dir: Path, readme: Path) -> list[Path]:
+    """The generated files whose committed text differs from the contract's."""
+    return [
+        path
+        for path, text in generated_files(datasette_dir, readme).items()
+        if not path.exists() or path.read_text("utf-8") != text
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    root = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(
+        prog="python -m caci_spider.contract",
+        description="Write (or --check) the files derived from the data contract.",
+    )
+    parser.add_argument("--datasette", type=Path, default=root / "datasette",
+                        help="directory of datasette.json and metadata.json (default: datasette/)")  # fmt: skip
+    parser.add_argument("--readme", type=Path, default=root / "README.md")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on drift")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = drifted(args.datasette, args.readme)
+        for path in stale:
+            print(f"{path} differs from the contract: run python -m caci_spider.contract")
+        return 1 if stale else 0
+    for path, text in generated_files(args.datasette, args.readme).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

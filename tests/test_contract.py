@@ -1,0 +1,115 @@
+"""The data contract is declared once (caci_spider.contract): the schema, the JSON Lines keys,
+the README's tables and the Datasette files agree with it, and each drifts detectably."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from caci_spider import contract
+from caci_spider.contract import Column, drifted, export_keys, schema_drift
+from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS, FieldReport, StaffPublication
+from caci_spider.storage import CaciDatabase
+from tests.conftest import REPO_ROOT
+
+README = REPO_ROOT / "README.md"
+DATASETTE = REPO_ROOT / "datasette"
+
+
+def test_the_items_have_the_contracts_keys() -> None:
+    assert tuple(f.name for f in dataclasses.fields(FieldReport)) == CONTRACT_KEYS
+    assert export_keys("publications") == CONTRACT_KEYS
+    staff_fields = {f.name for f in dataclasses.fields(StaffPublication)}
+    assert set(STAFF_KEYS) <= staff_fields and export_keys("staff_publications") == STAFF_KEYS
+
+
+def test_a_new_database_has_the_contracts_schema(tmp_path: Path) -> None:
+    CaciDatabase(tmp_path / "caci.db").close()
+    with sqlite3.connect(tmp_path / "caci.db") as connection:
+        assert schema_drift(connection) == []
+
+
+def test_the_committed_readme_tables_and_datasette_files_are_the_contracts() -> None:
+    assert drifted(DATASETTE, README) == [], "run: python -m caci_spider.contract"
+    assert contract.main(["--check", "--datasette", str(DATASETTE), "--readme", str(README)]) == 0
+
+
+@pytest.fixture
+def copies(tmp_path: Path) -> tuple[Path, Path]:
+    shutil.copytree(DATASETTE, tmp_path / "datasette")
+    shutil.copy(README, tmp_path / "README.md")
+    return tmp_path / "datasette", tmp_path / "README.md"
+
+
+def with_extra_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column declared in the contract only."""
+    table = contract.PUBLICATIONS
+    extra = Column("site", str, "the site the row comes from", facet="column")
+    changed = dataclasses.replace(table, columns=(*table.columns, extra))
+    monkeypatch.setattr(
+        contract, "TABLES", tuple(changed if t is table else t for t in contract.TABLES)
+    )
+
+
+def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_path) -> None:
+    datasette, readme = copies
+    CaciDatabase(tmp_path / "caci.db").close()  # the schema as the unchanged contract makes it
+    with_extra_column(monkeypatch)
+    assert sorted(p.name for p in drifted(datasette, readme)) == [
+        "README.md",
+        "datasette.json",  # a facet
+        "metadata.json",  # a column description
+    ]
+    with sqlite3.connect(tmp_path / "caci.db") as connection:
+        assert schema_drift(connection)
+    # ...and the item no longer has the contract's keys.
+    assert tuple(f.name for f in dataclasses.fields(FieldReport)) != export_keys("publications")
+
+
+def test_a_column_added_to_the_readme_only_is_drift(copies) -> None:
+    datasette, readme = copies
+    text = readme.read_text("utf-8")
+    row = "| fetched_at | str | ISO 8601 UTC time of the fetch"
+    readme.write_text(text.replace(row, "| site | str | the site |\n" + row, 1), "utf-8")
+    assert [p.name for p in drifted(datasette, readme)] == ["README.md"]
+
+
+def test_a_column_added_to_the_datasette_files_only_is_drift(copies) -> None:
+    datasette, readme = copies
+    metadata = datasette / "metadata.json"
+    text = metadata.read_text("utf-8")
+    metadata.write_text(text.replace('"columns": {', '"columns": {"site": "x", ', 1), "utf-8")
+    assert [p.name for p in drifted(datasette, readme)] == ["metadata.json"]
+
+
+def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
+    CaciDatabase(tmp_path / "caci.db").close()
+    with sqlite3.connect(tmp_path / "caci.db") as connection:
+        connection.execute("ALTER TABLE staff_publications ADD COLUMN site TEXT")
+        (problem,) = schema_drift(connection)
+    assert problem.startswith("staff_publications: columns")
+
+
+def test_a_column_added_to_the_item_only_is_drift() -> None:
+    @dataclasses.dataclass
+    class Wider(FieldReport):
+        site: str = ""
+
+    assert tuple(f.name for f in dataclasses.fields(Wider)) != export_keys("publications")
+
+
+def test_facets_and_hidden_columns_come_from_the_columns() -> None:
+    config = contract.datasette_config()
+    tables = config["databases"]["caci"]["tables"]
+    assert tables["publications"]["facets"] == [
+        "section", {"array": "authors"}, {"array": "tags"}, "year"
+    ]  # fmt: skip
+    assert tables["publications"]["sort_desc"] == "published"
+    assert tables["staff_publications"]["sort_desc"] == "date"
+    assert "year" in tables["staff_publications"]["facets"]
+    assert "col-content_hash" in config["extra_css_urls"][0]
+    assert config["settings"]["truncate_cells_html"] > 0
