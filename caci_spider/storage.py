@@ -87,6 +87,8 @@ _RUN_COLUMNS: dict[str, type] = {
     "listing_pages": int,
     "listing_entries": int,
     "canaries": str,
+    # Per section: whether the feed or the listing was read, and why (JSON).
+    "sources": str,
 }
 
 _CANARY_COLUMNS: dict[str, type] = {
@@ -226,6 +228,13 @@ class CaciDatabase:
                 if_not_exists=True,
             )
             db.table("crawl_runs").create(_RUN_COLUMNS, pk="id", if_not_exists=True)
+            # The last complete listing walk of each section: feed-first nights walk it again
+            # when it is older than CACI_LISTING_WALK_DAYS.
+            db.table("listing_walks").create(
+                {"spider": str, "section": str, "walked_at": str, "run_id": int, "entries": int},
+                pk=("spider", "section"),
+                if_not_exists=True,
+            )
             db.table(SITES_TABLE).create(
                 {"setting": str, "base_url": str, "recorded_at": str},
                 pk="setting",
@@ -310,6 +319,27 @@ class CaciDatabase:
             [spider, run_id if run_id is not None else 2**62],
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    # -- listing walks -----------------------------------------------------------------------
+    def record_listing_walk(
+        self, spider: str, section: str, run_id: int, when: str, entries: int
+    ) -> None:
+        """A complete walk of the section's listing, finished at ``when`` (UTC, ISO 8601)."""
+        with self.db.atomic():
+            self.db.table("listing_walks").upsert(
+                {"spider": spider, "section": section, "walked_at": when, "run_id": run_id,
+                 "entries": entries},
+                pk=("spider", "section"),
+            )  # fmt: skip
+
+    def last_listing_walk(self, spider: str, section: str) -> dict[str, Any] | None:
+        """The section's last complete listing walk (walked_at, run_id, entries), if any."""
+        cursor = self.db.execute(
+            "SELECT walked_at, run_id, entries FROM listing_walks WHERE spider = ? AND section = ?",
+            [spider, section],
+        )
+        row = cursor.fetchone()
+        return dict(zip(("walked_at", "run_id", "entries"), row, strict=True)) if row else None
 
     # -- sites -------------------------------------------------------------------------------
     def record_sites(self, base_urls: dict[str, str], when: str) -> None:
