@@ -1,6 +1,7 @@
 """Feed-first nightly runs (issue 13): against a copy of one first crawl of the local site, as
-every scheduled night after the first. The feed faults are rows of the fault matrix's nightly
-table (tests/test_faults.py::test_nightly)."""
+every scheduled night after the first. The feed faults (404, malformed, oversized, hostile XML,
+stale with the walk due) and 15 new items at once are rows of the fault matrix's nightly table,
+each checked for the listing walk and the rows it stores (tests/test_faults.py::test_nightly)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def night(first_crawl, tmp_path):
 def publish(site: LocalK2Site, scratch: Path, ids: range) -> None:
     scratch.mkdir(exist_ok=True)
     for item_id in ids:
-        html = SEED.read_text("utf-8").replace("IS AZERBAIJAN TURNING TOWARDS RUSSIA?", f"R{item_id}")
+        title = f"REPORT {item_id}"
+        html = SEED.read_text("utf-8").replace("IS AZERBAIJAN TURNING TOWARDS RUSSIA?", title)
         html = html.replace("During his three-day visit", f"During visit number {item_id}")
         path = scratch / f"{item_id}-new-report.html"
         path.write_text(html, "utf-8")
@@ -95,17 +97,6 @@ def test_three_new_items_at_the_top_of_the_feed_cost_three_item_requests(night, 
     assert last_run(out)["sources"]["field-reports"]["reason"] == "10 items in the feed, 3 new"
 
 
-def test_fifteen_new_items_at_once_walk_the_listing(night, tmp_path) -> None:
-    base_url, site, out = night
-    before = stored_ids(out)
-    publish(site, tmp_path / "new", range(13001, 13016))
-    run_crawl("field_reports", base_url, out)
-    assert stored_ids(out) - before == set(range(13001, 13016))
-    assert site.hits[LISTING] >= 5
-    source = last_run(out)["sources"]["field-reports"]
-    assert source["source"] == "listing" and "all 10 ids in the feed are new" in source["reason"]
-
-
 def test_a_stale_feed_hides_new_items_until_the_weekly_walk(night, tmp_path) -> None:
     base_url, site, out = night
     before = stored_ids(out)
@@ -118,8 +109,9 @@ def test_a_stale_feed_hides_new_items_until_the_weekly_walk(night, tmp_path) -> 
     run_crawl("field_reports", base_url, out)
     assert stored_ids(out) - before == {13001, 13002}
     source = last_run(out)["sources"]["field-reports"]
-    assert source["source"] == "listing" and "days old, CACI_LISTING_WALK_DAYS is 7" in (
-        source["reason"]
+    assert (
+        source["source"] == "listing"
+        and "days old, CACI_LISTING_WALK_DAYS is 7" in (source["reason"])
     )
     walk = next(sqlite_utils.Database(out / "caci.db")["listing_walks"].rows)
     assert walk["run_id"] == last_run(out)["id"]  # the new walk is recorded for the next week
