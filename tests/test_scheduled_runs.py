@@ -163,7 +163,7 @@ def test_a_killed_run_resumes_without_duplicates_or_losses(site, tmp_path) -> No
     # The finished job is spent: the next night's run with the same JOBDIR walks the site
     # again instead of finding every page already requested.
     local_site.hits.clear()
-    run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
+    run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}", "-a", "walk=listing")
     assert local_site.hits["/publications/field-reports.html"] >= 5
 
 
