@@ -105,6 +105,7 @@ class Crawl:
     other: int  # robots.txt and anything else
     statuses: dict[int, int]
     urls: list[str] = field(default_factory=list)
+    feed: int = 0  # the section's K2 feed
 
     @property
     def pages(self) -> int:
@@ -125,7 +126,7 @@ class Crawl:
 
 def classify(site: RecordingSite, since: int, base_url: str) -> dict[str, Any]:
     """What the site answered since log position ``since``: counts and the URLs, in order."""
-    listing = items = other = 0
+    listing = items = other = feed = 0
     statuses: Counter[int] = Counter()
     urls = []
     for raw_path, status in site.requests[since:]:
@@ -134,6 +135,8 @@ def classify(site: RecordingSite, since: int, base_url: str) -> dict[str, Any]:
         if path == LISTING_PATH:
             listing += 1
             urls.append(base_url + raw_path)
+        elif path.endswith(".feed"):
+            feed += 1
         elif ITEM_PATH.match(path):
             items += 1
             urls.append(base_url + raw_path)
@@ -143,6 +146,7 @@ def classify(site: RecordingSite, since: int, base_url: str) -> dict[str, Any]:
         "listing": listing,
         "items": items,
         "other": other,
+        "feed": feed,
         "statuses": dict(statuses),
         "urls": urls,
     }
@@ -239,6 +243,7 @@ def crawl_summary(c: Crawl) -> dict[str, Any]:
         "listing": c.listing,
         "items": c.items,
         "other": c.other,
+        "feed": c.feed,
         "pages": c.pages,
         "statuses": c.statuses,
         "network_requests": c.stats.get("downloader/request_count"),

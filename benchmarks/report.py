@@ -275,7 +275,13 @@ def memory_growth(sizes: list[dict[str, Any]]) -> str:
     return "\n\n" + sentence
 
 
-REQUEST_RUNS = (("full", "first"), ("rerun", "unchanged"), ("added", f"+{NEW_ITEMS} new"))
+REQUEST_RUNS = (
+    ("full", "first"),
+    ("rerun", "unchanged, feed first"),
+    ("rerun-walk", "unchanged, listing walk"),
+    ("added", f"+{NEW_ITEMS} new, feed first"),
+    ("added-walk", f"+{NEW_ITEMS} new, listing walk"),
+)
 
 
 def requests_rows(sizes: list[dict[str, Any]]) -> str:
@@ -288,10 +294,11 @@ def requests_rows(sizes: list[dict[str, Any]]) -> str:
                     "requests_row",
                     n=f"{s['n']:,}",
                     label=label,
-                    total=f"{c['listing'] + c['items'] + c['other']:,}",
+                    total=f"{c['listing'] + c['items'] + c['other'] + c.get('feed', 0):,}",
                     listing=f"{c['listing']:,}",
                     items=f"{c['items']:,}",
                     other=c["other"],
+                    feed=c.get("feed", 0),
                     answers=", ".join(f"{k}: {v:,}" for k, v in sorted(c["statuses"].items())),
                     network=f"{int(c['network_requests'] or 0):,}",
                     rows_new=f"{int(c['items_new']):,}",
@@ -411,6 +418,18 @@ def _targets(results: dict[str, Any]) -> list[tuple[str, str, bool | str]]:
                 f"{p} item pages (N = {s['n']:,})" for p, s in zip(item_pages, sizes, strict=True)
             ),
             all(p == CACI_CANARY_ITEMS for p in item_pages),
+        )
+    )
+    costs = [
+        s["crawls"]["rerun"]["listing"] + s["crawls"]["rerun"]["items"]
+        + s["crawls"]["rerun"]["feed"]
+        for s in sizes
+    ]  # fmt: skip
+    rows.append(
+        (
+            "an unchanged feed-first night costs at most 2 requests (feed + canary) + robots.txt",
+            ", ".join(f"{c} (N = {s['n']:,})" for c, s in zip(costs, sizes, strict=True)),
+            all(c <= 2 for c in costs),
         )
     )
     accuracy = results["accuracy"]

@@ -25,7 +25,9 @@ from benchmarks.sitegen import Generator, write_item, write_site
 from caci_spider.localsite import serve
 from caci_spider.storage import CaciDatabase
 
-NEW_ITEMS = 10
+NEW_ITEMS = 3
+# Incremental re-runs measured: feed first (the default), and the weekly listing walk.
+WALK = ["-a", "walk=listing"]
 
 
 def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
@@ -71,15 +73,25 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
                 )  # fmt: skip
             )
         full, bare, no_archive = (median_round(rounds[k]) for k in ("full", "bare", "no-archive"))
-        log(f"N={n}: incremental re-run, unchanged site")
+        log(f"N={n}: incremental re-run, unchanged site, feed first")
         rerun = crawl("rerun", site, base_url, out, work, args)
+        log(f"N={n}: incremental re-run, unchanged site, listing walk")
+        rerun_walk = crawl("rerun-walk", site, base_url, out, work, args, WALK)
         new_dir = work / "new-items"
         rng = random.Random(f"{args.seed}:positions:{n}")
-        for k in range(1, NEW_ITEMS + 1):
-            path = write_item(new_dir, generator.item(n + k))
-            site.add_item(path, position=rng.randrange(len(site.order) + 1))
-        log(f"N={n}: incremental re-run after {NEW_ITEMS} new items")
+
+        def publish(first: int) -> None:
+            # Published now: at the top of the feed, anywhere in the (unordered) listing.
+            for k in range(first, first + NEW_ITEMS):
+                path = write_item(new_dir, generator.item(n + k))
+                site.add_item(path, position=rng.randrange(len(site.order) + 1))
+
+        publish(1)
+        log(f"N={n}: incremental re-run after {NEW_ITEMS} new items, feed first")
         added = crawl("added", site, base_url, out, work, args)
+        publish(1 + NEW_ITEMS)
+        log(f"N={n}: incremental re-run after {NEW_ITEMS} more new items, listing walk")
+        added_walk = crawl("added-walk", site, base_url, out, work, args, WALK)
     database = CaciDatabase(out / "caci.db")
     try:
         stored = {
@@ -93,7 +105,7 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         }
     finally:
         database.close()
-    crawls = {c.name: crawl_summary(c) for c in (rerun, added)}
+    crawls = {c.name: crawl_summary(c) for c in (rerun, rerun_walk, added, added_walk)}
     for kind, runs in rounds.items():
         crawls[kind] = crawl_summary(median_round(runs))
         crawls[kind]["rounds_pages_per_s"] = [c.pages_per_s for c in runs]

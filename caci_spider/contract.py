@@ -328,9 +328,24 @@ CRAWL_RUNS = Table(
         Column("listing_pages", int, "listing pages read live", nullable=True),
         Column("listing_entries", int, "entries on them", nullable=True),
         Column("canaries", str, "each canary's key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
+        Column("sources", str, "per section: whether the feed or the listing was read, and why", shape="object", nullable=True),
     ),
     pk=("id",),
     sort_desc="id",
+)  # fmt: skip
+
+LISTING_WALKS = Table(
+    "listing_walks",
+    "The last complete walk of each section's listing; feed-first nights walk it again when it is older than `CACI_LISTING_WALK_DAYS`.",
+    (
+        Column("spider", str, "`field_reports` or `staff_publications`"),
+        Column("section", str, "the K2 category"),
+        Column("walked_at", str, "ISO 8601 UTC end of the walk"),
+        Column("run_id", int, "the run (`crawl_runs.id`)"),
+        Column("entries", int, "distinct entries the walk found"),
+    ),
+    pk=("spider", "section"),
+    sort_desc="walked_at",
 )  # fmt: skip
 
 SITES = Table(
@@ -396,6 +411,7 @@ TABLES: tuple[Table, ...] = (
     PUBLICATION_VERSIONS,
     STAFF_PUBLICATION_VERSIONS,
     CRAWL_RUNS,
+    LISTING_WALKS,
     SITES,
     CANARY_CHECKS,
     ITEM_RUNS,

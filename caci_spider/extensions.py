@@ -28,6 +28,7 @@ from caci_spider.selfcheck import (
     QualityRejects,
     RefetchedFields,
     RepeatedParagraphs,
+    SectionSource,
     canary_problems,
     coverage_of,
     coverage_problems,
@@ -108,16 +109,18 @@ class CrawlRunRecorder:
         fields = tuple(getattr(spider, "coverage_fields", ()))
         coverage = coverage_of(values, fields, COVERAGE_STAT)
         walk: ListingWalk = getattr(spider, "listing_walk", ListingWalk())
+        sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
+        walk_problems = listing_problems(
+            walk,
+            database.previous_listing_entries(spider.name, run_id),
+            self.min_share,
+            finished=finished_normally(reason),
+        )
         canaries = list(getattr(spider, "canary_results", []))
         stored = counts["new"] + counts["updated"] + counts["unchanged"]
         problems = [
             *end_problems(reason, store.first_crawl, stored),
-            *listing_problems(
-                walk,
-                database.previous_listing_entries(spider.name, run_id),
-                self.min_share,
-                finished=finished_normally(reason),
-            ),
+            *walk_problems,
             *canary_problems(canaries),
             *quality_problems(getattr(spider, "quality_rejects", QualityRejects())),
             *repeated_problems(self.repeated_paragraphs(spider, store), self.repeated_min_items),
@@ -165,6 +168,7 @@ class CrawlRunRecorder:
             "listing_pages": walk.pages,
             "listing_entries": walk.entries,
             "canaries": [canary.as_record() for canary in canaries],
+            "sources": {name: source.as_record() for name, source in sources.items()},
         }
         try:
             if database.count(getattr(spider, "export_table", "")):
@@ -176,6 +180,13 @@ class CrawlRunRecorder:
                     utc_now(),
                 )
             database.finish_run(run_id, run)
+            if finished_normally(reason) and walk.pages and not walk_problems:
+                # A complete walk: the next feed-first nights count their days from it.
+                for section, source in sources.items():
+                    if source.source == "listing":
+                        database.record_listing_walk(
+                            spider.name, section, run_id, utc_now(), walk.entries
+                        )
         except sqlite3.Error as error:
             store.write_failed(f"crawl_runs row {run_id}", error)
             stats.set_value(SELF_CHECK_STAT, "failed")

@@ -84,6 +84,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "CACI_VANISHED_MAX_SHARE": SettingRule(float, 0, 1, above_minimum=True),
     "CACI_REPEATED_PARAGRAPH_ITEMS": SettingRule(int, 0),
     "CACI_LISTING_MIN_SHARE": SettingRule(float, 0, 1),
+    "CACI_LISTING_WALK_DAYS": SettingRule(float, 0),
+    "CACI_FEED_MAXSIZE": SettingRule(int, 1024),
     "CACI_REJECT_BACKOFF_MAX_DAYS": SettingRule(int, 1),
     "CACI_OFFLINE": SettingRule(bool),
     "CACI_LOCK_STALE_HOURS": SettingRule(float, 0),

@@ -2,9 +2,12 @@
 
 Every run judges the site, whatever it fetched:
 
-* **the listing**: no listing page could be read (site down, a moved path), the first page
-  answered an error or held no entries (a redesigned listing), or the walk found far fewer
-  entries than the last run that passed (``CACI_LISTING_MIN_SHARE`` of them);
+* **the listing**, when the run walked it (a feed-first night that read its section's feed walks
+  no listing and is judged by the feed and the canaries; a feed that fails sends the run to the
+  listing, which is then judged as below; a complete walk is due every
+  ``CACI_LISTING_WALK_DAYS``): no listing page could be read (site down, a moved path), the
+  first page answered an error or held no entries (a redesigned listing), or the walk found far
+  fewer entries than the last run that passed (``CACI_LISTING_MIN_SHARE`` of them);
 * **canaries**: a few stored items are fetched again each run (unconditionally) and re-read
   through the same record-building as a crawl; one that no longer yields a field its row has, or
   reads otherwise (title, authors, published date exactly; the body by word-level similarity
@@ -55,6 +58,29 @@ class ListingWalk:
     @property
     def entries(self) -> int:
         return len(self.keys)
+
+
+@dataclass
+class SectionSource:
+    """How one run learnt a section's items: from its feed or by walking its listing, and why
+    (``crawl_runs.sources``; kept in the job state, as :class:`ListingWalk`)."""
+
+    section: str
+    source: str = ""  # "feed" or "listing"
+    reason: str = ""
+    feed_url: str = ""
+    feed_items: int | None = None  # items the feed listed (when it could be read)
+    feed_new: int | None = None  # of them, ids not stored yet
+
+    @property
+    def feed_read(self) -> bool:
+        return self.feed_items is not None
+
+    def as_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"source": self.source, "reason": self.reason}
+        if self.feed_url:
+            record.update(feed=self.feed_url, feed_items=self.feed_items, feed_new=self.feed_new)
+        return record
 
 
 @dataclass

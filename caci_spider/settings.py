@@ -99,6 +99,14 @@ CACI_VANISHED_MAX_SHARE = 0.2
 # The same short paragraph at the start or end of this many items' bodies is page chrome the
 # extraction does not know (a toolbar under new words): the run fails (0: never judged).
 CACI_REPEATED_PARAGRAPH_ITEMS = 3
+# Incremental runs read each section's K2 feed first (the newest 10 items) and fetch only its
+# unknown ids; the whole listing is walked again when the section's last complete walk is this
+# many days old, so that items that never reach the top of the feed (back-dated, moved between
+# sections) are found within that time. 0: walk the listing every run.
+CACI_LISTING_WALK_DAYS = 7
+# A feed larger than this is refused unread (10 items of intro text are a few KiB) and the run
+# walks the listing instead.
+CACI_FEED_MAXSIZE = 1024 * 1024
 # A walk that finds fewer listing entries than this share of the last passing run's fails.
 CACI_LISTING_MIN_SHARE = 0.8
 # A run refused by the database lock exits 75 (skipped), unless the lock has been held this long:

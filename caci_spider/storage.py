@@ -252,6 +252,27 @@ class CaciDatabase:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
+    # -- listing walks -----------------------------------------------------------------------
+    def record_listing_walk(
+        self, spider: str, section: str, run_id: int, when: str, entries: int
+    ) -> None:
+        """A complete walk of the section's listing, finished at ``when`` (UTC, ISO 8601)."""
+        with self.db.atomic():
+            self.db.table("listing_walks").upsert(
+                {"spider": spider, "section": section, "walked_at": when, "run_id": run_id,
+                 "entries": entries},
+                pk=("spider", "section"),
+            )  # fmt: skip
+
+    def last_listing_walk(self, spider: str, section: str) -> dict[str, Any] | None:
+        """The section's last complete listing walk (walked_at, run_id, entries), if any."""
+        cursor = self.db.execute(
+            "SELECT walked_at, run_id, entries FROM listing_walks WHERE spider = ? AND section = ?",
+            [spider, section],
+        )
+        row = cursor.fetchone()
+        return dict(zip(("walked_at", "run_id", "entries"), row, strict=True)) if row else None
+
     # -- sites -------------------------------------------------------------------------------
     def record_sites(self, base_urls: dict[str, str], when: str) -> None:
         """Claim the database for these base URLs (a first claim stays: see caci_spider.sites)."""

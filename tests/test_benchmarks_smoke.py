@@ -86,13 +86,18 @@ def test_crawls_request_what_they_should(quick_run: tuple[str, dict[str, Any]]) 
     assert (bare["listing"], bare["items"]) == (full["listing"], full["items"])
     assert crawls["no-archive"]["items"] == n
     # Every incremental run re-reads its canaries (stored items) to check the layout.
+    # An unchanged night reads the feed and the canary; the weekly walk every listing page.
+    assert (crawls["rerun"]["feed"], crawls["rerun"]["listing"]) == (1, 0)
     assert crawls["rerun"]["items"] == CACI_CANARY_ITEMS
-    assert crawls["rerun"]["listing"] == listing_pages
-    assert crawls["added"]["items"] == scenarios.NEW_ITEMS + CACI_CANARY_ITEMS
+    assert crawls["rerun-walk"]["listing"] == listing_pages
+    assert crawls["rerun-walk"]["items"] == CACI_CANARY_ITEMS
+    for name in ("added", "added-walk"):
+        assert crawls[name]["items"] == scenarios.NEW_ITEMS + CACI_CANARY_ITEMS
+    assert crawls["added"]["listing"] == 0
     assert size["full_items_new"] == n
     assert size["stored"] == {
         **size["stored"],
-        "publications": n + scenarios.NEW_ITEMS,
+        "publications": n + 2 * scenarios.NEW_ITEMS,
         "duplicates": 0,
         "rejects": 0,
     }

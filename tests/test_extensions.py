@@ -100,6 +100,7 @@ def test_a_good_run_is_recorded_and_claims_its_site(
         "listing_pages": 1,
         "listing_entries": 2,
         "canaries": [],
+        "sources": {"field-reports": {"source": "", "reason": ""}},  # the run was never started
     }
     assert run["finished_at"] >= run["started_at"]
     assert stats.get_value("caci/items/new") == 2 and stats.get_value("caci/self_check") == "ok"

@@ -49,7 +49,8 @@ def refusal(check: Any, *args: Any) -> RunRefused:
 def test_a_mistyped_argument_names_what_the_spider_takes() -> None:
     refused = refusal(check_spider_arguments, FieldReportsSpider, {"mod": "full"})
     assert str(refused) == (
-        "unknown spider argument -a mod=full: field_reports takes -a mode=incremental|full|reparse"
+        "unknown spider argument -a mod=full: field_reports takes -a mode=incremental|full|reparse "
+        "-a walk=auto|listing"
     )
     assert refused.exit_code == exitcodes.USAGE
 

@@ -16,6 +16,10 @@ What it serves (all built from ``fixtures/``, never from our own extraction code
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
   in for both sites (``CACI_BASE_URL`` and ``SILKROAD_BASE_URL`` both point at it).
 * ``/robots.txt``: allows everything but ``/administrator/``.
+* ``/publications/<category>.feed`` (``?type=rss`` or ``?type=atom``), and the same as
+  ``<category>.html?format=feed&type=…``: K2's category feed, the newest 10 items by creation
+  date (:mod:`caci_spider.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
+  malformed, oversized, hostile XML, empty, without links, stale).
 
 ``site.layout`` (``python -m caci_spider.localsite --layout NAME``) serves every page through
 another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page the
@@ -37,13 +41,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider.localsite import layouts
+from caci_spider.localsite import feeds, layouts
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
@@ -59,6 +64,13 @@ BROKEN_SERVER_ITEM_ID = 7998
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 FIELD_REPORTS_LISTING = "/publications/field-reports.html"
 STAFF_LISTING = "/publications/joint-center-publications.html"
+_FEED_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)\.feed$")
+_LISTINGS = {
+    "field-reports": (FIELD_REPORTS_LISTING, "Field Reports"),
+    "joint-center-publications": (STAFF_LISTING, "Staff Publications"),
+}
+# Created date of an item page without a K2 date line.
+_UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
 # Faults that change what an item page says: acted out on the page before the layout renders it.
 # Every other fault changes how the (laid-out) page travels.
 CONTENT_FAULTS = frozenset({"hostile"})
@@ -173,6 +185,11 @@ class LocalK2Site:
         self._before_layout = threading.local()
         self._date_lines: dict[Path, str | None] = {}  # item fixture → its K2 date line
         self._staff_titles: dict[int, str] = {}
+        # Feeds: created dates of items published by add_item (newer than every fixture), and
+        # the fault the feeds act out (one of feeds.FEED_FAULTS).
+        self.created: dict[int, datetime] = {}
+        self.feed_fault: str | None = None
+        self._feed_items: dict[Path, feeds.FeedItem] = {}
 
     @property
     def layout(self) -> str:
@@ -191,6 +208,8 @@ class LocalK2Site:
         item = next(i for i in added.values() if i.path == path)
         self.items[item.id] = item
         self.order.insert(position, item.id)
+        # Created now: at the top of the feed (a second apart, in the order published).
+        self.created[item.id] = datetime.now(UTC) + timedelta(seconds=len(self.created))
         return item.id
 
     def change_item(self, item_id: int, html_bytes: bytes) -> None:
@@ -202,7 +221,14 @@ class LocalK2Site:
         parts = urlsplit(raw_path)
         with self.lock:
             self.hits[parts.path] = self.hits.get(parts.path, 0) + 1
-        reply = self._route(parts.path, parse_qs(parts.query))
+        query = parse_qs(parts.query)
+        feed = _FEED_PATH.match(parts.path)
+        if feed or query.get("format") == ["feed"]:
+            category = feed["category"] if feed else parts.path.rsplit("/", 1)[-1].split(".")[0]
+            host = (headers or {}).get("Host") or "127.0.0.1"
+            reply = self.feed(category, (query.get("type") or ["rss"])[0], f"http://{host}")
+        else:
+            reply = self._route(parts.path, query)
         reply = self._conditional(reply, headers or {})
         with self.lock:
             self.log.append((time.monotonic(), parts.path, reply.status))
@@ -351,6 +377,62 @@ class LocalK2Site:
         others = tuple(self._staff_link(i) for i in ids if i != item_id)
         return PageContext("item", self._staff_link(item_id).href, previous, next_, others)
 
+    # -- feeds ------------------------------------------------------------------------------
+    def feed(self, category: str, kind: str, base: str) -> Reply:
+        """K2's feed of ``category`` (``kind`` ``rss`` or ``atom``) as served, faults included."""
+        if category not in _LISTINGS or (self.listing_moved and category == "field-reports"):
+            return Reply(404, _NOT_FOUND)
+        listing_path, channel = _LISTINGS[category]
+        items = self.feed_items(category)
+        render = feeds.render_atom if kind == "atom" else feeds.render_rss
+        body = render(base, channel, listing_path, items)
+        content_type = f"application/{'atom' if kind == 'atom' else 'rss'}+xml; charset=utf-8"
+        if self.feed_fault and self.feed_fault != "stale":
+            status, body = feeds.faulty_feed(self.feed_fault, body)
+            if status != 200:
+                return Reply(status, body)
+        return Reply(200, body, content_type)
+
+    def feed_items(self, category: str) -> list[feeds.FeedItem]:
+        """The newest ``feeds.FEED_SIZE`` items of ``category``, by created date (then id)."""
+        if category == "field-reports":
+            dated = [(self.item_created(i), i, self.items[i].path) for i in self.items]
+            if self.feed_fault == "stale":
+                # Frozen when the fixtures' newest item was published: nothing added since.
+                dated = [entry for entry in dated if entry[1] not in self.created]
+        else:
+            dated = [(self._created_of(p), i, p) for i, p in self.staff_items.items()]
+        dated.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+        return [
+            self._feed_item(category, path, created)
+            for created, _id, path in dated[: feeds.FEED_SIZE]
+        ]
+
+    def item_created(self, item_id: int) -> datetime:
+        return self.created.get(item_id) or self._created_of(self.items[item_id].path)
+
+    def _created_of(self, path: Path) -> datetime:
+        line = layouts.k2_date_line(path.read_bytes())
+        stamp = layouts.iso_datetime(line) if line else None
+        return datetime.fromisoformat(stamp) if stamp else _UNDATED
+
+    def _feed_item(self, category: str, path: Path, created: datetime) -> feeds.FeedItem:
+        cached = self._feed_items.get(path)
+        if cached is None:
+            oracle = path.with_suffix(".json")
+            expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
+            body = expected.get("body") or expected.get("summary") or ""
+            cached = feeds.FeedItem(
+                f"/publications/{category}/item/{path.stem}.html",
+                expected.get("title") or path.stem.split("-", 1)[-1].replace("-", " "),
+                created,
+                tuple(expected.get("authors") or ()),
+                body.split("\n\n")[0],
+                _LISTINGS[category][1],
+            )
+            self._feed_items[path] = cached
+        return cached
+
     # -- pages ------------------------------------------------------------------------------
     def listing_page(self, start: int) -> str:
         entries = self.order[start : start + self.page_size]
@@ -468,7 +550,12 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(reply.body)
+        try:
+            self.wfile.write(reply.body)
+        except ConnectionError:
+            # The client gave up on the answer (a crawler refusing an oversized body).
+            self.close_connection = True
+            return
         if reply.declared_length:
             self.close_connection = True
 

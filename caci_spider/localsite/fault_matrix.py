@@ -18,10 +18,12 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
@@ -301,14 +303,19 @@ def render(
         "stored row is exactly as the first night left it. Exit statuses:",
         "0 ok, 1 crawl failed, 2 usage or configuration error, 75 skipped (docs/scheduling.md).",
         "",
-        "| change | how injected | expected | exit | message | rows kept | as expected |",
-        "|---|---|---|---|---|---|---|",
+        "“Read” is what the night learnt the section's items from (`crawl_runs.sources`): the",
+        "feed, or the listing and why; “new rows” the rows it added.",
+        "",
+        "| change | how injected | expected | exit | message | read | new rows | rows kept "
+        "| as expected |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for n in nightly:
         night = n.scenario
         lines.append(
             f"| {night.name} | {night.injected} | {night.expected} | {n.exit_status} | "
-            f"{n.message.replace('|', '/') or '–'} | {'yes' if n.rows_kept else 'no'} | "
+            f"{n.message.replace('|', '/') or '–'} | {n.source.replace('|', '/') or '–'} | "
+            f"{n.new_rows} | {'yes' if n.rows_kept else 'no'} | "
             f"{'yes' if n.as_expected else '**no**'} |"
         )
     lines += ["", *render_drift(drift)]
@@ -367,6 +374,8 @@ class NightlyScenario:
     change: Callable[[LocalK2Site, Path], list[str]]  # (site, scratch dir) → extra crawl args
     site_down: bool = False
     rows_kept: bool = True  # every stored row exactly as the first night left it
+    source: str = ""  # "feed" or "listing": how the night learnt the section's items ("": any)
+    new_rows: int | None = None  # rows the night must add (None: not checked)
 
 
 @dataclass
@@ -375,6 +384,8 @@ class NightlyOutcome:
     exit_status: int
     message: str
     rows_kept: bool
+    source: str = ""  # crawl_runs.sources of the night: "feed" or "listing (why)"
+    new_rows: int = 0
 
     @property
     def as_expected(self) -> bool:
@@ -383,6 +394,8 @@ class NightlyOutcome:
             self.exit_status == s.exit_status
             and s.message in self.message
             and (self.rows_kept or not s.rows_kept)
+            and self.source.startswith(s.source)
+            and (s.new_rows is None or self.new_rows == s.new_rows)
         )
 
 
@@ -403,6 +416,34 @@ def _new_items(count: int) -> Callable[[LocalK2Site, Path], list[str]]:
 
 
 def _unchanged(_site: LocalK2Site, _scratch: Path) -> list[str]:
+    return []
+
+
+def _walk_night(change: Callable[[LocalK2Site, Path], list[str]]) -> Callable[..., list[str]]:
+    """``change`` on a night that walks the listing (-a walk=listing: the weekly walk's night):
+    a feed-first night does not look at the listing, and judges it on its next walk."""
+
+    def walk(site: LocalK2Site, scratch: Path) -> list[str]:
+        return [*change(site, scratch), "-a", "walk=listing"]
+
+    return walk
+
+
+def _feed_fault(fault: str, new: int = 2) -> Callable[[LocalK2Site, Path], list[str]]:
+    def change(site: LocalK2Site, scratch: Path) -> list[str]:
+        _new_items(new)(site, scratch)
+        site.feed_fault = fault
+        return []
+
+    return change
+
+
+def _walk_due(site: LocalK2Site, scratch: Path) -> list[str]:
+    """A stale feed, 8 days after the last complete listing walk."""
+    _feed_fault("stale")(site, scratch)
+    walked = datetime.now(UTC) - timedelta(days=8)
+    with sqlite3.connect(scratch.parent / "caci.db") as conn:
+        conn.execute("UPDATE listing_walks SET walked_at = ?", [walked.isoformat()])
     return []
 
 
@@ -462,32 +503,57 @@ def _lock_held(_site: LocalK2Site, scratch: Path) -> list[str]:
 
 _held_locks: list[object] = []
 
+_WALK = " (on a listing night: -a walk=listing)"
+
 NIGHTLY_SCENARIOS: tuple[NightlyScenario, ...] = (
-    NightlyScenario("nothing new", "the site as it was", "exit 0, no ERROR", 0, "", _unchanged),
-    NightlyScenario("one new item", "one item added to the listing", "exit 0, the item stored",
-                    0, "", _new_items(1)),
+    NightlyScenario("nothing new", "the site as it was", "exit 0, no ERROR; the feed only", 0, "",
+                    _unchanged, source="feed", new_rows=0),
+    NightlyScenario("one new item", "one item published (top of the feed)",
+                    "exit 0, the item stored from the feed", 0, "", _new_items(1), source="feed",
+                    new_rows=1),
+    NightlyScenario("15 new items at once", "15 items published: the feed's 10 all new",
+                    "exit 0, the listing walked, all 15 stored", 0, "", _new_items(15),
+                    source="listing", new_rows=15),
+    NightlyScenario("feed 404, 2 new items", "the feed answers 404",
+                    "exit 0, the listing walked, both stored", 0, "", _feed_fault("status"),
+                    source="listing", new_rows=2),
+    NightlyScenario("feed malformed, 2 new items", "the feed cut off half-way",
+                    "exit 0, the listing walked, both stored", 0, "", _feed_fault("malformed"),
+                    source="listing", new_rows=2),
+    NightlyScenario("feed oversized, 2 new items", "20 MB of junk in the feed",
+                    "exit 0, refused unread, the listing walked, both stored", 0, "",
+                    _feed_fault("oversized"), source="listing", new_rows=2),
+    NightlyScenario("feed entity expansion, 2 new items", "a billion-laughs DTD in the feed",
+                    "exit 0, refused, the listing walked, both stored", 0, "",
+                    _feed_fault("entity-expansion"), source="listing", new_rows=2),
+    NightlyScenario("feed external entity, 2 new items", "an entity reading /etc/passwd",
+                    "exit 0, refused, the listing walked, both stored", 0, "",
+                    _feed_fault("external-entity"), source="listing", new_rows=2),
+    NightlyScenario("stale feed, 2 new items, walk due", "the feed frozen before the new "
+                    "items; the last walk 8 days ago", "exit 0, the weekly walk stores both", 0,
+                    "", _walk_due, source="listing", new_rows=2),
     NightlyScenario("site down", "nothing listening at the base URL", "exit 1: no listing page",
                     1, "no listing page could be read", _unchanged, site_down=True),
     NightlyScenario("wrong path prefix", "the listing path answers 404",
                     "exit 1: the first listing page answered 404", 1, "answered HTTP 404",
                     _moved_listing),
-    NightlyScenario("listing redesign", "200, no K2 entries on the listing",
-                    "exit 1: no entries", 1, "holds no entries", _redesigned_listing),
-    NightlyScenario("listing shrank", "8 of 22 listing entries left",
+    NightlyScenario("listing redesign", "200, no K2 entries on the listing" + _WALK,
+                    "exit 1: no entries", 1, "holds no entries", _walk_night(_redesigned_listing)),
+    NightlyScenario("listing shrank", "8 of 22 listing entries left" + _WALK,
                     "exit 1: below 80 % of the last good run", 1, "below 80% of the 22",
-                    _shrunk_listing),
+                    _walk_night(_shrunk_listing)),
     NightlyScenario("item redesign, 3 new items", "date line and title gone from item pages",
                     "exit 1: the canary lost fields; stored rows kept", 1,
                     "no longer yields title, published", _redesigned_items),
     NightlyScenario("item pages gone, 3 new items", "every item page answers 404",
-                    "exit 1: no item page could be read", 1, "none of the 5 item pages",
+                    "exit 1: no item page could be read", 1, "none of the 4 item pages",
                     _items_gone),
     NightlyScenario("item pages forbidden, 3 new items", "robots.txt disallows item pages",
-                    "exit 1: no item page could be read", 1, "none of the 5 item pages",
+                    "exit 1: no item page could be read", 1, "none of the 4 item pages",
                     _items_forbidden),
     NightlyScenario("listing ignores ?start", "every offset serves page one; 3 new items at "
-                    "the end", "exit 1: too few distinct entries", 1, "the listing holds 4 entries",
-                    _start_ignored),
+                    "the end" + _WALK, "exit 1: too few distinct entries", 1,
+                    "the listing holds 4 entries", _walk_night(_start_ignored)),
     NightlyScenario("foreign base URL", "CACI_BASE_URL of another site, same database",
                     "exit 2 before any request", 2, "holds the data of", _foreign_site),
     NightlyScenario("previous run still going", "another process holds the database lock",
@@ -539,7 +605,20 @@ def run_nightly_scenario(
     message = re.sub(r"/\S+/caci\.db", "<db>", message)
     after = {row["id"]: row for row in _all_rows(workdir)}
     kept = all(after.get(row["id"]) == row for row in before)
-    return NightlyOutcome(scenario, result.returncode, message, kept)
+    return NightlyOutcome(
+        scenario, result.returncode, message, kept, _night_source(workdir), len(after) - len(before)
+    )
+
+
+def _night_source(workdir: Path) -> str:
+    """How the night's run learnt the items: ``feed`` or ``listing (why)``."""
+    db = sqlite_utils.Database(workdir / "caci.db")
+    runs = list(db["crawl_runs"].rows_where(order_by="id desc", limit=1))
+    if len(runs) < 1 or not runs[0].get("sources") or db["crawl_runs"].count < 2:
+        return ""
+    source = json.loads(runs[0]["sources"]).get("field-reports", {})
+    kind = source.get("source", "")
+    return f"{kind} ({source.get('reason', '')})" if kind == "listing" else kind
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:

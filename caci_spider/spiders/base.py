@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import scrapy
@@ -28,11 +29,15 @@ from caci_spider.selfcheck import (
     QualityRejects,
     RefetchedFields,
     RepeatedParagraphs,
+    SectionSource,
 )
+from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
+# ``-a walk=listing``: walk the listing whatever the feed says (``auto``: feed first when due).
+WALKS = ("auto", "listing")
 
 # IgnoreRequest messages that are decisions, not failures (Scrapy's and ours).
 _BENIGN_IGNORE = re.compile(r"robots\.txt|not in cache|banned this crawl", re.IGNORECASE)
@@ -85,7 +90,13 @@ class K2CategorySpider(scrapy.Spider):
     # Every base-URL setting the spider crawls: the database belongs to these sites.
     site_settings: tuple[str, ...] = ("CACI_BASE_URL",)
     # The ``-a`` arguments the spider takes, with their values (checked before a run starts).
-    arguments: dict[str, tuple[str, ...]] = {"mode": MODES}
+    arguments: dict[str, tuple[str, ...]] = {"mode": MODES, "walk": WALKS}
+    # Feed-first incremental runs (caci_spider.sitefeed): the section's K2 feed says which ids
+    # are new, and the listing is walked only when the feed cannot say (see initial_requests).
+    # A section whose rows take more than the item page gives keeps walking its listing, and says
+    # why in ``listing_only_reason`` (recorded in crawl_runs.sources).
+    feed_first: bool = False
+    listing_only_reason = "this section does not read its feed"
     export_table: str = ""
     coverage_fields: tuple[str, ...] = ()
     coverage_minimums: dict[str, float] = {}
@@ -95,11 +106,16 @@ class K2CategorySpider(scrapy.Spider):
     # how (field → one of caci_spider.quality.COMPARISONS: "exact", "key", "keys", "date", "words").
     canary_compared: dict[str, str] = {}
 
-    def __init__(self, *args: Any, mode: str = "incremental", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, mode: str = "incremental", walk: str = "auto", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if walk not in WALKS:
+            raise ValueError(f"walk must be one of {', '.join(WALKS)}, not {walk!r}")
         self.mode = mode
+        self.walk = walk
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
         self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
@@ -152,6 +168,19 @@ class K2CategorySpider(scrapy.Spider):
     def listing_walk(self) -> ListingWalk:
         walk: ListingWalk = self.job_state.setdefault("listing_walk", ListingWalk())
         return walk
+
+    @property
+    def section_source(self) -> SectionSource:
+        """Feed or listing, and why (``crawl_runs.sources``)."""
+        source: SectionSource = self.job_state.setdefault(
+            "section_source", SectionSource(self.category)
+        )
+        return source
+
+    @property
+    def sources(self) -> dict[str, SectionSource]:
+        """Every section the spider crawls, by K2 category."""
+        return {self.category: self.section_source}
 
     @property
     def item_fetches(self) -> ItemFetches:
@@ -208,8 +237,116 @@ class K2CategorySpider(scrapy.Spider):
             yield request
 
     def initial_requests(self) -> list[scrapy.Request]:
-        """Where the crawl begins: the first listing page (spiders add their own sources)."""
+        """Where the crawl begins: the section's feed, or the first listing page (spiders add
+        their own sources)."""
+        reason = self.listing_reason()
+        if reason is None:
+            return [self.feed_request()]
+        self.use_listing(reason)
         return [self.listing_request(0)]
+
+    def listing_reason(self) -> str | None:
+        """Why this run walks the listing rather than reading the feed first (``None``: the
+        feed first). The listing is walked by every run but an incremental one, on
+        ``-a walk=listing``, for a section that does not read its feed, and when the section's
+        last complete walk (in the database) is missing or ``CACI_LISTING_WALK_DAYS`` old:
+        items that never reach the top of the feed (back-dated, moved between sections) are
+        found within that many days."""
+        if self.mode != "incremental":
+            return f"mode={self.mode} walks the listing"
+        if self.walk == "listing":
+            return "-a walk=listing"
+        if not self.feed_first:
+            return self.listing_only_reason
+        last = self.store.database.last_listing_walk(self.name, self.category)
+        if last is None:
+            return "no complete listing walk recorded yet"
+        days = self.crawler.settings.getfloat("CACI_LISTING_WALK_DAYS")
+        walked = datetime.fromisoformat(last["walked_at"].replace("Z", "+00:00"))
+        age = datetime.now(UTC) - walked
+        if age.total_seconds() >= days * 86400:
+            return (
+                f"the last complete listing walk (run {last['run_id']}, {last['walked_at']}) is "
+                f"{age.total_seconds() / 86400:.1f} days old, CACI_LISTING_WALK_DAYS is {days:g}"
+            )
+        return None
+
+    def use_listing(self, reason: str) -> None:
+        self.section_source.source = "listing"
+        self.section_source.reason = reason
+
+    # -- the feed: a couple of requests for a night with nothing new ---------------------------
+    def feed_request(self) -> scrapy.Request:
+        url = f"{self.base_url}/{feed_path(self.category)}"
+        self.section_source.source = "feed"
+        self.section_source.feed_url = url
+        return scrapy.Request(
+            url,
+            callback=self.parse_feed,
+            errback=self.feed_failed,
+            meta={
+                # Today's feed, never the archive's copy, and never archived.
+                "dont_cache": True,
+                # 10 items of intro text are a few KiB: more is junk, refused unread.
+                "download_maxsize": self.crawler.settings.getint("CACI_FEED_MAXSIZE"),
+                "download_warnsize": 0,
+            },
+            priority=2,
+        )
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        source = self.section_source
+        try:
+            entries = parse_feed(
+                response.body,
+                response.url,
+                self.base_url,
+                self.category,
+                max_size=self.crawler.settings.getint("CACI_FEED_MAXSIZE"),
+            )
+        except FeedRefused as refused:
+            yield from self.fall_back_to_listing(str(refused))
+            return
+        unique = list({entry.ref.id: entry for entry in reversed(entries)}.values())[::-1]
+        new = [entry for entry in unique if self.needs_fetch(entry.ref.id)]
+        source.feed_items, source.feed_new = len(unique), len(new)
+        self.crawler.stats.set_value("caci/feed/items", len(unique))
+        if len(new) == len(unique):
+            # Nothing in the feed is known: more may be new than the feed holds.
+            yield from self.fall_back_to_listing(
+                f"all {len(unique)} ids in the feed are new: more may be new than it holds",
+                warn=False,
+            )
+            return
+        source.reason = f"{len(unique)} items in the feed, {len(new)} new"
+        self.logger.info("Feed %s: %s", response.url, source.reason)
+        for entry in new:
+            if entry.ref.id in self.requested_ids:
+                continue
+            self.requested_ids.add(entry.ref.id)
+            # The feed's title only stands in for an empty one on the page (as the listing's).
+            yield self.item_request(entry.ref, entry.title)
+
+    def feed_failed(self, failure: Failure) -> Iterator[Any]:
+        code = http_status(failure)
+        message = failure.getErrorMessage()
+        if code is not None:
+            reason = f"the feed answered HTTP {code}"
+        elif "max size" in message:
+            reason = (
+                "the feed is larger than CACI_FEED_MAXSIZE "
+                f"({self.crawler.settings.getint('CACI_FEED_MAXSIZE')} bytes), refused unread"
+            )
+        else:
+            reason = f"the feed could not be fetched ({failure_reason(failure)})"
+        yield from self.fall_back_to_listing(reason)
+
+    def fall_back_to_listing(self, reason: str, warn: bool = True) -> Iterator[scrapy.Request]:
+        (self.logger.warning if warn else self.logger.info)(
+            "Feed of %s not used: %s; walking the listing", self.category, reason
+        )
+        self.use_listing(reason if not warn else f"feed failed: {reason}")
+        yield self.listing_request(0)
 
     def listing_request(self, start: int) -> scrapy.Request:
         url = listing_url(self.base_url, self.category_path, start)
