@@ -457,6 +457,7 @@ def report(db: Path, out: Path, site: LocalK2Site, faults: list[Fault]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        prog="python -m caci_spider.demo",
         description="Crawl the local K2 site with both spiders into a demo directory.",
     )
     parser.add_argument(

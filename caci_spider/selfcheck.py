@@ -273,8 +273,9 @@ def quality_problems(rejects: QualityRejects) -> list[str]:
     for name, count in rejects.counts.items():
         url, problem = rejects.first[name]
         items = "1 item was" if count == 1 else f"{count} items were"
+        their = "its" if count == 1 else "their"
         problems.append(
-            f"{items} rejected for the quality of their {name} (first: {url}: {problem}): the "
+            f"{items} rejected for the quality of {their} {name} (first: {url}: {problem}): the "
             "pages' template changed or extraction picks up page chrome; no stored row was "
             "replaced"
         )

@@ -70,7 +70,7 @@ def test_a_body_with_page_chrome_is_rejected_and_fails_the_first_crawl(tmp_path)
         result = run_crawl("field_reports", base_url, tmp_path, expect_exit=1)
     url = f"{base_url}/publications/field-reports/item/{SEED.stem}.html"
     assert errors(result.stderr) == [
-        f"Self-check failed for field_reports: 1 item was rejected for the quality of their body "
+        f"Self-check failed for field_reports: 1 item was rejected for the quality of its body "
         f'(first: {url}: body holds page chrome "Print"): the pages\' template changed or '
         "extraction picks up page chrome; no stored row was replaced"
     ]

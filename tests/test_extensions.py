@@ -238,7 +238,7 @@ def test_quality_rejects_vanished_fields_and_differing_canaries_fail_the_run(
     assert [problem.split(" (")[0] for problem in run["problems"]] == [
         "stored nothing on a first crawl",
         "canary 7315",
-        "1 item was rejected for the quality of their body",
+        "1 item was rejected for the quality of its body",
         "1 of 1 refetched items whose rows have tags no longer yield it",
     ]
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]

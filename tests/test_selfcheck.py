@@ -150,7 +150,7 @@ def test_quality_rejects_are_one_sentence_per_field_with_the_count_and_first_url
         "2 items were rejected for the quality of their body (first: https://x/1.html: body "
         'holds page chrome "Print"): the pages\' template changed or extraction picks up page '
         "chrome; no stored row was replaced",
-        "1 item was rejected for the quality of their title (first: https://x/2.html: title is "
+        "1 item was rejected for the quality of its title (first: https://x/2.html: title is "
         'a site or section name "Home"): the pages\' template changed or extraction picks up '
         "page chrome; no stored row was replaced",
     ]

@@ -84,7 +84,9 @@ def print_hint(base_url: str, site: LocalK2Site, file: TextIO | None = None) -> 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m caci_spider.localsite", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)

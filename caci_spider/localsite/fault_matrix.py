@@ -332,7 +332,9 @@ def render(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m caci_spider.localsite.fault_matrix", description=__doc__
+    )
     parser.add_argument("--out", type=Path, default=Path("docs/reliability.md"))
     args = parser.parse_args()
     outcomes = []
