@@ -124,6 +124,11 @@ class StaffEntry:
     summary: str | None = None
 
 
+# Fields of a staff observation that are not columns of its row: its raw text (for a reject) and
+# the rank of the page it was seen on (kept in the ``staff_ranks`` side table).
+STAFF_OBSERVATION_FIELDS = ("raw", "rank")
+
+
 @dataclass(kw_only=True)
 class StaffPublication(StaffEntry):
     """One observation of a staff publication: a :class:`StaffEntry` and where it was seen.

@@ -12,7 +12,13 @@ import pytest
 
 from caci_spider import contract
 from caci_spider.contract import Column, drifted, export_keys, schema_drift
-from caci_spider.items import CONTRACT_KEYS, STAFF_KEYS, FieldReport, StaffPublication
+from caci_spider.items import (
+    CONTRACT_KEYS,
+    STAFF_KEYS,
+    STAFF_OBSERVATION_FIELDS,
+    FieldReport,
+    StaffPublication,
+)
 from caci_spider.storage import CaciDatabase
 from tests.conftest import REPO_ROOT
 
@@ -20,11 +26,18 @@ README = REPO_ROOT / "README.md"
 DATASETTE = REPO_ROOT / "datasette"
 
 
+def item_drift(item: type, table: str, internal: tuple[str, ...] = ()) -> set[str]:
+    """Fields the item has and the table's columns lack, or the other way round."""
+    fields = {f.name for f in dataclasses.fields(item)} - set(internal)
+    return fields ^ set(export_keys(table))
+
+
 def test_the_items_have_the_contracts_keys() -> None:
     assert tuple(f.name for f in dataclasses.fields(FieldReport)) == CONTRACT_KEYS
     assert export_keys("publications") == CONTRACT_KEYS
-    staff_fields = {f.name for f in dataclasses.fields(StaffPublication)}
-    assert set(STAFF_KEYS) <= staff_fields and export_keys("staff_publications") == STAFF_KEYS
+    assert export_keys("staff_publications") == STAFF_KEYS
+    assert item_drift(FieldReport, "publications") == set()
+    assert item_drift(StaffPublication, "staff_publications", STAFF_OBSERVATION_FIELDS) == set()
 
 
 def test_a_new_database_has_the_contracts_schema(tmp_path: Path) -> None:
@@ -94,12 +107,17 @@ def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
     assert problem.startswith("staff_publications: columns")
 
 
-def test_a_column_added_to_the_item_only_is_drift() -> None:
+def test_a_field_added_to_an_item_only_is_drift() -> None:
     @dataclasses.dataclass
-    class Wider(FieldReport):
+    class WiderReport(FieldReport):
         site: str = ""
 
-    assert tuple(f.name for f in dataclasses.fields(Wider)) != export_keys("publications")
+    @dataclasses.dataclass(kw_only=True)
+    class WiderStaff(StaffPublication):
+        isbn: str = ""
+
+    assert item_drift(WiderReport, "publications") == {"site"}
+    assert item_drift(WiderStaff, "staff_publications", STAFF_OBSERVATION_FIELDS) == {"isbn"}
 
 
 def test_facets_and_hidden_columns_come_from_the_columns() -> None:

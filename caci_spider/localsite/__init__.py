@@ -171,6 +171,9 @@ class LocalK2Site:
         self.robots_txt = "User-agent: *\nDisallow: /administrator/\n"
         self.pagination = True  # False: listing pages without the K2 pagination block
         self.listing_moved = False  # True: the listing paths answer 404 (a moved section)
+        # Whether a moved listing takes its feed along (a moved section); False: the listing's
+        # address changed but its feed still answers.
+        self.feed_moves_with_listing = True
         # Page links shown around the current page, as Joomla windows them; None: every page.
         self.pagination_window: int | None = None
         staff = fixtures / "staff_publications"
@@ -380,7 +383,8 @@ class LocalK2Site:
     # -- feeds ------------------------------------------------------------------------------
     def feed(self, category: str, kind: str, base: str) -> Reply:
         """K2's feed of ``category`` (``kind`` ``rss`` or ``atom``) as served, faults included."""
-        if category not in _LISTINGS or (self.listing_moved and category == "field-reports"):
+        moved = self.listing_moved and self.feed_moves_with_listing
+        if category not in _LISTINGS or (moved and category == "field-reports"):
             return Reply(404, _NOT_FOUND)
         listing_path, channel = _LISTINGS[category]
         items = self.feed_items(category)

@@ -454,6 +454,17 @@ def _moved_listing(site: LocalK2Site, _scratch: Path) -> list[str]:
     return []
 
 
+def _moved_listing_feed_kept(site: LocalK2Site, scratch: Path) -> list[str]:
+    """The listing moved but its feed still answers: feed-first nights pass; the weekly walk,
+    due here (8 days), finds the listing gone."""
+    site.listing_moved = True
+    site.feed_moves_with_listing = False
+    walked = datetime.now(UTC) - timedelta(days=8)
+    with sqlite3.connect(scratch.parent / "caci.db") as conn:
+        conn.execute("UPDATE listing_walks SET walked_at = ?", [walked.isoformat()])
+    return []
+
+
 def _redesigned_listing(site: LocalK2Site, _scratch: Path) -> list[str]:
     site.listing_page = lambda start: "<html><body><ul class='articles'></ul></body></html>"  # type: ignore[method-assign]
     return []
@@ -539,6 +550,10 @@ NIGHTLY_SCENARIOS: tuple[NightlyScenario, ...] = (
     NightlyScenario("wrong path prefix", "the listing path answers 404",
                     "exit 1: the first listing page answered 404", 1, "answered HTTP 404",
                     _moved_listing),
+    NightlyScenario("listing moved, feed kept, walk due", "the listing path answers 404, the "
+                    "feed still answers; the last walk 8 days ago",
+                    "exit 1 on the weekly walk: the first listing page answered 404", 1,
+                    "answered HTTP 404", _moved_listing_feed_kept),
     NightlyScenario("listing redesign", "200, no K2 entries on the listing" + _WALK,
                     "exit 1: no entries", 1, "holds no entries", _walk_night(_redesigned_listing)),
     NightlyScenario("listing shrank", "8 of 22 listing entries left" + _WALK,

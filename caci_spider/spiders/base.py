@@ -239,6 +239,13 @@ class K2CategorySpider(scrapy.Spider):
     def initial_requests(self) -> list[scrapy.Request]:
         """Where the crawl begins: the section's feed, or the first listing page (spiders add
         their own sources)."""
+        decided = self.section_source
+        if decided.source == "listing":
+            # A resumed run (JOBDIR) that walks the listing goes on walking it, from the saved
+            # queue (this request is a duplicate the scheduler drops), with its reason.
+            return [self.listing_request(0)]
+        if decided.source == "feed":
+            return [self.feed_request()]  # resumed after its feed was asked for
         reason = self.listing_reason()
         if reason is None:
             return [self.feed_request()]

@@ -112,3 +112,20 @@ def test_reextract_normalises_as_the_pipelines_do(spider: FieldReportsSpider, it
     fresh = spider.reextract(html_response(row["url"], item_file(item_id).read_bytes()), row)
     for key in ("title", "authors", "published", "issue_date", "body", "hits", "modified", "tags"):
         assert fresh[key] == expected[key], key
+
+
+def test_a_resumed_run_keeps_the_source_it_chose(tmp_path: Path) -> None:
+    # Night 1 fell back to the listing (its feed answered 404) and was stopped; the resumed run
+    # must go on walking, not ask for the feed again and record "feed" with a listing reason.
+    spider = build_spider(FieldReportsSpider, tmp_path)
+    spider.use_listing("feed failed: the feed answered HTTP 404")
+    (request,) = spider.initial_requests()
+    assert request.callback == spider.parse_listing
+    assert (spider.section_source.source, spider.section_source.reason) == (
+        "listing",
+        "feed failed: the feed answered HTTP 404",
+    )
+    fresh = build_spider(FieldReportsSpider, tmp_path / "fresh")
+    (first,) = fresh.initial_requests()  # nothing decided: no walk recorded yet, the listing
+    assert fresh.section_source.reason == "no complete listing walk recorded yet"
+    assert first.callback == fresh.parse_listing
