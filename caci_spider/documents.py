@@ -85,22 +85,30 @@ def sha256(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+# Seconds a worker may take to start and answer beyond the time limit before it is killed (the
+# limit itself is kept by an alarm inside the worker, from the moment it has read the PDF).
+STARTUP_GRACE = 30.0
+
+
 def extract_text(body: bytes, timeout: float) -> Extracted:
     """The text of ``body`` (a PDF), from :mod:`caci_spider.pdfworker` in a process of its own,
-    killed after ``timeout`` seconds. Blocking: the spider runs it in a thread."""
+    stopped after ``timeout`` seconds of extraction (and killed if it does not answer within
+    ``timeout + STARTUP_GRACE``). Blocking: the spider runs it in a thread."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "caci_spider.pdfworker"],
+            [sys.executable, "-m", "caci_spider.pdfworker", repr(timeout)],
             input=body,
             capture_output=True,
-            timeout=timeout,
+            timeout=timeout + STARTUP_GRACE,
             env=env,
             check=False,
         )
     except subprocess.TimeoutExpired:
         return Extracted(
-            False, "extraction timed out", f"after {timeout:g} s (CACI_PDF_TIMEOUT); worker killed"
+            False,
+            "extraction timed out",
+            f"no answer after {timeout + STARTUP_GRACE:g} s: worker killed",
         )
     try:
         result = json.loads(done.stdout.decode("utf-8"))

@@ -3,7 +3,9 @@ writes one JSON object on stdout, ``{"ok": true, "pages", "title", "author", "te
 ``{"ok": false, "reason"}``.
 
 It runs in a process of its own (:func:`caci_spider.documents.extract_text`), so that a parser
-that hangs is killed at the time limit and one that allocates without end hits this process's
+that overruns the time limit is stopped (an alarm in the worker; the crawl kills a worker that
+does not answer within the limit plus :data:`~caci_spider.documents.STARTUP_GRACE`) and one
+that allocates without end hits this process's
 memory cap (``RLIMIT_AS``), never the crawl's. Before pypdf reads anything, every flate stream
 is inflated once, counting bytes, up to :data:`MAX_INFLATED`: a decompression bomb is refused
 after inflating that much, in bounded memory. pypdf's own output limits stay on as a second
@@ -15,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import signal
 import sys
 import zlib
 from typing import Any
@@ -113,15 +116,37 @@ def _limit_memory() -> None:
         pass  # not on this platform: the time limit still holds
 
 
-def main() -> int:
+class _TimedOut(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _TimedOut
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m caci_spider.pdfworker [SECONDS]``: the time limit counts from the moment the
+    PDF is read, not from the interpreter's start (a busy machine starts processes slowly)."""
+    arguments = sys.argv[1:] if argv is None else argv
+    seconds = float(arguments[0]) if arguments else 0.0
     _limit_memory()
+    import pypdf  # noqa: F401  (imported before the clock starts: a slow start is not the PDF's)
+    import pypdf._crypt_providers  # noqa: F401
+
     data = sys.stdin.buffer.read()
+    if seconds > 0 and hasattr(signal, "setitimer"):
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         result = extract(data)
+    except _TimedOut:
+        result = _refused("extraction timed out", f"after {seconds:g} s (CACI_PDF_TIMEOUT)")
     except MemoryError:
         result = _refused("decompression bomb", "the worker's memory cap was reached")
     except RecursionError:
         result = _refused("unreadable PDF", "nested too deeply")
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
     sys.stdout.write(json.dumps(result, ensure_ascii=False))
     return 0
 
