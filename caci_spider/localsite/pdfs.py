@@ -187,9 +187,9 @@ def _encrypted() -> bytes:
     return out.getvalue()
 
 
-def slow_pdf() -> bytes:
-    lines = [f"Line {n} of a long table of figures" for n in range(SLOW_LINES_PER_PAGE)]
-    return write_pdf([text_content(lines)] * SLOW_PAGES, compress=True)
+def slow_pdf(pages: int = SLOW_PAGES, lines_per_page: int = SLOW_LINES_PER_PAGE) -> bytes:
+    lines = [f"Line {n} of a long table of figures" for n in range(lines_per_page)]
+    return write_pdf([text_content(lines)] * pages, compress=True)
 
 
 @cache
