@@ -399,6 +399,59 @@ STAFF_RANKS = Table(
     pk=("id",),
 )  # fmt: skip
 
+DOCUMENTS = Table(
+    "documents",
+    "The text of every PDF a stored row links as its document (a staff publication's url, a "
+    "download link on its item page; feature articles' `pdf_url` will link theirs the same "
+    "way), one row per URL. Rows that link a document: `document_links`.",
+    (
+        Column("url", str, "the PDF's URL, as linked (on the spider's allowed hosts)"),
+        Column("sha256", str, "sha256 hex digest of the PDF's bytes", hidden=True),
+        Column("bytes", int, "the PDF's size in bytes"),
+        Column("pages", int, "pages in the PDF"),
+        Column("title", str, "the PDF's metadata title, where it has one", nullable=True),
+        Column("author", str, "the PDF's metadata author, as written there", nullable=True),
+        Column("text", str, "the extracted text (pypdf), pages separated by a form feed (`\\f`)"),
+        Column("fetched_at", str, "ISO 8601 UTC time of the fetch that gave these bytes"),
+    ),
+    pk=("url",),
+    fts=("title", "text"),
+    export="documents.jsonl",
+    sort_desc="fetched_at",
+    label_column="title",
+)  # fmt: skip
+
+DOCUMENT_LINKS = Table(
+    "document_links",
+    "Which row links which document: the row's own url (`url`) or a download link on its item "
+    "page (`download`). Recorded for every PDF link, fetched or not: a link without a "
+    "`documents` row is off the allowed hosts, or its PDF is in `rejects`.",
+    (
+        Column("document_url", str, "the document (`documents.url`)"),
+        Column("item_table", str, "`staff_publications` (later `publications`, through `pdf_url`)", facet="column"),
+        Column("item_id", str, "the row's id"),
+        Column("role", str, "`url` or `download`", facet="column"),
+        Column("linked_at", str, "ISO 8601 UTC time the link was last seen"),
+    ),
+    pk=("document_url", "item_table", "item_id"),
+    indexes=(("item_table", "item_id"),),
+    sort_desc="linked_at",
+)  # fmt: skip
+
+DOCUMENT_VERSIONS = Table(
+    "document_versions",
+    "The previous text of every document whose bytes changed on a refetch (`-a mode=full`).",
+    (
+        Column("url", str, "the document (`documents.url`)"),
+        Column("sha256", str, "sha256 hex digest of the earlier bytes", hidden=True),
+        Column("pages", int, "pages in the earlier PDF"),
+        Column("text", str, "the earlier text"),
+        Column("fetched_at", str, "when the earlier bytes were fetched"),
+    ),
+    pk=("url", "sha256"),
+    sort_desc="fetched_at",
+)  # fmt: skip
+
 TABLES: tuple[Table, ...] = (
     PUBLICATIONS,
     STAFF_PUBLICATIONS,
@@ -416,6 +469,9 @@ TABLES: tuple[Table, ...] = (
     CANARY_CHECKS,
     ITEM_RUNS,
     STAFF_RANKS,
+    DOCUMENTS,
+    DOCUMENT_LINKS,
+    DOCUMENT_VERSIONS,
 )
 
 AUTHOR_PUBLICATIONS = View(
@@ -570,6 +626,7 @@ README_BLOCKS: dict[str, tuple[str, ...]] = {
         "staff_publication_authors",
         "author_publications",
     ),
+    "documents": ("documents", "document_links", "document_versions"),
     "history": (
         "publication_versions",
         "staff_publication_versions",

@@ -143,6 +143,9 @@ class StaffPublication(StaffEntry):
     raw: str = ""
     rank: SourceRank = SourceRank.SIDEBAR
     id: str = ""
+    # PDF download links of its item page (caci_spider.documents): not a column of the row,
+    # recorded in document_links once the row is stored.
+    documents: list[str] = field(default_factory=list)
 
     @classmethod
     def observed(

@@ -17,6 +17,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from caci_spider import documents
 from caci_spider.items import (
     FieldReport,
     FieldReportPage,
@@ -33,7 +34,7 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import export_table
+from caci_spider.storage import STAFF, export_table
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
@@ -208,11 +209,21 @@ class StorePipeline(_CrawlerPipeline):
                 repeated.note(item.url, edge_lines(item.body))
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
+            self.link_documents(item)
         else:
             return item
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item
+
+    def link_documents(self, item: StaffPublication) -> None:
+        """The documents a stored staff row links (caci_spider.documents): its own url when it
+        is a PDF, and the download links of its item page. The row itself gains nothing."""
+        links = [(url, documents.ROLE_DOWNLOAD) for url in item.documents]
+        if documents.is_pdf_url(item.url):
+            links.insert(0, (item.url or "", documents.ROLE_URL))
+        for url, role in links:
+            self.store.database.link_document(url, STAFF, item.id, role, item.fetched_at)
 
     def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
         """A stored item extracted again: the watched fields its row has and the new extraction
@@ -238,3 +249,7 @@ class StorePipeline(_CrawlerPipeline):
         count = export_table(self.store.database, getattr(spider, "export_table", ""), path)
         self.crawler.stats.set_value("caci/exported", count)
         logger.info("Exported %d rows to %s", count, path)
+        if getattr(spider, "links_documents", False):
+            path = export_dir(self.crawler.settings) / documents.EXPORT_NAME
+            count = export_table(self.store.database, documents.DOCUMENTS, path)
+            logger.info("Exported %d documents to %s", count, path)

@@ -86,6 +86,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "CACI_LISTING_MIN_SHARE": SettingRule(float, 0, 1),
     "CACI_LISTING_WALK_DAYS": SettingRule(float, 0),
     "CACI_FEED_MAXSIZE": SettingRule(int, 1024),
+    "CACI_PDF_MAXSIZE": SettingRule(int, 1024),
+    "CACI_PDF_TIMEOUT": SettingRule(float, 0, above_minimum=True),
     "CACI_REJECT_BACKOFF_MAX_DAYS": SettingRule(int, 1),
     "CACI_OFFLINE": SettingRule(bool),
     "CACI_LOCK_STALE_HOURS": SettingRule(float, 0),

@@ -107,6 +107,10 @@ CACI_LISTING_WALK_DAYS = 7
 # A feed larger than this is refused unread (10 items of intro text are a few KiB) and the run
 # walks the listing instead.
 CACI_FEED_MAXSIZE = 1024 * 1024
+# Linked PDFs (caci_spider.documents): one larger than this is not downloaded (a reject), and
+# its text extraction runs in a worker process killed after CACI_PDF_TIMEOUT seconds.
+CACI_PDF_MAXSIZE = 50 * 1024 * 1024
+CACI_PDF_TIMEOUT = 60.0
 # A walk that finds fewer listing entries than this share of the last passing run's fails.
 CACI_LISTING_MIN_SHARE = 0.8
 # A run refused by the database lock exits 75 (skipped), unless the lock has been held this long:

@@ -84,6 +84,17 @@ _UPSERT_ITEM_RUN = upsert_sql(
 STAFF_RANKS = "staff_ranks"
 _UPSERT_STAFF_RANK = upsert_sql(STAFF_RANKS, ("id", "rank"), ("id",))
 _OUTCOME_RANK = {"unchanged": 0, "updated": 1, "new": 2}
+DOCUMENTS = "documents"
+_DOCUMENT_COLUMNS = tuple(sqlite_columns(DOCUMENTS))
+_UPSERT_DOCUMENT = upsert_sql(DOCUMENTS, _DOCUMENT_COLUMNS, ("url",))
+_UPSERT_DOCUMENT_VERSION = upsert_sql(
+    "document_versions", tuple(sqlite_columns("document_versions")), ("url", "sha256")
+)
+_UPSERT_DOCUMENT_LINK = upsert_sql(
+    "document_links",
+    tuple(sqlite_columns("document_links")),
+    ("document_url", "item_table", "item_id"),
+)
 
 
 def is_truncated_copy(stored: str, fetched: str) -> bool:
@@ -665,6 +676,43 @@ class CaciDatabase:
             rank = SourceRank.LISTING if listed else SourceRank.SIDEBAR
             self.db.execute(_UPSERT_STAFF_RANK, [row["id"], int(rank)])
 
+    # -- documents (linked PDFs: caci_spider.documents) ------------------------------------------
+    def document(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.table(DOCUMENTS).rows_where("url = ?", [url]))
+        return rows[0] if rows else None
+
+    def document_urls(self) -> set[str]:
+        """Every document whose text is stored: an incremental run does not fetch them again."""
+        return {url for (url,) in self.db.execute(f"SELECT url FROM {DOCUMENTS}").fetchall()}
+
+    def store_document(self, row: dict[str, Any], spider: str) -> str:
+        """Upsert a document's extracted text; ``new``, ``updated`` or ``unchanged``.
+
+        New bytes (another sha256) keep the previous text in ``document_versions``; only a
+        successful extraction is ever stored, so a failed one never replaces stored text.
+        """
+        with self.db.atomic():
+            old = self.document(row["url"])
+            if old is not None and old["sha256"] == row["sha256"] and old["text"] == row["text"]:
+                outcome = "unchanged"
+            else:
+                outcome = "new" if old is None else "updated"
+            if old is not None and old["sha256"] != row["sha256"]:
+                self.db.execute(
+                    _UPSERT_DOCUMENT_VERSION,
+                    [old[k] for k in ("url", "sha256", "pages", "text", "fetched_at")],
+                )
+            if outcome != "unchanged":
+                self.db.execute(_UPSERT_DOCUMENT, [row[c] for c in _DOCUMENT_COLUMNS])
+            self.clear_rejects(spider, row["url"])
+        return outcome
+
+    def link_document(
+        self, document_url: str, item_table: str, item_id: str, role: str, when: str
+    ) -> None:
+        """Record that a row links a document (its own url, or a download link)."""
+        self.db.execute(_UPSERT_DOCUMENT_LINK, [document_url, item_table, item_id, role, when])
+
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():
             return iter(())
@@ -730,11 +778,17 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
     return count
 
 
-EXPORTS = {PUBLICATIONS: CONTRACT_KEYS, STAFF: STAFF_KEYS}
+EXPORTS = {
+    PUBLICATIONS: CONTRACT_KEYS,
+    STAFF: STAFF_KEYS,
+    DOCUMENTS: contract.export_keys(DOCUMENTS),
+}
 
 
 def export_table(database: CaciDatabase, table: str, path: str | os.PathLike[str]) -> int:
-    """Every stored row of ``table``, ordered by id, keys in its contract's order."""
+    """Every stored row of ``table``, ordered by its key (id; a document's url), keys in its
+    contract's order."""
     keys = EXPORTS[table]
-    rows = ({key: row.get(key) for key in keys} for row in database.rows(table))
+    order = contract.table(table).pk[0]
+    rows = ({key: row.get(key) for key in keys} for row in database.rows(table, order))
     return write_jsonl_atomic(path, rows)

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider.localsite import feeds, layouts
+from caci_spider.localsite import feeds, layouts, pdfs
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
@@ -71,6 +71,28 @@ _LISTINGS = {
 }
 # Created date of an item page without a K2 date line.
 _UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
+# Download links the staff item pages carry when ``site.pdfs`` is set: (href, link text).
+OFF_SITE_PDF = "https://elsewhere.example/papers/off-site-paper.pdf"
+STAFF_PDF_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
+    13313: (
+        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Click Here to Download"),
+        (f"{pdfs.PDF_PATH}not-a-pdf.pdf", "Download PDF"),
+        (f"{pdfs.PDF_PATH}truncated.pdf", "truncated.pdf"),
+    ),
+    13327: (
+        (f"{pdfs.PDF_PATH}central-asia-pandemic-report.pdf", "Download the report"),
+        (f"{pdfs.PDF_PATH}encrypted.pdf", "encrypted.pdf"),
+        (f"{pdfs.PDF_PATH}scanned.pdf", "scanned.pdf"),
+    ),
+    13338: (
+        (f"{pdfs.PDF_PATH}bomb.pdf", "bomb.pdf"),
+        (f"{pdfs.PDF_PATH}oversized.pdf", "oversized.pdf"),
+        (f"{pdfs.PDF_PATH}slow.pdf", "slow.pdf"),
+        (OFF_SITE_PDF, "Download PDF"),
+        # A PDF another row links too: fetched once, linked twice.
+        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Download PDF"),
+    ),
+}
 # Faults that change what an item page says: acted out on the page before the layout renders it.
 # Every other fault changes how the (laid-out) page travels.
 CONTENT_FAULTS = frozenset({"hostile"})
@@ -193,6 +215,10 @@ class LocalK2Site:
         self.created: dict[int, datetime] = {}
         self.feed_fault: str | None = None
         self._feed_items: dict[Path, feeds.FeedItem] = {}
+        # Test PDFs at /images/pdf/<name>.pdf are always served; with ``pdfs`` set, the staff
+        # item pages link them (STAFF_PDF_LINKS: every good and bad case, and one off-site PDF).
+        self.pdfs = False
+        self.pdf_overrides: dict[str, bytes] = {}  # name → other bytes (a changed PDF)
 
     @property
     def layout(self) -> str:
@@ -248,6 +274,13 @@ class LocalK2Site:
             return Reply(
                 429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": str(retry_after)}
             )
+        if path.startswith(pdfs.PDF_PATH) and path.endswith(".pdf"):
+            name = path.removeprefix(pdfs.PDF_PATH).removesuffix(".pdf")
+            body = self.pdf_overrides.get(name) or pdfs.test_pdfs().get(name)
+            if body is None:
+                return Reply(404, _NOT_FOUND)
+            # The HTML error page too: served as a PDF, as a misconfigured server does.
+            return Reply(200, body, "application/pdf")
         if path in ("/", "/index.php"):
             return Reply(200, self._laid_out(self.home_page().encode(), self._home_context))
         start_values = query.get("start") or query.get("limitstart") or ["0"]
@@ -279,8 +312,21 @@ class LocalK2Site:
             return Reply(200, self.item_page(item_id))
         if match["category"] == "joint-center-publications" and item_id in self.staff_items:
             page = self.staff_items[item_id].read_bytes()
-            return Reply(200, self._laid_out(page, lambda: self._staff_item_context(item_id)))
+            page = self._laid_out(page, lambda: self._staff_item_context(item_id))
+            return Reply(200, self._with_pdf_links(page, item_id) if self.pdfs else page)
         return Reply(404, _NOT_FOUND)
+
+    @staticmethod
+    def _with_pdf_links(page: bytes, item_id: int) -> bytes:
+        """The staff item page with its download links (STAFF_PDF_LINKS), in a K2 attachments
+        block after the article, before ``</body>``."""
+        links = "".join(
+            f'<li><a href="{html.escape(href)}">{html.escape(label)}</a></li>'
+            for href, label in STAFF_PDF_LINKS.get(item_id, ())
+        )
+        block = f'<div class="itemAttachmentsBlock"><ul class="itemAttachments">{links}</ul></div>'
+        head, found, tail = page.rpartition(b"</body>")
+        return head + block.encode() + found + tail if found else page + block.encode()
 
     def _fault_reply(self, fault: Fault, item_id: int, path: str, attempt: int) -> Reply | None:
         """The fault's reply; a content fault rewrites the page before the layout renders it."""

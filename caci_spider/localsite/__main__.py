@@ -10,6 +10,7 @@ site again (an incremental run).
 ``--layout NAME`` serves every page through another template (``k2-stock``, ``stripped``,
 ``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.localsite.layouts`), so that a
 crawl of the same content through each can be compared with the fixtures' expected rows.
+``--pdfs`` makes the staff item pages link the test PDFs (:mod:`caci_spider.localsite.pdfs`).
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         f"joined by '+' such as k2-stock+stripped (default: {DEFAULT_LAYOUT}, the fixtures as "
         "they are)",
     )
+    parser.add_argument(
+        "--pdfs",
+        action="store_true",
+        help="the staff item pages link the test PDFs (/images/pdf/: good ones and every bad "
+        "case, and one off-site PDF) as download links",
+    )
     return parser
 
 
@@ -116,7 +123,10 @@ def main() -> None:
                 file=sys.stderr,
             )
             raise SystemExit(2) from None
+        site.pdfs = args.pdfs
         print_hint(base_url, site)
+        if site.pdfs:
+            print("The staff item pages link the test PDFs (/images/pdf/).")
         if site.layout != DEFAULT_LAYOUT:
             print(f"Every page is served through the {site.layout!r} layout.")
         print("\nServing until Ctrl-C.", flush=True)

@@ -11,13 +11,17 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 from twisted.python.failure import Failure
 
+from caci_spider import documents
 from caci_spider.items import Reject, is_empty, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
@@ -67,6 +71,13 @@ def failure_reason(failure: Failure) -> str:
         return f"HTTP {code}"
     message = failure.getErrorMessage().strip()
     return message[:60] if message and len(message) <= 60 else failure_name(failure)
+
+
+def on_hosts(url: str, domains: list[str]) -> bool:
+    """Whether ``url``'s host is one of ``domains`` or below one (any port), as Scrapy's
+    offsite rule reads ``allowed_domains``."""
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    return any(host == domain or host.endswith(f".{domain}") for domain in domains)
 
 
 # Canary pages tried in turn when the site no longer has one (404/410).
@@ -120,6 +131,9 @@ class K2CategorySpider(scrapy.Spider):
         self.listing_signatures: set[tuple[Any, ...]] = set()
         self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
         self.canary_results: list[CanaryResult] = []
+        # Documents (linked PDFs) an incremental run need not fetch: stored, or backed off.
+        self.known_documents: set[str] = set()
+        self.requested_documents: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
@@ -233,6 +247,7 @@ class K2CategorySpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.mode == "incremental":
             self.known = self.known_items()
+            self.known_documents = self.store.database.document_urls() | self.backed_off_urls()
         for request in [*self.initial_requests(), *self.canary_requests()]:
             yield request
 
@@ -462,6 +477,85 @@ class K2CategorySpider(scrapy.Spider):
     ) -> Iterator[Any]:
         """Items (or rejects) read from one item page; ``context`` comes from the listing."""
         raise NotImplementedError
+
+    # -- documents: linked PDFs (caci_spider.documents) --------------------------------------
+    def document_requests(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        """A request per PDF not fetched yet in this run (an incremental run: never stored
+        before), on the allowed hosts only; a PDF elsewhere is linked, never fetched."""
+        settings = self.crawler.settings
+        for url in urls:
+            if url in self.requested_documents:
+                continue
+            self.requested_documents.add(url)
+            if not on_hosts(url, self.allowed_domains):
+                self.crawler.stats.inc_value("caci/documents/off_site")
+                self.logger.info("Document %s is off the allowed hosts: linked, not fetched", url)
+                continue
+            if self.mode == "incremental" and url in self.known_documents:
+                continue
+            self.crawler.stats.inc_value("caci/documents/requested")
+            yield scrapy.Request(
+                url,
+                callback=self.parse_document,
+                errback=self.document_failed,
+                meta={
+                    "download_maxsize": settings.getint("CACI_PDF_MAXSIZE"),
+                    "download_warnsize": 0,
+                },
+                # After the pages: a document never holds up the listing walk.
+                priority=-1,
+            )
+
+    async def parse_document(self, response: Response) -> AsyncIterator[Any]:
+        """Extract the PDF's text in a worker process (run from a thread: the crawl goes on
+        meanwhile); a PDF without readable text is a reject and never touches stored text."""
+        fallback = archive_fallback(response.meta)
+        if fallback:
+            self.logger.warning("Document %s %s", response.url, fallback)
+        url = response.request.url if response.request is not None else response.url
+        body = response.body
+        timeout = self.crawler.settings.getfloat("CACI_PDF_TIMEOUT")
+        result: documents.Extracted = await maybe_deferred_to_future(
+            threads.deferToThread(documents.extract_text, body, timeout)
+        )
+        if not result.ok:
+            self.crawler.stats.inc_value("caci/documents/rejected")
+            yield self.reject(url, result.reason, raw=result.detail or None)
+            return
+        row = {
+            "url": url,
+            "sha256": documents.sha256(body),
+            "bytes": len(body),
+            "pages": result.pages,
+            "title": result.title,
+            "author": result.author,
+            "text": result.text,
+            "fetched_at": utc_now(),
+        }
+        try:
+            outcome = self.store.database.store_document(row, self.name)
+        except sqlite3.Error as error:
+            self.store.write_failed(url, error)
+            return
+        self.crawler.stats.inc_value(f"caci/documents/{outcome}")
+        self.logger.info("Document %s (%d pages): %s", url, result.pages, outcome)
+
+    def document_failed(self, failure: Failure) -> Iterator[Reject]:
+        """A PDF that could not be fetched: over CACI_PDF_MAXSIZE, an error answer, …"""
+        request = failed_request(failure)
+        message = failure.getErrorMessage()
+        if "max size" in message:
+            self.crawler.stats.inc_value("caci/documents/rejected")
+            maxsize = self.crawler.settings.getint("CACI_PDF_MAXSIZE")
+            yield self.reject(
+                request.url,
+                "larger than CACI_PDF_MAXSIZE",
+                raw=f"not downloaded: {maxsize} bytes at most ({message[:300]})",
+            )
+            return
+        for reject in self.fetch_failed(failure):
+            self.crawler.stats.inc_value("caci/documents/rejected")
+            yield reject
 
     # -- canaries: stored items fetched again to see that their pages still read the same ----
     def canary_requests(self) -> list[scrapy.Request]:

@@ -14,6 +14,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from caci_spider import documents
 from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
@@ -34,6 +35,8 @@ class StaffPublicationsSpider(K2CategorySpider):
     site_settings = ("CACI_BASE_URL", "SILKROAD_BASE_URL")
     export_name = "staff_publications.jsonl"
     export_table = "staff_publications"
+    # Its rows link PDFs (caci_spider.documents): exports/documents.jsonl is written too.
+    links_documents = True
     # Its K2 category has a feed too, but a row merges the listing entry (venue, date, summary,
     # the listing's spelling first) with its item page, and some entries link no item page at
     # all: the feed gives neither. The listing is one or two pages and the sidebar is fetched
@@ -110,6 +113,10 @@ class StaffPublicationsSpider(K2CategorySpider):
                 "changed or the sidebar moved"
             )
         yield from outcome.publications
+        # A sidebar entry that links the paper itself: its url is the document.
+        yield from self.document_requests(
+            [p.url for p in outcome.publications if p.url and documents.is_pdf_url(p.url)]
+        )
         for raw, reason in outcome.rejects:
             yield self.reject(response.url, reason, raw=raw)
 
@@ -140,7 +147,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         listing_title: str | None = None,
         listing_entry: StaffPublication | None = None,
         **context: Any,
-    ) -> Iterator[StaffPublication | Reject]:
+    ) -> Iterator[StaffPublication | Reject | scrapy.Request]:
         page = StaffItemPage(response.text, ref)
         if not page.has_text():
             # Read, but nothing to read: judged as a failed fetch (the run fails when no item
@@ -151,7 +158,11 @@ class StaffPublicationsSpider(K2CategorySpider):
                 yield listing_entry
             return
         # The listing's values come first; the item page fills what the listing lacks.
-        yield merge_observations(listing_entry, page.observation(ref.url, utc_now()))
+        merged = merge_observations(listing_entry, page.observation(ref.url, utc_now()))
+        # Its download links: linked to the row once stored, fetched (once) after the pages.
+        merged.documents = documents.download_links(response.body, response.url)
+        yield merged
+        yield from self.document_requests(merged.documents)
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""

@@ -86,6 +86,7 @@ PRECEDENCE: dict[str, Rule] = {
     "rank": lambda _first, a, _second, b: max(a, b),
     "fetched_at": lambda _first, _a, _second, b: b,  # the latest observation's
     "sources": _united,
+    "documents": _united,
     "url": _by_key(_url_key),
     "roles": _item_page_fills_gaps(_united),
     "date": _item_page_fills_gaps(_by_key(_date_key)),
