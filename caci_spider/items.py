@@ -124,9 +124,10 @@ class StaffEntry:
     summary: str | None = None
 
 
-# Fields of a staff observation that are not columns of its row: its raw text (for a reject) and
-# the rank of the page it was seen on (kept in the ``staff_ranks`` side table).
-STAFF_OBSERVATION_FIELDS = ("raw", "rank")
+# Fields of a staff observation that are not columns of its row: its raw text (for a reject), the
+# rank of the page it was seen on (kept in the ``staff_ranks`` side table) and the PDFs it links
+# (kept in ``document_links``).
+STAFF_OBSERVATION_FIELDS = ("raw", "rank", "documents")
 
 
 @dataclass(kw_only=True)
