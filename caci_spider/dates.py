@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from caci_spider.sources import publication_names_pattern
 from caci_spider.text import normalise_text
 
 # Each month's English name and the abbreviations the site prints, by number (1–12).
@@ -61,17 +62,21 @@ _K2_DATE = re.compile(
 )
 K2_DATE_LINE = re.compile(rf"^\s*{_K2_DATE.pattern}\s*$", re.IGNORECASE)
 
+# The publication names of every site's bylines (caci_spider.sources): "CACI Analyst", "Turkey
+# Analyst".
+_PUBLICATION = publication_names_pattern()
+
 # "November 16th, 2015, The CACI Analyst" / "May 6th, the CACI Analyst" / "March 28, 2022".
 DATED_LINE = re.compile(
     rf"^\s*{_MONTH}\s+(?P<day>\d{{1,2}}){_ORDINAL}"
-    r"(?:,?\s+(?P<year>\d{4}))?(?:,?\s+(?:the\s+)?CACI\s+Analyst)?\s*\.?\s*$",
+    rf"(?:,?\s+(?P<year>\d{{4}}))?(?:,?\s+(?:the\s+)?{_PUBLICATION})?\s*\.?\s*$",
     re.IGNORECASE,
 )
 
 # The same line glued after a name by a single <br>: "By Najia Badykova November 16th, 2015, …".
 DATED_SUFFIX = re.compile(
     rf"\s(?P<dated>{_MONTH}\s+\d{{1,2}}{_ORDINAL}(?:,?\s+\d{{4}})?"
-    r"(?:,?\s+(?:the\s+)?CACI\s+Analyst)?)\s*\.?\s*$",
+    rf"(?:,?\s+(?:the\s+)?{_PUBLICATION})?)\s*\.?\s*$",
     re.IGNORECASE,
 )
 
@@ -80,6 +85,22 @@ ISSUE_PARENTHETICAL = re.compile(
     r"\(\s*(?P<the>the\s+)?(?P<first>\d{1,2})/(?P<second>\d{1,2})/(?P<year>\d{4})\s+issue\b[^)]*\)?",
     re.IGNORECASE,
 )
+
+# An issue designation that is not a date: "(vol. 2, no. 3 of the Turkey Analyst)" → "vol. 2,
+# no. 3". Recognised only (issue 12 reads it into a row); no byline rule uses it yet.
+ISSUE_DESIGNATION = re.compile(
+    r"\(\s*(?P<issue>vol\.?\s*\d+\s*,\s*no\.?\s*\d+)\s+of\s+(?:the\s+)?"
+    rf"{_PUBLICATION}\s*\)",
+    re.IGNORECASE,
+)
+
+
+def parse_issue_designation(text: str | None) -> str | None:
+    """``By X (vol. 2, no. 3 of the Turkey Analyst)`` → ``vol. 2, no. 3`` (spacing normalised)."""
+    match = ISSUE_DESIGNATION.search(text or "")
+    if not match:
+        return None
+    return re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", match["issue"]))
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:

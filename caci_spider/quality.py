@@ -22,9 +22,9 @@ The page-chrome forms here overlap the lines extraction cuts the article at
 and ends on a page; these judge a stored paragraph whatever route produced it (K2's classes keep
 whatever the body block holds), so a line the extraction lets through is still caught here.
 
-Every site-specific name lives here, in :data:`SITE_NAMES`, :data:`SECTION_NAMES` and
-:data:`SITE_ACCOUNTS` (with :data:`PLACEHOLDER_TITLES`, what a script-rendered page shows before
-its script runs).
+Every site-specific name lives here, in :data:`SITE_NAMES`, :data:`SECTION_NAMES` (both read
+from the site profiles, :mod:`caci_spider.sources`) and :data:`SITE_ACCOUNTS` (with
+:data:`PLACEHOLDER_TITLES`, what a script-rendered page shows before its script runs).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from caci_spider import sources
 from caci_spider.dates import dates_compatible, is_dated_line, parse_k2_date
 from caci_spider.items import is_empty
 from caci_spider.names import looks_like_name
@@ -43,36 +44,13 @@ from caci_spider.text import PARAGRAPH_SEPARATOR, ends_like_a_sentence, title_ke
 
 # -- the names of the sites, their sections and their accounts ----------------------------------
 
-# The names the Analyst's and the institute's sites print in their chrome (page titles, headers,
-# footers). A title equal to one of them came from the page chrome, not the article.
-SITE_NAMES: tuple[str, ...] = (
-    "Central Asia-Caucasus Analyst",
-    "The Central Asia-Caucasus Analyst",
-    "CACI Analyst",
-    "The CACI Analyst",
-    "cacianalyst.org",
-    "www.cacianalyst.org",
-    "Central Asia-Caucasus Institute",
-    "Central Asia-Caucasus Institute & Silk Road Studies Program",
-    "Central Asia-Caucasus Institute and Silk Road Studies Program",
-    "Central Asia-Caucasus Institute & Silk Road Studies Program Joint Center",
-    "Silk Road Studies",
-    "Silk Road Studies Program",
-    "silkroadstudies.org",
-    "www.silkroadstudies.org",
-)
+# The names the crawled sites print in their chrome (page titles, headers, footers), declared
+# with their profiles (caci_spider.sources). A title equal to one of them came from the page
+# chrome, not the article.
+SITE_NAMES: tuple[str, ...] = sources.site_names()
 # Menu entries and section (K2 category) names: as a title, a sign that the title came from the
-# page chrome (a breadcrumb, the category heading) as well.
-SECTION_NAMES: tuple[str, ...] = (
-    "Home",
-    "Publications",
-    "Field Reports",
-    "Analytical Articles",
-    "News Digest",
-    "Feature Articles",
-    "Staff Publications",
-    "Joint Center Publications",
-)
+# page chrome (a breadcrumb, the category heading) as well. The sites' own from their profiles.
+SECTION_NAMES: tuple[str, ...] = ("Home", "Publications", *sources.section_names())
 # What a page shows in place of its title before a script fills it in, or when it has none.
 PLACEHOLDER_TITLES: tuple[str, ...] = ("Loading", "Loading…", "Please wait", "Untitled")
 # Joomla accounts that show up as the "author" of an item when the template prints K2's author

@@ -2,13 +2,16 @@
 
 import os
 
+from caci_spider import sources as _sources  # lower-case: not a setting
+
 BOT_NAME = "caci_spider"
 SPIDER_MODULES = ["caci_spider.spiders"]
 NEWSPIDER_MODULE = "caci_spider.spiders"
 
 # --- where to crawl and where results go ---------------------------------------------------
-CACI_BASE_URL = "https://www.cacianalyst.org"
-SILKROAD_BASE_URL = "https://www.silkroadstudies.org"
+# The sites' default base URLs are declared with their profiles (caci_spider.sources).
+CACI_BASE_URL = _sources.CACIANALYST.default_base_url  # https://www.cacianalyst.org
+SILKROAD_BASE_URL = _sources.SILKROADSTUDIES.default_base_url  # https://www.silkroadstudies.org
 # Relative paths (CACI_DB_PATH, CACI_EXPORT_DIR, HTTPCACHE_DIR) are taken from CACI_DATA_DIR
 # (an absolute directory; the environment variable of that name when the setting is not given),
 # else from the project root (the checkout's scrapy.cfg). A deployed egg (Scrapyd) has no

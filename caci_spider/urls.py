@@ -13,12 +13,15 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import add_or_replace_parameter, safe_url_string
 
-# Hosts whose links are the site's own, whatever base URL the crawl runs against.
-SITE_HOSTS = frozenset({"cacianalyst.org", "silkroadstudies.org"})
+from caci_spider.sources import section_of, site_hosts
+
+# Hosts whose links are the site's own, whatever base URL the crawl runs against: every
+# profile's hosts (caci_spider.sources).
+SITE_HOSTS = site_hosts()
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
 # The K2 category of the institute's "Staff Publications" on silkroadstudies.org.
-STAFF_CATEGORY = "joint-center-publications"
+STAFF_CATEGORY = section_of("staff_publications")[1].category
 
 
 @dataclass(frozen=True)

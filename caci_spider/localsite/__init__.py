@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
+from caci_spider import sources
 from caci_spider.localsite import feeds, layouts, pdfs
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
@@ -65,9 +66,10 @@ _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?
 FIELD_REPORTS_LISTING = "/publications/field-reports.html"
 STAFF_LISTING = "/publications/joint-center-publications.html"
 _FEED_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)\.feed$")
+# Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
-    "field-reports": (FIELD_REPORTS_LISTING, "Field Reports"),
-    "joint-center-publications": (STAFF_LISTING, "Staff Publications"),
+    category: (f"/publications/{category}.html", name)
+    for category, name in sources.section_names_by_category().items()
 }
 # Created date of an item page without a K2 date line.
 _UNDATED = datetime(2000, 1, 1, tzinfo=UTC)

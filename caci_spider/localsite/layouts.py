@@ -77,6 +77,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from caci_spider import sources
 from caci_spider.pages.blocks import parse_html
 
 LAYOUTS = ("site", "k2-stock", "stripped", "renamed", "joomla", "other-words", "unreadable")
@@ -92,7 +93,8 @@ ACCOUNT_ID = 62
 ACCOUNT_DESCRIPTION = "Editorial account of the Central Asia-Caucasus Analyst."
 
 # Category slugs of the site and their names (a page without a category block still has one).
-SECTIONS = {"field-reports": "Field Reports", "joint-center-publications": "Staff Publications"}
+# From the site profiles (caci_spider.sources).
+SECTIONS = sources.section_names_by_category()
 
 Element = lxml.html.HtmlElement
 

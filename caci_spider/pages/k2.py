@@ -7,6 +7,8 @@ import re
 
 from lxml import etree
 
+from caci_spider.sources import body_end_pattern
+
 # Lines that end an article body on every era of the site (docs/site-notes.md, "Item pages: what
 # comes in which order", items 6–10), the blocks that follow the body in stock K2's item view
 # (author block, "Latest from", related items, navigation, "back to top") and in Joomla's
@@ -16,10 +18,11 @@ from lxml import etree
 BODY_END = re.compile(
     r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\s+\S.{0,60}\d{4}\b"
     r"|last\s+updated:?\s+[^.!?]{0,60}\d{4}$|hits:\s*[\d,]+$"
-    r"|visit\s+also$|staff\s+publications$|newsletter$|tagged\s+under(?:$|:|\s+\S+[^.!?]*$)"
-    r"|sign\s+up\s+for\s+upcoming\s+events|the\s+central\s+asia-caucasus\s+analyst\s+is\s+a\s+biweekly"
-    r"|central\s+asia-caucasus\s+institute\s+(?:&|and)\s+silk\s+road\s+studies\s+program,\s+a\s+joint"
-    r"|more\s+in\s+this\s+category(?:\s*:.*|$)|related\s+items(?:\s+\(by\s+tag\))?\s*:?$"
+    r"|visit\s+also$|staff\s+publications$|tagged\s+under(?:$|:|\s+\S+[^.!?]*$)"
+    r"|sign\s+up\s+for\s+upcoming\s+events|"
+    # every site's footer blurbs and newsletter headings (caci_spider.sources)
+    + body_end_pattern()
+    + r"|more\s+in\s+this\s+category(?:\s*:.*|$)|related\s+items(?:\s+\(by\s+tag\))?\s*:?$"
     r"|latest\s+from\s+[^.!?]{1,60}$|back\s+to\s+top$|tweet$"
     r"|(?:previous|next)\s+article\s*:.*"
     r"|(?:[«‹]\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*[»›])?$)",

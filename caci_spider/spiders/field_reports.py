@@ -10,20 +10,24 @@ from scrapy.http import TextResponse
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
+from caci_spider.sources import section_of
 from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import ItemRef, item_ref
 
 
 class FieldReportsSpider(K2CategorySpider):
     name = "field_reports"
-    category = "field-reports"
-    export_name = "field_reports.jsonl"
+    # Its site and section (caci_spider.sources): category, export file, coverage minimums.
+    source_site, source_section = section_of(name)
+    category = source_section.category
+    base_url_setting = source_site.base_url_setting
+    export_name = source_section.export_name
     export_table = "publications"
     # Every field of a row comes from the item page: the feed's ids are all a night needs.
     feed_first = True
     coverage_fields = ("title", "authors", "published", "issue_date", "body", "hits")
     # Below these shares of items with the field, the run fails its self-check.
-    coverage_minimums = {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
+    coverage_minimums = dict(source_section.coverage_minimums)
 
     # A stored field report whose page no longer yields one of these has changed layout.
     # (tags too: incremental nights refetch no stored item but the canary, so a template that

@@ -20,20 +20,23 @@ from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
+from caci_spider.sources import CACIANALYST, section_of
 from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
 from caci_spider.staff.precedence import merge_observations
-from caci_spider.urls import STAFF_CATEGORY, ItemRef, domain_of, item_ref
+from caci_spider.urls import ItemRef, domain_of, item_ref
 
 NO_ARTICLE_TEXT = "item page holds no article text (its template changed, or a script renders it)"
 
 
 class StaffPublicationsSpider(K2CategorySpider):
     name = "staff_publications"
-    category = STAFF_CATEGORY
-    base_url_setting = "SILKROAD_BASE_URL"
+    # Its site and section (caci_spider.sources): category, export file, coverage minimums.
+    source_site, source_section = section_of(name)
+    category = source_section.category
+    base_url_setting = source_site.base_url_setting
     caci_base_url: str  # the Analyst's site, whose home page has the sidebar
-    site_settings = ("CACI_BASE_URL", "SILKROAD_BASE_URL")
-    export_name = "staff_publications.jsonl"
+    site_settings = (CACIANALYST.base_url_setting, source_site.base_url_setting)
+    export_name = source_section.export_name
     export_table = "staff_publications"
     # Its rows link PDFs (caci_spider.documents): exports/documents.jsonl is written too.
     links_documents = True
@@ -48,7 +51,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     )
     coverage_fields = ("title", "authors", "date", "venue", "url", "summary")
     # Sidebar and listing entries are messier than item pages: a lower bar for titles.
-    coverage_minimums = {"title": 0.90}
+    coverage_minimums = dict(source_section.coverage_minimums)
 
     # What a staff item page itself gives (the rest of a row may come from the listing).
     canary_fields = ("title",)
@@ -78,7 +81,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.caci_base_url = crawler.settings["CACI_BASE_URL"].rstrip("/")
+        spider.caci_base_url = crawler.settings[CACIANALYST.base_url_setting].rstrip("/")
         spider.allowed_domains = sorted(
             {domain_of(spider.base_url), domain_of(spider.caci_base_url)}
         )

@@ -1,0 +1,236 @@
+"""The sites and sections this crawler knows, as data: one :class:`SiteProfile` per K2 site.
+
+A site's facts (its base-URL setting and default, the hosts that are the same site, the
+publication name its bylines use, its boilerplate, the names it prints in its chrome) and each
+crawled section's (K2 category slug, spider, human name, export file, coverage minimums) are
+declared here once; the modules that need them read them from here:
+
+* ``settings.py``: each base-URL setting's default (:attr:`SiteProfile.default_base_url`);
+* ``urls.py``: :data:`~caci_spider.urls.SITE_HOSTS` (every profile's hosts) and
+  :data:`~caci_spider.urls.STAFF_CATEGORY`;
+* ``dates.py``: the publication names of the dated lines (:func:`publication_names_pattern`);
+* ``quality.py``: :data:`~caci_spider.quality.SITE_NAMES` and ``SECTION_NAMES``;
+* ``pages/k2.py``: the footer blurbs and newsletter headings that end a body
+  (:func:`body_end_pattern`);
+* the spiders: ``category``, ``export_name``, ``coverage_minimums``, ``base_url_setting``
+  (:func:`section_of`);
+* the local site: its listings' and categories' names.
+
+This module imports nothing of the project, so that any module (settings included) can read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Section:
+    """One crawled section of a site: a K2 category and the spider that walks it."""
+
+    category: str  # the K2 category slug: /publications/<category>.html
+    spider: str  # the spider's name (``scrapy crawl <spider>``)
+    name: str  # the human name the site prints ("Published in Field Reports")
+    export_name: str  # the file under CACI_EXPORT_DIR
+    # Below these shares of items with the field, a run fails its self-check.
+    coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """Text a site prints around its articles, never article text."""
+
+    # The first words of a footer blurb, as a line starts with them; "&" also matches "and".
+    footer_blurbs: tuple[str, ...] = ()
+    # Headings of a newsletter box (a whole line).
+    newsletter_headings: tuple[str, ...] = ()
+    # The alt texts of the site's logos and partner banners.
+    logo_alts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """One Joomla + K2 site."""
+
+    key: str  # the site's key: "cacianalyst"
+    base_url_setting: str  # the Scrapy setting holding its base URL
+    default_base_url: str  # that setting's default (settings.py reads it from here)
+    hosts: tuple[str, ...]  # host keys (no "www.", no trailing dot) that are the same site
+    publication_name: str | None  # the name its bylines use ("CACI Analyst"), if any
+    boilerplate: Boilerplate = Boilerplate()
+    # The names the site prints in its chrome (page titles, headers, footers): as a title, a
+    # sign that the title came from the chrome.
+    site_names: tuple[str, ...] = ()
+    # Menu entries and category names of the site (crawled or not), for the same check.
+    section_names: tuple[str, ...] = ()
+    sections: tuple[Section, ...] = ()
+
+
+CACIANALYST = SiteProfile(
+    key="cacianalyst",
+    base_url_setting="CACI_BASE_URL",
+    default_base_url="https://www.cacianalyst.org",
+    hosts=("cacianalyst.org",),
+    publication_name="CACI Analyst",
+    boilerplate=Boilerplate(
+        footer_blurbs=("The Central Asia-Caucasus Analyst is a biweekly",),
+        newsletter_headings=("Newsletter",),
+        logo_alts=("Central Asia-Caucasus Analyst",),
+    ),
+    site_names=(
+        "Central Asia-Caucasus Analyst",
+        "The Central Asia-Caucasus Analyst",
+        "CACI Analyst",
+        "The CACI Analyst",
+        "cacianalyst.org",
+        "www.cacianalyst.org",
+    ),
+    section_names=("Field Reports", "Analytical Articles", "News Digest", "Feature Articles"),
+    sections=(
+        Section(
+            category="field-reports",
+            spider="field_reports",
+            name="Field Reports",
+            export_name="field_reports.jsonl",
+            coverage_minimums=MappingProxyType(
+                {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
+            ),
+        ),
+    ),
+)
+
+SILKROADSTUDIES = SiteProfile(
+    key="silkroadstudies",
+    base_url_setting="SILKROAD_BASE_URL",
+    default_base_url="https://www.silkroadstudies.org",
+    hosts=("silkroadstudies.org",),
+    publication_name=None,
+    boilerplate=Boilerplate(
+        footer_blurbs=("Central Asia-Caucasus Institute & Silk Road Studies Program, a joint",),
+        logo_alts=("silkroad",),
+    ),
+    site_names=(
+        "Central Asia-Caucasus Institute",
+        "Central Asia-Caucasus Institute & Silk Road Studies Program",
+        "Central Asia-Caucasus Institute and Silk Road Studies Program",
+        "Central Asia-Caucasus Institute & Silk Road Studies Program Joint Center",
+        "Silk Road Studies",
+        "Silk Road Studies Program",
+        "silkroadstudies.org",
+        "www.silkroadstudies.org",
+    ),
+    section_names=("Staff Publications", "Joint Center Publications"),
+    sections=(
+        Section(
+            category="joint-center-publications",
+            spider="staff_publications",
+            name="Staff Publications",
+            export_name="staff_publications.jsonl",
+            # Sidebar and listing entries are messier than item pages: a lower bar for titles.
+            coverage_minimums=MappingProxyType({"title": 0.90}),
+        ),
+    ),
+)
+
+# Declared, not crawled yet (issue 12): no section, no setting in settings.py. Its site names
+# are not in SITE_NAMES yet either (see :func:`site_names`): adding them is a behaviour change.
+TURKEYANALYST = SiteProfile(
+    key="turkeyanalyst",
+    base_url_setting="TURKEY_ANALYST_BASE_URL",
+    default_base_url="https://www.turkeyanalyst.org",
+    hosts=("turkeyanalyst.org",),
+    publication_name="Turkey Analyst",
+    boilerplate=Boilerplate(logo_alts=("turkeyanalyst",)),
+    site_names=(
+        "Turkey Analyst",
+        "The Turkey Analyst",
+        "turkeyanalyst.org",
+        "www.turkeyanalyst.org",
+    ),
+)
+
+PROFILES: tuple[SiteProfile, ...] = (CACIANALYST, SILKROADSTUDIES, TURKEYANALYST)
+BY_KEY: Mapping[str, SiteProfile] = MappingProxyType({p.key: p for p in PROFILES})
+
+
+def crawled_profiles() -> tuple[SiteProfile, ...]:
+    """The profiles with at least one crawled section."""
+    return tuple(p for p in PROFILES if p.sections)
+
+
+def sections() -> Iterator[tuple[SiteProfile, Section]]:
+    """Every crawled section with its site, in declaration order."""
+    for profile in PROFILES:
+        for section in profile.sections:
+            yield profile, section
+
+
+def section_of(spider: str) -> tuple[SiteProfile, Section]:
+    """The site and section the spider named ``spider`` crawls (``KeyError`` if none)."""
+    for profile, section in sections():
+        if section.spider == spider:
+            return profile, section
+    raise KeyError(spider)
+
+
+def section_names_by_category() -> dict[str, str]:
+    """``{"field-reports": "Field Reports", …}`` for every crawled section."""
+    return {section.category: section.name for _, section in sections()}
+
+
+def site_hosts(profiles: tuple[SiteProfile, ...] | None = None) -> frozenset[str]:
+    """The crawled sites' host keys (every profile with a section): links on any of them are
+    the sites' own. A declared site without a section (the Turkey Analyst) is not one yet: its
+    links stay off-site, as before it was declared."""
+    profiles = crawled_profiles() if profiles is None else profiles
+    return frozenset(host for profile in profiles for host in profile.hosts)
+
+
+def host_of(base_url: str) -> str:
+    """``https://www.cacianalyst.org.`` → ``cacianalyst.org`` (the profile's host form)."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def publication_names() -> tuple[str, ...]:
+    """The names bylines use ("CACI Analyst", "Turkey Analyst"), of every profile."""
+    return tuple(p.publication_name for p in PROFILES if p.publication_name)
+
+
+def _words_pattern(text: str) -> str:
+    """A regex of ``text``: words separated by any whitespace, ``&`` also as ``and``."""
+    return r"\s+".join("(?:&|and)" if word == "&" else re.escape(word) for word in text.split())
+
+
+def publication_names_pattern(names: tuple[str, ...] | None = None) -> str:
+    """``(?:CACI\\s+Analyst|Turkey\\s+Analyst)``: a non-capturing group of the names."""
+    names = publication_names() if names is None else names
+    return "(?:" + "|".join(_words_pattern(name).lower() for name in names) + ")"
+
+
+def body_end_pattern() -> str:
+    """The alternation of every profile's footer blurbs (line starts) and newsletter headings
+    (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
+    parts: list[str] = []
+    for profile in PROFILES:
+        for blurb in profile.boilerplate.footer_blurbs:
+            parts.append(_words_pattern(blurb).lower())
+        for heading in profile.boilerplate.newsletter_headings:
+            parts.append(_words_pattern(heading).lower() + "$")
+    return "|".join(dict.fromkeys(parts))
+
+
+def site_names(profiles: tuple[SiteProfile, ...] | None = None) -> tuple[str, ...]:
+    """The chrome names of the crawled sites (every profile with a section), in order."""
+    profiles = crawled_profiles() if profiles is None else profiles
+    return tuple(dict.fromkeys(name for p in profiles for name in p.site_names))
+
+
+def section_names(profiles: tuple[SiteProfile, ...] | None = None) -> tuple[str, ...]:
+    """The menu and category names of the crawled sites, in order."""
+    profiles = crawled_profiles() if profiles is None else profiles
+    return tuple(dict.fromkeys(name for p in profiles for name in p.section_names))
