@@ -141,12 +141,16 @@ EDGE_PARAGRAPHS = 3
 def chrome_paragraphs(text: str | None) -> list[str]:
     """The paragraphs of ``text`` (joined by a blank line, as stored) that are page chrome,
     among its first and last :data:`EDGE_PARAGRAPHS`."""
+    return [p for p in edge_paragraphs(text) if is_page_chrome(p)]
+
+
+def edge_paragraphs(text: str | None) -> list[str]:
+    """The first and last :data:`EDGE_PARAGRAPHS` paragraphs of ``text`` (all of a short one)."""
     if not text:
         return []
     paragraphs = text.split(PARAGRAPH_SEPARATOR)
     edge = EDGE_PARAGRAPHS
-    edges = paragraphs if len(paragraphs) <= 2 * edge else paragraphs[:edge] + paragraphs[-edge:]
-    return [p for p in edges if is_page_chrome(p)]
+    return paragraphs if len(paragraphs) <= 2 * edge else paragraphs[:edge] + paragraphs[-edge:]
 
 
 # A short paragraph at the edge of several items' bodies is the template's, whatever it says: a
@@ -161,15 +165,10 @@ def edge_lines(text: str | None) -> list[str]:
     what the repeated-paragraph check compares across items
     (:class:`caci_spider.selfcheck.RepeatedParagraphs`). A closing line that is a sentence ("The
     views expressed are the author's own.") is the site's style, not a template's button."""
-    if not text:
-        return []
-    paragraphs = text.split(PARAGRAPH_SEPARATOR)
-    edge = EDGE_PARAGRAPHS
-    edges = paragraphs if len(paragraphs) <= 2 * edge else paragraphs[:edge] + paragraphs[-edge:]
     return list(
         dict.fromkeys(
             p
-            for p in edges
+            for p in edge_paragraphs(text)
             if p.strip() and len(p) <= MAX_EDGE_LINE and not ends_like_a_sentence(p)
         )
     )

@@ -243,16 +243,9 @@ def run_first_crawl(case: DriftCase, workdir: Path) -> DriftOutcome:
     )
 
 
-def first_night(workdir: Path, port: int) -> None:
-    """The files of a first ``field_reports`` crawl of the site's own layout on ``port``."""
-    with serve(LocalK2Site(), port=port) as (base_url, _site):
-        result = _crawl("field_reports", base_url, workdir)
-    if result.returncode != 0:
-        raise RuntimeError(f"the first night failed:\n{result.stderr[-3000:]}")
-
-
 def run_next_night(outcome: DriftOutcome, template: Path, port: int, workdir: Path) -> DriftOutcome:
-    """A copy of the first night's files, the layout switched, an incremental run."""
+    """A copy of the first night's files (``fault_matrix.first_night``: the site's own layout),
+    the layout switched, an incremental run."""
     shutil.copytree(template, workdir, dirs_exist_ok=True)
     before = _rows(workdir / "caci.db", "publications")
     site = LocalK2Site()

@@ -31,7 +31,6 @@ import sqlite_utils
 from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.drift import DRIFT_CASES, DriftOutcome, run_first_crawl, run_next_night
-from caci_spider.localsite.drift import first_night as first_drift_night
 from caci_spider.localsite.drift import render as render_drift
 from caci_spider.localsite.faults import Fault
 
@@ -345,6 +344,8 @@ def main() -> None:
         outcomes.append(outcome)
     nightly = []
     port = free_port()
+    drift: list[DriftOutcome] = []
+    # One first night for both tables: every scenario works on a copy of it.
     with tempfile.TemporaryDirectory() as template:
         first_night(Path(template), port)
         for night in NIGHTLY_SCENARIOS:
@@ -352,9 +353,6 @@ def main() -> None:
                 result = run_nightly_scenario(night, Path(template), port, Path(workdir))
             print(f"{'ok ' if result.as_expected else 'BAD'} {night.name}: {result.message}")
             nightly.append(result)
-    drift: list[DriftOutcome] = []
-    with tempfile.TemporaryDirectory() as template:
-        first_drift_night(Path(template), port)
         for case in DRIFT_CASES:
             with tempfile.TemporaryDirectory() as workdir:
                 layout = run_first_crawl(case, Path(workdir) / "first")

@@ -12,11 +12,10 @@ import pytest
 from caci_spider.localsite.drift import (
     DRIFT_CASES,
     DriftCase,
-    first_night,
     run_first_crawl,
     run_next_night,
 )
-from caci_spider.localsite.fault_matrix import free_port
+from caci_spider.localsite.fault_matrix import first_night, free_port
 
 
 @pytest.fixture(scope="module")
