@@ -35,6 +35,7 @@ class FieldReportPage:
     id: int | None
     url: str
     fetched_at: str
+    site: str = "cacianalyst"  # the profile key of the site the page is on (sources.py)
     section: str | None = None
     title: str | None = None
     date_line: str | None = None
@@ -44,6 +45,10 @@ class FieldReportPage:
     hits: int | None = None
     modified_line: str | None = None
     tags: list[str] = field(default_factory=list)
+    # An "AUTHOR'S BIO:" paragraph, without its label (not a body paragraph).
+    author_bio: str | None = None
+    # The absolute URL of the publication's PDF link (the link's text is not in the body).
+    pdf_url: str | None = None
 
 
 @dataclass
@@ -51,14 +56,18 @@ class FieldReport:
     """One publication, keys in the order of the data contract (README)."""
 
     id: int
+    site: str
     url: str
     section: str | None
     title: str
     authors: list[str]
     published: str | None
     issue_date: str | None
+    issue: str | None
     byline: str | None
     body: str
+    author_bio: str | None
+    pdf_url: str | None
     hits: int | None
     modified: str | None
     tags: list[str]

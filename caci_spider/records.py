@@ -38,14 +38,18 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
     body = PARAGRAPH_SEPARATOR.join(paragraphs)
     return FieldReport(
         id=page.id if page.id is not None else 0,
+        site=page.site,
         url=page.url,
         section=normalise_text(page.section) or None,
         title=strip_featured_badge(title) if title else "",
         authors=byline_authors(byline),
         published=iso(published),
         issue_date=iso(issue),
+        issue=None,
         byline=byline,
         body=body,
+        author_bio=normalise_text(page.author_bio) or None,
+        pdf_url=page.pdf_url or None,
         hits=page.hits,
         modified=iso(parse_k2_date(page.modified_line)),
         tags=[tag for tag in (normalise_text(t) for t in page.tags) if tag],

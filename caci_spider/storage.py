@@ -140,6 +140,7 @@ class CaciDatabase:
         earlier version gains what was added since (columns, tables, FTS, links), filled from
         the rows it holds: nothing is lost."""
         db = self.db
+        rebuilt: list[str] = []  # tables rebuilt in a new column order: their FTS triggers went
         with db.atomic():
             fresh = set(db.table_names())
             for declared in TABLES:
@@ -157,6 +158,16 @@ class CaciDatabase:
                 added = [c for c in declared.columns if c.name not in present]
                 for column in added:
                     table.add_column(column.name, column.type)
+                order = [c.name for c in declared.columns]
+                if added and [c.name for c in table.columns] != order:
+                    # A column added inside the contract's order: rebuild the table in it.
+                    table.transform(column_order=order)
+                    rebuilt.append(declared.name)
+                if declared.name == PUBLICATIONS and any(c.name == "site" for c in added):
+                    # Every row stored before sites were told apart is the Analyst's.
+                    db.execute(
+                        f"UPDATE [{PUBLICATIONS}] SET site = 'cacianalyst' WHERE site IS NULL"
+                    )
                 if any(c.derived for c in added):
                     self._backfill_derived(declared.name)
                 for index in declared.indexes:
@@ -174,7 +185,11 @@ class CaciDatabase:
             if "author_aliases" not in fresh or "staff_publication_authors" not in fresh:
                 self._backfill_authors()
         for declared in TABLES:
-            if declared.fts and f"{declared.name}_fts" not in db.table_names():
+            if declared.fts and declared.name in rebuilt:
+                db.table(declared.name).enable_fts(
+                    list(declared.fts), fts_version="FTS5", create_triggers=True, replace=True
+                )
+            elif declared.fts and f"{declared.name}_fts" not in db.table_names():
                 # Populates the index from the rows already stored.
                 db.table(declared.name).enable_fts(
                     list(declared.fts), fts_version="FTS5", create_triggers=True

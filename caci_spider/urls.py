@@ -28,6 +28,9 @@ STAFF_CATEGORY = section_of("staff_publications")[1].category
 class ItemRef:
     id: int
     url: str
+    # The profile key of the site the item is on (caci_spider.sources): a K2 id is unique only
+    # within its site.
+    site: str = "cacianalyst"
 
 
 def host_key(netloc: str) -> str:

@@ -110,13 +110,13 @@ def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
 def test_a_field_added_to_an_item_only_is_drift() -> None:
     @dataclasses.dataclass
     class WiderReport(FieldReport):
-        site: str = ""
+        language: str = ""
 
     @dataclasses.dataclass(kw_only=True)
     class WiderStaff(StaffPublication):
         isbn: str = ""
 
-    assert item_drift(WiderReport, "publications") == {"site"}
+    assert item_drift(WiderReport, "publications") == {"language"}
     assert item_drift(WiderStaff, "staff_publications", STAFF_OBSERVATION_FIELDS) == {"isbn"}
 
 
@@ -124,7 +124,7 @@ def test_facets_and_hidden_columns_come_from_the_columns() -> None:
     config = contract.datasette_config()
     tables = config["databases"]["caci"]["tables"]
     assert tables["publications"]["facets"] == [
-        "section", {"array": "authors"}, {"array": "tags"}, "year"
+        "site", "section", {"array": "authors"}, {"array": "tags"}, "year"
     ]  # fmt: skip
     assert tables["publications"]["sort_desc"] == "published"
     assert tables["staff_publications"]["sort_desc"] == "date"

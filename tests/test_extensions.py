@@ -14,29 +14,18 @@ from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import store_of
+from tests.reports import field_report
 from tests.unit_crawler import CACI, build_spider, component_crawler
 
 FIRST = f"{CACI}/publications/field-reports.html?start=0"
 
 
 def report(item_id: int, body: str) -> FieldReport:
-    return FieldReport(
-        id=item_id,
-        url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
-        section="Field Reports",
-        title=f"Report {item_id}",
-        authors=["Fariz Ismailzade"],
-        published="2004-02-11",
-        issue_date="2004-02-11",
-        byline="By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)",
-        body=body,
-        hits=4672,
-        modified=None,
-        tags=[],
-        word_count=len(body.split()),
-        content_hash=f"hash-of-{body}",
-        fetched_at="2026-11-27T17:49:47Z",
-    )
+    return field_report(
+        item_id, body, url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
+        title=f"Report {item_id}", hits=4672, fetched_at="2026-11-27T17:49:47Z",
+        word_count=len(body.split()), content_hash=f"hash-of-{body}",
+    )  # fmt: skip
 
 
 def opened(tmp_path: Path, **settings: object) -> tuple[FieldReportsSpider, CrawlRunRecorder]:

@@ -13,27 +13,17 @@ from caci_spider.feeds import StoredRowsFeedExporter
 from caci_spider.items import CONTRACT_KEYS, FieldReport
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.store import store_of
+from tests.reports import field_report
 from tests.unit_crawler import CACI, build_spider
 
 
 def report(item_id: int, body: str, title: str = "Georgia Prepares") -> FieldReport:
-    return FieldReport(
-        id=item_id,
-        url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
-        section="Field Reports",
-        title=title,
-        authors=["A. Writer"],
-        published="2014-06-18",
-        issue_date="2014-06-18",
-        byline=None,
-        body=body,
-        hits=None,
-        modified=None,
-        tags=[],
-        word_count=len(body.split()),
-        content_hash=f"hash-of-{body}",
-        fetched_at="2026-11-27T17:49:47Z",
-    )
+    return field_report(
+        item_id, body, url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
+        title=title, authors=["A. Writer"], published="2014-06-18", issue_date="2014-06-18",
+        byline=None, hits=None, fetched_at="2026-11-27T17:49:47Z",
+        word_count=len(body.split()), content_hash=f"hash-of-{body}",
+    )  # fmt: skip
 
 
 def test_the_feed_holds_the_rows_the_run_stored_as_stored(tmp_path: Path) -> None:

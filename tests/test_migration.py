@@ -17,7 +17,10 @@ BEFORE = REPO_ROOT / "tests" / "data" / "caci-before-issue-15.db"
 
 
 def contract_rows(path: Path, table: str) -> list[tuple]:
-    keys = ", ".join(f"[{k}]" for k in export_keys(table))
+    """The table's rows, in the contract's keys that this old schema already had."""
+    with sqlite3.connect(BEFORE) as connection:
+        old = {row[1] for row in connection.execute(f"PRAGMA table_info([{table}])")}
+    keys = ", ".join(f"[{k}]" for k in export_keys(table) if k in old)
     with sqlite3.connect(path) as connection:
         return connection.execute(f"SELECT {keys} FROM [{table}] ORDER BY id").fetchall()
 

@@ -8,35 +8,17 @@ from pathlib import Path
 import pytest
 
 from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
-from caci_spider.records import collapse_body
 from caci_spider.storage import (
     CaciDatabase,
     export_table,
     merge_keeping_known,
     write_jsonl_atomic,
 )
+from tests.reports import field_report
 
 
 def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
-    values = dict(
-        id=item_id,
-        url=f"https://www.cacianalyst.org/publications/field-reports/item/{item_id}-x.html",
-        section="Field Reports",
-        title=f"TITLE {item_id}",
-        authors=["Fariz Ismailzade"],
-        published="2004-02-11",
-        issue_date="2004-02-11",
-        byline="By Fariz Ismailzade (2/11/2004 issue of the CACI Analyst)",
-        body=body,
-        hits=10,
-        modified=None,
-        tags=[],
-        word_count=0,
-        content_hash="",
-        fetched_at="2026-01-01T00:00:00Z",
-    )
-    values.update(fields)
-    return collapse_body(FieldReport(**values))
+    return field_report(item_id, body, **fields)
 
 
 @pytest.fixture

@@ -191,6 +191,10 @@ class K2ItemPage:
         return self.ref.url
 
     @field
+    def site(self) -> str:
+        return self.ref.site
+
+    @field
     def section(self) -> str | None:
         element = self.classes.first(*self.CATEGORY_CLASSES)
         if element is not None:
@@ -243,6 +247,14 @@ class K2ItemPage:
             if text and text not in tags:
                 tags.append(text)
         return tags
+
+    @field
+    def author_bio(self) -> str | None:
+        return None
+
+    @field
+    def pdf_url(self) -> str | None:
+        return None
 
     def extract(self) -> FieldReportPage:
         return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
