@@ -60,10 +60,13 @@ def is_same_site(url: str, base_url: str) -> bool:
     return key == host_key(urlsplit(base_url).netloc) or key in SITE_HOSTS
 
 
-def item_ref(href: str, page_url: str, base_url: str, category: str) -> ItemRef | None:
+def item_ref(
+    href: str, page_url: str, base_url: str, category: str, site: str = "cacianalyst"
+) -> ItemRef | None:
     """The canonical item a link points to, or ``None`` when it is not an item of ``category``.
 
-    The canonical URL is ``base_url`` + the item path, with no query and no fragment.
+    The canonical URL is ``base_url`` + the item path, with no query and no fragment; ``site``
+    is the profile key of the site ``base_url`` is (caci_spider.sources).
     """
     href = (href or "").strip()
     if not href or len(href) > _MAX_URL_LENGTH:
@@ -75,7 +78,7 @@ def item_ref(href: str, page_url: str, base_url: str, category: str) -> ItemRef 
     if not match or match["category"] != category:
         return None
     url = safe_url_string(base_url.rstrip("/") + match.group(0))
-    return ItemRef(int(match["id"]), url)
+    return ItemRef(int(match["id"]), url, site)
 
 
 def listing_url(base_url: str, category_path: str, start: int) -> str:
