@@ -73,6 +73,7 @@ class SettingRule:
 SETTING_RULES: dict[str, SettingRule] = {
     "CACI_BASE_URL": SettingRule(str, check="url"),
     "SILKROAD_BASE_URL": SettingRule(str, check="url"),
+    "TURKEY_ANALYST_BASE_URL": SettingRule(str, check="url"),
     "CACI_DATA_DIR": SettingRule(str, check="directory"),
     "CACI_DB_PATH": SettingRule(str, check="path"),
     "CACI_EXPORT_DIR": SettingRule(str, check="path"),

@@ -12,6 +12,7 @@ NEWSPIDER_MODULE = "caci_spider.spiders"
 # The sites' default base URLs are declared with their profiles (caci_spider.sources).
 CACI_BASE_URL = _sources.CACIANALYST.default_base_url  # https://www.cacianalyst.org
 SILKROAD_BASE_URL = _sources.SILKROADSTUDIES.default_base_url  # https://www.silkroadstudies.org
+TURKEY_ANALYST_BASE_URL = _sources.TURKEYANALYST.default_base_url  # https://www.turkeyanalyst.org
 # Relative paths (CACI_DB_PATH, CACI_EXPORT_DIR, HTTPCACHE_DIR) are taken from CACI_DATA_DIR
 # (an absolute directory; the environment variable of that name when the setting is not given),
 # else from the project root (the checkout's scrapy.cfg). A deployed egg (Scrapyd) has no
