@@ -303,3 +303,22 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypa
     CaciDatabase(path).close()
     with sqlite3.connect(path) as connection:
         assert schema_drift(connection) == []
+
+
+def test_a_database_that_has_site_but_is_keyed_by_id_is_finished_alike(tmp_path: Path) -> None:
+    # As the first step of issue 12 left it: `site` filled in publications, keys not changed.
+    path = gunzipped(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE publications ADD COLUMN site TEXT")
+        connection.execute("UPDATE publications SET site = 'cacianalyst'")
+    before = every_row(path)
+    CaciDatabase(path).close()
+    with sqlite3.connect(path) as connection:
+        assert schema_drift(connection) == []
+        connection.execute(
+            "INSERT INTO publications_fts(publications_fts) VALUES('integrity-check')"
+        )
+    CaciDatabase(tmp_path / "new.db").close()
+    assert schema(path) == schema(tmp_path / "new.db")
+    kept = {t: len(rows) for t, rows in every_row(path).items()}
+    assert {t: len(rows) for t, rows in before.items()} == {t: kept[t] for t in before}
