@@ -311,11 +311,20 @@ class CaciDatabase:
                 )
 
     # -- canaries ----------------------------------------------------------------------------
-    def canary_candidates(self, spider: str, table: str, count: int) -> list[dict[str, Any]]:
+    def canary_candidates(
+        self,
+        spider: str,
+        table: str,
+        count: int,
+        site: str | None = None,
+        category: str | None = None,
+    ) -> list[dict[str, Any]]:
         """The ``count`` stored rows checked longest ago (never checked first), in key order.
 
-        Field reports rotate through every row; staff publications through the rows whose own
-        page was read (their ``url`` is among their ``sources``: an item page of the listing).
+        Publications rotate through every row (of ``site`` and, by its URL, of the K2
+        ``category``, when given: a spider's canaries are per section); staff publications
+        through the rows whose own page was read (their ``url`` is among their ``sources``: an
+        item page of the listing).
         """
         if count <= 0:
             return []
@@ -324,12 +333,19 @@ class CaciDatabase:
             if table == PUBLICATIONS
             else "EXISTS (SELECT 1 FROM json_each(t.sources) WHERE value = t.url)"
         )
+        params: list[Any] = [spider]
+        if table == PUBLICATIONS and site is not None:
+            where += " AND t.site = ?"
+            params.append(site)
+        if table == PUBLICATIONS and category is not None:
+            where += " AND instr(t.url, ?) > 0"
+            params.append(f"/publications/{category}/item/")
         order = "t.id" if table == PUBLICATIONS else "t.url"
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
             " ON c.spider = ? AND c.item_key = CAST(t.id AS TEXT)"
             f" WHERE {where} ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
-            [spider, count],
+            [*params, count],
         )
         names = [d[0] for d in cursor.description]
         return [_decode(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]

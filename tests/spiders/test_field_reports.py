@@ -37,7 +37,9 @@ def spider(tmp_path: Path) -> FieldReportsSpider:
 
 def test_known_items_are_stored_duplicate_and_waiting_ids(spider: FieldReportsSpider) -> None:
     database = spider.store.database
-    database.db.table("publications").insert({"id": 8145, "url": item_url(8145)})
+    database.db.table("publications").insert(
+        {"id": 8145, "site": "cacianalyst", "url": item_url(8145)}
+    )
     database.db.table("duplicates").insert({"id": 12871, "duplicate_of": 12834})
     for item_id, reason, status in [
         (7999, "HTTP 404", 404),  # fails for good: waits a day
@@ -51,7 +53,7 @@ def test_known_items_are_stored_duplicate_and_waiting_ids(spider: FieldReportsSp
             spider.name, f"{CACI}/publications/field-reports.html?start=4", "HTTP 404", utc_now()
         )
     )
-    assert spider.known_items() == {8145, 12871, 7999}
+    assert spider.known_items() == {("cacianalyst", i) for i in (8145, 12871, 7999)}
 
 
 def test_an_item_page_gives_its_raw_fields(spider: FieldReportsSpider) -> None:
