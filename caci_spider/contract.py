@@ -433,8 +433,8 @@ DOCUMENT_LINKS = Table(
     "`documents` row is off the allowed hosts, or its PDF is in `rejects`.",
     (
         Column("document_url", str, "the document (`documents.url`)"),
-        Column("item_table", str, "`staff_publications` (later `publications`, through `pdf_url`)", facet="column"),
-        Column("item_id", str, "the row's id"),
+        Column("item_table", str, "`staff_publications`, or `publications` (a row's `pdf_url`)", facet="column"),
+        Column("item_id", str, "the row's id; a publication's is `<site>/<id>` (`cacianalyst/13851`)"),
         Column("role", str, "`url` or `download`", facet="column"),
         Column("linked_at", str, "ISO 8601 UTC time the link was last seen"),
     ),

@@ -34,7 +34,7 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import STAFF, export_table
+from caci_spider.storage import PUBLICATIONS, STAFF, export_table
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
@@ -217,6 +217,7 @@ class StorePipeline(_CrawlerPipeline):
             repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
             if repeated is not None:
                 repeated.note(item.url, edge_lines(item.body))
+            self.link_pdf(item)
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
             self.link_documents(item)
@@ -234,6 +235,17 @@ class StorePipeline(_CrawlerPipeline):
             links.insert(0, (item.url or "", documents.ROLE_URL))
         for url, role in links:
             self.store.database.link_document(url, STAFF, item.id, role, item.fetched_at)
+
+    def link_pdf(self, report: FieldReport) -> None:
+        """A stored publication's PDF (``pdf_url``: feature articles) is a download link of its
+        row, as a staff row's (the spider fetches it when it is on the allowed hosts)."""
+        pdf_url = getattr(report, "pdf_url", None)
+        if not pdf_url:
+            return
+        item_id = documents.publication_item_id(getattr(report, "site", "cacianalyst"), report.id)
+        self.store.database.link_document(
+            pdf_url, PUBLICATIONS, item_id, documents.ROLE_DOWNLOAD, report.fetched_at
+        )
 
     def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
         """A stored item extracted again: the watched fields its row has and the new extraction
