@@ -43,14 +43,14 @@ def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
         == "unchanged"
     )
     assert database.store_report(report(1, body="A new body."), "field_reports") == "updated"
-    assert database.publication(1)["body"] == "A new body."
+    assert database.publication("cacianalyst", 1)["body"] == "A new body."
     assert database.db["publications"].count == 1
 
 
 def test_a_worse_fetch_never_erases_known_values(database: CaciDatabase) -> None:
     database.store_report(report(1, hits=4672, tags=["Georgia"]), "field_reports")
     database.store_report(report(1, hits=None, tags=[], authors=[], byline=None), "field_reports")
-    row = database.publication(1)
+    row = database.publication("cacianalyst", 1)
     assert row["hits"] == 4672
     assert row["tags"] == ["Georgia"]
     assert row["authors"] == ["Fariz Ismailzade"]

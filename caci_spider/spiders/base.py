@@ -37,7 +37,9 @@ from caci_spider.selfcheck import (
 )
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
 from caci_spider.store import DatabaseStore, store_of
-from caci_spider.urls import ItemRef, domain_of, item_ref, listing_url
+from caci_spider.sources import Section, SiteProfile
+from caci_spider.storage import PUBLICATIONS, STAFF_SITE
+from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")
 # ``-a walk=listing``: walk the listing whatever the feed says (``auto``: feed first when due).
@@ -109,6 +111,9 @@ class K2CategorySpider(scrapy.Spider):
     feed_first: bool = False
     listing_only_reason = "this section does not read its feed"
     export_table: str = ""
+    # ``publications.jsonl``-like file of every stored publication, written at close besides
+    # each crawled section's export (the ``publications`` spider's); None: none.
+    aggregate_export: str | None = None
     coverage_fields: tuple[str, ...] = ()
     coverage_minimums: dict[str, float] = {}
     # Fields a canary (a stored item fetched again) must still yield when its row has them.
@@ -228,6 +233,29 @@ class K2CategorySpider(scrapy.Spider):
     @property
     def store(self) -> DatabaseStore:
         return store_of(self.crawler)
+
+    @property
+    def crawled_sections(self) -> tuple[tuple[SiteProfile, Section], ...]:
+        """The ``(site, section)`` pairs the spider crawls (caci_spider.sources): its own
+        ``source_site`` and ``source_section`` when it declares them. Each pair's export is
+        written at close (pipelines.StorePipeline), canaries are drawn from their rows."""
+        site = getattr(self, "source_site", None)
+        section = getattr(self, "source_section", None)
+        return ((site, section),) if site is not None and section is not None else ()
+
+    def site_of(self, url: str) -> str | None:
+        """The key of the crawled site of publications ``url`` is on (its configured base
+        URL's host, or one of the profile's hosts), if any; ``None`` for a spider of another
+        table (staff publications' pages have no site in ``rejects``)."""
+        if self.export_table != PUBLICATIONS:
+            return None
+        key = host_key(urlsplit(url).netloc)
+        settings = self.crawler.settings
+        for profile, _section in self.crawled_sections:
+            base = settings.get(profile.base_url_setting) or profile.default_base_url
+            if key == host_key(urlsplit(base).netloc) or key in profile.hosts:
+                return profile.key
+        return None
 
     def known_items(self) -> set[Any]:
         """What an incremental run need not fetch again (ids or URLs, per spider)."""
@@ -564,8 +592,15 @@ class K2CategorySpider(scrapy.Spider):
         count = self.crawler.settings.getint("CACI_CANARY_ITEMS")
         if self.mode != "incremental" or not self.canary_fields or count <= 0:
             return []
-        rows = self.store.database.canary_candidates(self.name, self.export_table, count)
+        rows = self.canary_candidates(count)
         return [request for row in rows if (request := self.canary_request(row, 1)) is not None]
+
+    def canary_candidates(self, count: int) -> list[dict[str, Any]]:
+        """Stored rows of the spider's own sections to check, oldest check first."""
+        scope = [(profile.key, section.category) for profile, section in self.crawled_sections]
+        return self.store.database.canary_candidates(
+            self.name, self.export_table, count, scope or None
+        )
 
     def canary_request(self, row: dict[str, Any], attempt: int) -> scrapy.Request | None:
         ref = item_ref(row.get("url") or "", row.get("url") or "", self.base_url, self.category)
@@ -630,7 +665,7 @@ class K2CategorySpider(scrapy.Spider):
         attempt = request.cb_kwargs.get("attempt", 1)
         self.item_fetches.requested -= 1  # counted again below, as a failure or a new canary
         if http_status(failure) in (404, 410) and attempt < CANARY_ATTEMPTS:
-            rows = self.store.database.canary_candidates(self.name, self.export_table, 1)
+            rows = self.canary_candidates(1)
             replacement = self.canary_request(rows[0], attempt + 1) if rows else None
             if replacement is not None:
                 yield replacement
@@ -654,6 +689,7 @@ class K2CategorySpider(scrapy.Spider):
             self.store.database.record_canary(
                 self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now(),
                 differing=[difference.as_dict() for difference in result.differing],
+                site=row.get("site") or STAFF_SITE,
             )  # fmt: skip
         except sqlite3.Error as error:
             self.store.write_failed(result.url, error)
@@ -696,4 +732,4 @@ class K2CategorySpider(scrapy.Spider):
     def reject(
         self, url: str, reason: str, raw: str | None = None, status: int | None = None
     ) -> Reject:
-        return Reject(self.name, url, reason, utc_now(), raw, status)
+        return Reject(self.name, url, reason, utc_now(), raw, status, self.site_of(url))

@@ -43,7 +43,7 @@ class FieldReportsSpider(K2CategorySpider):
             for url in self.backed_off_urls()
             if (ref := item_ref(url, url, self.base_url, self.category)) is not None
         }
-        return self.store.database.known_report_ids() | waiting
+        return self.store.database.known_report_ids(self.source_site.key) | waiting
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         page = item_page(response.text, ItemRef(row["id"], row["url"]), utc_now()).extract()
