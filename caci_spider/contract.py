@@ -137,9 +137,10 @@ def _month(source: str) -> Column:
 
 PUBLICATIONS = Table(
     "publications",
-    "Field reports of the Central Asia-Caucasus Analyst: one row per K2 item.",
+    "Publications of the Central Asia-Caucasus Analyst (field reports, analytical articles, "
+    "feature articles, news digests) and The Turkey Analyst: one row per site and K2 item.",
     (
-        Column("id", int, "K2 item id from the URL (`/item/7315-…` → 7315); the identity of a publication"),
+        Column("id", int, "K2 item id from the URL (`/item/7315-…` → 7315); with `site`, the identity of a publication"),
         Column("site", str, "the site's profile key (`caci_spider/sources.py`): `cacianalyst` or `turkeyanalyst`; a K2 id is unique only within its site", facet="column"),
         Column("url", str, "`CACI_BASE_URL` + `/publications/field-reports/item/<id>-<alias>.html`, no query, no fragment"),
         Column("section", str, 'the K2 category ("Field Reports", from "Published in …")', nullable=True, facet="column"),
@@ -161,9 +162,9 @@ PUBLICATIONS = Table(
         _year("published"),
         _month("published"),
     ),
-    pk=("id",),
+    pk=("site", "id"),
     fts=("title", "body"),
-    indexes=(("content_hash",),),
+    indexes=(("site", "content_hash"),),
     export="field_reports.jsonl",
     sort_desc="published",
     label_column="title",
@@ -224,14 +225,16 @@ AUTHOR_ALIASES = Table(
 
 PUBLICATION_AUTHORS = Table(
     "publication_authors",
-    "Field reports and their authors, in byline order.",
+    "Publications and their authors, in byline order.",
     (
-        Column("publication_id", int, "the field report (`publications.id`)"),
+        Column("publication_id", int, "the publication (`publications.id`)"),
+        Column("site", str, "its site (`publications.site`)", facet="column"),
         Column("position", int, "0 for the first author of the byline, 1 for the next, …"),
         Column("author_id", int, "the author (`authors.id`)"),
     ),
-    pk=("publication_id", "position"),
-    foreign_keys=(("publication_id", "publications", "id"), ("author_id", "authors", "id")),
+    pk=("site", "publication_id", "position"),
+    foreign_keys=(("author_id", "authors", "id"),),
+    indexes=(("author_id",),),
 )  # fmt: skip
 
 STAFF_PUBLICATION_AUTHORS = Table(
@@ -253,16 +256,17 @@ STAFF_PUBLICATION_AUTHORS = Table(
 
 DUPLICATES = Table(
     "duplicates",
-    "K2 ids whose body equals a lower id's: the lower id is the publication, the higher one is "
-    "recorded here, not in `publications` nor the export.",
+    "K2 ids whose body equals a lower id's of the same site: the lower id is the publication, "
+    "the higher one is recorded here, not in `publications` nor the exports.",
     (
         Column("id", int, "the duplicate K2 id"),
-        Column("duplicate_of", int, "the publication it duplicates (`publications.id`)"),
+        Column("site", str, "the site of both (`publications.site`): ids of two sites never duplicate each other", facet="column"),
+        Column("duplicate_of", int, "the publication it duplicates (`publications.id` of the same site)"),
         Column("url", str, "its item page"),
         Column("recorded_at", str, "ISO 8601 UTC time it was recorded"),
         Column("run_id", int, "the run that recorded it (`crawl_runs.id`)", nullable=True),
     ),
-    pk=("id",),
+    pk=("site", "id"),
     sort_desc="recorded_at",
 )  # fmt: skip
 
@@ -270,7 +274,8 @@ REJECTS = Table(
     "rejects",
     "What could not be stored, one row per spider, URL, reason and offending text.",
     (
-        Column("spider", str, "`field_reports` or `staff_publications`", facet="column"),
+        Column("spider", str, "the spider (`field_reports`, `publications`, `staff_publications`, …)", facet="column"),
+        Column("site", str, "the site of the publication the page is (`publications.site`); null for staff publications' pages", nullable=True, facet="column"),
         Column("url", str, "the page"),
         Column("reason", str, 'why: "missing body", "quality: …", "HTTP 404", …', facet="column"),
         Column("raw", str, "the offending text, where there is one", nullable=True),
@@ -286,14 +291,15 @@ REJECTS = Table(
 
 PUBLICATION_VERSIONS = Table(
     "publication_versions",
-    "The previous body of every field report whose body changed on a refetch.",
+    "The previous body of every publication whose body changed on a refetch.",
     (
-        Column("id", int, "the field report (`publications.id`)"),
+        Column("id", int, "the publication (`publications.id`)"),
+        Column("site", str, "its site (`publications.site`)"),
         Column("content_hash", str, "sha256 hex digest of that body", hidden=True),
         Column("body", str, "the earlier body"),
         Column("fetched_at", str, "when the earlier body was fetched"),
     ),
-    pk=("id", "content_hash"),
+    pk=("site", "id", "content_hash"),
     sort_desc="fetched_at",
 )  # fmt: skip
 
@@ -368,7 +374,8 @@ CANARY_CHECKS = Table(
     "canary_checks",
     "The last canary check of each stored item; the oldest is checked next.",
     (
-        Column("spider", str, "`field_reports` or `staff_publications`"),
+        Column("spider", str, "the spider that checked it"),
+        Column("site", str, "the item's site (`publications.site`; `silkroadstudies` for a staff publication)"),
         Column("item_key", str, "the item's id"),
         Column("url", str, "its page"),
         Column("checked_at", str, "ISO 8601 UTC time of the check"),
@@ -377,7 +384,7 @@ CANARY_CHECKS = Table(
         Column("missing", str, "fields the stored row has and the page no longer yields", shape="list[str]", nullable=True),
         Column("differing", str, "fields that read otherwise: field, stored and new value, why", shape="list[object]", nullable=True),
     ),
-    pk=("spider", "item_key"),
+    pk=("spider", "site", "item_key"),
     sort_desc="checked_at",
 )  # fmt: skip
 
@@ -386,11 +393,12 @@ ITEM_RUNS = Table(
     "The run that last created or changed each row.",
     (
         Column("item_table", str, "`publications` or `staff_publications`", facet="column"),
+        Column("site", str, "the row's site (`publications.site`; `silkroadstudies` for a staff publication)", facet="column"),
         Column("item_id", str, "the row's id"),
         Column("run_id", int, "the run (`crawl_runs.id`)"),
         Column("change", str, "`new`, `updated` or `unchanged`", facet="column"),
     ),
-    pk=("item_table", "item_id"),
+    pk=("item_table", "site", "item_id"),
     sort_desc="run_id",
 )  # fmt: skip
 
@@ -433,13 +441,14 @@ DOCUMENT_LINKS = Table(
     "`documents` row is off the allowed hosts, or its PDF is in `rejects`.",
     (
         Column("document_url", str, "the document (`documents.url`)"),
-        Column("item_table", str, "`staff_publications`, or `publications` (a row's `pdf_url`)", facet="column"),
-        Column("item_id", str, "the row's id; a publication's is `<site>/<id>` (`cacianalyst/13851`)"),
+        Column("item_table", str, "`staff_publications`, or `publications` (a feature article's `pdf_url`)", facet="column"),
+        Column("site", str, "the row's site (`publications.site`; `silkroadstudies` for a staff publication)"),
+        Column("item_id", str, "the row's id"),
         Column("role", str, "`url` or `download`", facet="column"),
         Column("linked_at", str, "ISO 8601 UTC time the link was last seen"),
     ),
-    pk=("document_url", "item_table", "item_id"),
-    indexes=(("item_table", "item_id"),),
+    pk=("document_url", "item_table", "site", "item_id"),
+    indexes=(("item_table", "site", "item_id"),),
     sort_desc="linked_at",
 )  # fmt: skip
 
@@ -488,6 +497,7 @@ AUTHOR_PUBLICATIONS = View(
         Column("author", str, "the author's name (the fullest spelling)"),
         Column("printed_as", str, "the spelling printed on this publication"),
         Column("kind", str, '"field report" or "staff publication"'),
+        Column("site", str, "`publications.site`, or `silkroadstudies` for a staff publication"),
         Column("publication_id", str, "`publications.id` or `staff_publications.id`"),
         Column("title", str, "the publication's title"),
         Column("date", str, "`published`, or the staff publication's `date`", nullable=True),
@@ -500,14 +510,15 @@ AUTHOR_PUBLICATIONS = View(
     """
 SELECT a.id AS author_id, a.name AS author,
        json_extract(p.authors, '$[' || pa.position || ']') AS printed_as,
-       'field report' AS kind, CAST(p.id AS TEXT) AS publication_id, p.title, p.published AS date,
-       p.year, p.section, pa.position, 'author' AS role, p.url
+       'field report' AS kind, p.site, CAST(p.id AS TEXT) AS publication_id, p.title,
+       p.published AS date, p.year, p.section, pa.position, 'author' AS role, p.url
 FROM publication_authors pa
 JOIN authors a ON a.id = pa.author_id
-JOIN publications p ON p.id = pa.publication_id
+JOIN publications p ON p.site = pa.site AND p.id = pa.publication_id
 UNION ALL
 SELECT a.id, a.name, json_extract(s.authors, '$[' || spa.position || ']'),
-       'staff publication', s.id, s.title, s.date, s.year, s.kind, spa.position, spa.role, s.url
+       'staff publication', 'silkroadstudies', s.id, s.title, s.date, s.year, s.kind,
+       spa.position, spa.role, s.url
 FROM staff_publication_authors spa
 JOIN authors a ON a.id = spa.author_id
 JOIN staff_publications s ON s.id = spa.staff_publication_id
@@ -537,22 +548,24 @@ QUERIES: tuple[Query, ...] = (
     Query(
         "per_year_and_section",
         "Publications per year and section",
-        "Field reports per year and section, staff publications per year and kind.",
-        "SELECT year, 'field report' AS kind, section, count(*) AS publications\n"
-        "FROM publications GROUP BY year, section\n"
+        "Publications per year, site and section, staff publications per year and kind.",
+        "SELECT year, 'field report' AS kind, site, section, count(*) AS publications\n"
+        "FROM publications GROUP BY year, site, section\n"
         "UNION ALL\n"
-        "SELECT year, 'staff publication', coalesce(kind, '(no kind)'), count(*)\n"
+        "SELECT year, 'staff publication', 'silkroadstudies', coalesce(kind, '(no kind)'),\n"
+        "       count(*)\n"
         "FROM staff_publications GROUP BY year, kind\n"
-        "ORDER BY year DESC, kind, publications DESC",
+        "ORDER BY year DESC, kind, site, publications DESC",
     ),
     Query(
         "last_run_added",
         "What the last run added",
         "The rows the last run of each spider created or changed.",
-        "SELECT r.spider, r.id AS run_id, r.finished_at, i.change, i.item_id,\n"
+        "SELECT r.spider, r.id AS run_id, r.finished_at, i.change, i.site, i.item_id,\n"
         "       coalesce(p.title, s.title) AS title, coalesce(p.url, s.url) AS url\n"
         "FROM item_runs i JOIN crawl_runs r ON r.id = i.run_id\n"
-        "LEFT JOIN publications p ON i.item_table = 'publications' AND p.id = CAST(i.item_id AS INTEGER)\n"
+        "LEFT JOIN publications p ON i.item_table = 'publications' AND p.site = i.site\n"
+        "  AND p.id = CAST(i.item_id AS INTEGER)\n"
         "LEFT JOIN staff_publications s ON i.item_table = 'staff_publications' AND s.id = i.item_id\n"
         "WHERE i.change IN ('new', 'updated')\n"
         "  AND r.id IN (SELECT max(id) FROM crawl_runs GROUP BY spider)\n"

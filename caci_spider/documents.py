@@ -36,12 +36,6 @@ ROLE_URL = "url"  # the row's own url is the document
 ROLE_DOWNLOAD = "download"  # a download link on the row's item page
 
 
-def publication_item_id(site: str, item_id: int) -> str:
-    """``document_links.item_id`` of a ``publications`` row (``item_table='publications'``):
-    its identity ``(site, id)`` as one string, ``cacianalyst/13851``."""
-    return f"{site}/{item_id}"
-
-
 _DOWNLOAD_TEXT = re.compile(
     r"^\s*(?:click\s+here\s+to\s+download|download(?:\s+(?:the\s+)?"
     r"(?:pdf|full\s+text|paper|report|publication|file|article))?)\b",

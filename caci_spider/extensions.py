@@ -179,10 +179,10 @@ class CrawlRunRecorder:
         """new/updated/unchanged rows of the run per target, by each stored row's URL."""
         table = getattr(spider, "export_table", "")
         counts: dict[str, dict[str, int]] = {}
-        for (run, name, key), outcome in list(database.run_outcomes.items()):
+        for (run, name, site, key), outcome in list(database.run_outcomes.items()):
             if run != run_id or name != table:
                 continue
-            row = next(database.stored_rows(table, [key]), None)
+            row = next(database.stored_rows(table, [(site, key)]), None)
             owner = spider.target_of_url(row.get("url") or "") if row else None  # type: ignore[attr-defined]
             tally = counts.setdefault(
                 owner.key if owner else "", {"new": 0, "updated": 0, "unchanged": 0}

@@ -102,6 +102,9 @@ class Reject:
     fetched_at: str
     raw: str | None = None
     status: int | None = None
+    # The site (profile key) of the publication the page is, where it is one; None for staff
+    # pages and pages of no known site.
+    site: str | None = None
 
 
 class SourceRank(IntEnum):

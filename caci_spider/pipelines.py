@@ -34,7 +34,8 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
-from caci_spider.storage import PUBLICATIONS, STAFF, export_table
+from caci_spider.sources import Section, SiteProfile
+from caci_spider.storage import PUBLICATIONS, STAFF, STAFF_SITE, export_publications, export_table
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,10 @@ class _CrawlerPipeline:
         self.store.refetch_clashes.append(report.url)
         which = f"item {other}" if other is not None else "a higher stored item"
         return self.reject(
-            report.url, f"refetched body equals {which}'s: stored row kept", report.fetched_at
+            report.url,
+            f"refetched body equals {which}'s: stored row kept",
+            report.fetched_at,
+            site=report.site,
         )
 
     def reject(
@@ -70,9 +74,13 @@ class _CrawlerPipeline:
         fetched_at: str,
         raw: str | None = None,
         status: int | None = None,
+        site: str | None = None,
     ) -> DropItem:
-        """Record a reject (table, stats, one WARNING) and return the DropItem to raise."""
-        self.store.record_reject(Reject(self.spider_name, url, reason, fetched_at, raw, status))
+        """Record a reject (table, stats, one WARNING) and return the DropItem to raise;
+        ``site``: the site of the publication the page is, if it is one."""
+        self.store.record_reject(
+            Reject(self.spider_name, url, reason, fetched_at, raw, status, site)
+        )
         return DropItem(f"rejected {url}: {reason}", log_level="DEBUG")
 
 
@@ -123,8 +131,8 @@ class ValidatePipeline(_CrawlerPipeline):
             page, report = item.page, item.report
             reason, raw = validation_problem(page, report)
             if reason:
-                raise self.reject(page.url, reason, page.fetched_at, raw)
-            self.check_quality(report, page.url, page.fetched_at)
+                raise self.reject(page.url, reason, page.fetched_at, raw, site=page.site)
+            self.check_quality(report, page.url, page.fetched_at, site=report.site)
             return report
         if isinstance(item, StaffPublication):
             if not item.title:
@@ -141,7 +149,7 @@ class ValidatePipeline(_CrawlerPipeline):
         # A spider bug must not pass silently as an item nobody stores.
         raise DropItem(f"unexpected item type {type(item).__name__}", log_level="ERROR")
 
-    def check_quality(self, item: Any, url: str, fetched_at: str) -> None:
+    def check_quality(self, item: Any, url: str, fetched_at: str, site: str | None = None) -> None:
         """Reject an item with a quality problem: the first problem is the reason, all of them
         the raw text; the run's self-check counts it per field."""
         found = problems(item)
@@ -153,7 +161,7 @@ class ValidatePipeline(_CrawlerPipeline):
         for name in dict.fromkeys(problem.field for problem in found):
             self.crawler.stats.inc_value(f"caci/quality/{name}")
         raw = "; ".join(str(problem) for problem in found)
-        raise self.reject(url, found[0].reason, fetched_at, raw)
+        raise self.reject(url, found[0].reason, fetched_at, raw, site=site)
 
 
 class DeduplicatePipeline(_CrawlerPipeline):
@@ -177,15 +185,18 @@ class DeduplicatePipeline(_CrawlerPipeline):
         database = self.store.database
         canonical = database.duplicate_of(report)
         if canonical is not None and (
-            database.publication(report.id) is not None
-            or database.body_changed(canonical, self.store.run_id)
+            database.publication(report.site, report.id) is not None
+            or database.body_changed(report.site, canonical, self.store.run_id)
         ):
             # A stored item refetched with a lower stored item's body, or a new item whose body
             # a lower stored item changed to in this run: see store_report.
             raise self.clash(report, canonical)
         if canonical is not None:
             database.record_duplicate(report, canonical, self.store.run_id)
-            logger.info("Item %d duplicates item %d: recorded in duplicates", report.id, canonical)
+            logger.info(
+                "Item %d of %s duplicates item %d: recorded in duplicates",
+                report.id, report.site, canonical,
+            )  # fmt: skip
             raise DropItem(f"item {report.id} duplicates item {canonical}", log_level="DEBUG")
         return report
 
@@ -204,7 +215,7 @@ class StorePipeline(_CrawlerPipeline):
         database = self.store.database
         run_id = self.store.run_id
         if isinstance(item, FieldReport):
-            stored = database.publication(item.id)
+            stored = database.publication(item.site, item.id)
             outcome = database.store_report(item, self.spider_name, run_id)
             if stored is not None and outcome in ("updated", "unchanged"):
                 self.note_refetch(item, stored)
@@ -212,12 +223,20 @@ class StorePipeline(_CrawlerPipeline):
                 raise self.clash(item, None)
             if outcome == "kept":
                 raise self.reject(
-                    item.url, "refetch is a truncated copy: stored row kept", item.fetched_at
+                    item.url,
+                    "refetch is a truncated copy: stored row kept",
+                    item.fetched_at,
+                    site=item.site,
                 )
+            if item.pdf_url:
+                # Its PDF (a feature article's): linked as a staff row's download links are.
+                database.link_document(
+                    item.pdf_url, PUBLICATIONS, item.site, str(item.id),
+                    documents.ROLE_DOWNLOAD, item.fetched_at,
+                )  # fmt: skip
             repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
             if repeated is not None:
                 repeated.note(item.url, edge_lines(item.body))
-            self.link_pdf(item)
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
             self.link_documents(item)
@@ -234,18 +253,9 @@ class StorePipeline(_CrawlerPipeline):
         if documents.is_pdf_url(item.url):
             links.insert(0, (item.url or "", documents.ROLE_URL))
         for url, role in links:
-            self.store.database.link_document(url, STAFF, item.id, role, item.fetched_at)
-
-    def link_pdf(self, report: FieldReport) -> None:
-        """A stored publication's PDF (``pdf_url``: feature articles) is a download link of its
-        row, as a staff row's (the spider fetches it when it is on the allowed hosts)."""
-        pdf_url = getattr(report, "pdf_url", None)
-        if not pdf_url:
-            return
-        item_id = documents.publication_item_id(getattr(report, "site", "cacianalyst"), report.id)
-        self.store.database.link_document(
-            pdf_url, PUBLICATIONS, item_id, documents.ROLE_DOWNLOAD, report.fetched_at
-        )
+            self.store.database.link_document(
+                url, STAFF, STAFF_SITE, item.id, role, item.fetched_at
+            )
 
     def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
         """A stored item extracted again: the watched fields its row has and the new extraction
@@ -263,15 +273,43 @@ class StorePipeline(_CrawlerPipeline):
             )  # fmt: skip
 
     def close_spider(self) -> None:
+        """Write the spider's exports: for a spider of publications, each crawled section's
+        file (that site's rows of that category, by id) and the aggregate when it has one
+        (every row, by site then id); for any other, its table's file."""
         spider = self.crawler.spider
-        export_name = getattr(spider, "export_name", None)
-        if not export_name:
-            return
-        path = export_dir(self.crawler.settings) / export_name
-        count = export_table(self.store.database, getattr(spider, "export_table", ""), path)
-        self.crawler.stats.set_value("caci/exported", count)
-        logger.info("Exported %d rows to %s", count, path)
+        sections = getattr(spider, "crawled_sections", None)
+        if sections and getattr(spider, "export_table", "") == PUBLICATIONS:
+            self.export_publications(sections, getattr(spider, "aggregate_export", None))
+        else:
+            export_name = getattr(spider, "export_name", None)
+            if not export_name:
+                return
+            path = export_dir(self.crawler.settings) / export_name
+            count = export_table(self.store.database, getattr(spider, "export_table", ""), path)
+            self.crawler.stats.set_value("caci/exported", count)
+            logger.info("Exported %d rows to %s", count, path)
         if getattr(spider, "links_documents", False):
             path = export_dir(self.crawler.settings) / documents.EXPORT_NAME
             count = export_table(self.store.database, documents.DOCUMENTS, path)
             logger.info("Exported %d documents to %s", count, path)
+
+    def export_publications(
+        self, sections: tuple[tuple[SiteProfile, Section], ...], aggregate: str | None
+    ) -> None:
+        """Each ``(site, section)``'s export, then ``aggregate`` (every publication) if set;
+        ``caci/exported`` counts the rows of the sections' files."""
+        directory = export_dir(self.crawler.settings)
+        exported = 0
+        for profile, section in sections:
+            path = directory / section.export_name
+            count = export_publications(
+                self.store.database, path, site=profile.key, category=section.category
+            )
+            self.crawler.stats.set_value(f"caci/exported/{section.spider}", count)
+            logger.info("Exported %d rows to %s", count, path)
+            exported += count
+        self.crawler.stats.set_value("caci/exported", exported)
+        if aggregate:
+            path = directory / aggregate
+            count = export_publications(self.store.database, path)
+            logger.info("Exported %d rows to %s", count, path)

@@ -47,12 +47,15 @@ from caci_spider.items import (
 )
 from caci_spider.names import NameParts, fullest, group_spellings
 from caci_spider.sites import SITES_TABLE
+from caci_spider.sources import CACIANALYST, SILKROADSTUDIES
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.text import PARAGRAPH_SEPARATOR, title_key
 from caci_spider.urls import is_staff_listing_or_item
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
+# The site of every staff publication row where a table keys rows by (site, id).
+STAFF_SITE = SILKROADSTUDIES.key
 JSON_COLUMNS = json_columns()
 
 # Every table's columns, in order, with their SQLite types: declared in caci_spider.contract.
@@ -62,6 +65,27 @@ _CANARY_COLUMNS = sqlite_columns("canary_checks")
 _REJECT_COLUMNS = sqlite_columns("rejects")
 _STAFF_COLUMNS = sqlite_columns(STAFF)
 _DERIVED = {t.name: frozenset(c.name for c in t.columns if c.derived) for t in TABLES}
+
+# The site of the rows a database held before rows were keyed by (site, id) (issue 12), per
+# table gaining ``site``: every publication was the Analyst's (field reports), every staff row
+# the institute's; a staff page's reject has no site.
+_ANALYST = f"'{CACIANALYST.key}'"
+_BY_TABLE = f"CASE item_table WHEN '{PUBLICATIONS}' THEN {_ANALYST} ELSE '{STAFF_SITE}' END"
+SITE_OF_EARLIER_ROWS: dict[str, str] = {
+    PUBLICATIONS: _ANALYST,
+    "publication_authors": _ANALYST,
+    "duplicates": _ANALYST,
+    "publication_versions": _ANALYST,
+    "rejects": f"CASE spider WHEN '{STAFF}' THEN NULL ELSE {_ANALYST} END",
+    "canary_checks": f"CASE spider WHEN '{STAFF}' THEN '{STAFF_SITE}' ELSE {_ANALYST} END",
+    "item_runs": _BY_TABLE,
+    "document_links": _BY_TABLE,
+}
+
+
+def category_path(category: str) -> str:
+    """``/publications/<category>/item/``: what every item URL of a section holds."""
+    return f"/publications/{category}/item/"
 
 
 def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -74,12 +98,15 @@ def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> st
     )
 
 
-_UPSERT_PUBLICATION = upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("id",))
+_UPSERT_PUBLICATION = upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("site", "id"))
+_VERSION_COLUMNS = ("id", "site", "content_hash", "body", "fetched_at")
 _UPSERT_VERSION = upsert_sql(
-    "publication_versions", ("id", "content_hash", "body", "fetched_at"), ("id", "content_hash")
+    "publication_versions", _VERSION_COLUMNS, ("site", "id", "content_hash")
 )
 _UPSERT_ITEM_RUN = upsert_sql(
-    "item_runs", ("item_table", "item_id", "run_id", "change"), ("item_table", "item_id")
+    "item_runs",
+    ("item_table", "site", "item_id", "run_id", "change"),
+    ("item_table", "site", "item_id"),
 )
 STAFF_RANKS = "staff_ranks"
 _UPSERT_STAFF_RANK = upsert_sql(STAFF_RANKS, ("id", "rank"), ("id",))
@@ -93,7 +120,7 @@ _UPSERT_DOCUMENT_VERSION = upsert_sql(
 _UPSERT_DOCUMENT_LINK = upsert_sql(
     "document_links",
     tuple(sqlite_columns("document_links")),
-    ("document_url", "item_table", "item_id"),
+    ("document_url", "item_table", "site", "item_id"),
 )
 
 
@@ -117,11 +144,11 @@ class CaciDatabase:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
-        # What each run did to the rows it touched: (run id, table, key) → new / updated /
+        # What each run did to the rows it touched: (run id, table, site, key) → new / updated /
         # unchanged, in the order it first touched them.
-        self.run_outcomes: dict[tuple[int | None, str, str], str] = {}
-        # (run id, publication id) of rows whose body a refetch changed in that run.
-        self.bodies_changed: set[tuple[int | None, int]] = set()
+        self.run_outcomes: dict[tuple[int | None, str, str, str], str] = {}
+        # (run id, site, publication id) of rows whose body a refetch changed in that run.
+        self.bodies_changed: set[tuple[int | None, str, int]] = set()
         # A reader (sqlite-utils, Datasette) may hold the file briefly: wait instead of failing.
         self.db.execute("PRAGMA busy_timeout = 10000")
         self.db.enable_wal()
@@ -137,20 +164,36 @@ class CaciDatabase:
     # -- schema ----------------------------------------------------------------------------
     def ensure_schema(self) -> None:
         """Every table, index, FTS table and view of the contract; a database written by an
-        earlier version gains what was added since (columns, tables, FTS, links), filled from
-        the rows it holds: nothing is lost."""
+        earlier version is migrated in place, in one transaction (a failure leaves it as it
+        was), with nothing lost:
+
+        * a column the contract added is added and filled from the rows held: derived ones
+          (year, month) from their source, ``site`` (issue 12) with the site every row stored
+          before sites were told apart is of (:data:`SITE_OF_EARLIER_ROWS`);
+        * a table whose columns are out of the contract's order, whose primary key is another
+          (``id`` → ``(site, id)``) or that holds a foreign key the contract dropped is rebuilt
+          (sqlite-utils ``transform``: a new table, every row copied with its ``rowid``, the
+          old one dropped) and its indexes follow the contract;
+        * a rebuilt table's full-text index is rebuilt from its rows and its triggers created
+          again (dropping a table drops its triggers), here too inside the transaction
+          (:meth:`_ensure_fts`; sqlite-utils' ``enable_fts`` would commit half-way);
+        * authors' aliases and links are filled where they did not exist.
+
+        Opening a database of the current schema changes nothing.
+        """
         db = self.db
-        rebuilt: list[str] = []  # tables rebuilt in a new column order: their FTS triggers went
         with db.atomic():
             fresh = set(db.table_names())
+            rebuilt: list[str] = []  # their FTS triggers went with the old table
             for declared in TABLES:
                 table = db.table(declared.name)
                 if declared.name == STAFF_RANKS:
                     self._ensure_staff_ranks()
                     continue
+                pk: str | tuple[str, ...] = declared.pk[0] if len(declared.pk) == 1 else declared.pk
                 table.create(
                     sqlite_columns(declared.name),
-                    pk=declared.pk[0] if len(declared.pk) == 1 else declared.pk,
+                    pk=pk,
                     foreign_keys=list(declared.foreign_keys) or None,
                     if_not_exists=True,
                 )
@@ -158,21 +201,33 @@ class CaciDatabase:
                 added = [c for c in declared.columns if c.name not in present]
                 for column in added:
                     table.add_column(column.name, column.type)
-                order = [c.name for c in declared.columns]
-                if added and [c.name for c in table.columns] != order:
-                    # A column added inside the contract's order: rebuild the table in it.
-                    table.transform(column_order=order)
-                    rebuilt.append(declared.name)
-                if declared.name == PUBLICATIONS and any(c.name == "site" for c in added):
-                    # Every row stored before sites were told apart is the Analyst's.
+                if any(c.name == "site" for c in added) and declared.name in SITE_OF_EARLIER_ROWS:
                     db.execute(
-                        f"UPDATE [{PUBLICATIONS}] SET site = 'cacianalyst' WHERE site IS NULL"
+                        f"UPDATE [{declared.name}] SET site = "
+                        f"{SITE_OF_EARLIER_ROWS[declared.name]} WHERE site IS NULL"
                     )
                 if any(c.derived for c in added):
                     self._backfill_derived(declared.name)
-                for index in declared.indexes:
+                order = [c.name for c in declared.columns]
+                stale_keys = [
+                    str(fk.column)
+                    for fk in table.foreign_keys
+                    if (fk.column, fk.other_table, fk.other_column) not in declared.foreign_keys
+                ]
+                if (
+                    [c.name for c in table.columns] != order
+                    or tuple(table.pks) != declared.pk
+                    or stale_keys
+                ):
+                    table.transform(column_order=order, pk=pk, drop_foreign_keys=stale_keys or None)
+                    rebuilt.append(declared.name)
+                wanted = {tuple(columns) for columns in declared.indexes}
+                for found in table.indexes:
+                    if found.origin == "c" and tuple(found.columns) not in wanted:
+                        db.execute(f"DROP INDEX [{found.name}]")
+                for columns in declared.indexes:
                     table.create_index(
-                        list(index), unique=declared.name == "authors", if_not_exists=True
+                        list(columns), unique=declared.name == "authors", if_not_exists=True
                     )
             for view in VIEWS:
                 create = f"CREATE VIEW [{view.name}] AS {view.sql}"
@@ -184,16 +239,46 @@ class CaciDatabase:
                     db.execute(create)
             if "author_aliases" not in fresh or "staff_publication_authors" not in fresh:
                 self._backfill_authors()
-        for declared in TABLES:
-            if declared.fts and declared.name in rebuilt:
-                db.table(declared.name).enable_fts(
-                    list(declared.fts), fts_version="FTS5", create_triggers=True, replace=True
-                )
-            elif declared.fts and f"{declared.name}_fts" not in db.table_names():
-                # Populates the index from the rows already stored.
-                db.table(declared.name).enable_fts(
-                    list(declared.fts), fts_version="FTS5", create_triggers=True
-                )
+            for declared in TABLES:
+                if declared.fts:
+                    self._ensure_fts(declared.name, declared.fts, declared.name in rebuilt)
+
+    def _ensure_fts(self, name: str, columns: tuple[str, ...], rebuilt: bool) -> None:
+        """The FTS5 index of ``name`` over ``columns`` (external content, the rows' ``rowid``)
+        with the triggers that keep it in sync, as sqlite-utils' ``enable_fts(…,
+        create_triggers=True)`` makes them, in the open transaction. An index that exists is
+        left alone unless its table was ``rebuilt`` or a trigger is missing: then the index is
+        rebuilt from the rows and the triggers made again."""
+        fts = f"{name}_fts"
+        triggers = {f"{name}_{suffix}" for suffix in ("ai", "ad", "au")}
+        exists = fts in self.db.table_names()
+        present = {t.name for t in self.db.table(name).triggers}
+        if exists and not rebuilt and triggers <= present:
+            return
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        if not exists:
+            self.db.execute(
+                f'CREATE VIRTUAL TABLE "{fts}" USING FTS5 (\n    {quoted},\n    content="{name}"\n)'
+            )
+        self.db.execute(f'INSERT INTO "{fts}" ("{fts}") VALUES (\'rebuild\')')
+        for trigger in sorted(triggers):
+            self.db.execute(f'DROP TRIGGER IF EXISTS "{trigger}"')
+        old = ", ".join(f'old."{c}"' for c in columns)
+        new = ", ".join(f'new."{c}"' for c in columns)
+        insert = f'INSERT INTO "{fts}" (rowid, {quoted}) VALUES (new.rowid, {new});'
+        delete = (
+            f'INSERT INTO "{fts}" ("{fts}", rowid, {quoted}) VALUES(\'delete\', old.rowid, {old});'
+        )
+        self.db.execute(
+            f'CREATE TRIGGER "{name}_ai" AFTER INSERT ON "{name}" BEGIN\n  {insert}\nEND'
+        )
+        self.db.execute(
+            f'CREATE TRIGGER "{name}_ad" AFTER DELETE ON "{name}" BEGIN\n  {delete}\nEND'
+        )
+        self.db.execute(
+            f'CREATE TRIGGER "{name}_au" AFTER UPDATE ON "{name}" BEGIN\n  {delete}\n'
+            f"  {insert}\nEND"
+        )
 
     def _backfill_derived(self, table: str) -> None:
         """Derived columns (year, month) of the rows stored before they existed."""
@@ -234,22 +319,24 @@ class CaciDatabase:
         with self.db.atomic():
             self.db.table("crawl_runs").update(run_id, _encode(values))
 
-    def _note_change(self, table: str, item_id: int | str, run_id: int | None, change: str) -> None:
-        """Tally what this run did to a row, once per row: a row created earlier in the same
-        run stays ``new`` however often it is merged again, and a row changed once stays
-        ``updated`` when a later observation leaves it as it is."""
-        key = (run_id, table, str(item_id))
+    def _note_change(
+        self, table: str, site: str, item_id: int | str, run_id: int | None, change: str
+    ) -> None:
+        """Tally what this run did to a row (``site`` and id: its identity), once per row: a row
+        created earlier in the same run stays ``new`` however often it is merged again, and a
+        row changed once stays ``updated`` when a later observation leaves it as it is."""
+        key = (run_id, table, site, str(item_id))
         earlier = self.run_outcomes.get(key)
         if earlier is None or _OUTCOME_RANK[change] > _OUTCOME_RANK[earlier]:
             self.run_outcomes[key] = change
         outcome = self.run_outcomes[key]
         if run_id is not None and outcome in ("new", "updated"):
-            self.db.execute(_UPSERT_ITEM_RUN, [table, str(item_id), run_id, outcome])
+            self.db.execute(_UPSERT_ITEM_RUN, [table, site, str(item_id), run_id, outcome])
 
     def run_counts(self, run_id: int | None) -> dict[str, int]:
         """Rows this run created, changed, left as they were, or found to be duplicates."""
         counts = {"new": 0, "updated": 0, "unchanged": 0}
-        for (run, _table, _key), outcome in self.run_outcomes.items():
+        for (run, _table, _site, _key), outcome in self.run_outcomes.items():
             if run == run_id:
                 counts[outcome] += 1
         duplicates = self.db.execute(
@@ -257,17 +344,23 @@ class CaciDatabase:
         ).fetchone()[0]
         return {**counts, "duplicate": duplicates}
 
-    def run_keys(self, table: str, run_id: int | None) -> list[str]:
-        """Keys of the rows of ``table`` the run stored (new, updated or unchanged), in the
-        order it first stored them."""
-        return [key for (run, name, key) in self.run_outcomes if run == run_id and name == table]
+    def run_keys(self, table: str, run_id: int | None) -> list[tuple[str, str]]:
+        """``(site, id)`` of the rows of ``table`` the run stored (new, updated or unchanged),
+        in the order it first stored them (a staff row's site is ``silkroadstudies``)."""
+        return [
+            (site, key)
+            for (run, name, site, key) in self.run_outcomes
+            if run == run_id and name == table
+        ]
 
-    def body_changed(self, publication_id: int, run_id: int | None) -> bool:
-        """True when a refetch in run ``run_id`` changed the publication's body."""
-        return (run_id, publication_id) in self.bodies_changed
+    def body_changed(self, site: str, publication_id: int, run_id: int | None) -> bool:
+        """True when a refetch in run ``run_id`` changed the body of ``(site, publication_id)``."""
+        return (run_id, site, publication_id) in self.bodies_changed
 
-    def _changed_in_run(self, table: str, item_id: int | str, run_id: int | None) -> bool:
-        return self.run_outcomes.get((run_id, table, str(item_id))) in ("new", "updated")
+    def _changed_in_run(
+        self, table: str, site: str, item_id: int | str, run_id: int | None
+    ) -> bool:
+        return self.run_outcomes.get((run_id, table, site, str(item_id))) in ("new", "updated")
 
     def previous_listing_entries(self, spider: str, run_id: int | None) -> tuple[int, int] | None:
         """``(run id, listing entries)`` of the spider's last run that passed its self-check."""
@@ -331,35 +424,37 @@ class CaciDatabase:
         spider: str,
         table: str,
         count: int,
-        site: str | None = None,
-        category: str | None = None,
+        sections: Iterable[tuple[str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         """The ``count`` stored rows checked longest ago (never checked first), in key order.
 
-        Publications rotate through every row (of ``site`` and, by its URL, of the K2
-        ``category``, when given: a spider's canaries are per section); staff publications
-        through the rows whose own page was read (their ``url`` is among their ``sources``: an
-        item page of the listing).
+        Publications rotate through the rows of ``sections`` (``(site, category)`` pairs: the
+        spider's own; every row when ``None``); staff publications through the rows whose own
+        page was read (their ``url`` is among their ``sources``: an item page of the listing).
         """
         if count <= 0:
             return []
-        where = (
-            "1"
-            if table == PUBLICATIONS
-            else "EXISTS (SELECT 1 FROM json_each(t.sources) WHERE value = t.url)"
-        )
         params: list[Any] = [spider]
-        if table == PUBLICATIONS and site is not None:
-            where += " AND t.site = ?"
-            params.append(site)
-        if table == PUBLICATIONS and category is not None:
-            where += " AND instr(t.url, ?) > 0"
-            params.append(f"/publications/{category}/item/")
-        order = "t.id" if table == PUBLICATIONS else "t.url"
+        if table == PUBLICATIONS:
+            site = "t.site"
+            order = "t.site, t.id"
+            pairs = None if sections is None else list(sections)
+            if pairs is None:
+                where = "1"
+            elif not pairs:
+                return []
+            else:
+                where = " OR ".join(["(t.site = ? AND instr(t.url, ?) > 0)"] * len(pairs))
+                for pair_site, category in pairs:
+                    params += [pair_site, category_path(category)]
+        else:
+            site = "'" + STAFF_SITE + "'"
+            order = "t.url"
+            where = "EXISTS (SELECT 1 FROM json_each(t.sources) WHERE value = t.url)"
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
-            " ON c.spider = ? AND c.item_key = CAST(t.id AS TEXT)"
-            f" WHERE {where} ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
+            f" ON c.spider = ? AND c.site = {site} AND c.item_key = CAST(t.id AS TEXT)"
+            f" WHERE ({where}) ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
             [*params, count],
         )
         names = [d[0] for d in cursor.description]
@@ -368,22 +463,30 @@ class CaciDatabase:
     def record_canary(
         self, spider: str, key: str, url: str, run_id: int | None, outcome: str,
         missing: list[str], when: str, differing: list[dict[str, str]] | None = None,
+        site: str = CACIANALYST.key,
     ) -> None:  # fmt: skip
-        """The canary's last check: ``missing`` fields, ``differing`` ones (field, stored, new,
-        why: :class:`caci_spider.quality.FieldDifference`)."""
+        """The canary's last check of ``(site, key)``: ``missing`` fields, ``differing`` ones
+        (field, stored, new, why: :class:`caci_spider.quality.FieldDifference`)."""
         with self.db.atomic():
             self.db.table("canary_checks").upsert(
-                {"spider": spider, "item_key": key, "url": url, "checked_at": when,
-                 "run_id": run_id, "outcome": outcome, "missing": json.dumps(missing),
+                {"spider": spider, "site": site, "item_key": key, "url": url,
+                 "checked_at": when, "run_id": run_id, "outcome": outcome,
+                 "missing": json.dumps(missing),
                  "differing": json.dumps(differing or [], ensure_ascii=False)},
-                pk=("spider", "item_key"),
+                pk=("spider", "site", "item_key"),
             )  # fmt: skip
 
-    def stored_rows(self, table: str, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
-        """The stored rows of ``keys`` (in that order, in contract key order); gone ones skipped."""
+    def stored_rows(self, table: str, keys: Iterable[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        """The stored rows of ``keys`` (``(site, id)`` as :meth:`run_keys` gives them; a staff
+        row's id alone is its key), in that order, in contract key order; gone ones skipped."""
         contract = EXPORTS[table]
-        for key in keys:
-            cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id = ?", [key])
+        for site, key in keys:
+            if table == PUBLICATIONS:
+                cursor = self.db.execute(
+                    f"SELECT * FROM [{table}] WHERE site = ? AND id = ?", [site, key]
+                )
+            else:
+                cursor = self.db.execute(f"SELECT * FROM [{table}] WHERE id = ?", [key])
             row = cursor.fetchone()
             if row is not None:
                 decoded = _decode(dict(zip((d[0] for d in cursor.description), row, strict=True)))
@@ -408,9 +511,13 @@ class CaciDatabase:
             :limit
         ]
 
-    def known_report_ids(self) -> set[int]:
-        """Ids already settled: stored, or recorded as a duplicate."""
-        rows = self.db.execute(f"SELECT id FROM {PUBLICATIONS} UNION SELECT id FROM duplicates")
+    def known_report_ids(self, site: str) -> set[int]:
+        """Ids of ``site`` already settled: stored, or recorded as a duplicate."""
+        rows = self.db.execute(
+            f"SELECT id FROM {PUBLICATIONS} WHERE site = ?"
+            " UNION SELECT id FROM duplicates WHERE site = ?",
+            [site, site],
+        )
         return {item_id for (item_id,) in rows}
 
     def known_staff_sources(self) -> set[str]:
@@ -431,6 +538,7 @@ class CaciDatabase:
             self.db.table("rejects").upsert(
                 {
                     "spider": reject.spider,
+                    "site": reject.site,
                     "url": reject.url,
                     "reason": reject.reason,
                     "raw": reject.raw,
@@ -464,8 +572,11 @@ class CaciDatabase:
         self.db.execute("DELETE FROM rejects WHERE spider = ? AND url = ?", [spider, url])
 
     # -- publications ------------------------------------------------------------------------
-    def publication(self, item_id: int) -> dict[str, Any] | None:
-        cursor = self.db.execute(f"SELECT * FROM {PUBLICATIONS} WHERE id = ?", [item_id])
+    def publication(self, site: str, item_id: int) -> dict[str, Any] | None:
+        """The stored row of ``(site, item_id)``, contract keys only, or ``None``."""
+        cursor = self.db.execute(
+            f"SELECT * FROM {PUBLICATIONS} WHERE site = ? AND id = ?", [site, item_id]
+        )
         row = cursor.fetchone()
         if row is None:
             return None
@@ -473,13 +584,14 @@ class CaciDatabase:
         return _decode(_without_derived(PUBLICATIONS, found))
 
     def duplicate_of(self, report: FieldReport) -> int | None:
-        """Cross-id de-duplication: the lowest id with the same body owns it.
+        """Cross-id de-duplication within the report's site: the lowest id of that site with
+        the same body owns it (the same text on two sites is two publications).
 
         Returns that lower id when ``report`` is a duplicate of it, else ``None``.
         """
         row = self.db.execute(
-            f"SELECT min(id) FROM {PUBLICATIONS} WHERE content_hash = ? AND id < ?",
-            [report.content_hash, report.id],
+            f"SELECT min(id) FROM {PUBLICATIONS} WHERE site = ? AND content_hash = ? AND id < ?",
+            [report.site, report.content_hash, report.id],
         ).fetchone()
         return row[0] if row else None
 
@@ -488,26 +600,32 @@ class CaciDatabase:
     ) -> None:
         """Record ``report`` as a duplicate; a row it had from an earlier body goes too."""
         with self.db.atomic():
-            self._record_duplicate(report.id, canonical, report.url, report.fetched_at, run_id)
-            self._delete_publication(report.id)
+            self._record_duplicate(
+                report.site, report.id, canonical, report.url, report.fetched_at, run_id
+            )
+            self._delete_publication(report.site, report.id)
 
     def _record_duplicate(
-        self, item_id: int, canonical: int, url: str, when: str, run_id: int | None
+        self, site: str, item_id: int, canonical: int, url: str, when: str, run_id: int | None
     ) -> None:
         self.db.table("duplicates").upsert(
-            {"id": item_id, "duplicate_of": canonical, "url": url, "recorded_at": when,
-             "run_id": run_id},
-            pk="id",
+            {"id": item_id, "site": site, "duplicate_of": canonical, "url": url,
+             "recorded_at": when, "run_id": run_id},
+            pk=("site", "id"),
         )  # fmt: skip
 
-    def _delete_publication(self, item_id: int) -> None:
-        for key in [k for k in self.run_outcomes if k[1:] == (PUBLICATIONS, str(item_id))]:
+    def _delete_publication(self, site: str, item_id: int) -> None:
+        gone = (PUBLICATIONS, site, str(item_id))
+        for key in [k for k in self.run_outcomes if k[1:] == gone]:
             del self.run_outcomes[key]
-        self.db.execute("DELETE FROM publication_authors WHERE publication_id = ?", [item_id])
-        self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE id = ?", [item_id])
         self.db.execute(
-            "DELETE FROM item_runs WHERE item_table = ? AND item_id = ?",
-            [PUBLICATIONS, str(item_id)],
+            "DELETE FROM publication_authors WHERE site = ? AND publication_id = ?",
+            [site, item_id],
+        )
+        self.db.execute(f"DELETE FROM {PUBLICATIONS} WHERE site = ? AND id = ?", [site, item_id])
+        self.db.execute(
+            "DELETE FROM item_runs WHERE item_table = ? AND site = ? AND item_id = ?",
+            [PUBLICATIONS, site, str(item_id)],
         )
 
     def store_report(self, report: FieldReport, spider: str, run_id: int | None = None) -> str:
@@ -520,14 +638,17 @@ class CaciDatabase:
         ``publication_versions``.
         """
         new = report.as_row()
+        site = report.site
         with self.db.atomic():
-            old = self.publication(report.id)
+            old = self.publication(site, report.id)
+            # De-duplication stays within the site: another site's ids are other publications.
             higher = self.db.execute(
-                f"SELECT id, url FROM {PUBLICATIONS} WHERE content_hash = ? AND id > ?",
-                [report.content_hash, report.id],
+                f"SELECT id, url FROM {PUBLICATIONS} WHERE site = ? AND content_hash = ?"
+                " AND id > ?",
+                [site, report.content_hash, report.id],
             ).fetchall()
             if higher and (
-                old is not None or any(self.body_changed(h, run_id) for h, _url in higher)
+                old is not None or any(self.body_changed(site, h, run_id) for h, _url in higher)
             ):
                 # A stored item refetched with another stored item's body, or a new id whose
                 # body a stored item changed to in this run: the pages changed (a redesign that
@@ -535,8 +656,10 @@ class CaciDatabase:
                 return "clash"
             # A new id whose body higher ids stored earlier have: they were its duplicates.
             for higher_id, higher_url in higher:
-                self._record_duplicate(higher_id, report.id, higher_url, report.fetched_at, run_id)
-                self._delete_publication(higher_id)
+                self._record_duplicate(
+                    site, higher_id, report.id, higher_url, report.fetched_at, run_id
+                )
+                self._delete_publication(site, higher_id)
             if old is not None and is_truncated_copy(old["body"], report.body):
                 return "kept"
             row = merge_keeping_known(old, new)
@@ -547,27 +670,26 @@ class CaciDatabase:
             else:
                 outcome = "new" if old is None else "updated"
             if old is not None and old["content_hash"] != row["content_hash"]:
-                self.bodies_changed.add((run_id, report.id))
-                self.db.execute(
-                    _UPSERT_VERSION, [old[k] for k in ("id", "content_hash", "body", "fetched_at")]
-                )
+                self.bodies_changed.add((run_id, site, report.id))
+                self.db.execute(_UPSERT_VERSION, [old[k] for k in _VERSION_COLUMNS])
             encoded = _encode(row) | derive(PUBLICATIONS, row)
             self.db.execute(_UPSERT_PUBLICATION, [encoded[c] for c in _PUBLICATION_COLUMNS])
-            self._note_change(PUBLICATIONS, report.id, run_id, outcome)
-            self._link_authors(report.id, row["authors"])
-            self.db.execute("DELETE FROM duplicates WHERE id = ?", [report.id])
+            self._note_change(PUBLICATIONS, site, report.id, run_id, outcome)
+            self._link_authors(site, report.id, row["authors"])
+            self.db.execute("DELETE FROM duplicates WHERE site = ? AND id = ?", [site, report.id])
             self.clear_rejects(spider, report.url)
         return outcome
 
-    def _link_authors(self, publication_id: int, names: Iterable[str]) -> None:
+    def _link_authors(self, site: str, publication_id: int, names: Iterable[str]) -> None:
         self.db.execute(
-            "DELETE FROM publication_authors WHERE publication_id = ?", [publication_id]
+            "DELETE FROM publication_authors WHERE site = ? AND publication_id = ?",
+            [site, publication_id],
         )
         for position, name in enumerate(names):
             self.db.execute(
-                "INSERT INTO publication_authors (publication_id, position, author_id)"
-                " VALUES (?, ?, ?)",
-                [publication_id, position, self.author_id(name)],
+                "INSERT INTO publication_authors (publication_id, site, position, author_id)"
+                " VALUES (?, ?, ?, ?)",
+                [publication_id, site, position, self.author_id(name)],
             )
 
     def _link_staff_authors(
@@ -637,13 +759,14 @@ class CaciDatabase:
         moved = list(before)
         if moved:
             # A link names its author through the spelling printed at its position.
-            for link, owner, owner_key, owner_table in (
-                ("publication_authors", "publication_id", "id", PUBLICATIONS),
-                ("staff_publication_authors", "staff_publication_id", "id", STAFF),
+            for link, owner, owner_table, same_site in (
+                ("publication_authors", "publication_id", PUBLICATIONS, True),
+                ("staff_publication_authors", "staff_publication_id", STAFF, False),
             ):
+                site = f" AND o.site = {link}.site" if same_site else ""
                 self.db.execute(
                     f"UPDATE {link} SET author_id = coalesce((SELECT a.author_id FROM"
-                    f" author_aliases a, {owner_table} o WHERE o.{owner_key} = {link}.{owner}"
+                    f" author_aliases a, {owner_table} o WHERE o.id = {link}.{owner}{site}"
                     f" AND a.alias = json_extract(o.authors, '$[' || {link}.position || ']')),"
                     f" author_id) WHERE author_id IN ({_marks(moved)})",
                     moved,
@@ -680,11 +803,11 @@ class CaciDatabase:
             if old is not None and {k: v for k, v in old.items() if k != "fetched_at"} == {
                 k: v for k, v in row.items() if k != "fetched_at"
             }:
-                self._note_change(STAFF, base_id, run_id, "unchanged")
+                self._note_change(STAFF, STAFF_SITE, base_id, run_id, "unchanged")
                 return "unchanged"
             # Observations of one run (sidebar, listing, item page) merge into one row; only a
             # row from an earlier run is a previous version worth keeping.
-            if old is not None and not self._changed_in_run(STAFF, base_id, run_id):
+            if old is not None and not self._changed_in_run(STAFF, STAFF_SITE, base_id, run_id):
                 self.db.table("staff_publication_versions").upsert(
                     {"id": old["id"], "row": json.dumps(old, ensure_ascii=False),
                      "fetched_at": old["fetched_at"]},
@@ -693,7 +816,7 @@ class CaciDatabase:
             self.db.table(STAFF).upsert(_encode(row) | derive(STAFF, row), pk="id")
             self._link_staff_authors(base_id, row["authors"] or [], row["roles"] or {})
             outcome = "new" if old is None else "updated"
-            self._note_change(STAFF, base_id, run_id, outcome)
+            self._note_change(STAFF, STAFF_SITE, base_id, run_id, outcome)
         return outcome
 
     def _staff_row(self, staff_row_id: str) -> dict[str, Any] | None:
@@ -754,10 +877,13 @@ class CaciDatabase:
         return outcome
 
     def link_document(
-        self, document_url: str, item_table: str, item_id: str, role: str, when: str
+        self, document_url: str, item_table: str, site: str, item_id: str, role: str, when: str
     ) -> None:
-        """Record that a row links a document (its own url, or a download link)."""
-        self.db.execute(_UPSERT_DOCUMENT_LINK, [document_url, item_table, item_id, role, when])
+        """Record that a row (``item_table``, ``site``, ``item_id``: a staff row's site is
+        ``silkroadstudies``) links a document (its own url, a download link, a ``pdf_url``)."""
+        self.db.execute(
+            _UPSERT_DOCUMENT_LINK, [document_url, item_table, site, item_id, role, when]
+        )
 
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():
@@ -832,9 +958,45 @@ EXPORTS = {
 
 
 def export_table(database: CaciDatabase, table: str, path: str | os.PathLike[str]) -> int:
-    """Every stored row of ``table``, ordered by its key (id; a document's url), keys in its
-    contract's order."""
+    """Every stored row of ``table``, ordered by its key (publications: site, then id; a staff
+    row's id; a document's url), keys in its contract's order."""
+    if table == PUBLICATIONS:
+        return export_publications(database, path)
     keys = EXPORTS[table]
-    order = contract.table(table).pk[0]
+    order = ", ".join(contract.table(table).pk)
     rows = ({key: row.get(key) for key in keys} for row in database.rows(table, order))
+    return write_jsonl_atomic(path, rows)
+
+
+def export_publications(
+    database: CaciDatabase,
+    path: str | os.PathLike[str],
+    site: str | None = None,
+    category: str | None = None,
+) -> int:
+    """Publications as JSON Lines, written atomically (:func:`write_jsonl_atomic`), keys in the
+    contract's order; returns the row count.
+
+    A section's export (``site`` and ``category`` given) holds exactly the rows of that site
+    whose URL is an item of that K2 category (``/publications/<category>/item/``), ordered by
+    id; the aggregate (neither given) every row, ordered by site, then id.
+    """
+    where: list[str] = []
+    params: list[Any] = []
+    if site is not None:
+        where.append("site = ?")
+        params.append(site)
+    if category is not None:
+        where.append("instr(url, ?) > 0")
+        params.append(category_path(category))
+    order = "id" if site is not None else "site, id"
+    sql = f"SELECT * FROM [{PUBLICATIONS}]"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    cursor = database.db.execute(f"{sql} ORDER BY {order}", params)
+    names = [d[0] for d in cursor.description]
+    rows = (
+        {key: decoded.get(key) for key in CONTRACT_KEYS}
+        for decoded in (_decode(dict(zip(names, row, strict=True))) for row in cursor)
+    )
     return write_jsonl_atomic(path, rows)

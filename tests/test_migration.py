@@ -1,8 +1,11 @@
-"""A database written before the contract (issue 15) is migrated on open, nothing lost:
-tests/data/caci-before-issue-15.db was written by the previous schema (storage.py at bc49a8e)."""
+"""Databases written by earlier releases are migrated in place on open, nothing lost:
+tests/data/caci-before-issue-15.db was written before the contract (storage.py at bc49a8e),
+tests/data/caci-before-issue-12.db.gz before rows were keyed by (site, id) (9577242)."""
 
 from __future__ import annotations
 
+import gzip
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 from caci_spider.contract import export_keys, schema_drift
 from caci_spider.storage import CaciDatabase
 from tests.conftest import REPO_ROOT
+from tests.reports import field_report
 
 BEFORE = REPO_ROOT / "tests" / "data" / "caci-before-issue-15.db"
 
@@ -113,3 +117,191 @@ def test_opening_a_migrated_database_again_changes_nothing(migrated) -> None:
     CaciDatabase(path).close()
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
+
+
+# -- issue 12: rows keyed by (site, id) ---------------------------------------------------------
+# tests/data/caci-before-issue-12.db.gz: written by 9577242 (both spiders against the local
+# site with PDFs, a full run, a reparse with one changed body).
+BEFORE_12 = REPO_ROOT / "tests" / "data" / "caci-before-issue-12.db.gz"
+# The tables that gained `site`, with what their earlier rows get.
+SITE_TABLES = (
+    "publications", "publication_authors", "duplicates", "publication_versions", "rejects",
+    "canary_checks", "item_runs", "document_links",
+)  # fmt: skip
+
+
+def gunzipped(tmp_path: Path, name: str = "caci.db") -> Path:
+    path = tmp_path / name
+    with gzip.open(BEFORE_12) as source, path.open("wb") as target:
+        shutil.copyfileobj(source, target)
+    return path
+
+
+def every_row(path: Path, columns_of: Path | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table (FTS shadow tables aside), in the columns the table has in
+    ``columns_of`` (the database before the migration), sorted."""
+    with sqlite3.connect(columns_of or path) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%_fts%'"
+            )
+        ]
+        columns = {
+            t: [r[1] for r in connection.execute(f"PRAGMA table_info([{t}])")] for t in tables
+        }
+    with sqlite3.connect(path) as connection:
+        return {
+            table: sorted(
+                connection.execute(f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{table}]"),
+                key=repr,
+            )
+            for table, names in columns.items()
+        }
+
+
+def schema(path: Path) -> set[tuple[str, str, str]]:
+    """Every table, index and trigger with its SQL, whitespace aside (a column added at the
+    end, as ``crawl_runs.sections``, is written by ALTER TABLE with other line breaks)."""
+    with sqlite3.connect(path) as connection:
+        return {
+            (kind, name, re.sub(r"\s*([,()])\s*", r"\1", re.sub(r"\s+", " ", sql or "")))
+            for kind, name, sql in connection.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            )
+        }
+
+
+@pytest.fixture
+def release(tmp_path: Path):
+    """The release database before and after its first open: (path, before, database)."""
+    before = gunzipped(tmp_path, "before.db")
+    path = gunzipped(tmp_path)
+    database = CaciDatabase(path)
+    yield path, before, database
+    database.close()
+
+
+def test_the_release_database_is_keyed_by_id_alone(tmp_path: Path) -> None:
+    with sqlite3.connect(gunzipped(tmp_path)) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(publications)")]
+        pk = [row[1] for row in connection.execute("PRAGMA table_info(duplicates)") if row[5]]
+    assert "site" not in columns and pk == ["id"]
+
+
+def test_the_first_open_keeps_every_row_of_every_table(release) -> None:
+    path, before, database = release
+    database.close()
+    kept = every_row(path, columns_of=before)
+    old = every_row(before)
+    assert kept == old
+    counts = {table: len(rows) for table, rows in old.items() if rows}
+    assert {t: counts.get(t) for t in (
+        "publications", "staff_publications", "duplicates", "rejects", "publication_versions",
+        "crawl_runs", "item_runs", "publication_authors", "documents", "document_links",
+    )} == {
+        "publications": 18, "staff_publications": 16, "duplicates": 1, "rejects": 17,
+        "publication_versions": 1, "crawl_runs": 6, "item_runs": 34, "publication_authors": 22,
+        "documents": 4, "document_links": 11,
+    }  # fmt: skip
+
+
+def test_the_first_open_gives_the_contracts_schema_keyed_by_site_and_id(release, tmp_path) -> None:
+    path, _before, database = release
+    with sqlite3.connect(path) as connection:
+        assert schema_drift(connection) == []
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    for table in ("publications", "duplicates"):
+        assert database.db[table].pks == ["site", "id"]
+    assert database.db["publication_versions"].pks == ["site", "id", "content_hash"]
+    assert database.db["publication_authors"].pks == ["site", "publication_id", "position"]
+    assert database.db["item_runs"].pks == ["item_table", "site", "item_id"]
+    # The same schema as a database made new, to the index and the trigger.
+    CaciDatabase(tmp_path / "new.db").close()
+    database.close()
+    assert schema(path) == schema(tmp_path / "new.db")
+
+
+def test_earlier_rows_are_the_analysts_and_staff_rows_the_institutes(release) -> None:
+    _path, _before, database = release
+    db = database.db
+
+    def sites(sql: str) -> list[tuple]:
+        return db.execute(sql).fetchall()
+
+    for table in ("publications", "publication_authors", "duplicates", "publication_versions"):
+        assert sites(f"SELECT DISTINCT site FROM [{table}]") == [("cacianalyst",)], table
+    assert sorted(sites("SELECT spider, site, count(*) FROM rejects GROUP BY 1, 2")) == [
+        ("field_reports", "cacianalyst", 4), ("staff_publications", None, 13),
+    ]  # fmt: skip
+    assert sorted(sites("SELECT item_table, site, count(*) FROM item_runs GROUP BY 1, 2")) == [
+        ("publications", "cacianalyst", 18), ("staff_publications", "silkroadstudies", 16),
+    ]  # fmt: skip
+    assert sites("SELECT DISTINCT item_table, site FROM document_links") == [
+        ("staff_publications", "silkroadstudies")
+    ]
+    assert sites("SELECT spider, site FROM canary_checks") == [("field_reports", "cacianalyst")]
+    assert database.known_report_ids("cacianalyst") >= {12871, 12834, 12999}
+    assert database.known_report_ids("turkeyanalyst") == set()
+    assert database.publication("cacianalyst", 12999)["site"] == "cacianalyst"
+    # The author links still name their publications: every field report has its authors.
+    works = db.execute(
+        "SELECT count(*) FROM author_publications WHERE kind = 'field report'"
+    ).fetchone()
+    assert works == (22,)
+
+
+def test_the_full_text_index_passes_its_check_and_its_triggers_fire(release) -> None:
+    _path, _before, database = release
+    db = database.db
+    db.execute("INSERT INTO publications_fts(publications_fts) VALUES('integrity-check')")
+    (indexed,) = db.execute("SELECT count(*) FROM publications_fts").fetchone()
+    assert indexed == db["publications"].count == 18
+    # Every stored row is found by a word of its body, as before.
+    for site, item_id, body in db.execute("SELECT site, id, body FROM publications").fetchall():
+        word = max((w for w in body.split() if w.isalpha()), key=len)
+        found = [(r["site"], r["id"]) for r in db["publications"].search(word)]
+        assert (site, item_id) in found, word
+    database.store_report(
+        field_report(12997, "Zanzibarian marmalade.", site="turkeyanalyst"), "turkey_analyst", 7
+    )
+    database.store_report(field_report(12999, "A quokka was seen."), "field_reports", 7)
+    assert [(r["site"], r["id"]) for r in db["publications"].search("Zanzibarian")] == [
+        ("turkeyanalyst", 12997)
+    ]
+    assert [(r["site"], r["id"]) for r in db["publications"].search("quokka")] == [
+        ("cacianalyst", 12999)
+    ]
+    db.execute("INSERT INTO publications_fts(publications_fts) VALUES('integrity-check')")
+    # The changed body went to the versions table, beside the one the release kept.
+    assert db.execute("SELECT count(*) FROM publication_versions WHERE id = 12999").fetchone() == (2,)
+
+
+def test_a_second_open_changes_nothing(release) -> None:
+    path, _before, database = release
+    database.close()
+    with sqlite3.connect(path) as connection:
+        dump = list(connection.iterdump())
+    CaciDatabase(path).close()
+    with sqlite3.connect(path) as connection:
+        assert list(connection.iterdump()) == dump
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypatch) -> None:
+    path = gunzipped(tmp_path)
+    with sqlite3.connect(path) as connection:
+        dump = list(connection.iterdump())
+
+    def broken(*_args, **_kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    # The last step of the migration: everything before it is rolled back with it.
+    monkeypatch.setattr(CaciDatabase, "_ensure_fts", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        CaciDatabase(path)
+    with sqlite3.connect(path) as connection:
+        assert list(connection.iterdump()) == dump
+    monkeypatch.undo()
+    CaciDatabase(path).close()
+    with sqlite3.connect(path) as connection:
+        assert schema_drift(connection) == []

@@ -10,6 +10,7 @@ import pytest
 from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
 from caci_spider.storage import (
     CaciDatabase,
+    export_publications,
     export_table,
     merge_keeping_known,
     write_jsonl_atomic,
@@ -43,14 +44,14 @@ def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
         == "unchanged"
     )
     assert database.store_report(report(1, body="A new body."), "field_reports") == "updated"
-    assert database.publication(1)["body"] == "A new body."
+    assert database.publication("cacianalyst", 1)["body"] == "A new body."
     assert database.db["publications"].count == 1
 
 
 def test_a_worse_fetch_never_erases_known_values(database: CaciDatabase) -> None:
     database.store_report(report(1, hits=4672, tags=["Georgia"]), "field_reports")
     database.store_report(report(1, hits=None, tags=[], authors=[], byline=None), "field_reports")
-    row = database.publication(1)
+    row = database.publication("cacianalyst", 1)
     assert row["hits"] == 4672
     assert row["tags"] == ["Georgia"]
     assert row["authors"] == ["Fariz Ismailzade"]
@@ -240,3 +241,179 @@ def test_publications_holding_finds_a_paragraph_whole_through_the_index(
     urls = database.publications_holding("Bookmark and Share", 5)
     assert sorted(u.rsplit("/", 1)[-1] for u in urls) == ["1-x.html", "2-x.html"]
     assert database.publications_holding("«»", 5) == []  # nothing FTS5 can search for
+
+
+# -- (site, id): a K2 id is unique only within its site ------------------------------------------
+TURKEY = "https://www.turkeyanalyst.org"
+
+
+def turkey(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
+    return report(
+        item_id, body, site="turkeyanalyst", section="Articles",
+        url=f"{TURKEY}/publications/turkey-analyst-articles/item/{item_id}-t.html", **fields,
+    )  # fmt: skip
+
+
+def keys(database: CaciDatabase, table: str = "publications") -> list[tuple[str, int]]:
+    return sorted((r["site"], r["id"]) for r in database.db[table].rows)
+
+
+@pytest.mark.parametrize("same_body", [False, True])
+def test_the_same_id_on_two_sites_is_two_publications(
+    database: CaciDatabase, same_body: bool
+) -> None:
+    database.store_report(report(12997, "Georgia's covert U-turn."), "field_reports", run_id=1)
+    body = "Georgia's covert U-turn." if same_body else "Turkey's AKP and the army."
+    assert database.duplicate_of(turkey(12997, body)) is None
+    assert database.store_report(turkey(12997, body), "turkey_analyst", run_id=1) == "new"
+    assert keys(database) == [("cacianalyst", 12997), ("turkeyanalyst", 12997)]
+    assert database.db["duplicates"].count == 0
+    assert database.publication("turkeyanalyst", 12997)["section"] == "Articles"
+    assert database.publication("cacianalyst", 12997)["body"] == "Georgia's covert U-turn."
+    # Each keeps its own authors, versions and run record.
+    database.store_report(turkey(12997, "Changed.", authors=["Gareth Jenkins"]), "t", run_id=2)
+    assert database.publication("cacianalyst", 12997)["authors"] == ["Fariz Ismailzade"]
+    links = database.db.execute(
+        "SELECT site, publication_id, a.name FROM publication_authors pa"
+        " JOIN authors a ON a.id = pa.author_id ORDER BY site"
+    ).fetchall()
+    assert links == [
+        ("cacianalyst", 12997, "Fariz Ismailzade"), ("turkeyanalyst", 12997, "Gareth Jenkins"),
+    ]  # fmt: skip
+    assert [(r["site"], r["id"]) for r in database.db["publication_versions"].rows] == [
+        ("turkeyanalyst", 12997)
+    ]
+    assert database.run_keys("publications", 2) == [("turkeyanalyst", "12997")]
+    assert database.run_keys("publications", 1) == [
+        ("cacianalyst", "12997"), ("turkeyanalyst", "12997"),
+    ]  # fmt: skip
+    assert database.db["item_runs"].count == 2
+    assert database.body_changed("turkeyanalyst", 12997, 2)
+    assert not database.body_changed("cacianalyst", 12997, 2)
+
+
+def test_cross_id_duplicates_stay_within_a_site(database: CaciDatabase) -> None:
+    database.store_report(report(12), "field_reports")
+    # A lower id on the other site with the same body is not a duplicate of it, nor it of that.
+    assert database.duplicate_of(turkey(10)) is None
+    assert database.store_report(turkey(10), "turkey_analyst") == "new"
+    assert database.duplicate_of(turkey(14)) == 10
+    assert database.duplicate_of(report(14)) == 12
+    assert keys(database) == [("cacianalyst", 12), ("turkeyanalyst", 10)]
+    # A lower id of the Analyst demotes its own site's higher id only.
+    assert database.store_report(report(11), "field_reports") == "new"
+    assert keys(database) == [("cacianalyst", 11), ("turkeyanalyst", 10)]
+    assert [(r["site"], r["id"], r["duplicate_of"]) for r in database.db["duplicates"].rows] == [
+        ("cacianalyst", 12, 11)
+    ]
+    database.record_duplicate(turkey(14), 10)
+    assert database.known_report_ids("cacianalyst") == {11, 12}
+    assert database.known_report_ids("turkeyanalyst") == {10, 14}
+
+
+def test_stored_rows_and_canary_candidates_read_the_site(database: CaciDatabase) -> None:
+    database.store_report(report(5, "Analyst."), "field_reports", run_id=1)
+    database.store_report(
+        report(4, "Analytical.", url=f"{report(4).url.replace('field-reports', 'analytical-articles')}"),
+        "analytical_articles", run_id=1,
+    )  # fmt: skip
+    database.store_report(turkey(5, "Turkey."), "turkey_analyst", run_id=1)
+    rows = list(database.stored_rows("publications", database.run_keys("publications", 1)))
+    assert [(r["site"], r["id"], r["body"]) for r in rows] == [
+        ("cacianalyst", 5, "Analyst."), ("cacianalyst", 4, "Analytical."),
+        ("turkeyanalyst", 5, "Turkey."),
+    ]  # fmt: skip
+    scoped = database.canary_candidates(
+        "publications", "publications", 5, [("turkeyanalyst", "turkey-analyst-articles"),
+                                            ("cacianalyst", "field-reports")],
+    )  # fmt: skip
+    assert [(r["site"], r["id"]) for r in scoped] == [("cacianalyst", 5), ("turkeyanalyst", 5)]
+    everything = database.canary_candidates("publications", "publications", 5)
+    assert len(everything) == 3
+    database.record_canary(
+        "publications", "5", "u", 1, "ok", [], "2026-01-01T00:00:00Z", site="cacianalyst"
+    )
+    first = database.canary_candidates(
+        "publications", "publications", 1,
+        [("turkeyanalyst", "turkey-analyst-articles"), ("cacianalyst", "field-reports")],
+    )  # fmt: skip
+    assert [(r["site"], r["id"]) for r in first] == [("turkeyanalyst", 5)]
+    assert database.canary_candidates("x", "publications", 1, []) == []
+
+
+def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) -> None:
+    item = turkey(7)
+    database.record_reject(
+        Reject("turkey_analyst", item.url, "missing body", "2026-01-01T00:00:00Z",
+               site="turkeyanalyst")
+    )  # fmt: skip
+    database.record_reject(Reject("staff_publications", "https://x/", "HTTP 404", "2026-01-01T00:00:00Z"))
+    assert sorted(
+        (r["spider"], r["site"]) for r in database.db["rejects"].rows
+    ) == [("staff_publications", None), ("turkey_analyst", "turkeyanalyst")]
+    database.store_report(item, "turkey_analyst")
+    assert database.db["rejects"].count == 1
+
+
+def test_a_publications_pdf_is_linked_by_site_and_id(database: CaciDatabase) -> None:
+    database.link_document("https://x/a.pdf", "publications", "cacianalyst", "12997", "download", "t")
+    database.link_document("https://x/a.pdf", "publications", "turkeyanalyst", "12997", "download", "t")
+    assert database.db["document_links"].count == 2
+
+
+# -- exports: a section's file, and the aggregate ------------------------------------------------
+def analytical(item_id: int, body: str) -> FieldReport:
+    return report(
+        item_id, body, section="Analytical Articles",
+        url=f"https://www.cacianalyst.org/publications/analytical-articles/item/{item_id}-a.html",
+    )  # fmt: skip
+
+
+def exported(path: Path) -> list[tuple[str, int]]:
+    return [(r["site"], r["id"]) for r in map(json.loads, path.read_text("utf-8").splitlines())]
+
+
+def test_each_sections_export_holds_exactly_its_sites_and_categorys_rows(
+    database: CaciDatabase, tmp_path: Path
+) -> None:
+    for item in (
+        report(13000, "F3."), report(12997, "F1."), analytical(13002, "A2."),
+        analytical(12990, "A1."), turkey(12997, "T1."), turkey(3, "T0."),
+    ):  # fmt: skip
+        database.store_report(item, "publications")
+    counts = {}
+    for site, category, name in (
+        ("cacianalyst", "field-reports", "field_reports.jsonl"),
+        ("cacianalyst", "analytical-articles", "analytical_articles.jsonl"),
+        ("cacianalyst", "news-digest", "news_digest.jsonl"),
+        ("turkeyanalyst", "turkey-analyst-articles", "turkey_analyst.jsonl"),
+    ):
+        counts[name] = export_publications(
+            database, tmp_path / name, site=site, category=category
+        )
+    assert counts == {
+        "field_reports.jsonl": 2, "analytical_articles.jsonl": 2, "news_digest.jsonl": 0,
+        "turkey_analyst.jsonl": 2,
+    }  # fmt: skip
+    assert exported(tmp_path / "field_reports.jsonl") == [
+        ("cacianalyst", 12997), ("cacianalyst", 13000)
+    ]
+    assert exported(tmp_path / "analytical_articles.jsonl") == [
+        ("cacianalyst", 12990), ("cacianalyst", 13002)
+    ]
+    assert exported(tmp_path / "turkey_analyst.jsonl") == [
+        ("turkeyanalyst", 3), ("turkeyanalyst", 12997)
+    ]
+    assert (tmp_path / "news_digest.jsonl").read_text("utf-8") == ""
+    # The aggregate: every row, by site, then id; keys in the contract's order.
+    assert export_publications(database, tmp_path / "publications.jsonl") == 6
+    assert exported(tmp_path / "publications.jsonl") == [
+        ("cacianalyst", 12990), ("cacianalyst", 12997), ("cacianalyst", 13000),
+        ("cacianalyst", 13002), ("turkeyanalyst", 3), ("turkeyanalyst", 12997),
+    ]  # fmt: skip
+    records = [json.loads(line) for line in (tmp_path / "publications.jsonl").read_text("utf-8").splitlines()]
+    assert all(list(r) == list(CONTRACT_KEYS) for r in records)
+    assert export_table(database, "publications", tmp_path / "all.jsonl") == 6
+    assert (tmp_path / "all.jsonl").read_text("utf-8") == (
+        tmp_path / "publications.jsonl"
+    ).read_text("utf-8")

@@ -38,6 +38,7 @@ from caci_spider.selfcheck import (
 )
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
 from caci_spider.sources import Section, SiteProfile
+from caci_spider.storage import PUBLICATIONS, STAFF_SITE
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
 
@@ -154,7 +155,8 @@ class K2CategorySpider(scrapy.Spider):
 
     # The (site, section) pairs this spider crawls, in order (caci_spider.sources).
     crawled_sections: ClassVar[tuple[tuple[SiteProfile, Section], ...]] = ()
-    # The file every crawled row goes to as well (``publications.jsonl``), if any.
+    # ``publications.jsonl``-like file of every stored publication, written at close besides
+    # each crawled section's export (the ``publications`` spider's); None: none.
     aggregate_export: ClassVar[str | None] = None
     # The first target's category and base-URL setting (single-section spiders name them).
     category: str = ""
@@ -364,6 +366,18 @@ class K2CategorySpider(scrapy.Spider):
     @property
     def store(self) -> DatabaseStore:
         return store_of(self.crawler)
+
+    def site_of(self, url: str) -> str | None:
+        """The key of the crawled site of publications ``url`` is on (its configured base
+        URL's host, or one of the profile's hosts), if any; ``None`` for a spider of another
+        table (staff publications' pages have no site in ``rejects``)."""
+        if self.export_table != PUBLICATIONS:
+            return None
+        key = host_key(urlsplit(url).netloc)
+        for target in self.targets:
+            if key == host_key(urlsplit(target.base_url).netloc) or key in target.profile.hosts:
+                return target.site
+        return None
 
     def known_items(self) -> set[Any]:
         """What an incremental run need not fetch again (``(site, id)`` or URLs, per spider)."""
@@ -749,12 +763,9 @@ class K2CategorySpider(scrapy.Spider):
         return requests
 
     def canary_candidates(self, target: Target, count: int) -> list[dict[str, Any]]:
-        database = self.store.database
-        if self.export_table != "publications":
-            return database.canary_candidates(self.name, self.export_table, count)
-        return database.canary_candidates(
-            self.name, self.export_table, count, site=target.site, category=target.category
-        )
+        """Stored rows of the target's site and section to check, oldest check first."""
+        scope = [(target.site, target.category)] if self.export_table == PUBLICATIONS else None
+        return self.store.database.canary_candidates(self.name, self.export_table, count, scope)
 
     def canary_request(
         self, row: dict[str, Any], attempt: int, key: str | None = None
@@ -848,6 +859,7 @@ class K2CategorySpider(scrapy.Spider):
             self.store.database.record_canary(
                 self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now(),
                 differing=[difference.as_dict() for difference in result.differing],
+                site=row.get("site") or STAFF_SITE,
             )  # fmt: skip
         except sqlite3.Error as error:
             self.store.write_failed(result.url, error)
@@ -891,4 +903,4 @@ class K2CategorySpider(scrapy.Spider):
     def reject(
         self, url: str, reason: str, raw: str | None = None, status: int | None = None
     ) -> Reject:
-        return Reject(self.name, url, reason, utc_now(), raw, status)
+        return Reject(self.name, url, reason, utc_now(), raw, status, self.site_of(url))

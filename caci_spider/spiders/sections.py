@@ -22,21 +22,7 @@ from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
 from caci_spider.sources import Section, SiteProfile, section_of
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.storage import CaciDatabase
 from caci_spider.urls import ItemRef
-
-
-def known_ids(database: CaciDatabase, site: str) -> set[int]:
-    """Ids of ``site`` already settled (stored, or a duplicate).
-
-    Seam: storage keyed by ``(site, id)`` answers ``known_report_ids(site)``; the storage of
-    before that answers ``known_report_ids()`` for its one site, the Analyst.
-    """
-    known: Any = database.known_report_ids  # either signature, for mypy
-    try:
-        return set(known(site))
-    except TypeError:
-        return set(known()) if site == "cacianalyst" else set()
 
 
 class K2PublicationsSpider(K2CategorySpider):
@@ -93,7 +79,7 @@ class K2PublicationsSpider(K2CategorySpider):
         known: set[tuple[str, int]] = set()
         waiting = self.backed_off_urls()
         for site in dict.fromkeys(target.site for target in self.targets):
-            known.update((site, item_id) for item_id in known_ids(self.store.database, site))
+            known.update((site, item_id) for item_id in self.store.database.known_report_ids(site))
         for target in self.targets:
             for url in waiting:
                 ref = target.ref(url, url)
