@@ -13,14 +13,16 @@ from pathlib import Path
 from caci_spider import sources
 
 
-def base_url_settings(base_url: str, base_urls: Mapping[str, str] | None = None) -> list[str]:
+def base_url_settings(base_url: str, base_urls: Mapping[str, str] | str | None = None) -> list[str]:
     """``-s <SETTING>=<url>`` for every site's base-URL setting, in the profiles' order.
 
     ``base_urls`` maps a profile key to its local host (``site.base_urls``, set by
     :func:`caci_spider.localsite.serve`: the Turkey Analyst answers on a port of its own); a
-    site it does not name points at ``base_url``, where its paths answer 404, never at the
-    live site.
+    plain string is the Turkey Analyst's. A site it does not name points at ``base_url``, where
+    its paths answer 404, never at the live site.
     """
+    if isinstance(base_urls, str):
+        base_urls = {sources.TURKEYANALYST.key: base_urls}
     urls = base_urls or {}
     settings = []
     for profile in sources.PROFILES:
@@ -29,7 +31,7 @@ def base_url_settings(base_url: str, base_urls: Mapping[str, str] | None = None)
 
 
 def crawl_command(
-    spider: str, base_url: str, out: Path, base_urls: Mapping[str, str] | None = None
+    spider: str, base_url: str, out: Path, base_urls: Mapping[str, str] | str | None = None
 ) -> list[str]:
     """The ``scrapy crawl`` command line that points ``spider`` at a local site."""
     return [
