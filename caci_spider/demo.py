@@ -731,6 +731,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return refused.exit_code
     db = out / DB_NAME
     spiders = crawl_spiders()
+    failed = 0  # the first crawl's exit status that was not 0
     with serve(LocalK2Site()) as (base_url, site):
         faults = intended_faults(site, spiders)
         hosts = ", ".join(f"{key} at {url}" for key, url in site.base_urls.items())
@@ -746,7 +747,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"caci_spider.demo: scrapy crawl {spider} exited with status {status}",
                     file=sys.stderr,
                 )
-                return status
+                failed = failed or status
+                if not db.exists():
+                    return status
             print(run_summary(db, spider))
             errors = sum(" ERROR: " in line or " CRITICAL: " in line for line in flagged)
             others = judge_log(spider, flagged, faults)
@@ -758,6 +761,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 print(f"Log: {line}, all from the intended faults above")
         ok = report(db, out, site, faults, spiders)
+    if failed:
+        return failed
     if not ok:
         print(
             "caci_spider.demo: the crawls stored something other than the local site should "

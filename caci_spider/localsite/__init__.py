@@ -3,19 +3,27 @@
 Run it by hand with ``python -m caci_spider.localsite --port 8088``: it prints the crawl commands
 that point at it and write to a database, exports and archive of their own (``exports/local``).
 
-What it serves (all built from ``fixtures/``, never from our own extraction code):
+What it serves (all built from ``fixtures/``, never from our own extraction code), for every
+crawled section of :mod:`caci_spider.sources` (category, listing path, feed and name read from
+there; items from ``fixtures/<spider>/items/``):
 
-* ``/publications/field-reports.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
+* Two hosts, two listening ports of one process (:func:`serve`): the main one for the Analyst
+  (and the institute's staff listing), one of its own for each other site, the Turkey Analyst
+  (``site.base_urls``). A host answers only for its own sites' sections: a path of another
+  site's section is 404 there, so the same K2 id on both sites (12997) is two different pages.
+* ``/publications/<category>.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
   a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
-  The first page also links one entry through a host variant and a print view; the listing also
-  holds an id that has no page (404, a stale link) and one whose page always answers 500.
-* ``/publications/field-reports/item/<id>-<alias>.html``: the fixture page of that id (any alias;
-  ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
+  The field reports carry the site's faults: their first page also links one entry through a
+  host variant and a print view; their listing also holds an id that has no page (404, a stale
+  link) and one whose page always answers 500.
+* ``/publications/<category>/item/<id>-<alias>.html``: the fixture page of that id in that
+  section (any alias; ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
+* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
 * ``/publications/joint-center-publications.html?start=N`` and its ``/item/`` pages: the
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
   in for both sites (``CACI_BASE_URL`` and ``SILKROAD_BASE_URL`` both point at it).
-* ``/robots.txt``: allows everything but ``/administrator/``.
+* ``/robots.txt`` (on every host): allows everything but ``/administrator/``.
 * ``/publications/<category>.feed`` (``?type=rss`` or ``?type=atom``), and the same as
   ``<category>.html?format=feed&type=…``: K2's category feed, the newest 10 items by creation
   date (:mod:`caci_spider.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
@@ -272,6 +280,16 @@ class LocalK2Site:
             items = load_items(fixtures / section.spider / "items", section.category)
             order: list[int | None] = list(listing_order(list(items)))
             self.sections[section.category] = SectionContent(profile, section, items, order)
+        # The PDFs the sections' items link (their oracles' pdf_url): path → (host, its lines).
+        self.section_pdfs: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for content in self.sections.values():
+            for item in content.items.values():
+                oracle = item.path.with_suffix(".json")
+                expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
+                if expected.get("pdf_url"):
+                    lines = (expected.get("title") or item.alias, *(expected.get("authors") or ()))
+                    pdf_path = urlsplit(expected["pdf_url"]).path
+                    self.section_pdfs[pdf_path] = (host_of_profile(content.profile), lines)
         # Profile key → the base URL it is served at (set by serve()).
         self.base_urls: dict[str, str] = {}
         self.hits: dict[str, int] = {}
@@ -378,6 +396,11 @@ class LocalK2Site:
             return Reply(
                 429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": str(retry_after)}
             )
+        if path in self.section_pdfs:
+            pdf_host, lines = self.section_pdfs[path]
+            if pdf_host != host:
+                return Reply(404, _NOT_FOUND)
+            return Reply(200, pdfs.section_pdf(lines), "application/pdf")
         if host != MAIN_HOST:
             return self._route_other(path, query, host)
         if path.startswith(pdfs.PDF_PATH) and path.endswith(".pdf"):
