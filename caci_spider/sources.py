@@ -14,7 +14,10 @@ declared here once; the modules that need them read them from here:
   (:func:`body_end_pattern`);
 * the spiders: ``category``, ``export_name``, ``coverage_minimums``, ``base_url_setting``
   (:func:`section_of`);
-* the local site: its listings' and categories' names.
+* the local site: its listings' and categories' names;
+* ``pages/sections.py``: the rules a section's item pages are read with (:attr:`Section.rules`,
+  named by the ``RULE_*`` constants below), picked by the site and category of the item's URL
+  (:func:`section_by_category`).
 
 This module imports nothing of the project, so that any module (settings included) can read it.
 """
@@ -28,6 +31,17 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 
+# The section rules an item page can be read with (caci_spider/pages/sections.py implements
+# each; a section lists the ones its pages need in ``Section.rules``):
+# "AUTHOR'S BIO: …" paragraph → author_bio, not body (older analytical articles).
+RULE_AUTHOR_BIO = "author-bio"
+# The PDF link ("Read <title> (PDF)", "Click here to download PDF") → pdf_url, not body.
+RULE_PDF_LINK = "pdf-link"
+# BACKGROUND: / IMPLICATIONS: / CONCLUSIONS: labels open paragraphs; an image's alt text glued
+# before one ("karachagBACKGROUND:") is not text.
+RULE_SECTION_LABELS = "section-labels"
+
+
 @dataclass(frozen=True)
 class Section:
     """One crawled section of a site: a K2 category and the spider that walks it."""
@@ -38,6 +52,8 @@ class Section:
     export_name: str  # the file under CACI_EXPORT_DIR
     # Below these shares of items with the field, a run fails its self-check.
     coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # The section rules its item pages are read with (the RULE_* names above).
+    rules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -108,6 +124,7 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            rules=frozenset({RULE_AUTHOR_BIO, RULE_SECTION_LABELS}),
         ),
         Section(
             category="feature-articles",
@@ -118,6 +135,7 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            rules=frozenset({RULE_PDF_LINK}),
         ),
         Section(
             category="news-digest",
@@ -169,7 +187,13 @@ TURKEYANALYST = SiteProfile(
     default_base_url="https://www.turkeyanalyst.org",
     hosts=("turkeyanalyst.org",),
     publication_name="Turkey Analyst",
-    boilerplate=Boilerplate(logo_alts=("turkeyanalyst",)),
+    # The footer blurb is a guess (no stored page of the site reaches its footer; see
+    # docs/site-notes.md, "The Turkey Analyst").
+    boilerplate=Boilerplate(
+        footer_blurbs=("The Turkey Analyst is a biweekly",),
+        newsletter_headings=("Newsletter",),
+        logo_alts=("turkeyanalyst", "The Turkey Analyst"),
+    ),
     site_names=(
         "Turkey Analyst",
         "The Turkey Analyst",
@@ -212,6 +236,14 @@ def section_of(spider: str) -> tuple[SiteProfile, Section]:
         if section.spider == spider:
             return profile, section
     raise KeyError(spider)
+
+
+def section_by_category(site: str, category: str) -> Section | None:
+    """The crawled section of the site keyed ``site`` whose K2 category is ``category``."""
+    profile = BY_KEY.get(site)
+    if profile is None:
+        return None
+    return next((s for s in profile.sections if s.category == category), None)
 
 
 def section_names_by_category() -> dict[str, str]:

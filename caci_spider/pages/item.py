@@ -39,6 +39,14 @@ from caci_spider.pages.k2 import (
     class_xpath,
     has_class,
 )
+from caci_spider.pages.sections import (
+    SectionRules,
+    find_pdf_link,
+    image_alts,
+    rules_for,
+    split_author_bio,
+    unglue_image_alts,
+)
 from caci_spider.quality import is_site_title
 from caci_spider.text import ends_like_a_sentence
 from caci_spider.urls import ItemRef
@@ -153,10 +161,13 @@ class K2ItemPage:
         ref: ItemRef,
         fetched_at: str,
         classes: ClassIndex | None = None,
+        rules: SectionRules | None = None,
     ) -> None:
         self.root = document if isinstance(document, etree._Element) else parse_html(document)
         self.ref = ref
         self.fetched_at = fetched_at
+        # The section's rules (caci_spider.pages.sections), from the item's site and category.
+        self.rules = rules if rules is not None else rules_for(ref)
         self._page_lines: list[str] | None = None
         self._classes = classes
 
@@ -226,7 +237,7 @@ class K2ItemPage:
 
     @field
     def paragraphs(self) -> list[str]:
-        return self.head.body
+        return self.section_body[0]
 
     @field
     def hits(self) -> int | None:
@@ -250,11 +261,11 @@ class K2ItemPage:
 
     @field
     def author_bio(self) -> str | None:
-        return None
+        return self.section_body[1]
 
     @field
     def pdf_url(self) -> str | None:
-        return None
+        return self.section_body[2]
 
     def extract(self) -> FieldReportPage:
         return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
@@ -338,6 +349,19 @@ class K2ItemPage:
         parts = [p for p in parts if not is_site_title(p)]
         title = " - ".join(parts).strip()
         return title or None
+
+    @cached_property
+    def section_body(self) -> tuple[list[str], str | None, str | None]:
+        """``(body paragraphs, author bio, PDF URL)``: the body after the byline, read by the
+        section's rules (caci_spider.pages.sections)."""
+        body, bio, pdf = self.head.body, None, None
+        if self.rules.section_labels:
+            body = unglue_image_alts(body, image_alts(self.root))
+        if self.rules.pdf_link:
+            body, pdf = find_pdf_link(self.root, body, self.ref.url)
+        if self.rules.author_bio:
+            body, bio = split_author_bio(body)
+        return body, bio, pdf
 
     @cached_property
     def head(self) -> Head:
@@ -554,9 +578,11 @@ ARTICLE_VIEWS: tuple[type[K2ItemPage], ...] = (JoomlaArticlePage,)
 
 
 def item_page(document: str | bytes, ref: ItemRef, fetched_at: str) -> K2ItemPage:
-    """The page object for an item page, by the article view the page itself shows (never
-    configured: a site can move to another view between two runs)."""
+    """The page object for an item page of any section of any site, by the article view the
+    page itself shows (never configured: a site can move to another view between two runs),
+    with the rules of the item's section (its site and the category of its URL, through
+    caci_spider.sources; see caci_spider.pages.sections)."""
     root = parse_html(document)
     classes = ClassIndex(root)
     view = next((view for view in ARTICLE_VIEWS if view.detect(classes)), K2ItemPage)
-    return view(root, ref, fetched_at, classes)
+    return view(root, ref, fetched_at, classes, rules_for(ref))
