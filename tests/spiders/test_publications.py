@@ -7,8 +7,8 @@ in the run's ``crawl_runs`` row. Responses are built from the fixture pages; not
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
