@@ -128,7 +128,7 @@ def test_site_hosts_are_the_crawled_profiles_hosts() -> None:
     assert frozenset({"cacianalyst.org", "silkroadstudies.org", "turkeyanalyst.org"}) == SITE_HOSTS
 
 
-def test_quality_names_are_as_before() -> None:
+def test_quality_names_are_every_crawled_sites() -> None:
     assert SITE_NAMES == (
         "Central Asia-Caucasus Analyst",
         "The Central Asia-Caucasus Analyst",
@@ -144,6 +144,10 @@ def test_quality_names_are_as_before() -> None:
         "Silk Road Studies Program",
         "silkroadstudies.org",
         "www.silkroadstudies.org",
+        "Turkey Analyst",
+        "The Turkey Analyst",
+        "turkeyanalyst.org",
+        "www.turkeyanalyst.org",
     )
     assert SECTION_NAMES == (
         "Home",
@@ -154,20 +158,15 @@ def test_quality_names_are_as_before() -> None:
         "Feature Articles",
         "Staff Publications",
         "Joint Center Publications",
+        "Articles",
     )
 
 
 def test_local_site_names_its_categories_from_the_profiles() -> None:
-    assert SECTIONS == {
-        "field-reports": "Field Reports",
-        "joint-center-publications": "Staff Publications",
-    }
+    categories = {section.category: section.name for _, section in sources.sections()}
+    assert SECTIONS == categories
     assert _LISTINGS == {
-        "field-reports": ("/publications/field-reports.html", "Field Reports"),
-        "joint-center-publications": (
-            "/publications/joint-center-publications.html",
-            "Staff Publications",
-        ),
+        category: (f"/publications/{category}.html", name) for category, name in categories.items()
     }
 
 
