@@ -30,7 +30,7 @@ from caci_spider.localsite.crawl import crawl_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETTE_DIR = PROJECT_ROOT / "datasette"
-SPIDERS = ("field_reports", "staff_publications")
+SPIDERS = ("publications", "staff_publications")
 DEFAULT_PAGE = f"/{DATABASE}/publications?_facet_size=5"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -46,10 +46,14 @@ def datasette_command(db: Path, port: int) -> list[str]:
 
 
 def crawl_local_site(out: Path) -> Path:
-    """Both spiders' crawls of the local site into ``out``; the database's path."""
-    with serve(LocalK2Site()) as (base_url, _site):
+    """Both spiders' crawls of the local site (both its hosts) into ``out``; the database's
+    path."""
+    with serve(LocalK2Site()) as (base_url, site):
         for spider in SPIDERS:
-            command = crawl_command(spider, base_url, out) + ["-s", "LOG_LEVEL=ERROR"]
+            command = crawl_command(spider, base_url, out, site.base_urls) + [
+                "-s",
+                "LOG_LEVEL=ERROR",
+            ]
             # The local site's deliberate faults fail the self-check of a crawl: its rows stand.
             subprocess.run(command, cwd=PROJECT_ROOT, check=False, capture_output=True)
     return out / f"{DATABASE}.db"
