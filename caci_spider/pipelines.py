@@ -27,7 +27,6 @@ from caci_spider.items import (
     is_empty,
 )
 from caci_spider.paths import export_dir
-from caci_spider.sources import Section, SiteProfile
 from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
 from caci_spider.records import (
     collapse_body,
@@ -35,6 +34,7 @@ from caci_spider.records import (
     normalise_staff_publication,
     validation_problem,
 )
+from caci_spider.sources import Section, SiteProfile
 from caci_spider.storage import PUBLICATIONS, STAFF, STAFF_SITE, export_publications, export_table
 from caci_spider.store import DatabaseStore, store_of
 
@@ -139,9 +139,7 @@ class ValidatePipeline(_CrawlerPipeline):
         # A spider bug must not pass silently as an item nobody stores.
         raise DropItem(f"unexpected item type {type(item).__name__}", log_level="ERROR")
 
-    def check_quality(
-        self, item: Any, url: str, fetched_at: str, site: str | None = None
-    ) -> None:
+    def check_quality(self, item: Any, url: str, fetched_at: str, site: str | None = None) -> None:
         """Reject an item with a quality problem: the first problem is the reason, all of them
         the raw text; the run's self-check counts it per field."""
         found = problems(item)

@@ -70,9 +70,7 @@ _DERIVED = {t.name: frozenset(c.name for c in t.columns if c.derived) for t in T
 # table gaining ``site``: every publication was the Analyst's (field reports), every staff row
 # the institute's; a staff page's reject has no site.
 _ANALYST = f"'{CACIANALYST.key}'"
-_BY_TABLE = (
-    f"CASE item_table WHEN '{PUBLICATIONS}' THEN {_ANALYST} ELSE '{STAFF_SITE}' END"
-)
+_BY_TABLE = f"CASE item_table WHEN '{PUBLICATIONS}' THEN {_ANALYST} ELSE '{STAFF_SITE}' END"
 SITE_OF_EARLIER_ROWS: dict[str, str] = {
     PUBLICATIONS: _ANALYST,
     "publication_authors": _ANALYST,
@@ -192,9 +190,7 @@ class CaciDatabase:
                 if declared.name == STAFF_RANKS:
                     self._ensure_staff_ranks()
                     continue
-                pk: str | tuple[str, ...] = (
-                    declared.pk[0] if len(declared.pk) == 1 else declared.pk
-                )
+                pk: str | tuple[str, ...] = declared.pk[0] if len(declared.pk) == 1 else declared.pk
                 table.create(
                     sqlite_columns(declared.name),
                     pk=pk,
@@ -223,9 +219,7 @@ class CaciDatabase:
                     or tuple(table.pks) != declared.pk
                     or stale_keys
                 ):
-                    table.transform(
-                        column_order=order, pk=pk, drop_foreign_keys=stale_keys or None
-                    )
+                    table.transform(column_order=order, pk=pk, drop_foreign_keys=stale_keys or None)
                     rebuilt.append(declared.name)
                 wanted = {tuple(columns) for columns in declared.indexes}
                 for found in table.indexes:
@@ -264,8 +258,7 @@ class CaciDatabase:
         quoted = ", ".join(f'"{c}"' for c in columns)
         if not exists:
             self.db.execute(
-                f'CREATE VIRTUAL TABLE "{fts}" USING FTS5 (\n    {quoted},\n'
-                f'    content="{name}"\n)'
+                f'CREATE VIRTUAL TABLE "{fts}" USING FTS5 (\n    {quoted},\n    content="{name}"\n)'
             )
         self.db.execute(f'INSERT INTO "{fts}" ("{fts}") VALUES (\'rebuild\')')
         for trigger in sorted(triggers):
@@ -468,9 +461,7 @@ class CaciDatabase:
                 pk=("spider", "site", "item_key"),
             )  # fmt: skip
 
-    def stored_rows(
-        self, table: str, keys: Iterable[tuple[str, str]]
-    ) -> Iterator[dict[str, Any]]:
+    def stored_rows(self, table: str, keys: Iterable[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         """The stored rows of ``keys`` (``(site, id)`` as :meth:`run_keys` gives them; a staff
         row's id alone is its key), in that order, in contract key order; gone ones skipped."""
         contract = EXPORTS[table]

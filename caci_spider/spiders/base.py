@@ -36,9 +36,9 @@ from caci_spider.selfcheck import (
     SectionSource,
 )
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
-from caci_spider.store import DatabaseStore, store_of
 from caci_spider.sources import Section, SiteProfile
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
+from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
 
 MODES = ("incremental", "full", "reparse")

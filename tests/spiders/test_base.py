@@ -302,7 +302,14 @@ async def started(spider: FieldReportsSpider) -> list[Request]:
 
 
 def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[str, Any]:
-    row = {"id": item_id, "site": "cacianalyst", "url": item_url(item_id), "title": "T", "body": "B", **fields}
+    row = {
+        "id": item_id,
+        "site": "cacianalyst",
+        "url": item_url(item_id),
+        "title": "T",
+        "body": "B",
+        **fields,
+    }
     spider.store.database.db.table("publications").insert(row)
     return row
 
