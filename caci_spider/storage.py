@@ -480,6 +480,14 @@ class CaciDatabase:
     def count(self, table: str) -> int:
         return self.db.table(table).count
 
+    def count_publications(self, site: str, category: str) -> int:
+        """Stored publications of ``site`` whose URL is an item of the K2 ``category``."""
+        (count,) = self.db.execute(
+            f"SELECT count(*) FROM {PUBLICATIONS} WHERE site = ? AND instr(url, ?) > 0",
+            [site, category_path(category)],
+        ).fetchone()
+        return int(count)
+
     def publications_holding(self, paragraph: str, limit: int) -> list[str]:
         """URLs of up to ``limit`` stored publications whose body has ``paragraph`` as one of its
         paragraphs (found through the full-text index, then checked exactly)."""
