@@ -99,17 +99,14 @@ def test_settings_read_the_default_base_urls_from_the_profiles() -> None:
     assert settings.SILKROAD_BASE_URL == "https://www.silkroadstudies.org"
     for profile in sources.crawled_profiles():
         assert getattr(settings, profile.base_url_setting) == profile.default_base_url
-    # a declared site without a section has no setting yet
-    assert not hasattr(settings, sources.TURKEYANALYST.base_url_setting)
-    assert sources.TURKEYANALYST.default_base_url == "https://www.turkeyanalyst.org"
+    assert settings.TURKEY_ANALYST_BASE_URL == "https://www.turkeyanalyst.org"
 
 
 def test_site_hosts_are_the_crawled_profiles_hosts() -> None:
-    assert frozenset({"cacianalyst.org", "silkroadstudies.org"}) == SITE_HOSTS
-    assert "turkeyanalyst.org" not in SITE_HOSTS  # declared, not crawled: its links stay off-site
+    assert frozenset({"cacianalyst.org", "silkroadstudies.org", "turkeyanalyst.org"}) == SITE_HOSTS
 
 
-def test_quality_names_are_as_before() -> None:
+def test_quality_names_are_every_crawled_sites() -> None:
     assert SITE_NAMES == (
         "Central Asia-Caucasus Analyst",
         "The Central Asia-Caucasus Analyst",
@@ -125,6 +122,10 @@ def test_quality_names_are_as_before() -> None:
         "Silk Road Studies Program",
         "silkroadstudies.org",
         "www.silkroadstudies.org",
+        "Turkey Analyst",
+        "The Turkey Analyst",
+        "turkeyanalyst.org",
+        "www.turkeyanalyst.org",
     )
     assert SECTION_NAMES == (
         "Home",
@@ -135,20 +136,16 @@ def test_quality_names_are_as_before() -> None:
         "Feature Articles",
         "Staff Publications",
         "Joint Center Publications",
+        "Articles",
     )
 
 
 def test_local_site_names_its_categories_from_the_profiles() -> None:
-    assert SECTIONS == {
-        "field-reports": "Field Reports",
-        "joint-center-publications": "Staff Publications",
-    }
+    declared = {section.category: section.name for _, section in sources.sections()}
+    assert SECTIONS == declared
+    assert declared["turkey-analyst-articles"] == "Articles"
     assert _LISTINGS == {
-        "field-reports": ("/publications/field-reports.html", "Field Reports"),
-        "joint-center-publications": (
-            "/publications/joint-center-publications.html",
-            "Staff Publications",
-        ),
+        category: (f"/publications/{category}.html", name) for category, name in declared.items()
     }
 
 
