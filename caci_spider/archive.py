@@ -8,6 +8,16 @@
   the archive (so ``mode=full`` re-reads unchanged pages without downloading them), and so is a
   5xx answer or a dropped connection (a good copy beats an error page).
 * Offline (``CACI_OFFLINE``, set by ``mode=reparse``), the archive is the only source.
+
+Which archive a spider reads: its own file, ``<HTTPCACHE_DIR>/<spider>.sqlite`` (``-a
+mode=reparse`` of ``field_reports`` reads ``field_reports.sqlite``, of ``publications``
+``publications.sqlite``) and, offline, the files of the other spiders that crawl its sections
+(:func:`sister_archives`: a section spider also reads ``publications.sqlite``; ``publications``
+also reads each section spider's file), read-only, for a page its own file lacks. So a reparse
+rebuilds every row whichever spider fetched its pages. A page is found by its request's
+fingerprint (its URL), and a URL names its site: the row it becomes is keyed by the site and id
+the spider reads from it (``(site, id)``, as a crawl keys it), nothing else is needed to map
+an archived page back to its row.
 """
 
 from __future__ import annotations
@@ -33,6 +43,19 @@ from caci_spider.storage import upsert_sql
 from caci_spider.store import store_of
 
 logger = logging.getLogger(__name__)
+
+# The spider that crawls every section of publications in one run.
+ALL_SECTIONS_SPIDER = "publications"
+
+
+def sister_archives(spider: Spider) -> list[str]:
+    """The other spiders whose archives hold pages of ``spider``'s publications sections: each
+    of its sections' own spider, and the spider of every section; none for a spider of another
+    table (staff publications)."""
+    if getattr(spider, "export_table", "") != "publications":
+        return []
+    names = [section.spider for _profile, section in getattr(spider, "crawled_sections", ())]
+    return [name for name in dict.fromkeys([*names, ALL_SECTIONS_SPIDER]) if name != spider.name]
 
 
 class ArchivePolicy:
@@ -132,6 +155,8 @@ class SqliteArchiveStorage:
         self.connection: sqlite3.Connection | None = None
         self.path: Path | None = None
         self.recovered = False
+        # Offline: the archives of the spiders that crawl the same sections, read-only.
+        self.sisters: list[sqlite3.Connection] = []
 
     def path_for(self, spider_name: str) -> Path:
         return self.archive_dir / f"{spider_name}.sqlite"
@@ -141,7 +166,10 @@ class SqliteArchiveStorage:
         self._stats = spider.crawler.stats
         self.path = self.path_for(spider.name)
         try:
-            self.connection = self._open(self.path)
+            if self.offline:
+                self.sisters = self._open_sisters(sister_archives(spider))
+            if not (self.offline and self.sisters and not self.path.exists()):
+                self.connection = self._open(self.path)
             if self.offline and not self._has_pages():
                 raise ArchiveUnavailable("it holds no page to reparse")
         except (ArchiveUnavailable, sqlite3.Error, OSError) as error:
@@ -180,8 +208,32 @@ class SqliteArchiveStorage:
         return connection
 
     def _has_pages(self) -> bool:
-        assert self.connection is not None
-        return self.connection.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is not None
+        connections = [c for c in (self.connection, *self.sisters) if c is not None]
+        return any(
+            c.execute("SELECT 1 FROM pages LIMIT 1").fetchone() is not None for c in connections
+        )
+
+    def _open_sisters(self, names: list[str]) -> list[sqlite3.Connection]:
+        """Read-only connections to the sister archives that exist and can be read."""
+        sisters = []
+        for name in names:
+            path = self.path_for(name)
+            if not path.exists():
+                continue
+            try:
+                connection = sqlite3.connect(
+                    f"{path.as_uri()}?mode=ro", uri=True, timeout=self.BUSY_TIMEOUT_S
+                )
+                columns = tuple(row[1] for row in connection.execute("PRAGMA table_info(pages)"))
+            except sqlite3.Error as error:
+                logger.warning("The page archive %s cannot be read (%s): not used", path, error)
+                continue
+            if columns != tuple(_PAGE_COLUMNS):
+                connection.close()
+                logger.warning("The page archive %s holds no pages table: not used", path)
+                continue
+            sisters.append(connection)
+        return sisters
 
     def _set_aside(self, path: Path, error: Exception) -> None:
         damaged = _move_aside(path)
@@ -212,20 +264,29 @@ class SqliteArchiveStorage:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+        for sister in self.sisters:
+            sister.close()
+        self.sisters = []
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
-        if self.connection is None:
+        if self.connection is None and not self.sisters:
             return None
-        try:
-            row = self.connection.execute(
-                "SELECT status, response_url, headers, body, stored_at FROM pages"
-                " WHERE fingerprint = ?",
-                (self._fingerprinter.fingerprint(request).hex(),),
-            ).fetchone()
-        except sqlite3.Error as error:
-            logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
-            self._damaged(error)
-            return None
+        fingerprint = self._fingerprinter.fingerprint(request).hex()
+        row = None
+        if self.connection is not None:
+            try:
+                row = self.connection.execute(_SELECT_PAGE, (fingerprint,)).fetchone()
+            except sqlite3.Error as error:
+                logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
+                self._damaged(error)
+                return None
+        for sister in self.sisters:
+            if row is not None:
+                break
+            try:
+                row = sister.execute(_SELECT_PAGE, (fingerprint,)).fetchone()
+            except sqlite3.Error as error:
+                logger.warning("A sister archive cannot be read for %s (%s)", request.url, error)
         if row is None:
             return None
         status, response_url, raw_headers, body, stored_at = row
@@ -286,6 +347,9 @@ _CREATE_PAGES = "CREATE TABLE IF NOT EXISTS pages ({})".format(
     ", ".join(f"{name} {kind}" for name, kind in _PAGE_COLUMNS.items())
 )
 _INSERT_PAGE = upsert_sql("pages", tuple(_PAGE_COLUMNS), ("fingerprint",))
+_SELECT_PAGE = (
+    "SELECT status, response_url, headers, body, stored_at FROM pages WHERE fingerprint = ?"
+)
 
 
 def _is_damage(error: sqlite3.Error) -> bool:

@@ -415,8 +415,8 @@ STAFF_RANKS = Table(
 DOCUMENTS = Table(
     "documents",
     "The text of every PDF a stored row links as its document (a staff publication's url, a "
-    "download link on its item page; feature articles' `pdf_url` will link theirs the same "
-    "way), one row per URL. Rows that link a document: `document_links`.",
+    "download link on its item page, a publication's `pdf_url`), one row per URL. Rows that "
+    "link a document: `document_links`.",
     (
         Column("url", str, "the PDF's URL, as linked (on the spider's allowed hosts)"),
         Column("sha256", str, "sha256 hex digest of the PDF's bytes", hidden=True),

@@ -36,7 +36,12 @@ def recorded_sites(connection: sqlite3.Connection) -> dict[str, str]:
     if SITES_TABLE in tables:
         sites.update(connection.execute(f"SELECT setting, base_url FROM {SITES_TABLE}"))
     if "CACI_BASE_URL" not in sites and "publications" in tables:
-        row = connection.execute("SELECT url FROM publications ORDER BY id LIMIT 1").fetchone()
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(publications)")}
+        # Since rows are keyed by (site, id), the Analyst's rows are those of its key.
+        mine = " WHERE site = 'cacianalyst'" if "site" in columns else ""
+        row = connection.execute(
+            f"SELECT url FROM publications{mine} ORDER BY id LIMIT 1"
+        ).fetchone()
         if row and row[0]:
             parts = urlsplit(row[0])
             sites["CACI_BASE_URL"] = f"{parts.scheme}://{parts.netloc}"

@@ -4,13 +4,16 @@ Every table, column, FTS index and view is declared in :mod:`caci_spider.contrac
 creates them from it and migrates an older database on open (columns, tables, FTS and author
 links added and filled from the stored rows). The main tables:
 
-* ``publications`` – one row per K2 id, columns in the data-contract order; FTS5 over title and
-  body kept in sync by triggers; ``authors`` + ``publication_authors`` many-to-many.
+* ``publications`` – one row per ``(site, id)`` (a K2 id is unique only within its site: every
+  table keying a publication's rows keys them by both), columns in the data-contract order;
+  FTS5 over title and body kept in sync by triggers; ``authors`` + ``publication_authors``
+  many-to-many.
 * ``staff_publications`` – one row per staff publication; FTS5 over title, authors and summary;
   ``staff_publication_authors`` links them to the same ``authors``, in order, with the role.
 * ``author_aliases`` – every spelling of an author's name (:mod:`caci_spider.names` decides
   which spellings are one person).
-* ``duplicates`` – ids whose body equals a lower id's (id, duplicate_of, url).
+* ``duplicates`` – ids whose body equals a lower id's of the same site (id, site,
+  duplicate_of, url).
 * ``rejects`` – what could not be stored: spider, url, reason, raw, fetched_at, status.
 * ``staff_ranks`` – the :class:`~caci_spider.items.SourceRank` of each ``staff_publications``
   row (id, rank), kept beside the row so that its columns stay the contract's.
@@ -495,9 +498,18 @@ class CaciDatabase:
     def count(self, table: str) -> int:
         return self.db.table(table).count
 
+    def count_publications(self, site: str, category: str) -> int:
+        """Stored publications of ``site`` whose URL is an item of the K2 ``category``."""
+        (count,) = self.db.execute(
+            f"SELECT count(*) FROM {PUBLICATIONS} WHERE site = ? AND instr(url, ?) > 0",
+            [site, category_path(category)],
+        ).fetchone()
+        return int(count)
+
     def publications_holding(self, paragraph: str, limit: int) -> list[str]:
-        """URLs of up to ``limit`` stored publications whose body has ``paragraph`` as one of its
-        paragraphs (found through the full-text index, then checked exactly)."""
+        """URLs of up to ``limit`` stored publications, of any site (a URL names its site),
+        whose body has ``paragraph`` as one of its paragraphs (found through the full-text
+        index, then checked exactly)."""
         phrase = '"' + paragraph.replace('"', '""') + '"'
         try:
             rows = self.db.execute(

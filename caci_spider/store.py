@@ -21,7 +21,7 @@ from caci_spider import __version__
 from caci_spider.items import Reject, utc_now
 from caci_spider.locking import lock_database
 from caci_spider.paths import PACKAGE_DIR, archive_dir, database_path, export_dir
-from caci_spider.storage import CaciDatabase
+from caci_spider.storage import PUBLICATIONS, CaciDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class DatabaseStore:
             archive_dir(settings),
         )  # fmt: skip
         try:
-            self.first_crawl = self.database.count(table) == 0
+            self.first_crawl = self.stored_rows_of(spider, table) == 0
             self.run_id = self.database.start_run(
                 spider.name, getattr(spider, "mode", ""), utc_now()
             )
@@ -74,6 +74,17 @@ class DatabaseStore:
             logger.error("The database %s cannot be written (%s)", self.path, error)
             # Raised from a spider_opened handler: Scrapy closes the spider before any request.
             raise CloseSpider("database_unavailable") from error
+
+    def stored_rows_of(self, spider: Spider, table: str) -> int:
+        """The rows the spider's crawls stored: of its sections (``crawled_sections``) for a
+        spider of publications, else of its whole table. None yet: a first crawl."""
+        sections = getattr(spider, "crawled_sections", ())
+        if table != PUBLICATIONS or not sections:
+            return self.database.count(table)
+        return sum(
+            self.database.count_publications(profile.key, section.category)
+            for profile, section in sections
+        )
 
     def engine_stopped(self) -> None:
         if self._database is not None:

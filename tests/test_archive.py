@@ -184,3 +184,70 @@ def test_malformed_pages_found_while_crawling_set_the_file_aside(tmp_path: Path)
     storage.store_response(spider, request, page_response(request.url))
     cached = storage.retrieve_response(spider, request)
     assert cached is not None and cached.body == PAGE
+
+
+class FieldReportsLike(scrapy.Spider):
+    """A section spider of publications (its section's spider is itself)."""
+
+    name = "field_reports"
+    export_table = "publications"
+
+    @property
+    def crawled_sections(self):
+        from caci_spider.sources import CACIANALYST
+
+        return ((CACIANALYST, CACIANALYST.sections[0]),)
+
+
+class AllSectionsLike(FieldReportsLike):
+    name = "publications"
+
+    @property
+    def crawled_sections(self):
+        from caci_spider.sources import sections
+
+        return tuple(pair for pair in sections() if pair[0].key != "silkroadstudies")
+
+
+def storage_of(
+    tmp_path: Path, spidercls: type[scrapy.Spider], **settings: object
+) -> tuple[SqliteArchiveStorage, scrapy.Spider]:
+    crawler = get_crawler(spidercls, {"HTTPCACHE_DIR": str(tmp_path / "archive"), **settings})
+    spider = crawler._create_spider()
+    storage = SqliteArchiveStorage(crawler.settings)
+    storage.open_spider(spider)
+    return storage, spider
+
+
+@pytest.mark.parametrize(
+    ("fetched_by", "reparsed_by"),
+    [(FieldReportsLike, AllSectionsLike), (AllSectionsLike, FieldReportsLike)],
+)
+def test_a_reparse_reads_the_pages_a_spider_of_the_same_sections_archived(
+    tmp_path: Path, fetched_by: type[scrapy.Spider], reparsed_by: type[scrapy.Spider]
+) -> None:
+    url = "https://www.cacianalyst.org/publications/field-reports/item/1-a.html"
+    storage, spider = storage_of(tmp_path, fetched_by)
+    storage.store_response(spider, Request(url), page_response(url))
+    storage.close_spider(spider)
+    # Online, a spider's own file only; offline, its sisters' too (read-only, nothing written).
+    online, spider = storage_of(tmp_path, reparsed_by)
+    assert online.retrieve_response(spider, Request(url)) is None
+    online.close_spider(spider)
+    (tmp_path / "archive" / f"{reparsed_by.name}.sqlite").unlink()
+    offline, spider = storage_of(tmp_path, reparsed_by, CACI_OFFLINE=True)
+    cached = offline.retrieve_response(spider, Request(url))
+    assert cached is not None and cached.body == PAGE
+    offline.close_spider(spider)
+    assert not (tmp_path / "archive" / f"{reparsed_by.name}.sqlite").exists()
+
+
+def test_a_staff_spider_reads_no_sister_archive() -> None:
+    from caci_spider.archive import sister_archives
+
+    assert sister_archives(ArchivedSpider()) == []
+    assert sister_archives(FieldReportsLike()) == ["publications"]
+    assert sister_archives(AllSectionsLike()) == [
+        "field_reports", "analytical_articles", "feature_articles", "news_digest",
+        "turkey_analyst",
+    ]  # fmt: skip

@@ -108,7 +108,7 @@ def test_a_canary_that_reads_differently_fails_and_a_corrected_typo_passes(crawl
     assert checked["outcome"] == "changed"
     assert [d["field"] for d in checked["differing"]] == ["title", "body"]
     db = sqlite_utils.Database(out / "caci.db")
-    recorded = db["canary_checks"].get(("field_reports", str(canary["id"])))
+    recorded = db["canary_checks"].get(("field_reports", "cacianalyst", str(canary["id"])))
     assert [d["new"] for d in json.loads(recorded["differing"])][0] == "LATEST FROM THE REGION"
 
     # The next night's canary had a typo fixed by its editors: one word of its body.

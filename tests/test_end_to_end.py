@@ -166,13 +166,13 @@ def test_a_failed_refetch_never_touches_the_stored_row(crawled, local_site) -> N
     base_url, out, _result, db, _hits = crawled
     _base, site = local_site
     seed_id = 8145
-    before = db["publications"].get(seed_id)
+    before = db["publications"].get(("cacianalyst", seed_id))
     site.failing[seed_id] = 410
     try:
         crawl(base_url, out, "-a", "mode=full")  # refetch every item
     finally:
         del site.failing[seed_id]
-    assert db["publications"].get(seed_id) == before
+    assert db["publications"].get(("cacianalyst", seed_id)) == before
     gone = [r for r in db["rejects"].rows if f"/item/{seed_id}-" in r["url"]]
     assert [(r["reason"], r["status"]) for r in gone] == [("HTTP 410", 410)]
     exported = (out / "field_reports.jsonl").read_text("utf-8")

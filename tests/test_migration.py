@@ -274,7 +274,9 @@ def test_the_full_text_index_passes_its_check_and_its_triggers_fire(release) -> 
     ]
     db.execute("INSERT INTO publications_fts(publications_fts) VALUES('integrity-check')")
     # The changed body went to the versions table, beside the one the release kept.
-    assert db.execute("SELECT count(*) FROM publication_versions WHERE id = 12999").fetchone() == (2,)
+    assert db.execute("SELECT count(*) FROM publication_versions WHERE id = 12999").fetchone() == (
+        2,
+    )
 
 
 def test_a_second_open_changes_nothing(release) -> None:

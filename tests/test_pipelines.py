@@ -334,3 +334,96 @@ def test_a_refetch_that_lost_watched_fields_keeps_them_and_is_counted(stages: St
     assert refetched.first_lost["tags"] == item_url(8145)
     stages.through(page(7315, paragraphs=["Another body."]))  # new: not a refetch
     assert refetched.had == {"issue_date": 1, "tags": 1}
+
+
+# -- (site, id) through the pipelines, and the exports of a spider's sections --------------------
+def turkey_page(item_id: int, **fields: Any) -> FieldReportPage:
+    item = page(item_id, section="Articles", **fields)
+    item.url = (
+        f"https://www.turkeyanalyst.org/publications/turkey-analyst-articles/item/{item_id}-t.html"
+    )
+    item.site = "turkeyanalyst"
+    return item
+
+
+def test_the_same_id_and_body_on_two_sites_pass_as_two_publications(stages: Stages) -> None:
+    stages.through(page(12997))
+    stored = stages.through(turkey_page(12997))
+    assert isinstance(stored, FieldReport) and stored.site == "turkeyanalyst"
+    database = stages.store.database
+    assert sorted((r["site"], r["id"]) for r in database.rows("publications")) == [
+        ("cacianalyst", 12997), ("turkeyanalyst", 12997),
+    ]  # fmt: skip
+    assert database.count("duplicates") == 0
+    # A higher id of one site with that body is that site's duplicate only.
+    with pytest.raises(DropItem, match="duplicates item 12997"):
+        stages.through(turkey_page(13005))
+    assert [(r["site"], r["id"], r["duplicate_of"]) for r in database.rows("duplicates")] == [
+        ("turkeyanalyst", 13005, 12997)
+    ]
+
+
+def test_a_rejected_publication_page_keeps_its_site(stages: Stages) -> None:
+    with pytest.raises(DropItem):
+        stages.through(turkey_page(4, paragraphs=[]))
+    (reject,) = stages.rejects()
+    assert (reject["site"], reject["reason"]) == ("turkeyanalyst", "missing body")
+
+
+def test_a_publications_pdf_url_is_linked_to_its_row(stages: Stages) -> None:
+    pdf = "https://www.cacianalyst.org/resources/pdf/feature.pdf"
+    stages.through(page(13100, pdf_url=pdf))
+    (link,) = stages.store.database.rows("document_links", order_by="item_id")
+    assert (link["document_url"], link["item_table"], link["site"], link["item_id"]) == (
+        pdf, "publications", "cacianalyst", "13100",
+    )  # fmt: skip
+
+
+class SectionsSpider(FieldReportsSpider):
+    """A spider of two sections of two sites and the aggregate (as ``publications`` is)."""
+
+    name = "two_sections"
+    aggregate_export = "publications.jsonl"
+
+    @property
+    def crawled_sections(self):  # type: ignore[override]
+        from caci_spider.sources import CACIANALYST, TURKEYANALYST
+
+        return ((CACIANALYST, CACIANALYST.sections[0]), (TURKEYANALYST, TURKEYANALYST.sections[0]))
+
+
+def exported_keys(stages: Stages, name: str) -> list[tuple[str, int]]:
+    path = Path(stages.crawler.settings["CACI_EXPORT_DIR"]) / name
+    return [(r["site"], r["id"]) for r in map(json.loads, path.read_text("utf-8").splitlines())]
+
+
+def test_close_writes_each_crawled_sections_export_and_the_aggregate(tmp_path: Path) -> None:
+    stages = Stages(tmp_path, SectionsSpider)
+    stages.through(page(8145))
+    stages.through(turkey_page(8145, paragraphs=["A Turkish body."]))
+    stages.through(turkey_page(3, paragraphs=["Another Turkish body."]))
+    analytical = page(9000, paragraphs=["An analytical article."])
+    analytical.url = analytical.url.replace("field-reports", "analytical-articles")
+    stages.through(analytical)
+    stages.stored.close_spider()
+    assert exported_keys(stages, "field_reports.jsonl") == [("cacianalyst", 8145)]
+    assert exported_keys(stages, "turkey_analyst.jsonl") == [
+        ("turkeyanalyst", 3), ("turkeyanalyst", 8145),
+    ]  # fmt: skip
+    assert exported_keys(stages, "publications.jsonl") == [
+        ("cacianalyst", 8145), ("cacianalyst", 9000), ("turkeyanalyst", 3),
+        ("turkeyanalyst", 8145),
+    ]  # fmt: skip
+    assert not (
+        Path(stages.crawler.settings["CACI_EXPORT_DIR"]) / "analytical_articles.jsonl"
+    ).exists()
+    assert stages.stat("caci/exported") == 3
+    assert stages.stat("caci/exported/turkey_analyst") == 2
+
+
+def test_a_section_spider_exports_only_its_own_rows(stages: Stages) -> None:
+    stages.through(page(8145))
+    stages.through(turkey_page(7000, paragraphs=["A Turkish body."]))
+    stages.stored.close_spider()
+    assert exported_keys(stages, "field_reports.jsonl") == [("cacianalyst", 8145)]
+    assert not (Path(stages.crawler.settings["CACI_EXPORT_DIR"]) / "publications.jsonl").exists()

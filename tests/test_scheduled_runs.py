@@ -72,7 +72,7 @@ def test_an_added_item_is_picked_up(site, tmp_path) -> None:
     db = sqlite_utils.Database(tmp_path / "caci.db")
     run = list(db["crawl_runs"].rows_where(order_by="id desc", limit=1))[0]
     assert run["items_new"] == 1 and run["mode"] == "incremental"
-    changed = db["item_runs"].get(("publications", "13001"))
+    changed = db["item_runs"].get(("publications", "cacianalyst", "13001"))
     assert changed["run_id"] == run["id"] and changed["change"] == "new"
     assert "caci/items/new': 1" in result.stderr
 

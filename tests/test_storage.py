@@ -314,7 +314,7 @@ def test_cross_id_duplicates_stay_within_a_site(database: CaciDatabase) -> None:
 def test_stored_rows_and_canary_candidates_read_the_site(database: CaciDatabase) -> None:
     database.store_report(report(5, "Analyst."), "field_reports", run_id=1)
     database.store_report(
-        report(4, "Analytical.", url=f"{report(4).url.replace('field-reports', 'analytical-articles')}"),
+        analytical(4, "Analytical."),
         "analytical_articles", run_id=1,
     )  # fmt: skip
     database.store_report(turkey(5, "Turkey."), "turkey_analyst", run_id=1)
@@ -347,17 +347,24 @@ def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) ->
         Reject("turkey_analyst", item.url, "missing body", "2026-01-01T00:00:00Z",
                site="turkeyanalyst")
     )  # fmt: skip
-    database.record_reject(Reject("staff_publications", "https://x/", "HTTP 404", "2026-01-01T00:00:00Z"))
-    assert sorted(
-        (r["spider"], r["site"]) for r in database.db["rejects"].rows
-    ) == [("staff_publications", None), ("turkey_analyst", "turkeyanalyst")]
+    database.record_reject(
+        Reject("staff_publications", "https://x/", "HTTP 404", "2026-01-01T00:00:00Z")
+    )
+    assert sorted((r["spider"], r["site"]) for r in database.db["rejects"].rows) == [
+        ("staff_publications", None),
+        ("turkey_analyst", "turkeyanalyst"),
+    ]
     database.store_report(item, "turkey_analyst")
     assert database.db["rejects"].count == 1
 
 
 def test_a_publications_pdf_is_linked_by_site_and_id(database: CaciDatabase) -> None:
-    database.link_document("https://x/a.pdf", "publications", "cacianalyst", "12997", "download", "t")
-    database.link_document("https://x/a.pdf", "publications", "turkeyanalyst", "12997", "download", "t")
+    database.link_document(
+        "https://x/a.pdf", "publications", "cacianalyst", "12997", "download", "t"
+    )
+    database.link_document(
+        "https://x/a.pdf", "publications", "turkeyanalyst", "12997", "download", "t"
+    )
     assert database.db["document_links"].count == 2
 
 
@@ -388,21 +395,22 @@ def test_each_sections_export_holds_exactly_its_sites_and_categorys_rows(
         ("cacianalyst", "news-digest", "news_digest.jsonl"),
         ("turkeyanalyst", "turkey-analyst-articles", "turkey_analyst.jsonl"),
     ):
-        counts[name] = export_publications(
-            database, tmp_path / name, site=site, category=category
-        )
+        counts[name] = export_publications(database, tmp_path / name, site=site, category=category)
     assert counts == {
         "field_reports.jsonl": 2, "analytical_articles.jsonl": 2, "news_digest.jsonl": 0,
         "turkey_analyst.jsonl": 2,
     }  # fmt: skip
     assert exported(tmp_path / "field_reports.jsonl") == [
-        ("cacianalyst", 12997), ("cacianalyst", 13000)
+        ("cacianalyst", 12997),
+        ("cacianalyst", 13000),
     ]
     assert exported(tmp_path / "analytical_articles.jsonl") == [
-        ("cacianalyst", 12990), ("cacianalyst", 13002)
+        ("cacianalyst", 12990),
+        ("cacianalyst", 13002),
     ]
     assert exported(tmp_path / "turkey_analyst.jsonl") == [
-        ("turkeyanalyst", 3), ("turkeyanalyst", 12997)
+        ("turkeyanalyst", 3),
+        ("turkeyanalyst", 12997),
     ]
     assert (tmp_path / "news_digest.jsonl").read_text("utf-8") == ""
     # The aggregate: every row, by site, then id; keys in the contract's order.
@@ -411,7 +419,10 @@ def test_each_sections_export_holds_exactly_its_sites_and_categorys_rows(
         ("cacianalyst", 12990), ("cacianalyst", 12997), ("cacianalyst", 13000),
         ("cacianalyst", 13002), ("turkeyanalyst", 3), ("turkeyanalyst", 12997),
     ]  # fmt: skip
-    records = [json.loads(line) for line in (tmp_path / "publications.jsonl").read_text("utf-8").splitlines()]
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "publications.jsonl").read_text("utf-8").splitlines()
+    ]
     assert all(list(r) == list(CONTRACT_KEYS) for r in records)
     assert export_table(database, "publications", tmp_path / "all.jsonl") == 6
     assert (tmp_path / "all.jsonl").read_text("utf-8") == (

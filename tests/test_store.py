@@ -15,7 +15,8 @@ from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.store import DatabaseStore, store_of
 from tests.unit_crawler import component_crawler
 
-REJECTED = "https://www.cacianalyst.org/publications/field-reports/item/7999-a.html"
+ITEMS = "https://www.cacianalyst.org/publications/field-reports/item"
+REJECTED = f"{ITEMS}/7999-a.html"
 
 
 def store_for(tmp_path: Path, **settings: object) -> tuple[DatabaseStore, Spider]:
@@ -54,9 +55,23 @@ def test_opening_the_spider_starts_its_run(tmp_path: Path) -> None:
 
 def test_a_database_with_rows_is_not_a_first_crawl(tmp_path: Path) -> None:
     store, spider = store_for(tmp_path)
-    store.database.db.table("publications").insert({"id": 7315, "url": "u", "title": "t"})
+    store.database.db.table("publications").insert(
+        {"id": 7315, "site": "cacianalyst", "url": f"{ITEMS}/7315-a.html", "title": "t"}
+    )
     store.spider_opened(spider)
     assert not store.first_crawl
+
+
+def test_rows_of_other_sections_or_sites_do_not_make_a_sections_crawl_a_later_one(
+    tmp_path: Path,
+) -> None:
+    store, spider = store_for(tmp_path)
+    analytical = ITEMS.replace("field-reports", "analytical-articles")
+    table = store.database.db.table("publications")
+    table.insert({"id": 1, "site": "cacianalyst", "url": f"{analytical}/1-a.html"})
+    table.insert({"id": 2, "site": "turkeyanalyst", "url": f"{ITEMS}/2-a.html"})
+    store.spider_opened(spider)
+    assert store.first_crawl
 
 
 def test_a_spider_without_a_table_gets_no_run(tmp_path: Path) -> None:

@@ -303,9 +303,13 @@ async def started(spider: FieldReportsSpider) -> list[Request]:
 
 def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[str, Any]:
     row = {
-        "id": item_id, "site": "cacianalyst", "url": item_url(item_id), "title": "T", "body": "B",
+        "id": item_id,
+        "site": "cacianalyst",
+        "url": item_url(item_id),
+        "title": "T",
+        "body": "B",
         **fields,
-    }  # fmt: skip
+    }
     spider.store.database.db.table("publications").insert(row)
     return row
 

@@ -41,8 +41,11 @@ def test_known_items_are_stored_duplicate_and_waiting_ids(spider: FieldReportsSp
         {"id": 8145, "site": "cacianalyst", "url": item_url(8145)}
     )
     database.db.table("duplicates").insert(
-        {"site": "cacianalyst", "id": 12871, "duplicate_of": 12834}
+        {"id": 12871, "site": "cacianalyst", "duplicate_of": 12834}
     )
+    # Another site's ids are not the Analyst's.
+    database.db.table("publications").insert({"id": 9001, "site": "turkeyanalyst", "url": "t"})
+    database.db.table("duplicates").insert({"id": 9002, "site": "turkeyanalyst"})
     for item_id, reason, status in [
         (7999, "HTTP 404", 404),  # fails for good: waits a day
         (7998, "HTTP 500", 500),  # fails for the moment: tried by the next run
