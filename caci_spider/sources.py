@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-
 # The section rules an item page can be read with (caci_spider/pages/sections.py implements
 # each; a section lists the ones its pages need in ``Section.rules``):
 # "AUTHOR'S BIO: …" paragraph → author_bio, not body (older analytical articles).

@@ -24,6 +24,7 @@ from caci_spider.pages.item import K2ItemPage, item_page
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage
 from caci_spider.records import build_field_report
+
 # CACI_BASE_URL is re-exported for the tests.
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
 from caci_spider.sources import SILKROADSTUDIES, Section, SiteProfile, section_of, sections
@@ -133,7 +134,8 @@ def _read_staff_item(document: bytes, url: str) -> Oracle:
 
 
 def _item_url_of(profile: SiteProfile, section: Section) -> Callable[[Path], str]:
-    """``<id>-<alias>.html`` is read as ``<base>/publications/<category>/item/<id>-<alias>.html``."""
+    """``<id>-<alias>.html`` is read as
+    ``<base>/publications/<category>/item/<id>-<alias>.html``."""
 
     def url_of(path: Path) -> str:
         return f"{profile.default_base_url}/publications/{section.category}/item/{path.stem}.html"
