@@ -98,7 +98,7 @@ def test_bios_and_places_after_the_name(byline, authors) -> None:
     assert parse_authors(byline) == authors
 
 
-# -- the Turkey Analyst's bylines (docs/site-notes.md, "The Turkey Analyst") ---------------------
+# -- the other sections and the Turkey Analyst (docs/site-notes.md, "Sections and the Turkey …") --
 
 
 @pytest.mark.parametrize(
