@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-
 # The section rules an item page can be read with (caci_spider/pages/sections.py implements
 # each; a section lists the ones its pages need in ``Section.rules``):
 # "AUTHOR'S BIO: …" paragraph → author_bio, not body (older analytical articles).
@@ -66,6 +65,8 @@ class Boilerplate:
     newsletter_headings: tuple[str, ...] = ()
     # The alt texts of the site's logos and partner banners.
     logo_alts: tuple[str, ...] = ()
+    # Headings of the site's sidebar modules (a whole line), which no article text is.
+    sidebar_headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,8 @@ TURKEYANALYST = SiteProfile(
         footer_blurbs=("The Turkey Analyst is a biweekly",),
         newsletter_headings=("Newsletter",),
         logo_alts=("turkeyanalyst", "The Turkey Analyst"),
+        # A guess, as the footer: a module listing the latest articles.
+        sidebar_headings=("Latest Articles",),
     ),
     site_names=(
         "Turkey Analyst",
@@ -282,13 +285,14 @@ def publication_names_pattern(names: tuple[str, ...] | None = None) -> str:
 
 
 def body_end_pattern() -> str:
-    """The alternation of every profile's footer blurbs (line starts) and newsletter headings
-    (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
+    """The alternation of every profile's footer blurbs (line starts), newsletter and sidebar
+    headings (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
     parts: list[str] = []
     for profile in PROFILES:
         for blurb in profile.boilerplate.footer_blurbs:
             parts.append(_words_pattern(blurb).lower())
-        for heading in profile.boilerplate.newsletter_headings:
+        boilerplate = profile.boilerplate
+        for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
             parts.append(_words_pattern(heading).lower() + "$")
     return "|".join(dict.fromkeys(parts))
 

@@ -693,11 +693,9 @@ class LocalK2Site:
         entries = content.order[start : start + self.page_size]
         pages = math.ceil(len(content.order) / self.page_size)
         body = "\n".join(self._listing_entry(item_id, start, content) for item_id in entries)
-        pagination = (
-            self._pagination(start, pages, content.listing_path)
-            if entries and self.pagination
-            else ""
-        )
+        # K2 prints no pagination block for a category that fits on one page.
+        paginated = entries and self.pagination and pages > 1
+        pagination = self._pagination(start, pages, content.listing_path) if paginated else ""
         items_block = (
             f'<div class="itemList"><div id="itemListLeading">{body}</div></div>' if entries else ""
         )

@@ -134,7 +134,8 @@ def _read_staff_item(document: bytes, url: str) -> Oracle:
 
 
 def _item_url_of(profile: SiteProfile, section: Section) -> Callable[[Path], str]:
-    """``<id>-<alias>.html`` is read as ``<base>/publications/<category>/item/<id>-<alias>.html``."""
+    """``<id>-<alias>.html`` is read as
+    ``<base>/publications/<category>/item/<id>-<alias>.html``."""
 
     def url_of(path: Path) -> str:
         return f"{profile.default_base_url}/publications/{section.category}/item/{path.stem}.html"

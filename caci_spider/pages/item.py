@@ -40,6 +40,7 @@ from caci_spider.pages.k2 import (
     has_class,
 )
 from caci_spider.pages.sections import (
+    PDF_LINK_TEXT,
     SectionRules,
     find_pdf_link,
     image_alts,
@@ -443,7 +444,8 @@ def _word_count(lines: list[str]) -> int:
 def _drop_edge_chrome(lines: list[str]) -> list[str]:
     """The text route's body without the short lines a template prints around the article that
     no known form names ("Print article", "Send to a friend", "Bookmark and Share"): a first or
-    last line of a few words that is not a sentence, a byline, a name line or a dated line."""
+    last line of a few words that is not a sentence, a byline, a name line, a dated line or a
+    PDF link's words."""
     start, end = 0, len(lines)
     while start < end and _is_unknown_chrome(lines[start]):
         start += 1
@@ -457,6 +459,7 @@ def _is_unknown_chrome(line: str) -> bool:
         return False
     return not (
         BYLINE_START.match(line)
+        or PDF_LINK_TEXT.match(line)  # "Click here to download PDF": a section rule's
         or looks_like_name_line(line)
         or is_dated_line(line)
         or K2_DATE_LINE.match(line)

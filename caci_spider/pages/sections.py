@@ -135,9 +135,9 @@ def find_pdf_link(
 
 
 def image_alts(root: etree._Element) -> list[str]:
-    """The alt texts of the page's images, longest first."""
+    """The alt texts of the page's images, longest first (then in alphabetical order)."""
     alts = {collapse_whitespace(img.get("alt") or "") for img in root.iter("img")}
-    return sorted((alt for alt in alts if alt), key=len, reverse=True)
+    return sorted((alt for alt in alts if alt), key=lambda alt: (-len(alt), alt))
 
 
 def unglue_image_alts(paragraphs: list[str], alts: list[str]) -> list[str]:

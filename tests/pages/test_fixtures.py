@@ -69,7 +69,10 @@ DECLARED = {
 }
 # The fields of the records some page fields list, as their oracles name them.
 RECORD_FIELDS = {
-    **{(kind, "items"): {f.name for f in dataclasses.fields(ListingEntry)} for kind in listing_kinds()},
+    **{
+        (kind, "items"): {f.name for f in dataclasses.fields(ListingEntry)}
+        for kind in listing_kinds()
+    },
     ("staff-listing", "entries"): {
         "item_path" if f.key == "url" else f.key for f in fields_of(StaffListingEntry)
     },
