@@ -164,11 +164,11 @@ def test_quality_names_are_every_crawled_sites() -> None:
 
 def test_local_site_names_its_categories_from_the_profiles() -> None:
     declared = {section.category: section.name for _, section in sources.sections()}
-    assert SECTIONS == declared
+    assert declared == SECTIONS
     assert declared["turkey-analyst-articles"] == "Articles"
-    assert _LISTINGS == {
+    assert {
         category: (f"/publications/{category}.html", name) for category, name in declared.items()
-    }
+    } == _LISTINGS
 
 
 @pytest.mark.parametrize(
