@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.sitegen import REPO_ROOT, BenchSite
+from caci_spider.localsite import MAIN_HOST
 from caci_spider.localsite.crawl import crawl_command
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.records import build_field_report
@@ -159,8 +160,10 @@ class RecordingSite(BenchSite):
         super().__init__(*args, **kwargs)
         self.requests: list[tuple[str, int]] = []
 
-    def respond(self, raw_path: str, headers: dict[str, str] | None = None) -> Any:
-        reply = super().respond(raw_path, headers)
+    def respond(
+        self, raw_path: str, headers: dict[str, str] | None = None, host: str = MAIN_HOST
+    ) -> Any:
+        reply = super().respond(raw_path, headers, host)
         with self.lock:
             self.requests.append((raw_path, reply.status))
         return reply

@@ -1,10 +1,11 @@
 """Browse a crawl of the local site in Datasette, or photograph it for the README.
 
-``python -m caci_spider.browse --screenshot docs/datasette.png`` crawls the local K2 site (both
-spiders) into a temporary directory, serves the database with the project's Datasette files
-(``datasette/metadata.json`` and ``datasette/datasette.json``, generated from the contract),
-and takes the picture with a headless Chromium (``chromium --headless --screenshot``).
-``--serve`` keeps Datasette running on the crawl instead, until Ctrl-C.
+``python -m caci_spider.browse --screenshot docs/datasette.png`` crawls the local K2 sites (the
+demo's crawls: ``publications`` and ``staff_publications``) into a temporary directory, serves
+the database with the project's Datasette files (``datasette/metadata.json`` and
+``datasette/datasette.json``, generated from the contract), and takes the picture with a
+headless Chromium (``chromium --headless --screenshot``). ``--serve`` keeps Datasette running
+on the crawl instead, until Ctrl-C.
 
 Needs the ``browse`` extra (``pip install -e '.[browse]'``) and, for the picture, a ``chromium``
 (or ``chromium-browser``, ``google-chrome``) on the PATH.
@@ -25,12 +26,12 @@ from pathlib import Path
 
 from caci_spider import exitcodes
 from caci_spider.contract import DATABASE
+from caci_spider.demo import crawl_spiders
 from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETTE_DIR = PROJECT_ROOT / "datasette"
-SPIDERS = ("field_reports", "staff_publications")
 DEFAULT_PAGE = f"/{DATABASE}/publications?_facet_size=5"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -46,10 +47,11 @@ def datasette_command(db: Path, port: int) -> list[str]:
 
 
 def crawl_local_site(out: Path) -> Path:
-    """Both spiders' crawls of the local site into ``out``; the database's path."""
-    with serve(LocalK2Site()) as (base_url, _site):
-        for spider in SPIDERS:
-            command = crawl_command(spider, base_url, out) + ["-s", "LOG_LEVEL=ERROR"]
+    """The demo's crawls of the local sites into ``out``; the database's path."""
+    with serve(LocalK2Site()) as (base_url, site):
+        for spider in crawl_spiders():
+            command = crawl_command(spider, base_url, out, site.base_urls)
+            command += ["-s", "LOG_LEVEL=ERROR"]
             # The local site's deliberate faults fail the self-check of a crawl: its rows stand.
             subprocess.run(command, cwd=PROJECT_ROOT, check=False, capture_output=True)
     return out / f"{DATABASE}.db"

@@ -320,7 +320,7 @@ CRAWL_RUNS = Table(
     "Every run of a spider: what it fetched, stored and rejected, and its self-check.",
     (
         Column("id", int, "the run's number"),
-        Column("spider", str, "`field_reports` or `staff_publications`", facet="column"),
+        Column("spider", str, "the spider's name (`publications`, a section spider, `staff_publications`)", facet="column"),
         Column("mode", str, "`incremental`, `full` or `reparse`", facet="column"),
         Column("started_at", str, "ISO 8601 UTC start"),
         Column("finished_at", str, "ISO 8601 UTC end", nullable=True),
@@ -339,6 +339,7 @@ CRAWL_RUNS = Table(
         Column("listing_entries", int, "entries on them", nullable=True),
         Column("canaries", str, "each canary's key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
         Column("sources", str, "per section: whether the feed or the listing was read, and why", shape="object", nullable=True),
+        Column("sections", str, "per section (by K2 category): site, section spider, source, items new, updated, unchanged and rejected, listing pages and entries, canaries, coverage per field and that section's coverage problems", shape="object", nullable=True),
     ),
     pk=("id",),
     sort_desc="id",
@@ -348,7 +349,7 @@ LISTING_WALKS = Table(
     "listing_walks",
     "The last complete walk of each section's listing; feed-first nights walk it again when it is older than `CACI_LISTING_WALK_DAYS`.",
     (
-        Column("spider", str, "`field_reports` or `staff_publications`"),
+        Column("spider", str, "the spider's name (`publications` walks every section)"),
         Column("section", str, "the K2 category"),
         Column("walked_at", str, "ISO 8601 UTC end of the walk"),
         Column("run_id", int, "the run (`crawl_runs.id`)"),

@@ -1,14 +1,20 @@
 """Offline demo: ``python -m caci_spider.demo [--out exports/demo]``.
 
-Starts the local K2 site on a free loopback port, runs the real ``scrapy crawl field_reports``
-and ``scrapy crawl staff_publications`` against it, and prints what was stored: the tables'
-counts, every reject with the deliberate fault of the local site it comes from, and the
-sqlite-utils commands of the README's "Loading the data" with this run's paths.
+Starts the local K2 site on free loopback ports (the Analyst's host and the Turkey Analyst's),
+runs the real ``scrapy crawl publications`` (every section of both sites in one run) and
+``scrapy crawl staff_publications`` against it, and prints what was stored: a table of rows per
+site and section (in the database, in the section's export, rejected), the tables' counts,
+every reject with the deliberate fault of the local site it comes from, and the sqlite-utils
+commands of the README's "Loading the data" with this run's paths. What it expects is read from
+the fixtures and the site's fault list, never typed in.
+
+The crawls are data (:func:`crawl_spiders`): ``publications`` and ``staff_publications`` when
+the project has a ``publications`` spider, else every section spider it has, one by one.
 
 Every run starts afresh, so that every run gives the same counts: the site gets a new port each
 time, and a database keeps the site it was built from (a crawl of another base URL is refused).
 The demo therefore removes its own outputs in ``--out`` (the database with its ``-wal``,
-``-shm`` and lock files, the page archive ``httpcache/`` and the two ``.jsonl`` exports) and
+``-shm`` and lock files, the page archive ``httpcache/`` and the crawls' ``.jsonl`` exports) and
 nothing else. It only does so in a directory it made: one holding its marker file
 ``.caci-demo``, or an empty one. Any other directory (``--out exports``, which holds the
 production database) is refused with exit status 2 and nothing is touched.
@@ -28,20 +34,29 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider import exitcodes, preflight
+from caci_spider import exitcodes, preflight, sources
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
+    FAULTY_SPIDER,
     MISSING_ITEM_ID,
+    STAFF_SECTION,
     LocalK2Site,
+    section_of_category,
     serve,
 )
 from caci_spider.localsite.crawl import crawl_command
 
-SPIDERS = ("field_reports", "staff_publications")
+STAFF_SPIDER = STAFF_SECTION.spider
+# The spider that crawls every section of every site in one run, and its aggregate export.
+AGGREGATE_SPIDER = "publications"
+AGGREGATE_EXPORT = "publications.jsonl"
+# Where the "Loading the data" dump of the publications table goes (not a crawl's export).
+ROWS_DUMP = "publications-rows.jsonl"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = PROJECT_ROOT / "exports" / "demo"
 # The production database of settings.py (CACI_DB_PATH): the demo never writes there.
@@ -57,6 +72,52 @@ FAULT_NAMES = {
 }
 _LOG_LEVEL = re.compile(r"\] (WARNING|ERROR|CRITICAL): ")
 _URL = re.compile(r"https?://[^\s<>\"']+")
+_CATEGORY = re.compile(r"^/publications/([\w-]+)(?:/|\.html$|\.feed$)")
+
+
+# -- what the demo crawls ---------------------------------------------------------------------
+@cache
+def available_spiders() -> frozenset[str]:
+    """The names of the project's spiders (``scrapy list``)."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    from caci_spider import settings
+
+    loader = SpiderLoader.from_settings(Settings({"SPIDER_MODULES": settings.SPIDER_MODULES}))
+    return frozenset(loader.list())
+
+
+def publication_sections() -> list[tuple[sources.SiteProfile, sources.Section]]:
+    """Every section whose rows go to ``publications`` (all but the staff listing)."""
+    return [(p, s) for p, s in sources.sections() if s.spider != STAFF_SPIDER]
+
+
+def crawl_spiders(available: frozenset[str] | None = None) -> tuple[str, ...]:
+    """The crawls the demo runs, in order: ``publications`` (every section of both sites) when
+    the project has it, else each section spider it has; then ``staff_publications``."""
+    available = available_spiders() if available is None else available
+    if AGGREGATE_SPIDER in available:
+        crawls = [AGGREGATE_SPIDER]
+    else:
+        crawls = [s.spider for _p, s in publication_sections() if s.spider in available]
+    return (*crawls, STAFF_SPIDER)
+
+
+def crawled_sections(spiders: Sequence[str]) -> list[tuple[sources.SiteProfile, sources.Section]]:
+    """The sections ``spiders`` crawl, in the profiles' order (the staff listing last)."""
+    everything = AGGREGATE_SPIDER in spiders
+    crawled = [(p, s) for p, s in publication_sections() if everything or s.spider in spiders]
+    if STAFF_SPIDER in spiders:
+        crawled.append(sources.section_of(STAFF_SPIDER))
+    return crawled
+
+
+def section_spider(url: str, default: str = "") -> str:
+    """The spider of the section a URL's path belongs to (``default`` when none does)."""
+    match = _CATEGORY.match(urlsplit(url).path)
+    found = section_of_category(match[1]) if match else None
+    return found[1].spider if found else default
 
 
 def shell_command(command: Sequence[str]) -> list[str]:
@@ -101,13 +162,15 @@ class DemoRefused(Exception):
 
 
 def own_outputs(out: Path) -> list[Path]:
-    """What a demo run writes into ``out``, and so what the next run removes."""
+    """What a demo run writes into ``out``, and so what the next run removes: the database,
+    the page archive, every section's export and the aggregate ``publications.jsonl``."""
     db = out / DB_NAME
     paths = [db, *(Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
     paths.append(out / ARCHIVE_NAME)
-    for spider in SPIDERS:
-        paths.append(out / f"{spider}.jsonl")
-        paths.extend(out.glob(f".{spider}.jsonl.*"))  # left by an export that was killed
+    exports = [section.export_name for _profile, section in sources.sections()]
+    for name in dict.fromkeys([*exports, AGGREGATE_EXPORT]):
+        paths.append(out / name)
+        paths.extend(out.glob(f".{name}.*"))  # left by an export that was killed
     return paths
 
 
@@ -144,7 +207,7 @@ def prepare_out_dir(out: Path) -> None:
             ) from None
         (out / MARKER).write_text(
             "Written by python -m caci_spider.demo: every demo run removes the previous run's "
-            "outputs in this directory (caci.db*, httpcache/, *.jsonl exports).\n",
+            "outputs in this directory (caci.db*, httpcache/, the crawls' .jsonl exports).\n",
             "utf-8",
         )
         for path in own_outputs(out):
@@ -160,7 +223,7 @@ def prepare_out_dir(out: Path) -> None:
 class Fault:
     """A deliberate fault of the local site and the reject (or duplicate) it must end in."""
 
-    spider: str
+    spider: str  # the spider of the fault's section ("field_reports"), whoever crawls it
     where: str  # "item 7999", "listing start=4"
     outcome: str  # the reject's reason, or "duplicate of <id>"
     label: str  # short, printed next to the reject
@@ -184,8 +247,59 @@ def where(url: str) -> str:
     return f"listing start={start}"
 
 
-def intended_faults(site: LocalK2Site) -> list[Fault]:
-    """What the local site does wrong on purpose, read from the site and ``fixtures/``."""
+def intended_faults(site: LocalK2Site, spiders: Sequence[str] | None = None) -> list[Fault]:
+    """What the local site does wrong on purpose, read from the site and ``fixtures/``: the
+    faults of the sections ``spiders`` crawl (default: the demo's crawls)."""
+    crawled = {s.spider for _p, s in crawled_sections(spiders or crawl_spiders())}
+    faults = [
+        fault
+        for fault in [*_field_report_faults(site), *_section_faults(site), *_staff_faults(site)]
+        if fault.spider in crawled
+    ]
+    return faults
+
+
+def _oracle_faults(spider: str, items: dict, listed: set, where_files: str) -> list[Fault]:
+    """A section's fixture pages broken on purpose (``reject`` in the oracle) and re-imports
+    (``duplicate_of``)."""
+    faults: list[Fault] = []
+    for item_id, item in sorted(items.items()):
+        expected_path = item.path.with_suffix(".json")
+        if item_id not in listed or not expected_path.exists():
+            continue
+        expected = json.loads(expected_path.read_text("utf-8"))
+        if "reject" in expected:
+            faults.append(
+                Fault(
+                    spider, f"item {item_id}", f"missing {expected['reject']}",
+                    "fixture page broken on purpose",
+                    f"a fixture page broken on purpose: its {expected['reject']} is empty "
+                    f"({where_files}/{item.path.name})",
+                )
+            )  # fmt: skip
+        if "duplicate_of" in expected:
+            faults.append(
+                Fault(
+                    spider, f"item {item_id}", f"duplicate of {expected['duplicate_of']}",
+                    "a re-import under a higher id",
+                    f"the same publication as {expected['duplicate_of']} under a higher id: "
+                    "kept in `duplicates`, no log line",
+                )
+            )  # fmt: skip
+    return faults
+
+
+def _section_faults(site: LocalK2Site) -> list[Fault]:
+    """The sections other than the field reports: only their oracles' faults."""
+    faults: list[Fault] = []
+    for content in site.sections.values():
+        listed = {i for i in content.order if i is not None}
+        spider = content.section.spider
+        faults += _oracle_faults(spider, content.items, listed, f"fixtures/{spider}/items")
+    return faults
+
+
+def _field_report_faults(site: LocalK2Site) -> list[Fault]:
     faults: list[Fault] = []
     listed = [item_id for item_id in site.order if item_id is not None]
     for item_id in listed:
@@ -195,7 +309,7 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
             status = site.failing[item_id]
             faults.append(
                 Fault(
-                    "field_reports", f"item {item_id}", f"HTTP {status}",
+                    FAULTY_SPIDER, f"item {item_id}", f"HTTP {status}",
                     f"always answers {status}{named}",
                     f"answers {status} every time: Scrapy retries it, logs the ERROR \"Gave up "
                     f"retrying\", then it is rejected{named}",
@@ -204,34 +318,19 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
         elif item_id not in site.items:
             faults.append(
                 Fault(
-                    "field_reports", f"item {item_id}", "HTTP 404", f"stale link{named}",
+                    FAULTY_SPIDER, f"item {item_id}", "HTTP 404", f"stale link{named}",
                     f"a stale listing link to an item the site does not have{named}",
                 )
             )  # fmt: skip
-    for item_id, item in sorted(site.items.items()):
-        expected_path = item.path.with_suffix(".json")
-        if item_id not in listed or not expected_path.exists():
-            continue
-        expected = json.loads(expected_path.read_text("utf-8"))
-        if "reject" in expected:
-            faults.append(
-                Fault(
-                    "field_reports", f"item {item_id}", f"missing {expected['reject']}",
-                    "fixture page broken on purpose",
-                    f"a fixture page broken on purpose: its {expected['reject']} is empty "
-                    f"(fixtures/field_reports/items/{item.path.name})",
-                )
-            )  # fmt: skip
-        if "duplicate_of" in expected:
-            faults.append(
-                Fault(
-                    "field_reports", f"item {item_id}", f"duplicate of {expected['duplicate_of']}",
-                    "a re-import under a higher id",
-                    f"the same report as {expected['duplicate_of']} under a higher id: kept in "
-                    "`duplicates`, no log line",
-                )
-            )  # fmt: skip
-    listings = site.fixtures / "staff_publications" / "listings"
+    faults += _oracle_faults(
+        FAULTY_SPIDER, site.items, set(listed), f"fixtures/{FAULTY_SPIDER}/items"
+    )
+    return faults
+
+
+def _staff_faults(site: LocalK2Site) -> list[Fault]:
+    faults: list[Fault] = []
+    listings = site.fixtures / STAFF_SPIDER / "listings"
     oracles = [p for p in listings.glob("start-*.json") if not p.name.endswith(".draft.json")]
     for path in sorted(oracles, key=lambda p: int(p.stem[6:])):
         listing = json.loads(path.read_text("utf-8"))
@@ -239,7 +338,7 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
         for raw in listing.get("rejects", []):
             faults.append(
                 Fault(
-                    "staff_publications", f"listing start={start}", "entry without a title",
+                    STAFF_SPIDER, f"listing start={start}", "entry without a title",
                     "garbage listing entry",
                     f"a listing entry with neither a title nor a link (its text: {raw!r})",
                 )
@@ -249,7 +348,7 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
             if linked and int(linked[1]) not in site.staff_items:
                 faults.append(
                     Fault(
-                        "staff_publications", f"item {linked[1]}", "HTTP 404",
+                        STAFF_SPIDER, f"item {linked[1]}", "HTTP 404",
                         "no page on the local site",
                         "linked from the staff listing, but the local site has no page for "
                         "them: their rows are stored from the listing alone",
@@ -258,32 +357,69 @@ def intended_faults(site: LocalK2Site) -> list[Fault]:
     return faults
 
 
-def expected_counts(site: LocalK2Site, faults: list[Fault]) -> dict[str, int]:
-    """The rows every demo run stores, from the fixtures."""
-    broken_or_duplicate = {
-        f.where for f in faults if f.spider == "field_reports" and f.where.startswith("item")
-    }
-    listed = {f"item {i}" for i in site.order if i is not None and i in site.items}
-    staff = json.loads((site.fixtures / "staff_publications" / "expected.json").read_text("utf-8"))
+@dataclass(frozen=True)
+class SectionCounts:
+    """One row of the demo's table: a section's rows in the database, in its export, rejected."""
+
+    site: str
+    section: str
+    database: int
+    export: int
+    rejects: int
+
+
+def _faulty_items(faults: Iterable[Fault], spider: str) -> set[str]:
+    return {f.where for f in faults if f.spider == spider and f.where.startswith("item ")}
+
+
+def expected_sections(
+    site: LocalK2Site, faults: list[Fault], spiders: Sequence[str]
+) -> dict[str, SectionCounts]:
+    """Section spider → what every demo run stores of that section, from the fixtures: every
+    listed item with a page, but the ones a fault rejects or finds a duplicate."""
+    expected = {}
+    for profile, section in crawled_sections(spiders):
+        rejects = sum(f.is_reject for f in faults if f.spider == section.spider)
+        if section.spider == STAFF_SPIDER:
+            staff = json.loads((site.fixtures / STAFF_SPIDER / "expected.json").read_text("utf-8"))
+            rows = len(staff)
+        else:
+            content = site.section(section.category)
+            assert content is not None, section.category
+            listed = {f"item {i}" for i in content.order if i is not None and i in content.items}
+            rows = len(listed - _faulty_items(faults, section.spider))
+        expected[section.spider] = SectionCounts(profile.key, section.name, rows, rows, rejects)
+    return expected
+
+
+def expected_counts(
+    site: LocalK2Site, faults: list[Fault], spiders: Sequence[str] | None = None
+) -> dict[str, int]:
+    """The rows every demo run stores in each table, from the fixtures."""
+    spiders = spiders or crawl_spiders()
+    by_section = expected_sections(site, faults, spiders)
     return {
-        "publications": len(listed - broken_or_duplicate),
-        "staff_publications": len(staff),
+        "publications": sum(c.database for k, c in by_section.items() if k != STAFF_SPIDER),
+        "staff_publications": by_section[STAFF_SPIDER].database
+        if STAFF_SPIDER in by_section
+        else 0,
         "duplicates": sum(not f.is_reject for f in faults),
         "rejects": sum(f.is_reject for f in faults),
     }
 
 
-def describe_faults(faults: Iterable[Fault]) -> list[str]:
-    """The note on the deliberate faults, grouped by spider and explanation."""
+def describe_faults(faults: Iterable[Fault], spiders: Sequence[str] | None = None) -> list[str]:
+    """The note on the deliberate faults, grouped by section and explanation."""
     lines = []
-    for spider in SPIDERS:
+    faults = list(faults)
+    for profile, section in crawled_sections(spiders or crawl_spiders()):
         groups: dict[tuple[str, str], list[str]] = {}
         for fault in faults:
-            if fault.spider == spider:
+            if fault.spider == section.spider:
                 groups.setdefault((fault.outcome, fault.detail), []).append(fault.where)
         if not groups:
             continue
-        lines.append(f"  {spider}")
+        lines.append(f"  {profile.key} {section.name} ({section.spider})")
         for (outcome, detail), places in groups.items():
             if len(places) > 1 and all(p.startswith("item ") for p in places):
                 ids = sorted(int(p.removeprefix("item ")) for p in places)
@@ -303,8 +439,11 @@ def describe_faults(faults: Iterable[Fault]) -> list[str]:
     return lines
 
 
-def print_faults(site: LocalK2Site, file: TextIO | None = None) -> None:
-    faults = intended_faults(site)
+def print_faults(
+    site: LocalK2Site, file: TextIO | None = None, spiders: Sequence[str] | None = None
+) -> None:
+    spiders = spiders or crawl_spiders()
+    faults = intended_faults(site, spiders)
     rejects = sum(f.is_reject for f in faults)
     errors = [f.where for f in faults if f.outcome.startswith("HTTP 5")]
     print(
@@ -313,7 +452,7 @@ def print_faults(site: LocalK2Site, file: TextIO | None = None) -> None:
         f"{' and '.join(errors) or 'an item'}. All of them are intended:",
         file=file,
     )
-    for line in describe_faults(faults):
+    for line in describe_faults(faults, spiders):
         print(line, file=file)
 
 
@@ -339,12 +478,16 @@ def run_crawl(command: list[str]) -> tuple[int, list[str]]:
 
 
 def judge_log(spider: str, lines: list[str], faults: list[Fault]) -> list[str]:
-    """The WARNING/ERROR lines that no intended fault explains."""
-    places = {f.where for f in faults if f.spider == spider}
+    """The WARNING/ERROR lines that no intended fault explains: a line is explained when one
+    of its URLs is a fault's page in that fault's section."""
+    places = {(f.spider, f.where) for f in faults}
     return [
         line
         for line in lines
-        if not any(where(url.rstrip(":,.)")) in places for url in _URL.findall(line))
+        if not any(
+            (section_spider(url.rstrip(":,.)"), spider), where(url.rstrip(":,.)"))) in places
+            for url in _URL.findall(line)
+        )
     ]
 
 
@@ -381,7 +524,7 @@ def loading_commands(db: Path, out: Path, program: str) -> list[str]:
         f"{program} search {path} publications pipeline -c id -c title",
         f"{program} search {path} staff_publications pandemic -c title -c date",
         f"{program} rows {path} publications --nl --json-cols"
-        f" > {shlex.quote(shown(out / 'publications.jsonl'))}",
+        f" > {shlex.quote(shown(out / ROWS_DUMP))}",
         f'{program} query {path} "select author, count(*) n from author_publications'
         ' group by author order by n desc limit 10"',
         f'{program} query {path} "select kind, title, date, printed_as from author_publications'
@@ -400,9 +543,81 @@ def sqlite_utils_program() -> str:
     return shown(beside) if beside.exists() else "sqlite-utils"
 
 
-def report(db: Path, out: Path, site: LocalK2Site, faults: list[Fault]) -> bool:
+def stored_sections(
+    db: Path, out: Path, spiders: Sequence[str], site_urls: dict[str, str]
+) -> dict[str, SectionCounts]:
+    """Section spider → what the crawls stored of it: rows in the database (a publication
+    counts for a section when its URL is under the section's category on its site's host and
+    its ``site`` is the section's site), rows in the section's export, rejects."""
+    found: dict[str, SectionCounts] = {}
+    with open_database(db) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(publications)")}
+        site_column = "site" if "site" in columns else "NULL"
+        rows = connection.execute(f"SELECT {site_column} AS site, url FROM publications")
+        stored = [(row["site"], row["url"]) for row in rows]
+        staff_rows = connection.execute("SELECT count(*) FROM staff_publications").fetchone()[0]
+        reject_urls = [(r["spider"], r["url"]) for r in connection.execute("SELECT * FROM rejects")]
+    connection.close()
+    for profile, section in crawled_sections(spiders):
+        host = urlsplit(site_urls.get(profile.key, "")).netloc
+        if section.spider == STAFF_SPIDER:
+            database = staff_rows
+        else:
+            database = sum(
+                section_spider(url) == section.spider
+                and urlsplit(url).netloc == host
+                and row_site in (None, profile.key)
+                for row_site, url in stored
+            )
+        export = out / section.export_name
+        exported = len(export.read_text("utf-8").splitlines()) if export.exists() else 0
+        rejects = sum(section_spider(url, spider) == section.spider for spider, url in reject_urls)
+        found[section.spider] = SectionCounts(
+            profile.key, section.name, database, exported, rejects
+        )
+    return found
+
+
+def print_sections(
+    expected: dict[str, SectionCounts],
+    found: dict[str, SectionCounts],
+    total: SectionCounts | None = None,
+) -> bool:
+    """The table of rows per site and section; ``True`` when every row is as expected."""
+    ok = True
+    print(f"  {'site':16} {'section':22} {'database':>8} {'export':>8} {'rejects':>8}")
+    for spider, want in expected.items():
+        got = found[spider]
+        differs = [
+            f"{name} EXPECTED {getattr(want, name)}"
+            for name in ("database", "export", "rejects")
+            if getattr(got, name) != getattr(want, name)
+        ]
+        ok &= not differs
+        print(
+            f"  {got.site:16} {got.section:22} {got.database:8d} {got.export:8d} "
+            f"{got.rejects:8d}  ({'; '.join(differs) or 'as expected'})"
+        )
+    if total is not None:
+        same = total.database == total.export
+        print(
+            f"  {total.site:16} {total.section:22} {total.database:8d} {total.export:8d} "
+            f"{total.rejects:8d}  ({'as expected' if same else 'EXPORT DIFFERS FROM THE TABLE'})"
+        )
+        ok &= same
+    return ok
+
+
+def report(
+    db: Path,
+    out: Path,
+    site: LocalK2Site,
+    faults: list[Fault],
+    spiders: Sequence[str] | None = None,
+) -> bool:
     """Print what was stored; ``True`` when it is exactly what the local site should give."""
-    expected = expected_counts(site, faults)
+    spiders = spiders or crawl_spiders()
+    expected = expected_counts(site, faults, spiders)
     by_place = {(f.spider, f.where, f.outcome): f for f in faults}
     ok = True
     with open_database(db) as connection:
@@ -411,29 +626,62 @@ def report(db: Path, out: Path, site: LocalK2Site, faults: list[Fault]) -> bool:
             "SELECT spider, url, reason FROM rejects ORDER BY spider, url, reason"
         ).fetchall()
         duplicates = connection.execute(
-            "SELECT id, duplicate_of FROM duplicates ORDER BY id"
+            "SELECT id, duplicate_of, url FROM duplicates ORDER BY id"
         ).fetchall()
     connection.close()
-    print(f"\nStored in {shown(db)}:")
+    want_sections = expected_sections(site, faults, spiders)
+    got_sections = stored_sections(db, out, spiders, site.base_urls)
+    aggregate = out / AGGREGATE_EXPORT
+    aggregate_rows = (
+        len(aggregate.read_text("utf-8").splitlines())
+        if AGGREGATE_SPIDER in spiders and aggregate.exists()
+        else 0
+    )
+    print(f"\nStored in {shown(db)}, by site and section:")
+    total = None
+    if AGGREGATE_SPIDER in spiders:
+        # Every site's publications in one export, beside the table that holds them.
+        total = SectionCounts(
+            "all sites",
+            AGGREGATE_EXPORT,
+            counts["publications"],
+            aggregate_rows,
+            sum(c.rejects for k, c in got_sections.items() if k != STAFF_SPIDER),
+        )
+    ok &= print_sections(want_sections, got_sections, total)
+    missing_spiders = [
+        s.spider for _p, s in publication_sections() if s.spider not in available_spiders()
+    ]
+    if AGGREGATE_SPIDER not in spiders and missing_spiders:
+        print(
+            textwrap.fill(
+                "not crawled (no such spider in this project yet): " + ", ".join(missing_spiders),
+                width=96,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+        )
+    print(f"\nTables of {shown(db)}:")
     for table in TABLES:
         note = "as expected" if counts[table] == expected[table] else f"EXPECTED {expected[table]}"
         ok &= counts[table] == expected[table]
         print(f"  {table:20} {counts[table]:4d}  ({note})")
     print("\nDuplicates:")
     for row in duplicates:
-        fault = by_place.get(
-            ("field_reports", f"item {row['id']}", f"duplicate of {row['duplicate_of']}")
-        )
+        spider = section_spider(row["url"] or "", FAULTY_SPIDER)
+        fault = by_place.get((spider, f"item {row['id']}", f"duplicate of {row['duplicate_of']}"))
         ok &= fault is not None
         note = f"intended: {fault.label}" if fault else "NOT an intended fault of the local site"
-        print(f"  item {row['id']} = item {row['duplicate_of']}  ({note})")
+        print(f"  {spider:19} item {row['id']} = item {row['duplicate_of']}  ({note})")
     print("\nRejects:")
     seen = set()
+    intended = 0
     for row in rejects:
-        key = (row["spider"], where(row["url"]), row["reason"])
+        key = (section_spider(row["url"], row["spider"]), where(row["url"]), row["reason"])
         fault = by_place.get(key)
         seen.add(key)
         if fault:
+            intended += 1
             print(f"  {key[0]:19} {key[1]:17} {key[2]:22} intended: {fault.label}")
         else:
             ok = False
@@ -442,10 +690,11 @@ def report(db: Path, out: Path, site: LocalK2Site, faults: list[Fault]) -> bool:
     for fault in missing:
         ok = False
         print(f"  MISSING: {fault.spider} {fault.where} should be rejected ({fault.outcome})")
-    intended = len(rejects) - sum((r["spider"], where(r["url"]), r["reason"]) not in by_place
-                                  for r in rejects)  # fmt: skip
     print(f"  {intended} of {len(rejects)} rejects are intended faults of the local site")
-    exports = [out / f"{spider}.jsonl" for spider in SPIDERS]
+    names = [section.export_name for _p, section in crawled_sections(spiders)]
+    if AGGREGATE_SPIDER in spiders:
+        names.append(AGGREGATE_EXPORT)
+    exports = [out / name for name in names]
     print("\nExports: " + ", ".join(
         f"{shown(p)} ({len(p.read_text('utf-8').splitlines())} rows)" for p in exports if p.exists()
     ))  # fmt: skip
@@ -458,7 +707,8 @@ def report(db: Path, out: Path, site: LocalK2Site, faults: list[Fault]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m caci_spider.demo",
-        description="Crawl the local K2 site with both spiders into a demo directory.",
+        description="Crawl every section of the local K2 sites and the staff listing into a "
+        "demo directory.",
     )
     parser.add_argument(
         "--out",
@@ -480,12 +730,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"caci_spider.demo: {refused}", file=sys.stderr)
         return refused.exit_code
     db = out / DB_NAME
+    spiders = crawl_spiders()
+    failed = 0  # the first crawl's exit status that was not 0
     with serve(LocalK2Site()) as (base_url, site):
-        faults = intended_faults(site)
-        print(f"Local K2 site at {base_url}; the demo writes to {shown(out)}/\n")
-        print_faults(site)
-        for spider in SPIDERS:
-            command = crawl_command(spider, base_url, out) + ["-s", f"LOG_LEVEL={args.log_level}"]
+        faults = intended_faults(site, spiders)
+        hosts = ", ".join(f"{key} at {url}" for key, url in site.base_urls.items())
+        print(f"Local K2 sites: {hosts}; the demo writes to {shown(out)}/\n")
+        print_faults(site, spiders=spiders)
+        for spider in spiders:
+            command = crawl_command(spider, base_url, out, site.base_urls)
+            command += ["-s", f"LOG_LEVEL={args.log_level}"]
             print(f"\n$ {wrapped(shell_command(command))}", flush=True)
             status, flagged = run_crawl(command)
             if status != 0:
@@ -493,7 +747,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"caci_spider.demo: scrapy crawl {spider} exited with status {status}",
                     file=sys.stderr,
                 )
-                return status
+                failed = failed or status
+                if not db.exists():
+                    return status
             print(run_summary(db, spider))
             errors = sum(" ERROR: " in line or " CRITICAL: " in line for line in flagged)
             others = judge_log(spider, flagged, faults)
@@ -504,7 +760,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"  {other}")
             else:
                 print(f"Log: {line}, all from the intended faults above")
-    if not report(db, out, site, faults):
+        ok = report(db, out, site, faults, spiders)
+    if failed:
+        return failed
+    if not ok:
         print(
             "caci_spider.demo: the crawls stored something other than the local site should "
             "give (see above)",

@@ -35,6 +35,7 @@ EXPORT_NAME = "documents.jsonl"
 ROLE_URL = "url"  # the row's own url is the document
 ROLE_DOWNLOAD = "download"  # a download link on the row's item page
 
+
 _DOWNLOAD_TEXT = re.compile(
     r"^\s*(?:click\s+here\s+to\s+download|download(?:\s+(?:the\s+)?"
     r"(?:pdf|full\s+text|paper|report|publication|file|article))?)\b",

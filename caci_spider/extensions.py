@@ -41,6 +41,7 @@ from caci_spider.selfcheck import (
     vanished_problems,
     write_problems,
 )
+from caci_spider.storage import CaciDatabase
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ SELF_CHECK_STAT = "caci/self_check"
 # A run that stored fewer items than this also looks its edge paragraphs up in the stored rows.
 _LOOKUP_BELOW_ITEMS = 20
 COVERAGE_STAT = "caci/coverage"
+# Per target (K2 category) of a spider: caci/coverage_by_section/<category>/<field>.
+SECTION_COVERAGE_STAT = "caci/coverage_by_section"
 
 
 class CrawlRunRecorder:
@@ -94,6 +97,99 @@ class CrawlRunRecorder:
                 )
         return repeated
 
+    def judge_sections(
+        self,
+        spider: Spider,
+        reason: str,
+        database: CaciDatabase,
+        run_id: int,
+        values: dict[str, Any],
+    ) -> dict[str, dict[str, Any]]:
+        """Each target's (site, section) record of the run (``crawl_runs.sections``, by K2
+        category): items new/updated/unchanged/rejected, its listing walk and source, its
+        canaries, its coverage and the problems judged on that section alone (its listing walk
+        against its own last walk; its coverage against its section's ``coverage_minimums``).
+        A spider with several targets names the section in each problem."""
+        targets: list[Any] = list(getattr(spider, "targets", []) or [])
+        if not targets:
+            return {}
+        several = len(targets) > 1
+        walks: dict[str, ListingWalk] = dict(getattr(spider, "listing_walks", {}))
+        sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
+        rejects: dict[str, int] = dict(getattr(spider, "rejects_by_target", {}))
+        counts = self.section_counts(spider, database, run_id)
+        canaries: dict[str, list[Any]] = {}
+        for canary in getattr(spider, "canary_results", []):
+            owner = spider.target_of_url(canary.url)  # type: ignore[attr-defined]
+            canaries.setdefault(owner.key if owner else "", []).append(canary)
+        records: dict[str, dict[str, Any]] = {}
+        for target in targets:
+            key = target.key
+            label = f"{target.section.name} ({target.site}): " if several else ""
+            walk = walks.get(key, ListingWalk())
+            previous = (
+                database.previous_section_entries(spider.name, key, run_id)
+                if several
+                else database.previous_listing_entries(spider.name, run_id)
+            )
+            walk_problems = [
+                label + problem
+                for problem in listing_problems(
+                    walk, previous, self.min_share, finished=finished_normally(reason)
+                )
+            ]
+            prefix = f"{SECTION_COVERAGE_STAT}/{key}"
+            coverage = coverage_of(values, tuple(target.policy.coverage_fields), prefix)
+            sample = values.get(f"{prefix}/items", 0)
+            cover_problems = [
+                label + problem
+                for problem in coverage_problems(
+                    coverage,
+                    dict(target.section.coverage_minimums),
+                    sample=sample,
+                    min_sample=self.min_items,
+                )
+            ]
+            results = canaries.get(key, [])
+            source = sources.get(key)
+            records[key] = {
+                "site": target.site,
+                "spider": target.section.spider,
+                "source": source.source if source is not None else "",
+                **counts.get(key, {"new": 0, "updated": 0, "unchanged": 0}),
+                "rejected": rejects.get(key, 0),
+                "listing_pages": walk.pages,
+                "listing_entries": walk.entries,
+                "canaries": {
+                    "ok": sum(1 for c in results if c.outcome == "ok"),
+                    "changed": sum(1 for c in results if c.failed),
+                    "fetch_failed": sum(1 for c in results if c.outcome.startswith("fetch")),
+                },
+                "coverage_items": sample,
+                "coverage": coverage,
+                "coverage_problems": cover_problems,
+                "walk_problems": walk_problems,
+            }
+        return records
+
+    @staticmethod
+    def section_counts(
+        spider: Spider, database: CaciDatabase, run_id: int
+    ) -> dict[str, dict[str, int]]:
+        """new/updated/unchanged rows of the run per target, by each stored row's URL."""
+        table = getattr(spider, "export_table", "")
+        counts: dict[str, dict[str, int]] = {}
+        for (run, name, site, key), outcome in list(database.run_outcomes.items()):
+            if run != run_id or name != table:
+                continue
+            row = next(database.stored_rows(table, [(site, key)]), None)
+            owner = spider.target_of_url(row.get("url") or "") if row else None  # type: ignore[attr-defined]
+            tally = counts.setdefault(
+                owner.key if owner else "", {"new": 0, "updated": 0, "unchanged": 0}
+            )
+            tally[outcome] += 1
+        return counts
+
     def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
         stats = self.crawler.stats
         database = store.database
@@ -110,12 +206,17 @@ class CrawlRunRecorder:
         coverage = coverage_of(values, fields, COVERAGE_STAT)
         walk: ListingWalk = getattr(spider, "listing_walk", ListingWalk())
         sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
-        walk_problems = listing_problems(
-            walk,
-            database.previous_listing_entries(spider.name, run_id),
-            self.min_share,
-            finished=finished_normally(reason),
-        )
+        sections = self.judge_sections(spider, reason, database, run_id, values)
+        walk_problems = [
+            problem for section in sections.values() for problem in section["walk_problems"]
+        ]
+        if not sections:  # a spider without targets: its one walk
+            walk_problems = listing_problems(
+                walk,
+                database.previous_listing_entries(spider.name, run_id),
+                self.min_share,
+                finished=finished_normally(reason),
+            )
         canaries = list(getattr(spider, "canary_results", []))
         stored = counts["new"] + counts["updated"] + counts["unchanged"]
         problems = [
@@ -130,13 +231,15 @@ class CrawlRunRecorder:
             *item_problems(getattr(spider, "item_fetches", ItemFetches())),
             *getattr(spider, "source_problems", []),
             *write_problems(store.write_errors, store.refetch_clashes),
-            *coverage_problems(
+            *(problem for section in sections.values() for problem in section["coverage_problems"]),
+        ]
+        if not sections:  # a spider without targets: coverage over everything it extracted
+            problems += coverage_problems(
                 coverage,
                 dict(getattr(spider, "coverage_minimums", {})),
                 sample=values.get(f"{COVERAGE_STAT}/items", 0),
                 min_sample=self.min_items,
-            ),
-        ]
+            )
         for problem in problems:
             logger.error("Self-check failed for %s: %s", spider.name, problem)
         verdict = "failed" if problems else "ok"
@@ -165,10 +268,19 @@ class CrawlRunRecorder:
             "coverage": coverage,
             "self_check": verdict,
             "problems": problems,
-            "listing_pages": walk.pages,
-            "listing_entries": walk.entries,
+            "listing_pages": sum(section["listing_pages"] for section in sections.values())
+            if sections
+            else walk.pages,
+            "listing_entries": sum(section["listing_entries"] for section in sections.values())
+            if sections
+            else walk.entries,
             "canaries": [canary.as_record() for canary in canaries],
             "sources": {name: source.as_record() for name, source in sources.items()},
+            "sections": {
+                key: {name: value for name, value in section.items() if name != "walk_problems"}
+                for key, section in sections.items()
+            }
+            or None,
         }
         try:
             if database.count(getattr(spider, "export_table", "")):
@@ -180,13 +292,20 @@ class CrawlRunRecorder:
                     utc_now(),
                 )
             database.finish_run(run_id, run)
-            if finished_normally(reason) and walk.pages and not walk_problems:
-                # A complete walk: the next feed-first nights count their days from it.
-                for section, source in sources.items():
-                    if source.source == "listing":
-                        database.record_listing_walk(
-                            spider.name, section, run_id, utc_now(), walk.entries
-                        )
+            walks: dict[str, ListingWalk] = dict(getattr(spider, "listing_walks", {}))
+            for key, source in sources.items():
+                section_walk = walks.get(key, walk)
+                section_problems = sections[key]["walk_problems"] if key in sections else []
+                if (
+                    finished_normally(reason)
+                    and source.source == "listing"
+                    and section_walk.pages
+                    and not section_problems
+                ):
+                    # A complete walk: the next feed-first nights count their days from it.
+                    database.record_listing_walk(
+                        spider.name, key, run_id, utc_now(), section_walk.entries
+                    )
         except sqlite3.Error as error:
             store.write_failed(f"crawl_runs row {run_id}", error)
             stats.set_value(SELF_CHECK_STAT, "failed")

@@ -5,10 +5,10 @@
     python -m caci_spider.nightly [--spider NAME ...] [--log-dir DIR] [--jobdir DIR]
                                   [-s NAME=VALUE ...] [-a NAME=VALUE ...]
 
-Runs ``scrapy crawl <spider>`` for each spider in turn (by default ``field_reports``, then
-``staff_publications``: both write to one database, so never at once), from the project
-directory (where ``scrapy.cfg`` is, found from this package or the current directory), whatever
-directory it is started from:
+Runs ``scrapy crawl <spider>`` for each spider in turn (by default ``publications``, every
+section of both K2 sites, then ``staff_publications``: both write to one database, so never at
+once), from the project directory (where ``scrapy.cfg`` is, found from this package or the
+current directory), whatever directory it is started from:
 
 * each crawl logs to ``<log-dir>/<spider>-<YYYY-MM-DD>.log`` (``--log-dir`` defaults to ``logs``;
   a relative directory is taken from the project directory and created when missing). The
@@ -48,7 +48,7 @@ from types import FrameType
 
 from caci_spider.exitcodes import CRAWL_FAILED, OK, SKIPPED, USAGE
 
-SPIDERS = ("field_reports", "staff_publications")
+SPIDERS = ("publications", "staff_publications")
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # Settings this command sets itself, per spider.
 OWN_SETTINGS = ("LOG_FILE", "JOBDIR")

@@ -101,12 +101,22 @@ class NormalisePipeline(_CrawlerPipeline):
     def count_coverage(self, record: Any) -> None:
         """Field coverage of everything extracted this run (rejects included), for the
         self-check: a redesign shows up as falling coverage before it shows up as data loss."""
-        fields = getattr(self.crawler.spider, "coverage_fields", ())
+        spider = self.crawler.spider
+        fields = getattr(spider, "coverage_fields", ())
         stats = self.crawler.stats
         stats.inc_value("caci/coverage/items")
         for name in fields:
             if not is_empty(getattr(record, name, None)):
                 stats.inc_value(f"caci/coverage/{name}")
+        # Per section too (caci_spider.extensions judges each on its own minimums).
+        target_of_url = getattr(spider, "target_of_url", None)
+        target = target_of_url(getattr(record, "url", None) or "") if target_of_url else None
+        if target is not None:
+            prefix = f"caci/coverage_by_section/{target.key}"
+            stats.inc_value(f"{prefix}/items")
+            for name in target.policy.coverage_fields:
+                if not is_empty(getattr(record, name, None)):
+                    stats.inc_value(f"{prefix}/{name}")
 
 
 class ValidatePipeline(_CrawlerPipeline):

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import hashlib
 
-from caci_spider.dates import iso, parse_dated_line, parse_issue_date, parse_k2_date
+from caci_spider.dates import (
+    iso,
+    parse_dated_line,
+    parse_issue_date,
+    parse_issue_designation,
+    parse_k2_date,
+)
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
 from caci_spider.names import byline_authors
 from caci_spider.text import (
@@ -27,11 +33,11 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
     published = parse_k2_date(page.date_line)
     byline = normalise_text(page.byline) or None
     dated_line = normalise_text(page.dated_line) or None
-    issue = None
+    issue_date = None
     if byline:
-        issue = parse_issue_date(byline, published)
-    if issue is None and dated_line:
-        issue = parse_dated_line(dated_line, published)
+        issue_date = parse_issue_date(byline, published)
+    if issue_date is None and dated_line:
+        issue_date = parse_dated_line(dated_line, published)
     title = normalise_text(page.title)
     # A caption or file name printed as text ("Screenshot 2025-03-12 at 11.11.25 AM") is not body.
     paragraphs = [p for p in normalise_paragraphs(page.paragraphs) if not is_image_label(p)]
@@ -44,8 +50,9 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         title=strip_featured_badge(title) if title else "",
         authors=byline_authors(byline),
         published=iso(published),
-        issue_date=iso(issue),
-        issue=None,
+        issue_date=iso(issue_date),
+        # "(vol. 2, no. 3 of the Turkey Analyst)": an issue that is not a date.
+        issue=parse_issue_designation(byline),
         byline=byline,
         body=body,
         author_bio=normalise_text(page.author_bio) or None,

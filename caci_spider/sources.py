@@ -14,7 +14,10 @@ declared here once; the modules that need them read them from here:
   (:func:`body_end_pattern`);
 * the spiders: ``category``, ``export_name``, ``coverage_minimums``, ``base_url_setting``
   (:func:`section_of`);
-* the local site: its listings' and categories' names.
+* the local site: its listings' and categories' names;
+* ``pages/sections.py``: the rules a section's item pages are read with (:attr:`Section.rules`,
+  named by the ``RULE_*`` constants below), picked by the site and category of the item's URL
+  (:func:`section_by_category`).
 
 This module imports nothing of the project, so that any module (settings included) can read it.
 """
@@ -27,6 +30,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+# The section rules an item page can be read with (caci_spider/pages/sections.py implements
+# each; a section lists the ones its pages need in ``Section.rules``):
+# "AUTHOR'S BIO: …" paragraph → author_bio, not body (older analytical articles).
+RULE_AUTHOR_BIO = "author-bio"
+# The PDF link ("Read <title> (PDF)", "Click here to download PDF") → pdf_url, not body.
+RULE_PDF_LINK = "pdf-link"
+# BACKGROUND: / IMPLICATIONS: / CONCLUSIONS: labels open paragraphs; an image's alt text glued
+# before one ("karachagBACKGROUND:") is not text.
+RULE_SECTION_LABELS = "section-labels"
+
 
 @dataclass(frozen=True)
 class Section:
@@ -38,6 +51,8 @@ class Section:
     export_name: str  # the file under CACI_EXPORT_DIR
     # Below these shares of items with the field, a run fails its self-check.
     coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # The section rules its item pages are read with (the RULE_* names above).
+    rules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,8 @@ class Boilerplate:
     newsletter_headings: tuple[str, ...] = ()
     # The alt texts of the site's logos and partner banners.
     logo_alts: tuple[str, ...] = ()
+    # Headings of the site's sidebar modules (a whole line), which no article text is.
+    sidebar_headings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,7 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            rules=frozenset({RULE_AUTHOR_BIO, RULE_SECTION_LABELS}),
         ),
         Section(
             category="feature-articles",
@@ -118,6 +136,7 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            rules=frozenset({RULE_PDF_LINK}),
         ),
         Section(
             category="news-digest",
@@ -169,7 +188,15 @@ TURKEYANALYST = SiteProfile(
     default_base_url="https://www.turkeyanalyst.org",
     hosts=("turkeyanalyst.org",),
     publication_name="Turkey Analyst",
-    boilerplate=Boilerplate(logo_alts=("turkeyanalyst",)),
+    # The footer blurb is a guess (no stored page of the site reaches its footer; see
+    # docs/site-notes.md, "The Turkey Analyst").
+    boilerplate=Boilerplate(
+        footer_blurbs=("The Turkey Analyst is a biweekly",),
+        newsletter_headings=("Newsletter",),
+        logo_alts=("turkeyanalyst", "The Turkey Analyst"),
+        # A guess, as the footer: a module listing the latest articles.
+        sidebar_headings=("Latest Articles",),
+    ),
     site_names=(
         "Turkey Analyst",
         "The Turkey Analyst",
@@ -214,6 +241,14 @@ def section_of(spider: str) -> tuple[SiteProfile, Section]:
     raise KeyError(spider)
 
 
+def section_by_category(site: str, category: str) -> Section | None:
+    """The crawled section of the site keyed ``site`` whose K2 category is ``category``."""
+    profile = BY_KEY.get(site)
+    if profile is None:
+        return None
+    return next((s for s in profile.sections if s.category == category), None)
+
+
 def section_names_by_category() -> dict[str, str]:
     """``{"field-reports": "Field Reports", …}`` for every crawled section."""
     return {section.category: section.name for _, section in sections()}
@@ -250,13 +285,14 @@ def publication_names_pattern(names: tuple[str, ...] | None = None) -> str:
 
 
 def body_end_pattern() -> str:
-    """The alternation of every profile's footer blurbs (line starts) and newsletter headings
-    (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
+    """The alternation of every profile's footer blurbs (line starts), newsletter and sidebar
+    headings (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
     parts: list[str] = []
     for profile in PROFILES:
         for blurb in profile.boilerplate.footer_blurbs:
             parts.append(_words_pattern(blurb).lower())
-        for heading in profile.boilerplate.newsletter_headings:
+        boilerplate = profile.boilerplate
+        for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
             parts.append(_words_pattern(heading).lower() + "$")
     return "|".join(dict.fromkeys(parts))
 

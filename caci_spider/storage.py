@@ -374,6 +374,21 @@ class CaciDatabase:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
+    def previous_section_entries(
+        self, spider: str, section: str, run_id: int | None
+    ) -> tuple[int, int] | None:
+        """``(run id, listing entries of section)`` of the spider's last run that passed its
+        self-check and walked that section (``crawl_runs.sections``: spiders of several
+        sections)."""
+        cursor = self.db.execute(
+            "SELECT id, json_extract(sections, '$.\"' || ? || '\".listing_entries') AS entries"
+            " FROM crawl_runs WHERE spider = ? AND id < ? AND self_check = 'ok'"
+            " AND entries > 0 ORDER BY id DESC LIMIT 1",
+            [section, spider, run_id if run_id is not None else 2**62],
+        )
+        row = cursor.fetchone()
+        return (row[0], row[1]) if row else None
+
     # -- listing walks -----------------------------------------------------------------------
     def record_listing_walk(
         self, spider: str, section: str, run_id: int, when: str, entries: int

@@ -105,6 +105,9 @@ class DatabaseStore:
             self.database.record_reject(reject, self.backoff_max_days)
         except sqlite3.Error as error:
             self.write_failed(reject.url, error)
+        noted = getattr(self.crawler.spider, "reject_recorded", None)
+        if noted is not None:
+            noted(reject)  # per section, for crawl_runs.sections
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("caci/rejected")

@@ -96,3 +96,43 @@ def test_looks_like_name_line(line, expected) -> None:
 )
 def test_bios_and_places_after_the_name(byline, authors) -> None:
     assert parse_authors(byline) == authors
+
+
+# -- the other sections and the Turkey Analyst (docs/site-notes.md, "Sections and the Turkey …") --
+
+
+@pytest.mark.parametrize(
+    ("byline", "authors"),
+    [
+        ("By Gareth Jenkins (vol. 2, no. 3 of the Turkey Analyst)", ["Gareth Jenkins"]),
+        ("by Halil M. Karaveli (vol. 6, no. 2 of the Turkey Analyst)", ["Halil M. Karaveli"]),
+        (
+            "By M. K. Kaya and Halil M. Karaveli (vol. 2, no. 3 of the Turkey Analyst)",
+            ["M. K. Kaya", "Halil M. Karaveli"],
+        ),
+        ("By Halil Karaveli", ["Halil Karaveli"]),
+        ("By Gareth H. Jenkins", ["Gareth H. Jenkins"]),
+        # feature articles: a name line without "By"
+        ("Nargiza Umarova", ["Nargiza Umarova"]),
+        ("S. Frederick Starr", ["S. Frederick Starr"]),
+        # analytical articles: co-authors with an honorific
+        ("By Alexander Yeo and Dr. Emil A. Souleimanov", ["Alexander Yeo", "Emil A. Souleimanov"]),
+        # news digests of 2001-06
+        ("By empty (6/29/2001 issue of the CACI Analyst)", []),
+    ],
+)
+def test_bylines_of_the_other_sections_and_site(byline: str, authors: list[str]) -> None:
+    assert parse_authors(byline) == authors
+
+
+@pytest.mark.parametrize("line", ["Nargiza Umarova", "S. Frederick Starr"])
+def test_a_feature_articles_name_line_without_by_is_a_name_line(line: str) -> None:
+    assert looks_like_name_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Click here to download PDF", "Read Coordinating the Corridors (PDF)", "10 April"],
+)
+def test_a_pdf_link_or_a_digest_date_is_not_a_name_line(line: str) -> None:
+    assert not looks_like_name_line(line)

@@ -1,9 +1,14 @@
 """The offline demo and the local site's printed crawl commands.
 
 The demo writes only to its own directory and starts afresh on every run, so that two runs give
-the same counts; it names the local site's deliberate faults; the "Loading the data" commands it
-prints run as printed. The local site's hint never points a crawl at the production database or
-page archive.
+the same counts; it crawls every section the project has a spider for (``publications`` once it
+exists) and prints a table of rows per site and section; it names the local site's deliberate
+faults; the "Loading the data" commands it prints run as printed. The local site's hint never
+points a crawl at the production database or page archive.
+
+What the demo must store is what the fixtures give: the field reports' and staff listing's
+figures are pinned here; every other section adds its listed fixture items (none of them is a
+fault).
 """
 
 from __future__ import annotations
@@ -22,14 +27,48 @@ from urllib.parse import urlsplit
 import pytest
 
 from caci_spider import exitcodes
-from caci_spider.demo import MARKER, DemoRefused, prepare_out_dir
+from caci_spider.demo import (
+    AGGREGATE_EXPORT,
+    AGGREGATE_SPIDER,
+    MARKER,
+    ROWS_DUMP,
+    STAFF_SPIDER,
+    DemoRefused,
+    crawl_spiders,
+    crawled_sections,
+    prepare_out_dir,
+)
+from caci_spider.localsite import FAULTY_SPIDER, LocalK2Site, host_of_profile
 from caci_spider.localsite.__main__ import hint_commands
 from tests.conftest import REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 TABLES = ("publications", "staff_publications", "duplicates", "rejects")
-EXPECTED_COUNTS = {"publications": 18, "staff_publications": 16, "duplicates": 1, "rejects": 11}
+FIELD_REPORT_ROWS = 18
 STAFF_ITEMS_WITHOUT_PAGE = (13309, 13311, 13331, 13334, 13335, 13352, 13389)
+SPIDERS = crawl_spiders()
+SECTIONS = crawled_sections(SPIDERS)
+
+
+def section_rows() -> dict[str, int]:
+    """Spider → the rows of its section every demo run stores."""
+    site = LocalK2Site()
+    rows = {FAULTY_SPIDER: FIELD_REPORT_ROWS, STAFF_SPIDER: 16}
+    for _profile, section in SECTIONS:
+        if section.spider not in rows:
+            content = site.section(section.category)
+            assert content is not None
+            rows[section.spider] = len(content.items)
+    return rows
+
+
+ROWS = section_rows()
+EXPECTED_COUNTS = {
+    "publications": sum(n for spider, n in ROWS.items() if spider != STAFF_SPIDER),
+    "staff_publications": 16,
+    "duplicates": 1,
+    "rejects": 11,
+}
 
 
 def activated_env() -> dict[str, str]:
@@ -83,15 +122,51 @@ def test_two_runs_give_the_same_counts(two_runs) -> None:
     _out, [(_first, before), (second, after)] = two_runs
     assert before["counts"] == after["counts"] == EXPECTED_COUNTS
     assert before["rejects"] == after["rejects"]
-    # Nothing of the first run (its port) is left in the second run's database.
-    assert len(after["sites"]) == 1
-    assert second.stdout.count("as expected") == len(TABLES)
+    # Nothing of the first run (its ports) is left in the second run's database: one host per
+    # crawled site (the Turkey Analyst has its own).
+    assert len(after["sites"]) == len({host_of_profile(p) for p, _s in SECTIONS})
+    assert before["sites"].isdisjoint(after["sites"])
+    # One "as expected" per table, per section and for the aggregate export.
+    aggregate = AGGREGATE_SPIDER in SPIDERS
+    assert second.stdout.count("as expected") == len(TABLES) + len(SECTIONS) + aggregate
+
+
+def table_rows(output: str) -> dict[str, list[str]]:
+    """The demo's table by site and section: section name → its words."""
+    block = output.split(", by site and section:\n", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in block.splitlines()[1:]:
+        words = line.split()
+        numbers = [i for i, word in enumerate(words) if word.isdigit()]
+        if not numbers or words[0] == "all":  # the aggregate row, the note on spiders
+            continue
+        rows[" ".join(words[1 : numbers[0]])] = [words[0], *words[numbers[0] :]]
+    return rows
+
+
+def test_the_table_counts_rows_per_site_and_section(two_runs) -> None:
+    out, runs = two_runs
+    rows = table_rows(runs[-1][0].stdout)
+    rejects = {FAULTY_SPIDER: 3, STAFF_SPIDER: 8}
+    assert list(rows) == [section.name for _p, section in SECTIONS]
+    for profile, section in SECTIONS:
+        n = ROWS[section.spider]
+        site, database, export, rejected, *note = rows[section.name]
+        assert (site, int(database), int(export)) == (profile.key, n, n), section.spider
+        assert int(rejected) == rejects.get(section.spider, 0)
+        assert note == ["(as", "expected)"]
+        export_file = out / section.export_name
+        assert len(export_file.read_text("utf-8").splitlines()) == n
+    if AGGREGATE_SPIDER in SPIDERS:
+        exported = (out / AGGREGATE_EXPORT).read_text("utf-8").splitlines()
+        assert len(exported) == EXPECTED_COUNTS["publications"]
+        assert f"all sites        {AGGREGATE_EXPORT}" in runs[-1][0].stdout
 
 
 def test_output_names_the_intended_faults(two_runs) -> None:
     _out, runs = two_runs
     output = runs[-1][0].stdout
-    note, _, crawls = output.partition("\n$ scrapy crawl field_reports")
+    note, _, crawls = output.partition(f"\n$ scrapy crawl {SPIDERS[0]}")
     assert crawls, output
     # Before the crawls: every deliberate fault, by id and by the local site's name for it.
     for text in ("item 7999", "MISSING_ITEM_ID", "item 7998", "BROKEN_SERVER_ITEM_ID",
@@ -99,7 +174,7 @@ def test_output_names_the_intended_faults(two_runs) -> None:
                  *map(str, STAFF_ITEMS_WITHOUT_PAGE)):  # fmt: skip
         assert text in note, text
     # After each crawl: its WARNING and ERROR lines are the intended ones.
-    assert crawls.count("all from the intended faults above") == 2, crawls
+    assert crawls.count("all from the intended faults above") == len(SPIDERS), crawls
     assert "Log: 1 ERROR and 3 WARNING lines" in crawls
     assert "Log: 0 ERROR and 8 WARNING lines" in crawls
     assert "NOT" not in crawls
@@ -144,16 +219,19 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
         assert result.returncode == 0, (command, result.stderr)
         outputs.append(result.stdout)
     tables, search, staff_search, _rows, authors, works, staff = outputs
-    assert {"table": "publications", "count": 18} in json.loads(tables)
-    assert {row["id"] for row in json.loads(search)} == {7004, 7231}
-    exported = [json.loads(line) for line in (out / "publications.jsonl").read_text().splitlines()]
-    assert len(exported) == 18
+    publications = EXPECTED_COUNTS["publications"]
+    assert {"table": "publications", "count": publications} in json.loads(tables)
+    # The two field reports about a pipeline (other sections may mention one too).
+    assert {7004, 7231} <= {row["id"] for row in json.loads(search)}
+    exported = [json.loads(line) for line in (out / ROWS_DUMP).read_text().splitlines()]
+    assert len(exported) == publications
     assert all(isinstance(row["authors"], list) for row in exported)  # --json-cols
     assert [r["title"] for r in json.loads(staff_search)] == [
         "Central Asia After the Pandemic: An Opening for American Strategy"
     ]
     # Field reports and staff publications of one author, whatever the spelling printed.
-    assert json.loads(authors)[0] == {"author": "Svante E. Cornell", "n": 8}
+    top = json.loads(authors)[0]
+    assert top["author"] == "Svante E. Cornell" and top["n"] >= 8
     kinds = {(row["kind"], row["printed_as"]) for row in json.loads(works)}
     assert ("field report", "Svante Cornell") in kinds
     assert ("staff publication", "Svante E. Cornell") in kinds
@@ -197,17 +275,17 @@ def test_demo_clears_only_its_own_outputs(tmp_path) -> None:
     prepare_out_dir(out)  # a new directory becomes a demo directory
     assert (out / MARKER).is_file()
     own = ["caci.db", "caci.db-wal", "caci.db-shm", "caci.db.lock", "field_reports.jsonl",
-           "staff_publications.jsonl", ".field_reports.jsonl.x1y2"]  # fmt: skip
-    for name in own + ["notes.txt", "publications.jsonl"]:
+           "staff_publications.jsonl", ".field_reports.jsonl.x1y2", "turkey_analyst.jsonl",
+           "analytical_articles.jsonl", "publications.jsonl",
+           ".publications.jsonl.tmp"]  # fmt: skip
+    for name in own + ["notes.txt", ROWS_DUMP]:
         (out / name).write_text("x")
     (out / "httpcache").mkdir()
     (out / "httpcache" / "field_reports.sqlite").write_text("x")
 
     prepare_out_dir(out)
 
-    assert sorted(p.name for p in out.iterdir()) == sorted(
-        [MARKER, "notes.txt", "publications.jsonl"]
-    )
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "notes.txt", ROWS_DUMP])
 
 
 def test_demo_never_clears_under_a_running_crawl(tmp_path) -> None:
@@ -236,15 +314,17 @@ def project_path(value: str) -> Path:
 def test_localsite_hint_writes_to_its_own_files(from_root, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(REPO_ROOT if from_root else tmp_path)
     base_url = "http://127.0.0.1:8088"
-    commands = hint_commands(base_url)
+    turkey = "http://127.0.0.1:8089"
+    urls = {"cacianalyst": base_url, "silkroadstudies": base_url, "turkeyanalyst": turkey}
+    commands = hint_commands(base_url, urls)
     assert [command[:3] for command in commands] == [
-        ["scrapy", "crawl", "field_reports"],
-        ["scrapy", "crawl", "staff_publications"],
+        ["scrapy", "crawl", spider] for spider in SPIDERS
     ]
     local = REPO_ROOT / "exports" / "local"
     for command in commands:
         settings = settings_of(command)
         assert settings["CACI_BASE_URL"] == settings["SILKROAD_BASE_URL"] == base_url
+        assert settings["TURKEY_ANALYST_BASE_URL"] == turkey
         database = project_path(settings["CACI_DB_PATH"])
         assert database == local / "caci.db" != REPO_ROOT / "exports" / "caci.db"
         assert project_path(settings["CACI_EXPORT_DIR"]) == local
@@ -299,5 +379,9 @@ def test_localsite_prints_its_hint_and_faults(monkeypatch) -> None:
         process.wait(timeout=30)
     output = "".join(lines)
     base_url = output.split(" at ", 1)[1].split()[0]
-    assert printed_crawl_commands(output) == hint_commands(base_url)
+    # The table of hosts: site, base URL, section, item pages.
+    urls = {line.split()[0]: line.split()[1] for line in lines if line.startswith("  ") and
+            " item pages" in line}  # fmt: skip
+    assert urls["cacianalyst"] == urls["silkroadstudies"] == base_url != urls["turkeyanalyst"]
+    assert printed_crawl_commands(output) == hint_commands(base_url, urls)
     assert "MISSING_ITEM_ID" in output and "BROKEN_SERVER_ITEM_ID" in output

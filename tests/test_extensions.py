@@ -90,6 +90,23 @@ def test_a_good_run_is_recorded_and_claims_its_site(
         "listing_entries": 2,
         "canaries": [],
         "sources": {"field-reports": {"source": "", "reason": ""}},  # the run was never started
+        "sections": {
+            "field-reports": {
+                "site": "cacianalyst",
+                "spider": "field_reports",
+                "source": "",
+                "new": 2,
+                "updated": 0,
+                "unchanged": 0,
+                "rejected": 0,  # counted as the store records them (none did here)
+                "listing_pages": 1,
+                "listing_entries": 2,
+                "canaries": {"ok": 0, "changed": 0, "fetch_failed": 0},
+                "coverage_items": 0,
+                "coverage": {},
+                "coverage_problems": [],
+            }
+        },
     }
     assert run["finished_at"] >= run["started_at"]
     assert stats.get_value("caci/items/new") == 2 and stats.get_value("caci/self_check") == "ok"

@@ -25,6 +25,7 @@ from caci_spider.pipelines import (
     StorePipeline,
     ValidatePipeline,
 )
+from caci_spider.sources import CACIANALYST, TURKEYANALYST
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import DatabaseStore, store_of
@@ -384,12 +385,10 @@ class SectionsSpider(FieldReportsSpider):
 
     name = "two_sections"
     aggregate_export = "publications.jsonl"
-
-    @property
-    def crawled_sections(self):  # type: ignore[override]
-        from caci_spider.sources import CACIANALYST, TURKEYANALYST
-
-        return ((CACIANALYST, CACIANALYST.sections[0]), (TURKEYANALYST, TURKEYANALYST.sections[0]))
+    crawled_sections = (
+        (CACIANALYST, CACIANALYST.sections[0]),
+        (TURKEYANALYST, TURKEYANALYST.sections[0]),
+    )
 
 
 def exported_keys(stages: Stages, name: str) -> list[tuple[str, int]]:

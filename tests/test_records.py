@@ -47,3 +47,42 @@ def test_missing_fields_give_reasons_and_raw_text() -> None:
     report, reason, raw = build_field_report(page(date_line="Someday, 45 Smarch 2025"))
     assert (report, reason, raw) == (None, "unparseable published date", "Someday, 45 Smarch 2025")
     assert build_field_report(page(id=None))[1] == "missing id"
+
+
+def test_an_issue_designation_is_the_issue_and_no_issue_date() -> None:
+    report, _, _ = build_field_report(
+        page(
+            site="turkeyanalyst",
+            byline="by Halil M. Karaveli (vol. 6, no.  2 of the Turkey Analyst)",
+            dated_line=None,
+            date_line="Wednesday, 06 February 2013",
+            modified_line=None,
+        )
+    )
+    assert report.issue == "vol. 6, no. 2"
+    assert report.issue_date is None and report.published == "2013-02-06"
+    assert report.authors == ["Halil M. Karaveli"] and report.site == "turkeyanalyst"
+
+
+def test_a_dated_issue_is_no_issue_designation() -> None:
+    report, _, _ = build_field_report(
+        page(byline="By Jane Roe (12/3/2003 issue of the CACI Analyst)", dated_line=None)
+    )
+    assert report.issue is None and report.issue_date == "2003-12-03"
+    turkey, _, _ = build_field_report(
+        page(
+            site="turkeyanalyst",
+            byline="By Halil Karaveli",
+            dated_line="November 3rd, 2015, The Turkey Analyst",
+        )
+    )
+    assert turkey.issue is None and turkey.issue_date == "2015-11-03"
+
+
+def test_author_bio_and_pdf_url_pass_through() -> None:
+    report, _, _ = build_field_report(
+        page(author_bio=" Jane  Roe is a writer. ", pdf_url="https://www.cacianalyst.org/a.pdf")
+    )
+    assert report.author_bio == "Jane Roe is a writer."
+    assert report.pdf_url == "https://www.cacianalyst.org/a.pdf"
+    assert build_field_report(page())[0].author_bio is None

@@ -153,13 +153,15 @@ class Deployment:
     mail_dir: Path
     settings_dir: Path
 
-    def point_at(self, base_url: str) -> None:
-        """The crawls' settings: Scrapy's SCRAPY_SETTINGS_MODULE wins over scrapy.cfg."""
+    def point_at(self, base_url: str, turkey_url: str | None = None) -> None:
+        """The crawls' settings: Scrapy's SCRAPY_SETTINGS_MODULE wins over scrapy.cfg. The
+        Turkey Analyst at ``turkey_url`` (the local site's second host), else at ``base_url``."""
         (self.settings_dir / "recipe_settings.py").write_text(
             textwrap.dedent(f"""\
                 from caci_spider.settings import *  # noqa: F403
 
                 CACI_BASE_URL = SILKROAD_BASE_URL = {base_url!r}
+                TURKEY_ANALYST_BASE_URL = {turkey_url or base_url!r}
                 # A local site never writes to the production files.
                 CACI_DB_PATH = {str(LOCAL_DB)!r}
                 CACI_EXPORT_DIR = {str(LOCAL_DB.parent)!r}
@@ -325,8 +327,28 @@ def lock_held(deployment: Deployment) -> Iterator[Path]:
         yield lock
 
 
+def fixture_publications() -> int:
+    """Publications the local site's fixtures give, every section of both sites (not the broken
+    or duplicate pages): what a ``publications`` crawl stores."""
+    count = 0
+    for spider in nightly_sections():
+        for oracle in (FIXTURES / spider / "items").glob("*.json"):
+            expected = json.loads(oracle.read_text("utf-8"))
+            count += "reject" not in expected and "duplicate_of" not in expected
+    return count
+
+
+def nightly_sections() -> list[str]:
+    from caci_spider.sources import sections
+
+    return [section.spider for _, section in sections() if section.spider != "staff_publications"]
+
+
+PUBLICATIONS = fixture_publications()
+
+
 def count_rows(root: Path) -> int:
-    """Field reports stored so far (0 while there is no database yet)."""
+    """Publications stored so far (0 while there is no database yet)."""
     try:
         with sqlite3.connect(root / LOCAL_DB) as conn:
             return conn.execute("SELECT count(*) FROM publications").fetchone()[0]
@@ -375,8 +397,8 @@ def test_the_recipes_are_well_formed() -> None:
 
 
 def test_cron_on_a_healthy_site_mails_nothing(deployment: Deployment, local_site) -> None:
-    base_url, _site = local_site
-    deployment.point_at(base_url)
+    base_url, site = local_site
+    deployment.point_at(base_url, site.base_urls["turkeyanalyst"])
     result = deployment.run_cron_line()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")  # cron mails nothing
     assert deployment.mails() == []
@@ -386,7 +408,7 @@ def test_cron_on_a_healthy_site_mails_nothing(deployment: Deployment, local_site
         assert f"scrapy crawl {spider} finished (exit 0)" in text.splitlines()[-1]
         assert f"'USER_AGENT': {DOC_USER_AGENT!r}" in text  # one argument, quotes and all
     counts = stored(deployment.root)
-    assert counts["publications"] == 18 and counts["staff_publications"] > 0
+    assert counts["publications"] == PUBLICATIONS and counts["staff_publications"] > 0
     assert {p.name for p in (deployment.root / "jobs").iterdir()} == set(SPIDERS)
 
 
@@ -394,8 +416,8 @@ def test_cron_skips_a_night_while_another_run_holds_the_lock(
     deployment: Deployment, local_site, lock_held: Path
 ) -> None:
     """Needs ``scrapy crawl`` to exit 75 (SKIPPED) when the lock is held."""
-    base_url, _site = local_site
-    deployment.point_at(base_url)
+    base_url, site = local_site
+    deployment.point_at(base_url, site.base_urls["turkeyanalyst"])
     result = deployment.run_cron_line()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert deployment.mails() == []
@@ -422,15 +444,15 @@ def test_cron_mails_when_the_site_is_down(deployment: Deployment, closed_port_ur
 
 
 def test_systemd_service_on_a_healthy_site(deployment: Deployment, local_site) -> None:
-    base_url, _site = local_site
-    deployment.point_at(base_url)
+    base_url, site = local_site
+    deployment.point_at(base_url, site.base_urls["turkeyanalyst"])
     succeeded, runs = deployment.run_service()
     assert succeeded, [r.stderr[-2000:] for r in runs]
     assert all(r.stdout == r.stderr == "" for r in runs)  # nothing in the journal
     logs = deployment.logs()
     assert set(logs) == set(SPIDERS)
     assert all(f"'USER_AGENT': {DOC_USER_AGENT!r}" in text for text in logs.values())
-    assert stored(deployment.root)["publications"] == 18
+    assert stored(deployment.root)["publications"] == PUBLICATIONS
     for spider in SPIDERS:  # each crawl's JOBDIR, marked as spent by its finished run
         assert (deployment.root / "jobs" / spider / ".caci-finished").exists()
 
@@ -439,8 +461,8 @@ def test_systemd_service_skipped_by_the_lock_is_not_a_failure(
     deployment: Deployment, local_site, lock_held: Path
 ) -> None:
     """Needs ``scrapy crawl`` to exit 75 (SKIPPED) when the lock is held."""
-    base_url, _site = local_site
-    deployment.point_at(base_url)
+    base_url, site = local_site
+    deployment.point_at(base_url, site.base_urls["turkeyanalyst"])
     succeeded, runs = deployment.run_service()
     assert succeeded, [(r.returncode, r.stderr) for r in runs]
     assert all(r.stdout == r.stderr == "" for r in runs)
@@ -466,7 +488,7 @@ def test_systemd_stop_leaves_a_job_that_the_next_night_resumes(deployment: Deplo
     success; the next night resumes the job and completes the database."""
     with serve(LocalK2Site(FIXTURES)) as (base_url, site):
         site.item_delay = 0.2
-        deployment.point_at(base_url)
+        deployment.point_at(base_url, site.base_urls["turkeyanalyst"])
         service = deployment.service()
         argv, _ignored = service.commands[0]
         process = subprocess.Popen(
@@ -481,22 +503,22 @@ def test_systemd_stop_leaves_a_job_that_the_next_night_resumes(deployment: Deplo
         assert not service.succeeded(process.returncode)
         assert process.returncode == CRAWL_FAILED
         interrupted = count_rows(deployment.root)
-        assert 0 < interrupted < 18, err
+        assert 0 < interrupted < PUBLICATIONS, err
         assert out == ""
         assert err.splitlines()[-1] == (
             "caci_spider.nightly: stopped by SIGTERM; not started: staff_publications"
         )
-        job = deployment.root / "jobs" / "field_reports"
+        job = deployment.root / "jobs" / "publications"
         assert job.is_dir() and not (job / ".caci-finished").exists()
         assert not (deployment.root / "jobs" / "staff_publications").exists()
-        log = deployment.logs()["field_reports"]
+        log = deployment.logs()["publications"]
         assert "(shutdown)" in log
         assert log.splitlines()[-1].endswith("failed (exit 1) after SIGTERM")
         site.item_delay = 0
         succeeded, runs = deployment.run_service()
         assert succeeded, [r.stderr for r in runs]
-        assert count_rows(deployment.root) == 18
-        assert "Resuming crawl" in deployment.logs()["field_reports"].split("after SIGTERM")[1]
+        assert count_rows(deployment.root) == PUBLICATIONS
+        assert "Resuming crawl" in deployment.logs()["publications"].split("after SIGTERM")[1]
 
 
 def test_nightly_finds_the_project_from_any_directory(deployment: Deployment, tmp_path) -> None:
@@ -514,7 +536,7 @@ def test_nightly_finds_the_project_from_any_directory(deployment: Deployment, tm
     assert first.startswith("caci_spider.nightly: no_such_spider ")
     assert first.endswith(f"see {log_file}")
     # The crawl ran inside the project (outside one, `scrapy crawl` is an unknown command).
-    assert "unknown spider 'no_such_spider': choose one of field_reports" in cause
+    assert "unknown spider 'no_such_spider': choose one of analytical_articles" in cause
     assert list(elsewhere.iterdir()) == []
 
 

@@ -31,19 +31,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.project import get_project_settings
 
 from caci_spider import __version__
 from tests.conftest import REPO_ROOT
-from tests.test_scheduling_recipes import SYSTEMD_PATH, doc_blocks, unit_blocks
+from tests.test_scheduling_recipes import PUBLICATIONS, SYSTEMD_PATH, doc_blocks, unit_blocks
 
 PROJECT = "caci_spider"
 DOC_PORT = "6800"
 DOC_SITE = "http://127.0.0.1:8088"
-SPIDERS = ("field_reports", "staff_publications")
+DOC_TURKEY_SITE = "http://127.0.0.1:8089"  # the local site's second host
+SPIDERS = ("publications", "staff_publications")
 STARTUP_TIMEOUT = 30.0
 JOB_TIMEOUT = 90.0
 # What the local site's fixtures give (the demo's counts).
-PUBLICATIONS, STAFF_PUBLICATIONS = 18, 16
+STAFF_PUBLICATIONS = 16
 
 
 def free_port() -> int:
@@ -73,6 +76,7 @@ class Node:
     home: Path
     port: int
     site: str
+    turkey_site: str
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,6 +89,7 @@ class Node:
 
     def substitute(self, text: str) -> str:
         text = text.replace("/srv/", f"{self.srv}/").replace(DOC_SITE, self.site)
+        text = text.replace(DOC_TURKEY_SITE, self.turkey_site)
         text = text.replace(f"localhost:{DOC_PORT}", f"127.0.0.1:{self.port}")
         return re.sub(rf"^(http_port\s*=\s*){DOC_PORT}$", rf"\g<1>{self.port}", text, flags=re.M)
 
@@ -146,7 +151,7 @@ def node(tmp_path: Path, local_site) -> Iterator[Node]:
     """The checkout as /srv/caci_spider, Scrapyd started as the doc's unit starts it."""
     pytest.importorskip("scrapyd", reason="Scrapyd is not installed: pip install -e '.[test]'")
     pytest.importorskip("scrapyd_client", reason="scrapyd-client is not installed")
-    base_url, _site = local_site
+    base_url, site = local_site
     srv = tmp_path / "srv"
     checkout = srv / "caci_spider"
     checkout.mkdir(parents=True)
@@ -159,7 +164,7 @@ def node(tmp_path: Path, local_site) -> Iterator[Node]:
     (checkout / ".venv").symlink_to(venv, target_is_directory=True)
     home = tmp_path / "home"
     home.mkdir()
-    node = Node(srv, home, free_port(), base_url)
+    node = Node(srv, home, free_port(), base_url, site.base_urls["turkeyanalyst"])
 
     conf = srv / "scrapyd" / "scrapyd.conf"
     conf.parent.mkdir()
@@ -222,7 +227,8 @@ def deploy(node: Node) -> None:
     result = node.bash(block("Deploy", "sh"), f"{node.home}/bin:/usr/bin:/bin", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer["status"] == "ok" and answer["spiders"] == len(SPIDERS), answer
+    project_spiders = SpiderLoader.from_settings(get_project_settings()).list()
+    assert answer["status"] == "ok" and answer["spiders"] == len(project_spiders), answer
 
 
 def schedule_recipe(node: Node) -> dict[str, str]:
@@ -257,14 +263,14 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
     db = data / "caci.db"
     assert table_count(db, "publications") == PUBLICATIONS
     assert table_count(db, "staff_publications") == STAFF_PUBLICATIONS
-    assert runs(db) == [("field_reports", "ok", "[]"), ("staff_publications", "ok", "[]")]
+    assert runs(db) == [("publications", "ok", "[]"), ("staff_publications", "ok", "[]")]
     for spider, rows in (
-        ("field_reports", PUBLICATIONS),
+        ("publications", PUBLICATIONS),
         ("staff_publications", STAFF_PUBLICATIONS),
     ):
         lines = (data / f"{spider}.jsonl").read_text("utf-8").splitlines()
         assert len(lines) == rows and all(json.loads(line)["title"] for line in lines)
-    assert (data / "httpcache" / "field_reports.sqlite").is_file()
+    assert (data / "httpcache" / "publications.sqlite").is_file()
     # Nothing written beside the egg, nor in Scrapyd's working directory.
     assert sorted(p.name for p in (node.srv / "scrapyd").iterdir()) == [
         "dbs",
@@ -323,7 +329,7 @@ def merge_two_nodes(node: Node, crawled: Path) -> None:
     """The doc's merge command on two nodes' databases that each lack what the other has."""
     nodes = node.srv / "merged" / "nodes"
     with sqlite3.connect(crawled) as connection:
-        ids = [row[0] for row in connection.execute("select id from publications order by id")]
+        ids = connection.execute("select site, id from publications order by site, id").fetchall()
         staff = [row[0] for row in connection.execute("select id from staff_publications")]
     for index, name in enumerate(("node1", "node2")):
         copy = nodes / name / "caci.db"
@@ -332,8 +338,8 @@ def merge_two_nodes(node: Node, crawled: Path) -> None:
             source.backup(target)
         with sqlite3.connect(copy) as connection:
             # node1 has the even positions, node2 the odd ones, and node2 all staff rows.
-            gone = [(i,) for position, i in enumerate(ids) if position % 2 != index]
-            connection.executemany("delete from publications where id = ?", gone)
+            gone = [key for position, key in enumerate(ids) if position % 2 != index]
+            connection.executemany("delete from publications where site = ? and id = ?", gone)
             if index == 0:
                 connection.executemany(
                     "delete from staff_publications where id = ?", [(s,) for s in staff[:5]]
@@ -350,13 +356,13 @@ def merge_two_nodes(node: Node, crawled: Path) -> None:
     def search(db: Path) -> list[tuple[int, str]]:
         with sqlite3.connect(db) as connection:
             return connection.execute(
-                "select p.id, p.title from publications p join publications_fts f "
-                "on f.rowid = p.rowid where publications_fts match 'pipeline' order by p.id"
+                "select p.site, p.id, p.title from publications p join publications_fts f "
+                "on f.rowid = p.rowid where publications_fts match 'pipeline' order by p.site, p.id"
             ).fetchall()
 
     assert search(merged) == search(crawled) != []
     with sqlite3.connect(crawled) as a, sqlite3.connect(merged) as b:
-        query = "select id, title, authors, tags, body from publications order by id"
+        query = "select site, id, title, authors, tags, body from publications order by site, id"
         assert a.execute(query).fetchall() == b.execute(query).fetchall()
 
 
@@ -368,7 +374,8 @@ def test_the_nightly_timer_schedules_what_the_recipe_schedules() -> None:
     service = units["caci-scrapyd-schedule.service"]["Service"]
     assert service["Type"] == ["oneshot"]
     recipe = shlex.split(block("Schedule both crawls", "sh").replace("\\\n", " "))
-    local = {"CACI_BASE_URL", "SILKROAD_BASE_URL", "CACI_DB_PATH", "CACI_EXPORT_DIR"}
+    local = {"CACI_BASE_URL", "SILKROAD_BASE_URL", "TURKEY_ANALYST_BASE_URL", "CACI_DB_PATH"}
+    local |= {"CACI_EXPORT_DIR"}
     local |= {"HTTPCACHE_DIR", "DOWNLOAD_DELAY", "AUTOTHROTTLE_ENABLED"}
     spiders = []
     for line in service["ExecStart"]:

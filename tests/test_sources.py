@@ -28,13 +28,19 @@ def spider_classes() -> dict[str, type]:
     return {name: loader.load(name) for name in loader.list()}
 
 
+def aggregate_spiders() -> set[str]:
+    """Spiders that crawl several sections (``publications``): no section of their own."""
+    return {name for name, spider in spider_classes().items() if spider.aggregate_export}  # type: ignore[attr-defined]
+
+
 def test_every_spider_has_exactly_one_section() -> None:
     spiders = [section.spider for _, section in sources.sections()]
     assert len(spiders) == len(set(spiders))
-    assert sorted(spiders) == sorted(spider_classes())
+    assert sorted(spiders) == sorted(set(spider_classes()) - aggregate_spiders())
+    assert aggregate_spiders() == {"publications"}
 
 
-@pytest.mark.parametrize("name", sorted(spider_classes()))
+@pytest.mark.parametrize("name", sorted(set(spider_classes()) - aggregate_spiders()))
 def test_a_spider_reads_its_attributes_from_its_section(name: str) -> None:
     spider = spider_classes()[name]
     profile, section = sources.section_of(name)
@@ -42,6 +48,22 @@ def test_a_spider_reads_its_attributes_from_its_section(name: str) -> None:
     assert spider.export_name == section.export_name  # type: ignore[attr-defined]
     assert spider.coverage_minimums == dict(section.coverage_minimums)  # type: ignore[attr-defined]
     assert spider.base_url_setting == profile.base_url_setting  # type: ignore[attr-defined]
+    assert spider.crawled_sections == ((profile, section),)  # type: ignore[attr-defined]
+    assert spider.aggregate_export is None  # type: ignore[attr-defined]
+
+
+def test_publications_crawls_every_publications_section_of_both_sites() -> None:
+    spider = spider_classes()["publications"]
+    pairs = [(p.key, s.spider) for p, s in spider.crawled_sections]  # type: ignore[attr-defined]
+    assert pairs == [
+        ("cacianalyst", "field_reports"),
+        ("cacianalyst", "analytical_articles"),
+        ("cacianalyst", "feature_articles"),
+        ("cacianalyst", "news_digest"),
+        ("turkeyanalyst", "turkey_analyst"),
+    ]
+    assert spider.aggregate_export == "publications.jsonl"  # type: ignore[attr-defined]
+    assert spider.site_settings == ("CACI_BASE_URL", "TURKEY_ANALYST_BASE_URL")  # type: ignore[attr-defined]
 
 
 def test_the_spiders_attributes_are_as_before() -> None:

@@ -3,19 +3,27 @@
 Run it by hand with ``python -m caci_spider.localsite --port 8088``: it prints the crawl commands
 that point at it and write to a database, exports and archive of their own (``exports/local``).
 
-What it serves (all built from ``fixtures/``, never from our own extraction code):
+What it serves (all built from ``fixtures/``, never from our own extraction code), for every
+crawled section of :mod:`caci_spider.sources` (category, listing path, feed and name read from
+there; items from ``fixtures/<spider>/items/``):
 
-* ``/publications/field-reports.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
+* Two hosts, two listening ports of one process (:func:`serve`): the main one for the Analyst
+  (and the institute's staff listing), one of its own for each other site, the Turkey Analyst
+  (``site.base_urls``). A host answers only for its own sites' sections: a path of another
+  site's section is 404 there, so the same K2 id on both sites (12997) is two different pages.
+* ``/publications/<category>.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
   a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
-  The first page also links one entry through a host variant and a print view; the listing also
-  holds an id that has no page (404, a stale link) and one whose page always answers 500.
-* ``/publications/field-reports/item/<id>-<alias>.html``: the fixture page of that id (any alias;
-  ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
+  The field reports carry the site's faults: their first page also links one entry through a
+  host variant and a print view; their listing also holds an id that has no page (404, a stale
+  link) and one whose page always answers 500.
+* ``/publications/<category>/item/<id>-<alias>.html``: the fixture page of that id in that
+  section (any alias; ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
+* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
 * ``/publications/joint-center-publications.html?start=N`` and its ``/item/`` pages: the
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
   in for both sites (``CACI_BASE_URL`` and ``SILKROAD_BASE_URL`` both point at it).
-* ``/robots.txt``: allows everything but ``/administrator/``.
+* ``/robots.txt`` (on every host): allows everything but ``/administrator/``.
 * ``/publications/<category>.feed`` (``?type=rss`` or ``?type=atom``), and the same as
   ``<category>.html?format=feed&type=…``: K2's category feed, the newest 10 items by creation
   date (:mod:`caci_spider.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
@@ -43,6 +51,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +72,19 @@ MISSING_ITEM_ID = 7999
 # An id whose item page always answers 500, so that retries run out.
 BROKEN_SERVER_ITEM_ID = 7998
 _ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
-FIELD_REPORTS_LISTING = "/publications/field-reports.html"
-STAFF_LISTING = "/publications/joint-center-publications.html"
+# The section that carries the site's deliberate faults (a stale link, an item answering 500,
+# the host-variant and print-view links, ``failing``, ``faults``, ``overrides``): field reports.
+FAULTY_SPIDER = "field_reports"
+FAULTY_PROFILE, FAULTY_SECTION = sources.section_of(FAULTY_SPIDER)
+FAULTY_CATEGORY = FAULTY_SECTION.category
+# The institute's staff listing: served from its stored listing pages, on the main host.
+STAFF_PROFILE, STAFF_SECTION = sources.section_of("staff_publications")
+FIELD_REPORTS_LISTING = f"/publications/{FAULTY_CATEGORY}.html"
+STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
+# The main host answers for the Analyst and, as one local server has always stood in for both,
+# for the institute's staff listing; every other crawled site (the Turkey Analyst) answers on a
+# host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
+MAIN_HOST = FAULTY_PROFILE.key
 _FEED_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)\.feed$")
 # Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
@@ -100,6 +120,25 @@ STAFF_PDF_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
 CONTENT_FAULTS = frozenset({"hostile"})
 
 
+def host_of_profile(profile: sources.SiteProfile) -> str:
+    """The local host (a key of :func:`hosts`) that serves ``profile``'s sections."""
+    return MAIN_HOST if profile.key in (MAIN_HOST, STAFF_PROFILE.key) else profile.key
+
+
+def hosts() -> dict[str, tuple[sources.SiteProfile, ...]]:
+    """Every local host (main first) and the profiles it serves."""
+    served: dict[str, tuple[sources.SiteProfile, ...]] = {MAIN_HOST: ()}
+    for profile in sources.crawled_profiles():
+        key = host_of_profile(profile)
+        served[key] = (*served.get(key, ()), profile)
+    return served
+
+
+def section_of_category(category: str) -> tuple[sources.SiteProfile, sources.Section] | None:
+    """The crawled section whose K2 category is ``category`` (categories are unique)."""
+    return next(((p, s) for p, s in sources.sections() if s.category == category), None)
+
+
 @dataclass(frozen=True)
 class ItemFixture:
     id: int
@@ -107,14 +146,16 @@ class ItemFixture:
     path: Path
     title: str | None
     teaser: list[str]
+    category: str = FAULTY_CATEGORY
 
     @property
     def href(self) -> str:
-        return f"/publications/field-reports/item/{self.id}-{self.alias}.html"
+        return f"/publications/{self.category}/item/{self.id}-{self.alias}.html"
 
 
-def load_items(directory: Path) -> dict[int, ItemFixture]:
-    """Item fixtures ``<id>-<alias>.html``; title and teaser come from the expected JSON."""
+def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
+    """Item fixtures ``<id>-<alias>.html`` of ``category``; title and teaser come from the
+    expected JSON."""
     items: dict[int, ItemFixture] = {}
     for path in sorted(directory.glob("*.html")):
         match = re.match(r"^(\d+)-(.+)\.html$", path.name)
@@ -127,7 +168,7 @@ def load_items(directory: Path) -> dict[int, ItemFixture]:
         if body:
             teaser.append(body.split("\n\n")[0])
         items[int(match[1])] = ItemFixture(
-            int(match[1]), match[2], path, expected.get("title"), teaser
+            int(match[1]), match[2], path, expected.get("title"), teaser, category
         )
     return items
 
@@ -135,6 +176,31 @@ def load_items(directory: Path) -> dict[int, ItemFixture]:
 def listing_order(ids: list[int]) -> list[int]:
     """A fixed order that is not chronological, as on the real site."""
     return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
+
+
+@dataclass
+class SectionContent:
+    """One crawled section as the local site serves it: its items and their listing order.
+
+    The field reports' content is the site's own ``items``, ``order``, ``faults`` and
+    ``failing`` (tests change those); every other section has its own, without faults until a
+    test sets some.
+    """
+
+    profile: sources.SiteProfile
+    section: sources.Section
+    items: dict[int, ItemFixture]
+    order: list[int | None]
+    faults: dict[int, Fault] = field(default_factory=dict)
+    failing: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def category(self) -> str:
+        return self.section.category
+
+    @property
+    def listing_path(self) -> str:
+        return f"/publications/{self.section.category}.html"
 
 
 @dataclass
@@ -178,7 +244,7 @@ class LocalK2Site:
         self.layout = layout
         self.fixtures = fixtures
         self.page_size = page_size
-        self.items = load_items(fixtures / "field_reports" / "items")
+        self.items = load_items(fixtures / FAULTY_SPIDER / "items")
         self.order: list[int | None] = list(listing_order(list(self.items)))
         self.order.insert(1, MISSING_ITEM_ID)
         self.order.insert(6, BROKEN_SERVER_ITEM_ID)
@@ -187,6 +253,7 @@ class LocalK2Site:
         self.overrides: dict[int, bytes] = {}
         self.faults: dict[int, Fault] = {}  # item id → fault acted out on its page
         self.fault_hits: dict[int, int] = {}
+        self.section_fault_hits: dict[tuple[str, int], int] = {}  # other sections' faults
         self.listing_noise = ""  # extra links on every listing page
         self.broken_markup = False
         self.throttled: dict[str, tuple[int, int]] = {}  # path → (times left, Retry-After s)
@@ -205,6 +272,26 @@ class LocalK2Site:
             int(p.stem.removeprefix("start-")): p for p in staff.glob("listings/start-*.html")
         }
         self.staff_items = {int(p.name.split("-")[0]): p for p in staff.glob("items/*.html")}
+        # Every other crawled section, from fixtures/<spider>/items/ (none: an empty section).
+        self.sections: dict[str, SectionContent] = {}
+        for profile, section in sources.sections():
+            if section.category in (FAULTY_CATEGORY, STAFF_SECTION.category):
+                continue
+            items = load_items(fixtures / section.spider / "items", section.category)
+            order: list[int | None] = list(listing_order(list(items)))
+            self.sections[section.category] = SectionContent(profile, section, items, order)
+        # The PDFs the sections' items link (their oracles' pdf_url): path → (host, its lines).
+        self.section_pdfs: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for content in self.sections.values():
+            for item in content.items.values():
+                oracle = item.path.with_suffix(".json")
+                expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
+                if expected.get("pdf_url"):
+                    lines = (expected.get("title") or item.alias, *(expected.get("authors") or ()))
+                    pdf_path = urlsplit(expected["pdf_url"]).path
+                    self.section_pdfs[pdf_path] = (host_of_profile(content.profile), lines)
+        # Profile key → the base URL it is served at (set by serve()).
+        self.base_urls: dict[str, str] = {}
         self.hits: dict[str, int] = {}
         self.log: list[tuple[float, str, int]] = []  # (time, path, status) of every request
         self.lock = threading.Lock()
@@ -231,6 +318,32 @@ class LocalK2Site:
     def layout(self, name: str) -> None:
         self._layout = layouts.check_layout(name)
 
+    def section(self, category: str) -> SectionContent | None:
+        """The served section of ``category`` (the field reports: the site's own content)."""
+        if category == FAULTY_CATEGORY:
+            return SectionContent(
+                FAULTY_PROFILE, FAULTY_SECTION, self.items, self.order, self.faults, self.failing
+            )
+        return self.sections.get(category)
+
+    def served_sections(self, host: str = MAIN_HOST) -> list[SectionContent]:
+        """The generated-listing sections ``host`` serves (every crawled one but the staff
+        listing, which is served from its stored pages), in declaration order."""
+        served = []
+        for profile in hosts().get(host, ()):
+            for section in profile.sections:
+                content = self.section(section.category)
+                if content is not None:
+                    served.append(content)
+        return served
+
+    def _serves(self, host: str, category: str) -> bool:
+        return any(
+            section.category == category
+            for profile in hosts().get(host, ())
+            for section in profile.sections
+        )
+
     # -- changes made by tests --------------------------------------------------------------
     def add_item(self, path: Path, position: int = 0) -> int:
         """Publish the item page at ``path`` (``<id>-<alias>.html``) at ``position`` in the
@@ -247,8 +360,11 @@ class LocalK2Site:
         self.overrides[item_id] = html_bytes
 
     # -- routing ----------------------------------------------------------------------------
-    def respond(self, raw_path: str, headers: dict[str, str] | None = None) -> Reply:
-        """The reply to a GET of ``raw_path`` (path and query) with request ``headers``."""
+    def respond(
+        self, raw_path: str, headers: dict[str, str] | None = None, host: str = MAIN_HOST
+    ) -> Reply:
+        """The reply to a GET of ``raw_path`` (path and query) with request ``headers``, on
+        the local ``host`` (a key of :func:`hosts`: each host serves its own sites only)."""
         parts = urlsplit(raw_path)
         with self.lock:
             self.hits[parts.path] = self.hits.get(parts.path, 0) + 1
@@ -256,16 +372,20 @@ class LocalK2Site:
         feed = _FEED_PATH.match(parts.path)
         if feed or query.get("format") == ["feed"]:
             category = feed["category"] if feed else parts.path.rsplit("/", 1)[-1].split(".")[0]
-            host = (headers or {}).get("Host") or "127.0.0.1"
-            reply = self.feed(category, (query.get("type") or ["rss"])[0], f"http://{host}")
+            netloc = (headers or {}).get("Host") or "127.0.0.1"
+            kind = (query.get("type") or ["rss"])[0]
+            if self._serves(host, category):
+                reply = self.feed(category, kind, f"http://{netloc}")
+            else:
+                reply = Reply(404, _NOT_FOUND)
         else:
-            reply = self._route(parts.path, query)
+            reply = self._route(parts.path, query, host)
         reply = self._conditional(reply, headers or {})
         with self.lock:
             self.log.append((time.monotonic(), parts.path, reply.status))
         return reply
 
-    def _route(self, path: str, query: dict[str, list[str]]) -> Reply:
+    def _route(self, path: str, query: dict[str, list[str]], host: str = MAIN_HOST) -> Reply:
         if path == "/robots.txt":
             return Reply(200, self.robots_txt.encode(), "text/plain")
         with self.lock:
@@ -276,6 +396,13 @@ class LocalK2Site:
             return Reply(
                 429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": str(retry_after)}
             )
+        if path in self.section_pdfs:
+            pdf_host, lines = self.section_pdfs[path]
+            if pdf_host != host:
+                return Reply(404, _NOT_FOUND)
+            return Reply(200, pdfs.section_pdf(lines), "application/pdf")
+        if host != MAIN_HOST:
+            return self._route_other(path, query, host)
         if path.startswith(pdfs.PDF_PATH) and path.endswith(".pdf"):
             name = path.removeprefix(pdfs.PDF_PATH).removesuffix(".pdf")
             body = self.pdf_overrides.get(name) or pdfs.test_pdfs().get(name)
@@ -287,35 +414,80 @@ class LocalK2Site:
             return Reply(200, self._laid_out(self.home_page().encode(), self._home_context))
         start_values = query.get("start") or query.get("limitstart") or ["0"]
         start = int(start_values[0]) if start_values[0].isdigit() else 0
-        if path == FIELD_REPORTS_LISTING and not self.listing_moved:
-            page = self.listing_page(start).encode()
-            return Reply(200, self._laid_out(page, self._listing_context))
         if path == STAFF_LISTING:
             page = self.staff_listing_page(start)
             return Reply(200, self._laid_out(page, self._staff_listing_context))
+        listed = self._section_listing(path, start, host)
+        if listed is not None:
+            return listed
         match = _ITEM_PATH.match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
         if self.forbidden:
             return Reply(403, b"<h1>403 Forbidden</h1>")
-        if item_id in self.faults:
-            with self.lock:
-                self.fault_hits[item_id] = self.fault_hits.get(item_id, 0) + 1
-                attempt = self.fault_hits[item_id]
-            reply = self._fault_reply(self.faults[item_id], item_id, path, attempt)
-            if reply is not None:
-                return reply
-        if item_id in self.failing:
-            return Reply(self.failing[item_id], f"<h1>Error {self.failing[item_id]}</h1>".encode())
-        if match["category"] == "field-reports" and item_id in self.items:
-            if self.item_delay:
-                time.sleep(self.item_delay)
-            return Reply(200, self.item_page(item_id))
-        if match["category"] == "joint-center-publications" and item_id in self.staff_items:
+        if match["category"] != STAFF_SECTION.category:
+            return self._section_item(match["category"], item_id, path, host)
+        if item_id in self.staff_items:
             page = self.staff_items[item_id].read_bytes()
             page = self._laid_out(page, lambda: self._staff_item_context(item_id))
             return Reply(200, self._with_pdf_links(page, item_id) if self.pdfs else page)
+        return Reply(404, _NOT_FOUND)
+
+    def _route_other(self, path: str, query: dict[str, list[str]], host: str) -> Reply:
+        """A sister site's host (the Turkey Analyst): its home page, listings and items."""
+        if path in ("/", "/index.php"):
+            page = self.other_home_page(host).encode()
+            return Reply(200, self._laid_out(page, self._home_context))
+        start_values = query.get("start") or query.get("limitstart") or ["0"]
+        start = int(start_values[0]) if start_values[0].isdigit() else 0
+        listed = self._section_listing(path, start, host)
+        if listed is not None:
+            return listed
+        match = _ITEM_PATH.match(path)
+        if match is None:
+            return Reply(404, _NOT_FOUND)
+        if self.forbidden:
+            return Reply(403, b"<h1>403 Forbidden</h1>")
+        return self._section_item(match["category"], int(match["id"]), path, host)
+
+    def _section_listing(self, path: str, start: int, host: str) -> Reply | None:
+        """The listing page at ``path`` if it is one of ``host``'s sections, else None."""
+        for content in self.served_sections(host):
+            if path != content.listing_path:
+                continue
+            if content.category == FAULTY_CATEGORY:
+                if self.listing_moved:
+                    return Reply(404, _NOT_FOUND)
+                page = self.listing_page(start).encode()
+            else:
+                page = self.section_listing_page(content.category, start).encode()
+            context = partial(self._listing_context, content.category)
+            return Reply(200, self._laid_out(page, context))
+        return None
+
+    def _section_item(self, category: str, item_id: int, path: str, host: str) -> Reply:
+        """The item page of ``category`` with ``item_id`` on ``host``: its faults first."""
+        content = self.section(category) if self._serves(host, category) else None
+        if content is None:
+            return Reply(404, _NOT_FOUND)
+        if item_id in content.faults:
+            with self.lock:
+                if category == FAULTY_CATEGORY:
+                    self.fault_hits[item_id] = attempt = self.fault_hits.get(item_id, 0) + 1
+                else:
+                    key = (category, item_id)
+                    self.section_fault_hits[key] = attempt = self.section_fault_hits.get(key, 0) + 1
+            reply = self._fault_reply(content.faults[item_id], item_id, path, attempt, category)
+            if reply is not None:
+                return reply
+        if item_id in content.failing:
+            status = content.failing[item_id]
+            return Reply(status, f"<h1>Error {status}</h1>".encode())
+        if item_id in content.items:
+            if self.item_delay:
+                time.sleep(self.item_delay)
+            return Reply(200, self.item_page(item_id, category))
         return Reply(404, _NOT_FOUND)
 
     @staticmethod
@@ -330,17 +502,21 @@ class LocalK2Site:
         head, found, tail = page.rpartition(b"</body>")
         return head + block.encode() + found + tail if found else page + block.encode()
 
-    def _fault_reply(self, fault: Fault, item_id: int, path: str, attempt: int) -> Reply | None:
+    def _fault_reply(
+        self, fault: Fault, item_id: int, path: str, attempt: int, category: str = FAULTY_CATEGORY
+    ) -> Reply | None:
         """The fault's reply; a content fault rewrites the page before the layout renders it."""
         if fault.kind not in CONTENT_FAULTS or self.layout == DEFAULT_LAYOUT:
-            return fault.reply(self, item_id, path, attempt)
+            return fault.reply(self, item_id, path, attempt, category)
         self._before_layout.on = True
         try:
-            reply = fault.reply(self, item_id, path, attempt)
+            reply = fault.reply(self, item_id, path, attempt, category)
         finally:
             self._before_layout.on = False
-        if reply is not None and reply.status == 200 and reply.body and item_id in self.items:
-            reply.body = self._laid_out(reply.body, lambda: self._item_context(item_id))
+        content = self.section(category)
+        known = content is not None and item_id in content.items
+        if reply is not None and reply.status == 200 and reply.body and known:
+            reply.body = self._laid_out(reply.body, lambda: self._item_context(item_id, category))
         return reply
 
     @staticmethod
@@ -356,16 +532,23 @@ class LocalK2Site:
             return Reply(304, b"", reply.content_type, reply.headers)
         return reply
 
-    def item_page(self, item_id: int) -> bytes:
-        """The field report's page as served: its content through the layout."""
-        page = self.item_content(item_id)
+    def item_page(self, item_id: int, category: str = FAULTY_CATEGORY) -> bytes:
+        """The item's page (a field report's by default) as served: its content through the
+        layout."""
+        page = self.item_content(item_id, category)
         if getattr(self._before_layout, "on", False):
             return page
-        return self._laid_out(page, lambda: self._item_context(item_id))
+        return self._laid_out(page, lambda: self._item_context(item_id, category))
 
-    def item_content(self, item_id: int) -> bytes:
-        """The field report's page before the layout: fixture, override, broken markup."""
-        page = self.overrides.get(item_id) or self.items[item_id].path.read_bytes()
+    def item_content(self, item_id: int, category: str = FAULTY_CATEGORY) -> bytes:
+        """The item's page before the layout: fixture, override (field reports), broken
+        markup."""
+        if category == FAULTY_CATEGORY:
+            page = self.overrides.get(item_id) or self.items[item_id].path.read_bytes()
+        else:
+            content = self.section(category)
+            assert content is not None, category
+            page = content.items[item_id].path.read_bytes()
         if self.broken_markup:
             for pattern in _BROKEN_MARKUP:
                 page = pattern.sub(b"", page)
@@ -378,32 +561,40 @@ class LocalK2Site:
             return page
         return layouts.render(self.layout, page, context())
 
-    def _item_link(self, item_id: int) -> Link:
-        item = self.items[item_id]
+    def _content(self, category: str) -> SectionContent:
+        content = self.section(category)
+        assert content is not None, category
+        return content
+
+    @staticmethod
+    def _item_link(item: ItemFixture) -> Link:
         return Link(item.href, item.title or item.alias.replace("-", " ").title())
 
-    def _item_context(self, item_id: int) -> PageContext:
+    def _item_context(self, item_id: int, category: str = FAULTY_CATEGORY) -> PageContext:
         """An item's neighbours in the listing order and the other items of its category."""
-        listed = [i for i in self.order if i is not None and i in self.items]
+        content = self._content(category)
+        items = content.items
+        listed = [i for i in content.order if i is not None and i in items]
         position = listed.index(item_id) if item_id in listed else None
         previous = next_ = None
         if position is not None:
-            previous = self._item_link(listed[position - 1]) if position > 0 else None
+            previous = self._item_link(items[listed[position - 1]]) if position > 0 else None
             if position + 1 < len(listed):
-                next_ = self._item_link(listed[position + 1])
-        others = tuple(self._item_link(i) for i in listed if i != item_id)[:5]
-        return PageContext("item", self.items[item_id].href, previous, next_, others)
+                next_ = self._item_link(items[listed[position + 1]])
+        others = tuple(self._item_link(items[i]) for i in listed if i != item_id)[:5]
+        return PageContext("item", items[item_id].href, previous, next_, others)
 
-    def _listing_context(self) -> PageContext:
+    def _listing_context(self, category: str = FAULTY_CATEGORY) -> PageContext:
         """The created date of each listed item, which stock templates show on the listing."""
+        content = self._content(category)
         dates = {}
-        for item in list(self.items.values()):
+        for item in list(content.items.values()):
             if item.path not in self._date_lines:
                 self._date_lines[item.path] = layouts.k2_date_line(item.path.read_bytes())
             line = self._date_lines[item.path]
             if line:
                 dates[item.href] = line
-        return PageContext("listing", FIELD_REPORTS_LISTING, entry_dates=dates)
+        return PageContext("listing", content.listing_path, entry_dates=dates)
 
     def _staff_listing_context(self) -> PageContext:
         return PageContext("listing", STAFF_LISTING)
@@ -432,7 +623,7 @@ class LocalK2Site:
     def feed(self, category: str, kind: str, base: str) -> Reply:
         """K2's feed of ``category`` (``kind`` ``rss`` or ``atom``) as served, faults included."""
         moved = self.listing_moved and self.feed_moves_with_listing
-        if category not in _LISTINGS or (moved and category == "field-reports"):
+        if category not in _LISTINGS or (moved and category == FAULTY_CATEGORY):
             return Reply(404, _NOT_FOUND)
         listing_path, channel = _LISTINGS[category]
         items = self.feed_items(category)
@@ -447,11 +638,16 @@ class LocalK2Site:
 
     def feed_items(self, category: str) -> list[feeds.FeedItem]:
         """The newest ``feeds.FEED_SIZE`` items of ``category``, by created date (then id)."""
-        if category == "field-reports":
+        if category == FAULTY_CATEGORY:
             dated = [(self.item_created(i), i, self.items[i].path) for i in self.items]
             if self.feed_fault == "stale":
                 # Frozen when the fixtures' newest item was published: nothing added since.
                 dated = [entry for entry in dated if entry[1] not in self.created]
+        elif category in self.sections:
+            dated = [
+                (self._created_of(item.path), i, item.path)
+                for i, item in self.sections[category].items.items()
+            ]
         else:
             dated = [(self._created_of(p), i, p) for i, p in self.staff_items.items()]
         dated.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
@@ -487,27 +683,42 @@ class LocalK2Site:
 
     # -- pages ------------------------------------------------------------------------------
     def listing_page(self, start: int) -> str:
-        entries = self.order[start : start + self.page_size]
-        pages = math.ceil(len(self.order) / self.page_size)
-        body = "\n".join(self._listing_entry(item_id, start) for item_id in entries)
-        pagination = self._pagination(start, pages) if entries and self.pagination else ""
+        """A field-reports listing page (tests and the fault matrix replace this one)."""
+        return self.section_listing_page(FAULTY_CATEGORY, start)
+
+    def section_listing_page(self, category: str, start: int) -> str:
+        """A K2 category listing page of ``category``: ``page_size`` entries from ``start``."""
+        content = self._content(category)
+        name = content.section.name
+        entries = content.order[start : start + self.page_size]
+        pages = math.ceil(len(content.order) / self.page_size)
+        body = "\n".join(self._listing_entry(item_id, start, content) for item_id in entries)
+        # K2 prints no pagination block for a category that fits on one page.
+        paginated = entries and self.pagination and pages > 1
+        pagination = self._pagination(start, pages, content.listing_path) if paginated else ""
         items_block = (
             f'<div class="itemList"><div id="itemListLeading">{body}</div></div>' if entries else ""
         )
         return _page(
-            "Field Reports",
+            name,
             f'<div id="k2Container" class="itemListView">'
-            f'<div class="itemListCategory"><h2>Field Reports</h2></div>'
+            f'<div class="itemListCategory"><h2>{html.escape(name)}</h2></div>'
             f"{items_block}{pagination}{self.listing_noise}</div>",
+            content.profile,
         )
 
-    def _listing_entry(self, item_id: int | None, start: int) -> str:
-        item = self.items.get(item_id) if item_id is not None else None
-        href = item.href if item else f"/publications/field-reports/item/{item_id}-unavailable.html"
+    def _listing_entry(
+        self, item_id: int | None, start: int, content: SectionContent | None = None
+    ) -> str:
+        content = content or self._content(FAULTY_CATEGORY)
+        item = content.items.get(item_id) if item_id is not None else None
+        missing = f"/publications/{content.category}/item/{item_id}-unavailable.html"
+        href = item.href if item else missing
         title = item.title if item else "A REPORT THE SITE CANNOT SERVE"
         teaser = "".join(f"<p>{html.escape(line)}</p>" for line in (item.teaser if item else []))
         extra = ""
-        if start == 0 and item is not None and item_id == self.order[0]:
+        faulty = content.category == FAULTY_CATEGORY
+        if faulty and start == 0 and item is not None and item_id == content.order[0]:
             # Stale link forms seen on the real site: a host variant and the print view.
             extra = (
                 f'<p><a href="https://cacianalyst.org.{item.href}">permalink</a> '
@@ -522,14 +733,14 @@ class LocalK2Site:
             '<div class="itemContainer"><div class="catItemView groupLeading">'
             f'<div class="catItemHeader">{title_html}</div>'
             f'<div class="catItemBody"><div class="catItemIntroText">'
-            f"<p>Published in Field Reports</p>{teaser}</div></div>{extra}"
+            f"<p>Published in {html.escape(content.section.name)}</p>{teaser}</div></div>{extra}"
             f'<div class="catItemReadMore"><a class="k2ReadMore" href="{href}">Read more...</a>'
             "</div></div></div>"
         )
 
-    def _pagination(self, start: int, pages: int) -> str:
+    def _pagination(self, start: int, pages: int, listing_path: str = FIELD_REPORTS_LISTING) -> str:
         current = start // self.page_size
-        base = "/publications/field-reports.html?start="
+        base = f"{listing_path}?start="
 
         def link(label: str, page: int, css: str) -> str:
             href = f"{base}{page * self.page_size}"
@@ -571,25 +782,52 @@ class LocalK2Site:
     def home_page(self) -> str:
         return _page("Home", '<div id="k2Container" class="itemListView"></div>')
 
+    def other_home_page(self, host: str) -> str:
+        """A sister site's home page: a menu of its sections."""
+        profiles = hosts().get(host, ())
+        menu = "".join(
+            f'<li><a href="/publications/{s.category}.html">{html.escape(s.name)}</a></li>'
+            for p in profiles
+            for s in p.sections
+        )
+        return _page(
+            "Home",
+            f'<ul class="menu">{menu}</ul><div id="k2Container" class="itemListView"></div>',
+            profiles[0] if profiles else None,
+        )
+
 
 _CHROME_PATH = DEFAULT_FIXTURES / "site_chrome.html"
+# A sister site's chrome: its name in the title, no Analyst footer or newsletter.
+_OTHER_CHROME = (
+    '<!DOCTYPE html>\n<html lang="en-gb">\n<head>\n'
+    '<meta http-equiv="content-type" content="text/html; charset=utf-8" />\n'
+    "<title>{title} - {site}</title>\n</head>\n<body>\n"
+    '<div id="wrapper"><div id="main">{main}</div></div>\n</body>\n</html>\n'
+)
 
 
-def _page(title: str, main: str) -> str:
-    """Wrap ``main`` in the site chrome: sidebars, footer blurb, newsletter."""
-    chrome = _CHROME_PATH.read_text("utf-8") if _CHROME_PATH.exists() else "{main}"
+def _page(title: str, main: str, profile: sources.SiteProfile | None = None) -> str:
+    """Wrap ``main`` in the chrome of ``profile``'s host: the Analyst's sidebars, footer blurb
+    and newsletter on the main host, a plain page with the site's name on a sister site's."""
+    if profile is not None and host_of_profile(profile) != MAIN_HOST:
+        name = profile.site_names[0] if profile.site_names else profile.key
+        chrome = _OTHER_CHROME.replace("{site}", html.escape(name))
+    else:
+        chrome = _CHROME_PATH.read_text("utf-8") if _CHROME_PATH.exists() else "{main}"
     return chrome.replace("{title}", html.escape(title)).replace("{main}", main)
 
 
 class _Handler(BaseHTTPRequestHandler):
     site: LocalK2Site
+    host_key: str = MAIN_HOST  # the local host this server answers as
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: without TCP_NODELAY each answer waits ~40 ms for
     # the client's delayed acknowledgement.
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        reply = self.site.respond(self.path, dict(self.headers.items()))
+        reply = self.site.respond(self.path, dict(self.headers.items()), self.host_key)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.drop:
@@ -615,18 +853,44 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+def other_ports(port: int) -> dict[str, int]:
+    """The ports of the sister sites' hosts for a main ``port``: the next ones up (8089 for
+    the Turkey Analyst next to 8088), or free ones (0) when the main port is."""
+    others = [key for key in hosts() if key != MAIN_HOST]
+    return {key: (port + n if port else 0) for n, key in enumerate(others, start=1)}
+
+
 @contextmanager
 def serve(
-    site: LocalK2Site | None = None, host: str = "127.0.0.1", port: int = 0
+    site: LocalK2Site | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ports: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, LocalK2Site]]:
-    """Serve ``site`` in a background thread; yields ``(base_url, site)``."""
+    """Serve ``site`` in background threads; yields ``(base_url, site)``.
+
+    The main host (the Analyst, and the staff listing) listens on ``port``; every sister site
+    (the Turkey Analyst) on a port of its own, ``ports[key]`` or a free one, in the same
+    process. ``site.base_urls`` maps every profile key to the base URL serving it.
+    """
     site = site or LocalK2Site()
-    handler = type("Handler", (_Handler,), {"site": site})
-    server = ThreadingHTTPServer((host, port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    ports = ports or {}
+    servers: list[ThreadingHTTPServer] = []
+    urls: dict[str, str] = {}
     try:
-        yield f"http://{host}:{server.server_address[1]}", site
+        for key in hosts():
+            handler = type("Handler", (_Handler,), {"site": site, "host_key": key})
+            server = ThreadingHTTPServer(
+                (host, port if key == MAIN_HOST else ports.get(key, 0)), handler
+            )
+            servers.append(server)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            urls[key] = f"http://{host}:{server.server_address[1]}"
+        site.base_urls = {
+            profile.key: urls[host_of_profile(profile)] for profile in sources.crawled_profiles()
+        }
+        yield urls[MAIN_HOST], site
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()

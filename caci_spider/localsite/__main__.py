@@ -1,11 +1,15 @@
 """``python -m caci_spider.localsite [--port 8088]``: serve the fixtures as a local K2 site.
 
-It prints the two ``scrapy crawl`` commands that crawl it. They write to a directory of their
-own, ``exports/local/`` (``exports/local-<port>/`` for a port other than 8088): its database,
-exports and page archive, never the production ``exports/caci.db`` and ``.scrapy/httpcache``,
-and without the politeness delay. A database keeps the site it was built from, so each port
-gets its own directory, and re-running the commands against the default port crawls the same
-site again (an incremental run).
+It serves the Analyst (and the institute's staff listing) on ``--port`` and the Turkey Analyst
+on the next port up (``--port 0``: free ports), in one process, and prints the ``scrapy crawl``
+commands that crawl them (``publications`` and ``staff_publications``, or each section spider
+until the project has a ``publications`` spider), each carrying every site's base URL
+(``CACI_BASE_URL``, ``SILKROAD_BASE_URL``, ``TURKEY_ANALYST_BASE_URL``). They write to a
+directory of their own, ``exports/local/`` (``exports/local-<port>/`` for a port other than
+8088): its database, exports and page archive, never the production ``exports/caci.db`` and
+``.scrapy/httpcache``, and without the politeness delay. A database keeps the site it was built
+from, so each port gets its own directory, and re-running the commands against the default port
+crawls the same site again (an incremental run).
 
 ``--layout NAME`` serves every page through another template (``k2-stock``, ``stripped``,
 ``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.localsite.layouts`), so that a
@@ -24,16 +28,17 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from caci_spider import sources
 from caci_spider.demo import (
     DB_NAME,
     PROJECT_ROOT,
-    SPIDERS,
+    crawl_spiders,
     print_faults,
     shell_command,
     shown,
     wrapped,
 )
-from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, other_ports, serve
 from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
 
@@ -54,8 +59,9 @@ def output_dir(base_url: str) -> Path:
     return PROJECT_ROOT / "exports" / name
 
 
-def hint_commands(base_url: str) -> list[list[str]]:
-    """``scrapy crawl …`` for both spiders against ``base_url``, as a user types them.
+def hint_commands(base_url: str, base_urls: dict[str, str] | None = None) -> list[list[str]]:
+    """``scrapy crawl …`` for the demo's crawls against ``base_url`` (and every site's host in
+    ``base_urls``, ``site.base_urls``), as a user types them.
 
     Paths are relative to the project root when the working directory is the root (where
     ``scrapy crawl`` runs), else absolute; the page archive is always absolute, as a relative
@@ -64,18 +70,29 @@ def hint_commands(base_url: str) -> list[list[str]]:
     out = output_dir(base_url)
     if Path.cwd().resolve() == PROJECT_ROOT:
         out = out.relative_to(PROJECT_ROOT)
-    return [shell_command(crawl_command(spider, base_url, out)) for spider in SPIDERS]
+    return [
+        shell_command(crawl_command(spider, base_url, out, base_urls)) for spider in crawl_spiders()
+    ]
 
 
 def print_hint(base_url: str, site: LocalK2Site, file: TextIO | None = None) -> None:
     out = output_dir(base_url)
+    print(f"Local K2 site at {base_url}", file=file)
+    for profile in sources.crawled_profiles():
+        url = site.base_urls.get(profile.key, base_url)
+        for section in profile.sections:
+            content = site.section(section.category)
+            count = len(content.items) if content else len(site.staff_items)
+            print(
+                f"  {profile.key:16} {url:24} {section.name:22} {count:3d} item pages",
+                file=file,
+            )
     print(
-        f"Local K2 site with {len(site.items)} field reports at {base_url}\n\n"
-        f"Crawl it from {PROJECT_ROOT} with the venv activated. This writes to "
+        f"\nCrawl them from {PROJECT_ROOT} with the venv activated. This writes to "
         f"{shown(out)}/,\nnot to the production database, and skips the politeness delay:",
         file=file,
     )
-    for command in hint_commands(base_url):
+    for command in hint_commands(base_url, site.base_urls):
         print(f"  {wrapped(command, indent='      ')}", file=file)
     print(
         f"Then: sqlite-utils tables {shlex.quote(shown(out / DB_NAME))} --counts\n",
@@ -89,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m caci_spider.localsite", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"the Analyst's port (default: {DEFAULT_PORT}); the Turkey Analyst answers on the "
+        "next one up (both free ones with --port 0)",
+    )
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     parser.add_argument(
         "--layout",
@@ -114,12 +137,18 @@ def main() -> None:
     with ExitStack() as stack:
         try:
             base_url, site = stack.enter_context(
-                serve(LocalK2Site(args.fixtures, layout=args.layout), args.host, args.port)
+                serve(
+                    LocalK2Site(args.fixtures, layout=args.layout),
+                    args.host,
+                    args.port,
+                    other_ports(args.port),
+                )
             )
         except OSError as error:
+            ports = [args.port, *other_ports(args.port).values()]
             print(
-                f"caci_spider.localsite: cannot serve on {args.host}:{args.port} "
-                f"({error.strerror}): choose another --port",
+                f"caci_spider.localsite: cannot serve on {args.host} port "
+                f"{' and '.join(map(str, ports))} ({error.strerror}): choose another --port",
                 file=sys.stderr,
             )
             raise SystemExit(2) from None

@@ -3,7 +3,8 @@
 Each :class:`Fault` turns the normal reply for an item into a misbehaving one: error statuses,
 slow or dropped connections, truncated or oversized pages, unlabelled windows-1252, redirect
 loops and off-site redirects, throttling, hostile markup. ``site.faults[item_id] = Fault(...)``
-switches one on; ``times`` makes it transient (the page recovers after that many requests).
+switches one on for a field report (``site.sections[category].faults[item_id]`` for an item of
+another section); ``times`` makes it transient (the page recovers after that many requests).
 """
 
 from __future__ import annotations
@@ -46,13 +47,19 @@ class Fault:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault {self.kind!r}; one of {', '.join(KINDS)}")
 
-    def reply(self, site: LocalK2Site, item_id: int, path: str, attempt: int) -> Reply | None:
-        """The faulty reply, or ``None`` once a transient fault has passed."""
-        from caci_spider.localsite import Reply
+    def reply(
+        self, site: LocalK2Site, item_id: int, path: str, attempt: int, category: str = ""
+    ) -> Reply | None:
+        """The faulty reply, or ``None`` once a transient fault has passed. ``category``: the
+        item's section (default: the field reports)."""
+        from caci_spider.localsite import FAULTY_CATEGORY, Reply
 
         if self.times and attempt > self.times:
             return None
-        page = site.item_page(item_id) if item_id in site.items else b""
+        category = category or FAULTY_CATEGORY
+        content = site.section(category)
+        known = content is not None and item_id in content.items
+        page = site.item_page(item_id, category) if known else b""
         match self.kind:
             case "status":
                 return Reply(self.status, f"<h1>Error {self.status}</h1>".encode())

@@ -193,6 +193,14 @@ def slow_pdf(pages: int = SLOW_PAGES, lines_per_page: int = SLOW_LINES_PER_PAGE)
 
 
 @cache
+@cache
+def section_pdf(lines: tuple[str, ...]) -> bytes:
+    """The PDF an article section's item links (a feature article's full text): one page with
+    ``lines`` (its title and authors) as its text."""
+    printable = tuple(line.encode("cp1252", "replace").decode("cp1252") for line in lines)
+    return write_pdf([text_content(printable)], info={"Title": printable[0]})
+
+
 def test_pdfs() -> dict[str, bytes]:
     """Every test PDF by name (``<name>.pdf`` on the local site), built once a process."""
     good = {pdf.name: good_pdf(pdf) for pdf in GOOD}

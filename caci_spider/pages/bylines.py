@@ -1,18 +1,20 @@
 """The lines that open an item's text, era by era: the byline and the dated line.
 
 docs/site-notes.md ("Bylines and dates, era by era"): 2000–14 items open with one paragraph
-``By NAME (M/D/YYYY issue of the CACI Analyst)``; 2015+ items with a name line (``By NAME`` or a
-bare name) over a dated line (``November 16th, 2015, The CACI Analyst``), or the dated line
-alone. Each form is a :class:`BylineLayout`; :data:`LAYOUTS` lists them in the order they are
-tried. The words of a byline (names, "By", bios) are :mod:`caci_spider.names`; its dates are
-:mod:`caci_spider.dates`.
+``By NAME (M/D/YYYY issue of the CACI Analyst)`` (the Turkey Analyst's: ``by NAME (vol. 6, no. 2
+of the Turkey Analyst)``); 2015+ items with a name line (``By NAME`` or a bare name) over a dated
+line (``November 16th, 2015, The CACI Analyst``, ``November 3rd, 2015, The Turkey Analyst``,
+``March 12, 2025``), or the dated line alone. The publication names are every profile's
+(caci_spider.sources). Each form is a :class:`BylineLayout`; :data:`LAYOUTS` lists them in the
+order they are tried. The words of a byline (names, "By", bios) are :mod:`caci_spider.names`;
+its dates are :mod:`caci_spider.dates`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caci_spider.dates import DATED_SUFFIX, ISSUE_PARENTHETICAL, is_dated_line
+from caci_spider.dates import DATED_SUFFIX, ISSUE_DESIGNATION, ISSUE_PARENTHETICAL, is_dated_line
 from caci_spider.names import BYLINE_START, looks_like_name_line
 
 # How many leading body paragraphs may hold the byline and the dated line.
@@ -40,12 +42,13 @@ class BylineLayout:
 
 
 class LegacyByline(BylineLayout):
-    """2000–14: the paragraph ``By NAME (M/D/YYYY issue of the CACI Analyst)``, no dated line."""
+    """2000–14: the paragraph ``By NAME (M/D/YYYY issue of the CACI Analyst)``, no dated line;
+    the Turkey Analyst's ``by NAME (vol. 6, no. 2 of the Turkey Analyst)`` is the same form."""
 
     era = "2000–14"
 
     def unglue(self, line: str) -> list[str] | None:
-        issue = ISSUE_PARENTHETICAL.search(line)
+        issue = ISSUE_PARENTHETICAL.search(line) or ISSUE_DESIGNATION.search(line)
         if BYLINE_START.match(line) and issue and line[issue.end() :].strip():
             return [line[: issue.end()].strip(), line[issue.end() :].strip()]
         return None

@@ -24,7 +24,10 @@ from caci_spider.pages.item import K2ItemPage, item_page
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage
 from caci_spider.records import build_field_report
-from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL
+
+# CACI_BASE_URL is re-exported for the tests.
+from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
+from caci_spider.sources import SILKROADSTUDIES, Section, SiteProfile, section_of, sections
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref, listing_url
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
@@ -32,6 +35,9 @@ FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 FETCHED_AT = "2026-01-01T00:00:00Z"
 DRAFT_SUFFIX = ".draft.json"
 FIELD_REPORTS = "field-reports"
+# The field reports' kinds keep their first names ("item", "listing"); every other article
+# section's are "<spider, dashed>-item" and "<spider, dashed>-listing" ("turkey-analyst-item").
+_FIRST_SECTION = "field_reports"
 
 Oracle = dict[str, Any]
 
@@ -76,16 +82,29 @@ def read_item_as(
     page_object: Callable[[bytes, ItemRef, str], K2ItemPage], document: bytes, url: str
 ) -> Oracle:
     """An item page read by ``page_object`` (a route: :class:`~caci_spider.pages.item.
-    TextItemPage` for the text alone), oracle-shaped."""
-    ref = item_ref(url, url, CACI_BASE_URL, FIELD_REPORTS)
+    TextItemPage` for the text alone), oracle-shaped. The URL names the site and the section
+    (the section whose category its path holds, on the site whose base URL it starts with)."""
+    profile, section = section_of_url(url)
+    ref = item_ref(url, url, profile.default_base_url, section.category, site=profile.key)
     if ref is None:
-        raise ValueError(f"not a field-report item URL: {url}")
+        raise ValueError(f"not an item URL of {profile.key} {section.category}: {url}")
     report, reason, _raw = build_field_report(page_object(document, ref, FETCHED_AT).extract())
     return {"reject": reason} if report is None else report.as_row()
 
 
+def section_of_url(url: str) -> tuple[SiteProfile, Section]:
+    """The crawled section an item or listing URL (at a profile's default base URL) is of;
+    the field reports for any other URL."""
+    for profile, section in sections():
+        prefix = f"{profile.default_base_url}/publications/{section.category}"
+        if url.startswith((prefix + "/", prefix + ".html")):
+            return profile, section
+    return section_of(_FIRST_SECTION)
+
+
 def _read_listing(document: bytes, url: str) -> Oracle:
-    values = extract(K2ListingPage(document, url, CACI_BASE_URL, FIELD_REPORTS))
+    profile, section = section_of_url(url)
+    values = extract(K2ListingPage(document, url, profile.default_base_url, section.category))
     values["items"] = [dataclasses.asdict(entry) for entry in values["items"]]
     return values
 
@@ -114,8 +133,59 @@ def _read_staff_item(document: bytes, url: str) -> Oracle:
     return extract(StaffItemPage(document, ref))
 
 
-def _item_url(path: Path) -> str:
-    return f"{CACI_BASE_URL}/publications/{FIELD_REPORTS}/item/{path.stem}.html"
+def _item_url_of(profile: SiteProfile, section: Section) -> Callable[[Path], str]:
+    """``<id>-<alias>.html`` is read as
+    ``<base>/publications/<category>/item/<id>-<alias>.html``."""
+
+    def url_of(path: Path) -> str:
+        return f"{profile.default_base_url}/publications/{section.category}/item/{path.stem}.html"
+
+    return url_of
+
+
+def _kind_names(section: Section) -> tuple[str, str]:
+    """(item kind, listing kind) of an article section."""
+    if section.spider == _FIRST_SECTION:
+        return "item", "listing"
+    prefix = section.spider.replace("_", "-")
+    return f"{prefix}-item", f"{prefix}-listing"
+
+
+def _article_kinds() -> list[PageKind]:
+    """An item and a listing kind per crawled article section (every section of sources.py
+    but the institute's staff publications, whose pages are of their own kinds): a section
+    added there is a fixture directory here, with no new code."""
+    kinds: list[PageKind] = []
+    for profile, section in sections():
+        if profile is SILKROADSTUDIES:
+            continue
+        item_kind, listing_kind = _kind_names(section)
+        kinds.append(
+            PageKind(
+                name=item_kind,
+                directory=f"{section.spider}/items",
+                base_url=profile.default_base_url,
+                page_class=K2ItemPage,
+                read=_read_item,
+                url_of=_item_url_of(profile, section),
+                keys=CONTRACT_KEYS,
+                derived=("word_count", "content_hash", "fetched_at"),
+                annotations=("duplicate_of",),
+            )
+        )
+        kinds.append(
+            PageKind(
+                name=listing_kind,
+                directory=f"{section.spider}/listings",
+                base_url=profile.default_base_url,
+                page_class=K2ListingPage,
+                read=_read_listing,
+                url_of=None,
+                keys=("items", "page_starts"),
+                inputs=("url",),
+            )
+        )
+    return kinds
 
 
 def _staff_item_url(path: Path) -> str:
@@ -137,27 +207,7 @@ _STAFF_PAGE_KEYS = tuple(k for k in STAFF_KEYS if k not in ("id", "sources", "fe
 KINDS: dict[str, PageKind] = {
     kind.name: kind
     for kind in (
-        PageKind(
-            name="item",
-            directory="field_reports/items",
-            base_url=CACI_BASE_URL,
-            page_class=K2ItemPage,
-            read=_read_item,
-            url_of=_item_url,
-            keys=CONTRACT_KEYS,
-            derived=("word_count", "content_hash", "fetched_at"),
-            annotations=("duplicate_of",),
-        ),
-        PageKind(
-            name="listing",
-            directory="field_reports/listings",
-            base_url=CACI_BASE_URL,
-            page_class=K2ListingPage,
-            read=_read_listing,
-            url_of=None,
-            keys=("items", "page_starts"),
-            inputs=("url",),
-        ),
+        *_article_kinds(),
         PageKind(
             name="staff-item",
             directory="staff_publications/items",
@@ -256,6 +306,21 @@ def kind_of(html: Path, root: Path = FIXTURES_ROOT) -> PageKind | None:
     """The kind whose directory holds ``html``, if any."""
     folder = html.resolve().parent
     return next((k for k in KINDS.values() if folder == (root / k.directory).resolve()), None)
+
+
+def item_kinds() -> list[str]:
+    """The kinds of article item pages (every section's), field reports first."""
+    return [name for name, kind in KINDS.items() if kind.page_class is K2ItemPage]
+
+
+def listing_kinds() -> list[str]:
+    """The kinds of article listing pages (every section's), field reports first."""
+    return [name for name, kind in KINDS.items() if kind.page_class is K2ListingPage]
+
+
+def article_item_pages(root: Path = FIXTURES_ROOT) -> list[FixturePage]:
+    """Every article item fixture of every section and site."""
+    return [page for kind in item_kinds() for page in fixture_pages(kind, root)]
 
 
 def find_fixture(kind: str, prefix: str, root: Path = FIXTURES_ROOT) -> FixturePage:

@@ -39,6 +39,15 @@ from caci_spider.pages.k2 import (
     class_xpath,
     has_class,
 )
+from caci_spider.pages.sections import (
+    PDF_LINK_TEXT,
+    SectionRules,
+    find_pdf_link,
+    image_alts,
+    rules_for,
+    split_author_bio,
+    unglue_image_alts,
+)
 from caci_spider.quality import is_site_title
 from caci_spider.text import ends_like_a_sentence
 from caci_spider.urls import ItemRef
@@ -153,10 +162,13 @@ class K2ItemPage:
         ref: ItemRef,
         fetched_at: str,
         classes: ClassIndex | None = None,
+        rules: SectionRules | None = None,
     ) -> None:
         self.root = document if isinstance(document, etree._Element) else parse_html(document)
         self.ref = ref
         self.fetched_at = fetched_at
+        # The section's rules (caci_spider.pages.sections), from the item's site and category.
+        self.rules = rules if rules is not None else rules_for(ref)
         self._page_lines: list[str] | None = None
         self._classes = classes
 
@@ -226,7 +238,7 @@ class K2ItemPage:
 
     @field
     def paragraphs(self) -> list[str]:
-        return self.head.body
+        return self.section_body[0]
 
     @field
     def hits(self) -> int | None:
@@ -250,11 +262,11 @@ class K2ItemPage:
 
     @field
     def author_bio(self) -> str | None:
-        return None
+        return self.section_body[1]
 
     @field
     def pdf_url(self) -> str | None:
-        return None
+        return self.section_body[2]
 
     def extract(self) -> FieldReportPage:
         return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
@@ -340,6 +352,19 @@ class K2ItemPage:
         return title or None
 
     @cached_property
+    def section_body(self) -> tuple[list[str], str | None, str | None]:
+        """``(body paragraphs, author bio, PDF URL)``: the body after the byline, read by the
+        section's rules (caci_spider.pages.sections)."""
+        body, bio, pdf = self.head.body, None, None
+        if self.rules.section_labels:
+            body = unglue_image_alts(body, image_alts(self.root))
+        if self.rules.pdf_link:
+            body, pdf = find_pdf_link(self.root, body, self.ref.url)
+        if self.rules.author_bio:
+            body, bio = split_author_bio(body)
+        return body, bio, pdf
+
+    @cached_property
     def head(self) -> Head:
         """Byline, dated line and body paragraphs, read by the era layout that fits the page."""
         return read_head(self.content_paragraphs(), self.title(), self.BYLINE_LAYOUTS)
@@ -419,7 +444,8 @@ def _word_count(lines: list[str]) -> int:
 def _drop_edge_chrome(lines: list[str]) -> list[str]:
     """The text route's body without the short lines a template prints around the article that
     no known form names ("Print article", "Send to a friend", "Bookmark and Share"): a first or
-    last line of a few words that is not a sentence, a byline, a name line or a dated line."""
+    last line of a few words that is not a sentence, a byline, a name line, a dated line or a
+    PDF link's words."""
     start, end = 0, len(lines)
     while start < end and _is_unknown_chrome(lines[start]):
         start += 1
@@ -433,6 +459,7 @@ def _is_unknown_chrome(line: str) -> bool:
         return False
     return not (
         BYLINE_START.match(line)
+        or PDF_LINK_TEXT.match(line)  # "Click here to download PDF": a section rule's
         or looks_like_name_line(line)
         or is_dated_line(line)
         or K2_DATE_LINE.match(line)
@@ -554,9 +581,11 @@ ARTICLE_VIEWS: tuple[type[K2ItemPage], ...] = (JoomlaArticlePage,)
 
 
 def item_page(document: str | bytes, ref: ItemRef, fetched_at: str) -> K2ItemPage:
-    """The page object for an item page, by the article view the page itself shows (never
-    configured: a site can move to another view between two runs)."""
+    """The page object for an item page of any section of any site, by the article view the
+    page itself shows (never configured: a site can move to another view between two runs),
+    with the rules of the item's section (its site and the category of its URL, through
+    caci_spider.sources; see caci_spider.pages.sections)."""
     root = parse_html(document)
     classes = ClassIndex(root)
     view = next((view for view in ARTICLE_VIEWS if view.detect(classes)), K2ItemPage)
-    return view(root, ref, fetched_at, classes)
+    return view(root, ref, fetched_at, classes, rules_for(ref))

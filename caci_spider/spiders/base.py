@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import scrapy
@@ -86,21 +87,85 @@ def on_hosts(url: str, domains: list[str]) -> bool:
 CANARY_ATTEMPTS = 3
 
 
+def site_settings_of(pairs: tuple[tuple[SiteProfile, Section], ...]) -> tuple[str, ...]:
+    """The base-URL settings of the sites ``pairs`` are on, in order, once each."""
+    return tuple(dict.fromkeys(profile.base_url_setting for profile, _ in pairs))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One section a spider crawls: its site, its section, the base URL the run reads it at
+    (from the profile's ``base_url_setting``) and the spider class whose policy applies to it
+    (feed first or not, coverage and canary fields). A request carries only its target's
+    ``key`` (``cb_kwargs["target"]``: a string survives a ``JOBDIR``), the spider looks the
+    target up with :meth:`K2CategorySpider.target`."""
+
+    profile: SiteProfile
+    section: Section
+    base_url: str
+    policy: type[K2CategorySpider]
+
+    @property
+    def key(self) -> str:
+        """The section's K2 category: the key of ``crawl_runs.sources`` and ``.sections`` and
+        of ``listing_walks`` (categories of the crawled sections are distinct)."""
+        return self.section.category
+
+    @property
+    def site(self) -> str:
+        return self.profile.key
+
+    @property
+    def category(self) -> str:
+        return self.section.category
+
+    @property
+    def category_path(self) -> str:
+        return f"publications/{self.category}.html"
+
+    def ref(self, href: str, page_url: str) -> ItemRef | None:
+        """The canonical item of this section ``href`` points to, on this site."""
+        return item_ref(href, page_url, self.base_url, self.category, site=self.site)
+
+    def owns(self, url: str) -> bool:
+        """Whether ``url`` is one of this section's pages (listing, feed or item) on the base
+        URL's host (any host variant)."""
+        parts = urlsplit(url)
+        if host_key(parts.netloc) != host_key(urlsplit(self.base_url).netloc):
+            return False
+        prefix = f"/publications/{self.category}"
+        return parts.path.startswith((f"{prefix}/", f"{prefix}.")) or parts.path == prefix
+
+
 class K2CategorySpider(scrapy.Spider):
-    """Walks ``/publications/<category>.html?start=0,4,8,…`` and follows every item link.
+    """Walks ``/publications/<category>.html?start=0,4,8,…`` of each section it crawls and
+    follows every item link.
+
+    A spider crawls one or more **targets** (:class:`Target`): ``crawled_sections`` names the
+    (site, section) pairs (one for a section spider, every section of both sites for
+    ``publications``), each read at its site's base URL. Known ids, the feed-first decision, the
+    listing walk, canaries and coverage are per target; every request carries its target's key.
 
     Listing order is not chronological and offsets shift between crawls, so every run visits
     every listing page. Pagination links are followed where the page has them; otherwise the
     next offset is this one plus the number of entries found. A page with no entries ends the
-    walk. The K2 id is an item's identity: it is requested once per run whatever link form
-    (host variant, print view, query string) pointed to it.
+    walk. The K2 id is an item's identity within its site: it is requested once per run whatever
+    link form (host variant, print view, query string) pointed to it.
     """
 
+    # The (site, section) pairs this spider crawls, in order (caci_spider.sources).
+    crawled_sections: ClassVar[tuple[tuple[SiteProfile, Section], ...]] = ()
+    # ``publications.jsonl``-like file of every stored publication, written at close besides
+    # each crawled section's export (the ``publications`` spider's); None: none.
+    aggregate_export: ClassVar[str | None] = None
+    # The first target's category and base-URL setting (single-section spiders name them).
     category: str = ""
     base_url_setting = "CACI_BASE_URL"
-    base_url: str  # from the base-URL setting, in from_crawler
+    base_url: str  # the first target's base URL, in from_crawler
+    targets: list[Target]  # in from_crawler
     allowed_domains: list[str]
-    # Every base-URL setting the spider crawls: the database belongs to these sites.
+    # Every base-URL setting the spider crawls: the database belongs to these sites (default:
+    # the settings of the crawled sections' sites).
     site_settings: tuple[str, ...] = ("CACI_BASE_URL",)
     # The ``-a`` arguments the spider takes, with their values (checked before a run starts).
     arguments: dict[str, tuple[str, ...]] = {"mode": MODES, "walk": WALKS}
@@ -109,11 +174,10 @@ class K2CategorySpider(scrapy.Spider):
     # A section whose rows take more than the item page gives keeps walking its listing, and says
     # why in ``listing_only_reason`` (recorded in crawl_runs.sources).
     feed_first: bool = False
+    # Why the section reads its feed first (documentation of the decision, per spider).
+    feed_first_reason = ""
     listing_only_reason = "this section does not read its feed"
     export_table: str = ""
-    # ``publications.jsonl``-like file of every stored publication, written at close besides
-    # each crawled section's export (the ``publications`` spider's); None: none.
-    aggregate_export: str | None = None
     coverage_fields: tuple[str, ...] = ()
     coverage_minimums: dict[str, float] = {}
     # Fields a canary (a stored item fetched again) must still yield when its row has them.
@@ -121,6 +185,12 @@ class K2CategorySpider(scrapy.Spider):
     # Fields a canary's page must give as its row has them (compared where both have them), and
     # how (field → one of caci_spider.quality.COMPARISONS: "exact", "key", "keys", "date", "words").
     canary_compared: dict[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        pairs = cls.__dict__.get("crawled_sections")
+        if pairs and "site_settings" not in cls.__dict__:
+            cls.site_settings = site_settings_of(pairs)
 
     def __init__(
         self, *args: Any, mode: str = "incremental", walk: str = "auto", **kwargs: Any
@@ -134,18 +204,49 @@ class K2CategorySpider(scrapy.Spider):
         self.walk = walk
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
-        self.unanswered: dict[int, str] = {}  # item id → URL requested, no answer yet
+        # (site, item id) → URL requested, no answer yet
+        self.unanswered: dict[tuple[str, int], str] = {}
         self.canary_results: list[CanaryResult] = []
         # Documents (linked PDFs) an incremental run need not fetch: stored, or backed off.
         self.known_documents: set[str] = set()
         self.requested_documents: set[str] = set()
+        # Rejects recorded this run, per target key (the run recorder's per-section counts).
+        self.rejects_by_target: dict[str, int] = {}
+
+    @classmethod
+    def policy_of(cls, section: Section) -> type[K2CategorySpider]:
+        """The spider class whose feed, coverage and canary policy applies to ``section``: this
+        one (a section spider; ``publications`` maps each section to its section spider)."""
+        return cls
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.base_url = settings[cls.base_url_setting].rstrip("/")
-        spider.allowed_domains = [domain_of(spider.base_url)]
+        spider.targets = [
+            Target(
+                profile,
+                section,
+                settings[profile.base_url_setting].rstrip("/"),
+                cls.policy_of(section),
+            )
+            for profile, section in cls.crawled_sections
+        ]
+        keys = [target.key for target in spider.targets]
+        if len(keys) != len(set(keys)):
+            raise ValueError(f"{cls.name}: two crawled sections share a K2 category ({keys})")
+        spider.base_url = (
+            spider.targets[0].base_url
+            if spider.targets
+            else settings[cls.base_url_setting].rstrip("/")
+        )
+        # Offsite rule: every crawled site's host. Politeness is per host: Scrapy's download
+        # slots are per host name, so DOWNLOAD_DELAY, CONCURRENT_REQUESTS_PER_DOMAIN and
+        # AUTOTHROTTLE apply to each site apart, and robots.txt is read per host.
+        spider.allowed_domains = sorted(
+            {domain_of(target.base_url) for target in spider.targets}
+            or {domain_of(spider.base_url)}
+        )
         if spider.mode == "reparse":
             # The page archive is the only source: no network, no politeness delay needed.
             for name, value in {
@@ -156,6 +257,29 @@ class K2CategorySpider(scrapy.Spider):
             }.items():
                 settings.set(name, value, priority="spider")
         return spider
+
+    # -- targets --------------------------------------------------------------------------------
+    def target(self, key: str | None = None) -> Target:
+        """The target of ``key`` (a request's ``cb_kwargs["target"]``); ``None``: the first."""
+        if key is None:
+            return self.targets[0]
+        for target in self.targets:
+            if target.key == key:
+                return target
+        raise KeyError(key)
+
+    def target_of_url(self, url: str) -> Target | None:
+        """The target whose site and section ``url`` is a page of (``None``: none of them; a
+        spider with one target owns every URL it meets)."""
+        if len(self.targets) == 1:
+            return self.targets[0]
+        return next((target for target in self.targets if target.owns(url)), None)
+
+    def reject_recorded(self, reject: Reject) -> None:
+        """Called by the store for every reject of the run: counted per target."""
+        target = self.target_of_url(reject.url)
+        key = target.key if target is not None else ""
+        self.rejects_by_target[key] = self.rejects_by_target.get(key, 0) + 1
 
     def closed(self, reason: str) -> None:
         if reason != "finished":
@@ -178,28 +302,37 @@ class K2CategorySpider(scrapy.Spider):
         return state
 
     @property
-    def requested_ids(self) -> set[int]:
-        """Ids requested in this run (a resumed run skips them)."""
-        ids: set[int] = self.job_state.setdefault("requested_ids", set())
+    def requested_ids(self) -> set[tuple[str, int]]:
+        """(site, id) of the items requested in this run (a resumed run skips them)."""
+        ids: set[tuple[str, int]] = self.job_state.setdefault("requested_keys", set())
         return ids
 
     @property
-    def listing_walk(self) -> ListingWalk:
-        walk: ListingWalk = self.job_state.setdefault("listing_walk", ListingWalk())
-        return walk
+    def listing_walks(self) -> dict[str, ListingWalk]:
+        """Each target's listing walk, by target key."""
+        walks: dict[str, ListingWalk] = self.job_state.setdefault("listing_walks", {})
+        for target in self.targets:
+            walks.setdefault(target.key, ListingWalk())
+        return walks
 
     @property
-    def section_source(self) -> SectionSource:
-        """Feed or listing, and why (``crawl_runs.sources``)."""
-        source: SectionSource = self.job_state.setdefault(
-            "section_source", SectionSource(self.category)
-        )
-        return source
+    def listing_walk(self) -> ListingWalk:
+        """The first target's walk (the only one of a section spider)."""
+        return self.listing_walks[self.target().key]
 
     @property
     def sources(self) -> dict[str, SectionSource]:
-        """Every section the spider crawls, by K2 category."""
-        return {self.category: self.section_source}
+        """Feed or listing, and why, of every section the spider crawls, by K2 category
+        (``crawl_runs.sources``)."""
+        sources: dict[str, SectionSource] = self.job_state.setdefault("section_sources", {})
+        for target in self.targets:
+            sources.setdefault(target.key, SectionSource(target.category))
+        return sources
+
+    @property
+    def section_source(self) -> SectionSource:
+        """The first target's source (the only one of a section spider)."""
+        return self.sources[self.target().key]
 
     @property
     def item_fetches(self) -> ItemFetches:
@@ -234,15 +367,6 @@ class K2CategorySpider(scrapy.Spider):
     def store(self) -> DatabaseStore:
         return store_of(self.crawler)
 
-    @property
-    def crawled_sections(self) -> tuple[tuple[SiteProfile, Section], ...]:
-        """The ``(site, section)`` pairs the spider crawls (caci_spider.sources): its own
-        ``source_site`` and ``source_section`` when it declares them. Each pair's export is
-        written at close (pipelines.StorePipeline), canaries are drawn from their rows."""
-        site = getattr(self, "source_site", None)
-        section = getattr(self, "source_section", None)
-        return ((site, section),) if site is not None and section is not None else ()
-
     def site_of(self, url: str) -> str | None:
         """The key of the crawled site of publications ``url`` is on (its configured base
         URL's host, or one of the profile's hosts), if any; ``None`` for a spider of another
@@ -250,15 +374,13 @@ class K2CategorySpider(scrapy.Spider):
         if self.export_table != PUBLICATIONS:
             return None
         key = host_key(urlsplit(url).netloc)
-        settings = self.crawler.settings
-        for profile, _section in self.crawled_sections:
-            base = settings.get(profile.base_url_setting) or profile.default_base_url
-            if key == host_key(urlsplit(base).netloc) or key in profile.hosts:
-                return profile.key
+        for target in self.targets:
+            if key == host_key(urlsplit(target.base_url).netloc) or key in target.profile.hosts:
+                return target.site
         return None
 
     def known_items(self) -> set[Any]:
-        """What an incremental run need not fetch again (ids or URLs, per spider)."""
+        """What an incremental run need not fetch again (``(site, id)`` or URLs, per spider)."""
         return set()
 
     def backed_off_urls(self) -> set[str]:
@@ -270,7 +392,7 @@ class K2CategorySpider(scrapy.Spider):
 
     @property
     def category_path(self) -> str:
-        return f"publications/{self.category}.html"
+        return self.target().category_path
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.mode == "incremental":
@@ -280,35 +402,39 @@ class K2CategorySpider(scrapy.Spider):
             yield request
 
     def initial_requests(self) -> list[scrapy.Request]:
-        """Where the crawl begins: the section's feed, or the first listing page (spiders add
+        """Where the crawl begins: each target's feed, or its first listing page (spiders add
         their own sources)."""
-        decided = self.section_source
+        return [request for target in self.targets for request in self.target_requests(target)]
+
+    def target_requests(self, target: Target) -> list[scrapy.Request]:
+        decided = self.sources[target.key]
         if decided.source == "listing":
             # A resumed run (JOBDIR) that walks the listing goes on walking it, from the saved
             # queue (this request is a duplicate the scheduler drops), with its reason.
-            return [self.listing_request(0)]
+            return [self.listing_request(0, target.key)]
         if decided.source == "feed":
-            return [self.feed_request()]  # resumed after its feed was asked for
-        reason = self.listing_reason()
+            return [self.feed_request(target.key)]  # resumed after its feed was asked for
+        reason = self.listing_reason(target.key)
         if reason is None:
-            return [self.feed_request()]
-        self.use_listing(reason)
-        return [self.listing_request(0)]
+            return [self.feed_request(target.key)]
+        self.use_listing(reason, target.key)
+        return [self.listing_request(0, target.key)]
 
-    def listing_reason(self) -> str | None:
-        """Why this run walks the listing rather than reading the feed first (``None``: the
-        feed first). The listing is walked by every run but an incremental one, on
-        ``-a walk=listing``, for a section that does not read its feed, and when the section's
-        last complete walk (in the database) is missing or ``CACI_LISTING_WALK_DAYS`` old:
-        items that never reach the top of the feed (back-dated, moved between sections) are
-        found within that many days."""
+    def listing_reason(self, key: str | None = None) -> str | None:
+        """Why this run walks the target's listing rather than reading its feed first
+        (``None``: the feed first). The listing is walked by every run but an incremental one,
+        on ``-a walk=listing``, for a section that does not read its feed, and when the
+        section's last complete walk (in the database) is missing or ``CACI_LISTING_WALK_DAYS``
+        old: items that never reach the top of the feed (back-dated, moved between sections)
+        are found within that many days."""
+        target = self.target(key)
         if self.mode != "incremental":
             return f"mode={self.mode} walks the listing"
         if self.walk == "listing":
             return "-a walk=listing"
-        if not self.feed_first:
-            return self.listing_only_reason
-        last = self.store.database.last_listing_walk(self.name, self.category)
+        if not target.policy.feed_first:
+            return target.policy.listing_only_reason
+        last = self.store.database.last_listing_walk(self.name, target.category)
         if last is None:
             return "no complete listing walk recorded yet"
         days = self.crawler.settings.getfloat("CACI_LISTING_WALK_DAYS")
@@ -321,19 +447,23 @@ class K2CategorySpider(scrapy.Spider):
             )
         return None
 
-    def use_listing(self, reason: str) -> None:
-        self.section_source.source = "listing"
-        self.section_source.reason = reason
+    def use_listing(self, reason: str, key: str | None = None) -> None:
+        source = self.sources[self.target(key).key]
+        source.source = "listing"
+        source.reason = reason
 
     # -- the feed: a couple of requests for a night with nothing new ---------------------------
-    def feed_request(self) -> scrapy.Request:
-        url = f"{self.base_url}/{feed_path(self.category)}"
-        self.section_source.source = "feed"
-        self.section_source.feed_url = url
+    def feed_request(self, key: str | None = None) -> scrapy.Request:
+        target = self.target(key)
+        url = f"{target.base_url}/{feed_path(target.category)}"
+        source = self.sources[target.key]
+        source.source = "feed"
+        source.feed_url = url
         return scrapy.Request(
             url,
             callback=self.parse_feed,
             errback=self.feed_failed,
+            cb_kwargs={"target": target.key},
             meta={
                 # Today's feed, never the archive's copy, and never archived.
                 "dont_cache": True,
@@ -344,40 +474,48 @@ class K2CategorySpider(scrapy.Spider):
             priority=2,
         )
 
-    def parse_feed(self, response: Response) -> Iterator[Any]:
-        source = self.section_source
+    def parse_feed(self, response: Response, target: str | None = None) -> Iterator[Any]:
+        section = self.target(target)
+        source = self.sources[section.key]
         try:
             entries = parse_feed(
                 response.body,
                 response.url,
-                self.base_url,
-                self.category,
+                section.base_url,
+                section.category,
                 max_size=self.crawler.settings.getint("CACI_FEED_MAXSIZE"),
             )
         except FeedRefused as refused:
-            yield from self.fall_back_to_listing(str(refused))
+            yield from self.fall_back_to_listing(str(refused), key=section.key)
             return
         unique = list({entry.ref.id: entry for entry in reversed(entries)}.values())[::-1]
-        new = [entry for entry in unique if self.needs_fetch(entry.ref.id)]
+        refs = [ItemRef(entry.ref.id, entry.ref.url, section.site) for entry in unique]
+        new = [
+            (entry, ref)
+            for entry, ref in zip(unique, refs, strict=True)
+            if self.needs_fetch(self.item_key(ref))
+        ]
         source.feed_items, source.feed_new = len(unique), len(new)
-        self.crawler.stats.set_value("caci/feed/items", len(unique))
+        self.crawler.stats.inc_value("caci/feed/items", len(unique))
         if len(new) == len(unique):
             # Nothing in the feed is known: more may be new than the feed holds.
             yield from self.fall_back_to_listing(
                 f"all {len(unique)} ids in the feed are new: more may be new than it holds",
                 warn=False,
+                key=section.key,
             )
             return
         source.reason = f"{len(unique)} items in the feed, {len(new)} new"
         self.logger.info("Feed %s: %s", response.url, source.reason)
-        for entry in new:
-            if entry.ref.id in self.requested_ids:
+        for entry, ref in new:
+            if self.item_key(ref) in self.requested_ids:
                 continue
-            self.requested_ids.add(entry.ref.id)
+            self.requested_ids.add(self.item_key(ref))
             # The feed's title only stands in for an empty one on the page (as the listing's).
-            yield self.item_request(entry.ref, entry.title)
+            yield self.item_request(ref, entry.title, section.key)
 
     def feed_failed(self, failure: Failure) -> Iterator[Any]:
+        key = failed_request(failure).cb_kwargs.get("target")
         code = http_status(failure)
         message = failure.getErrorMessage()
         if code is not None:
@@ -389,56 +527,64 @@ class K2CategorySpider(scrapy.Spider):
             )
         else:
             reason = f"the feed could not be fetched ({failure_reason(failure)})"
-        yield from self.fall_back_to_listing(reason)
+        yield from self.fall_back_to_listing(reason, key=key)
 
-    def fall_back_to_listing(self, reason: str, warn: bool = True) -> Iterator[scrapy.Request]:
+    def fall_back_to_listing(
+        self, reason: str, warn: bool = True, key: str | None = None
+    ) -> Iterator[scrapy.Request]:
+        target = self.target(key)
         (self.logger.warning if warn else self.logger.info)(
-            "Feed of %s not used: %s; walking the listing", self.category, reason
+            "Feed of %s not used: %s; walking the listing", target.category, reason
         )
-        self.use_listing(reason if not warn else f"feed failed: {reason}")
-        yield self.listing_request(0)
+        self.use_listing(reason if not warn else f"feed failed: {reason}", target.key)
+        yield self.listing_request(0, target.key)
 
-    def listing_request(self, start: int) -> scrapy.Request:
-        url = listing_url(self.base_url, self.category_path, start)
+    def listing_request(self, start: int, key: str | None = None) -> scrapy.Request:
+        target = self.target(key)
+        url = listing_url(target.base_url, target.category_path, start)
         if start == 0:
-            self.listing_walk.first_url = url
+            self.listing_walks[target.key].first_url = url
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.fetch_failed,
-            cb_kwargs={"start": start},
+            cb_kwargs={"start": start, "target": target.key},
         )
 
-    def parse_listing(self, response: Response, start: int) -> Iterator[Any]:
+    def parse_listing(
+        self, response: Response, start: int, target: str | None = None
+    ) -> Iterator[Any]:
+        section = self.target(target)
+        walk = self.listing_walks[section.key]
         if start == 0:
-            self.listing_walk.first_status = response.status
+            walk.first_status = response.status
         if not isinstance(response, TextResponse):
             if start == 0:
-                self.listing_walk.first_failure = "is not a text page"
+                walk.first_failure = "is not a text page"
             yield self.reject(response.url, "listing is not a text page", status=response.status)
             return
-        listing = K2ListingPage(response.text, response.url, self.base_url, self.category)
+        listing = K2ListingPage(response.text, response.url, section.base_url, section.category)
         self.crawler.stats.inc_value("caci/listing_pages")
-        keys, outputs = self.follow_entries(response, listing)
+        keys, outputs = self.follow_entries(response, listing, section.key)
         entry_count = len(keys)
         fallback = archive_fallback(response.meta)
         if fallback:
             # The archived copy still guides the walk, but says nothing about the site today.
             self.logger.warning("Listing page %s %s", response.url, fallback)
             if start == 0:
-                self.listing_walk.first_failure = fallback
+                walk.first_failure = fallback
         else:
-            self.listing_walk.pages += 1
-            self.listing_walk.keys.update(keys)
+            walk.pages += 1
+            walk.keys.update(keys)
             if start == 0:
-                self.listing_walk.first_entries = entry_count
+                walk.first_entries = entry_count
         if not entry_count:
             log = self.logger.warning if start == 0 else self.logger.info
             log("Listing ends at start=%d (%s): no entries", start, response.url)
             return
         yield from outputs
         starts = listing.page_starts()
-        signature = tuple(entry.id for entry in listing.entries())
+        signature = (section.key, *(entry.id for entry in listing.entries()))
         if not starts and signature not in self.listing_signatures:
             # No pagination block: step by what this page held. A site that ignores ?start
             # serves the same entries again, and that ends the walk instead of looping it.
@@ -446,34 +592,47 @@ class K2CategorySpider(scrapy.Spider):
         self.listing_signatures.add(signature)
         for next_start in starts:
             if next_start != start:
-                yield self.listing_request(next_start)
+                yield self.listing_request(next_start, section.key)
+
+    @staticmethod
+    def item_key(ref: ItemRef) -> tuple[str, int]:
+        """An item's identity: a K2 id is unique only within its site."""
+        return (ref.site, ref.id)
 
     def follow_entries(
-        self, response: TextResponse, listing: K2ListingPage
+        self, response: TextResponse, listing: K2ListingPage, key: str | None = None
     ) -> tuple[list[str], list[Any]]:
         """(a key per entry on the page, requests and items to yield for them)."""
+        target = self.target(key)
         entries = listing.entries()
         requests = []
         for entry in entries:
-            if entry.id in self.requested_ids or not self.needs_fetch(entry.id):
+            ref = ItemRef(entry.id, entry.url, target.site)
+            if self.item_key(ref) in self.requested_ids or not self.needs_fetch(self.item_key(ref)):
                 continue
-            self.requested_ids.add(entry.id)
-            requests.append(self.item_request(ItemRef(entry.id, entry.url), entry.title))
+            self.requested_ids.add(self.item_key(ref))
+            requests.append(self.item_request(ref, entry.title, target.key))
         return [str(entry.id) for entry in entries], requests
 
-    def item_request(self, ref: ItemRef, listing_title: str | None, **extra: Any) -> scrapy.Request:
-        self.unanswered[ref.id] = ref.url
+    def item_request(
+        self, ref: ItemRef, listing_title: str | None, key: str | None = None, **extra: Any
+    ) -> scrapy.Request:
+        target = self.target(key)
+        self.unanswered[self.item_key(ref)] = ref.url
         self.item_fetches.requested += 1
         return scrapy.Request(
             ref.url,
             callback=self.parse_item,
             errback=self.fetch_failed,
-            cb_kwargs={"ref": ref, "listing_title": listing_title, **extra},
+            cb_kwargs={"ref": ref, "listing_title": listing_title, "target": target.key, **extra},
             # Not dont_filter: that would also let a redirect leave the configured hosts.
         )
 
-    def parse_item(self, response: Response, ref: ItemRef, **context: Any) -> Iterator[Any]:
-        self.unanswered.pop(ref.id, None)
+    def parse_item(
+        self, response: Response, ref: ItemRef, target: str | None = None, **context: Any
+    ) -> Iterator[Any]:
+        section = self.target(target)
+        self.unanswered.pop(self.item_key(ref), None)
         fallback = archive_fallback(response.meta)
         if fallback:
             self.item_fetches.failed(fallback.split(";")[0])
@@ -491,7 +650,7 @@ class K2CategorySpider(scrapy.Spider):
             yield self.reject(ref.url, "truncated page: no closing </html>", status=response.status)
             return
         # After a redirect to the canonical alias, keep the URL the server settled on.
-        final = item_ref(response.url, response.url, self.base_url, self.category)
+        final = section.ref(response.url, response.url)
         if final is not None and final.id == ref.id:
             ref = final
         yield from self.extract_item(response, ref, **context)
@@ -588,33 +747,42 @@ class K2CategorySpider(scrapy.Spider):
     # -- canaries: stored items fetched again to see that their pages still read the same ----
     def canary_requests(self) -> list[scrapy.Request]:
         """Incremental runs only: ``full`` refetches every item (and judges their coverage),
-        ``reparse`` reads the archive that the rows came from."""
+        ``reparse`` reads the archive that the rows came from. Each target has its own
+        ``CACI_CANARY_ITEMS`` canaries, among its own site's and section's rows."""
         count = self.crawler.settings.getint("CACI_CANARY_ITEMS")
-        if self.mode != "incremental" or not self.canary_fields or count <= 0:
+        if self.mode != "incremental" or count <= 0:
             return []
-        rows = self.canary_candidates(count)
-        return [request for row in rows if (request := self.canary_request(row, 1)) is not None]
+        requests = []
+        for target in self.targets:
+            if not target.policy.canary_fields:
+                continue
+            for row in self.canary_candidates(target, count):
+                request = self.canary_request(row, 1, target.key)
+                if request is not None:
+                    requests.append(request)
+        return requests
 
-    def canary_candidates(self, count: int) -> list[dict[str, Any]]:
-        """Stored rows of the spider's own sections to check, oldest check first."""
-        scope = [(profile.key, section.category) for profile, section in self.crawled_sections]
-        return self.store.database.canary_candidates(
-            self.name, self.export_table, count, scope or None
-        )
+    def canary_candidates(self, target: Target, count: int) -> list[dict[str, Any]]:
+        """Stored rows of the target's site and section to check, oldest check first."""
+        scope = [(target.site, target.category)] if self.export_table == PUBLICATIONS else None
+        return self.store.database.canary_candidates(self.name, self.export_table, count, scope)
 
-    def canary_request(self, row: dict[str, Any], attempt: int) -> scrapy.Request | None:
-        ref = item_ref(row.get("url") or "", row.get("url") or "", self.base_url, self.category)
+    def canary_request(
+        self, row: dict[str, Any], attempt: int, key: str | None = None
+    ) -> scrapy.Request | None:
+        target = self.target(key)
+        ref = target.ref(row.get("url") or "", row.get("url") or "")
         if ref is None:
             return None
         # The walk must not ask for the same page again: the duplicate filter would drop that
         # request without an answer.
-        self.requested_ids.add(ref.id)
+        self.requested_ids.add(self.item_key(ref))
         self.item_fetches.requested += 1
         return scrapy.Request(
             ref.url,
             callback=self.parse_canary,
             errback=self.canary_failed,
-            cb_kwargs={"row": row, "attempt": attempt},
+            cb_kwargs={"row": row, "attempt": attempt, "target": target.key},
             # Today's page, not the archive's: a 304 would re-read yesterday's copy, and a
             # canary's page must not replace the archived one either.
             meta={"dont_cache": True},
@@ -628,8 +796,9 @@ class K2CategorySpider(scrapy.Spider):
         raise NotImplementedError
 
     def parse_canary(
-        self, response: Response, row: dict[str, Any], attempt: int = 1
+        self, response: Response, row: dict[str, Any], attempt: int = 1, target: str | None = None
     ) -> Iterator[Any]:
+        policy = self.target(target).policy
         fallback = archive_fallback(response.meta)
         if fallback:
             self.item_fetches.failed(fallback.split(";")[0])
@@ -642,13 +811,13 @@ class K2CategorySpider(scrapy.Spider):
         fresh = self.reextract(response, row)
         missing = [
             name
-            for name in self.canary_fields
+            for name in policy.canary_fields
             if not is_empty(row.get(name)) and is_empty(fresh.get(name))
         ]
         differing = differences(
             row,
             fresh,
-            self.canary_compared,
+            policy.canary_compared,
             self.crawler.settings.getfloat("CACI_CANARY_MIN_SIMILARITY"),
         )
         self.note_canary(row, "changed" if missing or differing else "ok", missing, differing)
@@ -663,10 +832,11 @@ class K2CategorySpider(scrapy.Spider):
         status = failure_reason(failure)
         self.note_canary(request.cb_kwargs["row"], f"fetch failed: {status}", [])
         attempt = request.cb_kwargs.get("attempt", 1)
+        target = self.target(request.cb_kwargs.get("target"))
         self.item_fetches.requested -= 1  # counted again below, as a failure or a new canary
         if http_status(failure) in (404, 410) and attempt < CANARY_ATTEMPTS:
-            rows = self.canary_candidates(1)
-            replacement = self.canary_request(rows[0], attempt + 1) if rows else None
+            rows = self.canary_candidates(target, 1)
+            replacement = self.canary_request(rows[0], attempt + 1, target.key) if rows else None
             if replacement is not None:
                 yield replacement
                 return
@@ -699,7 +869,8 @@ class K2CategorySpider(scrapy.Spider):
         request = failed_request(failure)
         if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
             code = http_status(failure)
-            self.listing_walk.first_failure = (
+            walk = self.listing_walks[self.target(request.cb_kwargs.get("target")).key]
+            walk.first_failure = (
                 f"answered HTTP {code}"
                 if code is not None
                 else f"could not be fetched ({failure_name(failure)}: "
@@ -708,7 +879,7 @@ class K2CategorySpider(scrapy.Spider):
         raw = None
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
-            self.unanswered.pop(ref.id, None)
+            self.unanswered.pop(self.item_key(ref), None)
             self.item_fetches.failed(failure_reason(failure))
         status = http_status(failure)
         if status is not None:

@@ -23,7 +23,7 @@ from caci_spider.records import normalise_staff_publication
 from caci_spider.sources import CACIANALYST, section_of
 from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
 from caci_spider.staff.precedence import merge_observations
-from caci_spider.urls import ItemRef, domain_of, item_ref
+from caci_spider.urls import ItemRef, domain_of
 
 NO_ARTICLE_TEXT = "item page holds no article text (its template changed, or a script renders it)"
 
@@ -32,6 +32,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     name = "staff_publications"
     # Its site and section (caci_spider.sources): category, export file, coverage minimums.
     source_site, source_section = section_of(name)
+    crawled_sections = ((source_site, source_section),)
     category = source_section.category
     base_url_setting = source_site.base_url_setting
     caci_base_url: str  # the Analyst's site, whose home page has the sidebar
@@ -65,7 +66,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         return self.store.database.known_staff_sources() | self.backed_off_urls()
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
-        ref = item_ref(row["url"], row["url"], self.base_url, self.category)
+        ref = self.target().ref(row["url"], row["url"])
         if ref is None:
             return {}
         page = StaffItemPage(response.text, ref)
@@ -124,20 +125,21 @@ class StaffPublicationsSpider(K2CategorySpider):
             yield self.reject(response.url, reason, raw=raw)
 
     def follow_entries(
-        self, response: TextResponse, listing: K2ListingPage
+        self, response: TextResponse, listing: K2ListingPage, key: str | None = None
     ) -> tuple[list[str], list[Any]]:
+        target = self.target(key)
         entries = StaffListingPage(listing).observations(utc_now())
         outputs: list[Any] = []
         keys: list[str] = []
         for entry in entries:
-            ref = item_ref(entry.url or "", response.url, self.base_url, self.category)
+            ref = target.ref(entry.url or "", response.url)
             keys.append(str(ref.id) if ref else entry.title or entry.raw)
             if ref is None:
                 outputs.append(entry)  # the validate stage rejects it if it has no title
             elif entry.title and not self.needs_fetch(ref.url):
                 outputs.append(entry)  # incremental: its item page was read before
-            elif ref.id not in self.requested_ids:
-                self.requested_ids.add(ref.id)
+            elif self.item_key(ref) not in self.requested_ids:
+                self.requested_ids.add(self.item_key(ref))
                 outputs.append(self.item_request(ref, entry.title, listing_entry=entry))
             else:
                 outputs.append(entry)  # item already requested from another listing page

@@ -90,7 +90,7 @@ def test_an_unknown_spider_names_the_spiders(
     crawl.run(["field_report"], options())
     assert crawl.exitcode == exitcodes.USAGE and process.crawled == []
     (message,) = [r.getMessage() for r in caplog.records if r.name == "caci_spider"]
-    assert "field_report" in message and "field_reports, staff_publications" in message
+    assert "field_report" in message and "field_reports, news_digest, publications" in message
 
 
 def test_a_skipped_run_is_a_warning_on_the_terminal_too(

@@ -16,7 +16,13 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site
+from caci_spider.localsite import (
+    DEFAULT_FIXTURES,
+    MAIN_HOST,
+    LocalK2Site,
+    host_of_profile,
+    section_of_category,
+)
 from caci_spider.localsite.__main__ import build_parser
 from caci_spider.localsite.faults import Fault
 from caci_spider.localsite.layouts import (
@@ -56,6 +62,7 @@ class Page:
     name: str
     path: str
     fixture: Path | None = None
+    host: str = MAIN_HOST  # the local host serving it (the Turkey Analyst has its own)
 
     def __str__(self) -> str:
         return f"{self.kind}-{self.name}"
@@ -89,6 +96,19 @@ def _pages() -> list[Page]:
         for s in staff_starts
     ]
     pages.append(Page("home", "home", "/"))
+    # Every other section's items and listing pages, on its site's host.
+    for content in site.sections.values():
+        host = host_of_profile(content.profile)
+        spider = content.section.spider
+        pages += [
+            Page("item", f"{spider}-{item.id}", item.href, item.path, host)
+            for item in sorted(content.items.values(), key=lambda item: item.id)
+        ]
+        starts = range(0, len(content.order) + site.page_size, site.page_size)
+        pages += [
+            Page("listing", f"{spider}-{s}", f"{content.listing_path}?start={s}", None, host)
+            for s in starts
+        ]
     for p in FIELD_LISTINGS:
         url = json.loads(p.with_suffix(".json").read_text("utf-8"))["url"]
         pages.append(Page("fixture-listing", p.stem, urlsplit(url).path, p))
@@ -111,9 +131,16 @@ def served(layout: str, page: Page) -> bytes:
     if page.kind == "fixture-listing":
         assert page.fixture is not None
         return render(layout, page.fixture.read_bytes(), PageContext("listing", page.path))
-    reply = site_for(layout).respond(page.path)
+    reply = site_for(layout).respond(page.path, host=page.host)
     assert reply.status == 200, (layout, page)
     return reply.body
+
+
+def section_name(page: Page) -> str:
+    """The name of the section whose page ``page`` is ("Field Reports")."""
+    found = section_of_category(page.path.split("/")[2].split(".")[0])
+    assert found is not None, page
+    return found[1].name
 
 
 def tree(layout: str, page: Page) -> lxml.html.HtmlElement:
@@ -308,7 +335,7 @@ def test_joomla_item_pages_are_com_content_articles(page: Page) -> None:
     (author,) = root.xpath("//dd[@class='createdby']")
     assert text_of(author) == f"Written by: {ACCOUNT}"
     (category,) = root.xpath("//dd[@class='category-name']")
-    section = "Field Reports" if page.kind == "item" else "Staff Publications"
+    section = section_name(page)
     assert text_of(category) == f"Category: {section}"
     (published,) = root.xpath("//dd[@class='published']/time[@itemprop='datePublished']")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00\+00:00", published.get("datetime"))
@@ -404,7 +431,8 @@ def test_k2_stock_item_pages_follow_item_php(page: Page) -> None:
     for label in ("font size", "Print", "E-mail"):
         assert label in toolbar
     body, links = one("itemBody"), one("itemLinks")
-    full = one("itemFullText")
+    # A feature article is an abstract: its text is all intro, no full text.
+    (full,) = by_class(root, "itemFullText") or by_class(root, "itemIntroText")
     category = one("itemCategory")
     assert text_of(category).startswith("Published in ")
     assert order[body] < order[full] < order[links] < order[category]

@@ -6,7 +6,7 @@ crawl runs) come from :mod:`caci_spider.pages.fixtures`. A test function asks fo
 * ``fixture_field``: ``(page, key)`` for every key of every fixture's oracle, its inputs
   (a listing's ``url``) and later steps' annotations (``duplicate_of``) aside;
 * ``page_kind``: every page type of the catalogue;
-* ``good_item``: every item fixture whose oracle is a row (not a reject).
+* ``good_item``: every article item fixture (every section's) whose oracle is a row.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from caci_spider.pages.fixtures import KINDS, FixturePage, all_fixture_pages, fixture_pages
+from caci_spider.pages.fixtures import KINDS, FixturePage, all_fixture_pages, article_item_pages
 
 
 def oracle_keys(page: FixturePage) -> list[str]:
@@ -31,7 +31,7 @@ def read(page: FixturePage) -> dict[str, Any]:
 
 
 def good_items() -> list[FixturePage]:
-    return [page for page in fixture_pages("item") if "reject" not in page.expected()]
+    return [page for page in article_item_pages() if "reject" not in page.expected()]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -43,4 +43,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("page_kind", list(KINDS.values()), ids=list(KINDS))
     if "good_item" in metafunc.fixturenames:
         pages = good_items()
-        metafunc.parametrize("good_item", pages, ids=[page.name for page in pages])
+        metafunc.parametrize(
+            "good_item", pages, ids=[f"{page.kind.name}-{page.name}" for page in pages]
+        )

@@ -26,7 +26,15 @@ def written_draft(html: Path) -> dict:
 
 @pytest.mark.parametrize(
     ("kind", "prefix"),
-    [("item", "8145-"), ("staff-item", "13338-"), ("staff-listing", "start-0.")],
+    [
+        ("item", "8145-"),
+        ("analytical-articles-item", "8101-"),
+        ("feature-articles-item", "13851-"),
+        ("news-digest-item", "11831-"),
+        ("turkey-analyst-item", "13005-"),
+        ("staff-item", "13338-"),
+        ("staff-listing", "start-0."),
+    ],
 )
 def test_a_draft_has_its_oracles_shape(tmp_path: Path, capsys, kind: str, prefix: str) -> None:
     page = find_fixture(kind, prefix)
@@ -67,6 +75,9 @@ def test_the_kind_comes_from_the_fixture_directory(tmp_path: Path) -> None:
     for kind, prefix in [
         ("item", "8145-"),
         ("listing", "page-first."),
+        ("turkey-analyst-item", "12997-"),
+        ("turkey-analyst-listing", "start-4."),
+        ("feature-articles-listing", "start-0."),
         ("staff-listing", "start-0."),
     ]:
         assert kind_of(find_fixture(kind, prefix).html).name == kind

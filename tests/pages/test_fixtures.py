@@ -16,6 +16,8 @@ from caci_spider.pages.fixtures import (
     PageKind,
     find_fixture,
     fixture_pages,
+    item_kinds,
+    listing_kinds,
 )
 from caci_spider.pages.listing import K2ListingPage, ListingEntry
 from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
@@ -58,15 +60,19 @@ def test_derived_fields(good_item: FixturePage) -> None:
 
 # What each page object must declare: the raw fields the crawl's next step takes.
 _STAFF_PAGE_KEYS = {k for k in STAFF_KEYS if k not in ("id", "sources", "fetched_at")}
+_ITEM_FIELDS = {f.name for f in dataclasses.fields(FieldReportPage)} - {"fetched_at"}
 DECLARED = {
-    "item": {f.name for f in dataclasses.fields(FieldReportPage)} - {"fetched_at"},
-    "listing": {"items", "page_starts"},
+    **{kind: _ITEM_FIELDS for kind in item_kinds()},
+    **{kind: {"items", "page_starts"} for kind in listing_kinds()},
     "staff-item": _STAFF_PAGE_KEYS,
     "staff-listing": {"entries", "rejects", "page_starts"},
 }
 # The fields of the records some page fields list, as their oracles name them.
 RECORD_FIELDS = {
-    ("listing", "items"): {f.name for f in dataclasses.fields(ListingEntry)},
+    **{
+        (kind, "items"): {f.name for f in dataclasses.fields(ListingEntry)}
+        for kind in listing_kinds()
+    },
     ("staff-listing", "entries"): {
         "item_path" if f.key == "url" else f.key for f in fields_of(StaffListingEntry)
     },

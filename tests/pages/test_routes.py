@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.pages.fixtures import FixturePage, fixture_pages, read_item_as
+from caci_spider.pages.fixtures import FixturePage, article_item_pages, read_item_as
 from caci_spider.pages.item import JoomlaArticlePage, K2ItemPage, TextItemPage, item_page
 from caci_spider.urls import ItemRef
 
-ITEMS = fixture_pages("item")
+ITEMS = article_item_pages()
 
 
 def differences(got: dict[str, object], want: dict[str, object]) -> list[str]:
@@ -26,7 +26,7 @@ def differences(got: dict[str, object], want: dict[str, object]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("page", ITEMS, ids=[page.name for page in ITEMS])
+@pytest.mark.parametrize("page", ITEMS, ids=[f"{page.kind.name}-{page.name}" for page in ITEMS])
 def test_the_text_route_alone_gives_the_oracle(page: FixturePage) -> None:
     got = read_item_as(TextItemPage, page.html.read_bytes(), page.url)
     assert not differences(got, page.expected()), page.html.name

@@ -121,7 +121,7 @@ def test_the_first_page_requests_its_items_and_the_linked_pages(
     assert outputs[1].cb_kwargs["listing_title"] is None  # 7315's empty title link
     walk = spider.listing_walk
     assert (walk.first_status, walk.first_entries, walk.pages, walk.entries) == (200, 4, 1, 4)
-    assert sorted(spider.unanswered) == sorted(FIRST_PAGE_IDS)
+    assert sorted(spider.unanswered) == sorted(("cacianalyst", i) for i in FIRST_PAGE_IDS)
     assert spider.crawler.stats.get_value("caci/listing_pages") == 1
 
 
@@ -161,7 +161,7 @@ def test_an_empty_first_page_is_noted_for_the_self_check(spider: FieldReportsSpi
 
 def test_an_incremental_run_skips_known_ids(tmp_path: Path) -> None:
     spider = spider_for(tmp_path)
-    spider.known = {7315, 12871}
+    spider.known = {("cacianalyst", 7315), ("cacianalyst", 12871)}
     assert requests_of(listing(spider, "page-first", 0))[0] == [12834, 8145]
     full = spider_for(tmp_path / "full", mode="full")
     full.known = {7315, 12871}  # never loaded by a full run, and not consulted
@@ -204,7 +204,7 @@ def test_an_unusable_item_page_is_a_reject(
     spider: FieldReportsSpider, body: bytes, reason: str
 ) -> None:
     ref = ItemRef(7315, item_url(7315))
-    spider.unanswered[7315] = ref.url
+    spider.unanswered[("cacianalyst", 7315)] = ref.url
     (reject,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
     assert (reject.url, reject.reason, reject.status) == (ref.url, reason, 200)
     assert spider.unanswered == {}
@@ -255,7 +255,7 @@ def test_a_later_listing_page_does_not_touch_the_first_failure(spider: FieldRepo
 
 def test_a_failed_item_is_answered(spider: FieldReportsSpider) -> None:
     request = spider.item_request(ItemRef(7999, item_url(7999)), None)
-    assert spider.unanswered == {7999: item_url(7999)}
+    assert spider.unanswered == {("cacianalyst", 7999): item_url(7999)}
     response = html_response(request.url, b"", status=410)
     (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
     assert (reject.reason, reject.status) == ("HTTP 410", 410)
@@ -324,7 +324,7 @@ def test_an_incremental_run_starts_with_the_listing_then_its_canary(tmp_path: Pa
         (item_url(7315), 1, spider.parse_canary),
         (item_url(8145), 1, spider.parse_canary),
     ]
-    assert spider.known == {7315, 8145, 12834}
+    assert spider.known == {("cacianalyst", i) for i in (7315, 8145, 12834)}
     # The walk will not ask for the canaries' pages again.
     assert requests_of(listing(spider, "page-first", 0))[0] == [12871]
 

@@ -58,7 +58,7 @@ def test_known_items_are_stored_duplicate_and_waiting_ids(spider: FieldReportsSp
             spider.name, f"{CACI}/publications/field-reports.html?start=4", "HTTP 404", utc_now()
         )
     )
-    assert spider.known_items() == {8145, 12871, 7999}
+    assert spider.known_items() == {("cacianalyst", i) for i in (8145, 12871, 7999)}
 
 
 def test_an_item_page_gives_its_raw_fields(spider: FieldReportsSpider) -> None:

@@ -1,0 +1,140 @@
+"""The real ``scrapy crawl publications`` (and a section spider alone) against the local K2
+sites over HTTP: the Analyst and the Turkey Analyst on hosts of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from caci_spider import sources
+from caci_spider.localsite.crawl import crawl_command
+from tests.conftest import FIXTURES, REPO_ROOT
+
+SECTIONS = [(profile, section) for profile, section in sources.sections() if section.spider != (
+    "staff_publications"
+)]  # fmt: skip
+
+
+def crawl(spider: str, site, base_url: str, out: Path, *arguments: str) -> str:
+    command = crawl_command(spider, base_url, out, site.base_urls) + [
+        "-s", "RETRY_TIMES=1", "-s", "CACI_COVERAGE_MIN_ITEMS=1000000", *arguments,
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result.stderr
+
+
+def fixture_keys(spider: str) -> list[tuple[str, int]]:
+    """(site, id) of every publication the section's fixtures give (not the broken or the
+    duplicate pages)."""
+    keys = []
+    for page in sorted((FIXTURES / spider / "items").glob("*.json")):
+        expected = json.loads(page.read_text("utf-8"))
+        if "reject" in expected or "duplicate_of" in expected:
+            continue
+        keys.append((expected.get("site") or "cacianalyst", expected["id"]))
+    return sorted(keys)
+
+
+def exported(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def crawled(local_site, tmp_path_factory):
+    base_url, site = local_site
+    out = tmp_path_factory.mktemp("publications")
+    log = crawl("publications", site, base_url, out)
+    return base_url, site, out, log, sqlite_utils.Database(out / "caci.db")
+
+
+def test_every_fixture_publication_of_both_sites_is_stored_once(crawled) -> None:
+    _base, _site, _out, _log, db = crawled
+    stored = sorted((row["site"], row["id"]) for row in db["publications"].rows)
+    want = sorted(key for _, section in SECTIONS for key in fixture_keys(section.spider))
+    assert stored == want
+    assert {site for site, _ in stored} == {"cacianalyst", "turkeyanalyst"}
+
+
+def test_the_same_id_on_two_sites_is_two_publications(crawled) -> None:
+    _base, site, _out, _log, db = crawled
+    rows = {row["site"]: row for row in db.query("SELECT * FROM publications WHERE id = 12997")}
+    assert set(rows) == {"cacianalyst", "turkeyanalyst"}
+    assert rows["cacianalyst"]["section"] == "Field Reports"
+    assert rows["turkeyanalyst"]["section"] == "Articles"
+    assert rows["turkeyanalyst"]["url"].startswith(site.base_urls["turkeyanalyst"])
+    assert rows["cacianalyst"]["body"] != rows["turkeyanalyst"]["body"]
+
+
+def test_every_section_export_and_the_aggregate_are_written(crawled) -> None:
+    _base, _site, out, _log, _db = crawled
+    for profile, section in SECTIONS:
+        rows = exported(out / section.export_name)
+        assert [(r["site"], r["id"]) for r in rows] == fixture_keys(section.spider)
+        assert all(f"/publications/{section.category}/item/" in r["url"] for r in rows)
+        assert {r["site"] for r in rows} == {profile.key}
+    everything = [(r["site"], r["id"]) for r in exported(out / "publications.jsonl")]
+    assert everything == sorted(everything)  # by site, then id
+    assert len(everything) == sum(len(fixture_keys(s.spider)) for _, s in SECTIONS)
+
+
+def test_the_runs_row_records_every_section(crawled) -> None:
+    _base, _site, _out, _log, db = crawled
+    (run,) = db["crawl_runs"].rows
+    assert (run["spider"], run["self_check"]) == ("publications", "ok")
+    sections = json.loads(run["sections"])
+    assert list(sections) == [section.category for _, section in SECTIONS]
+    for profile, section in SECTIONS:
+        record = sections[section.category]
+        assert (record["site"], record["spider"], record["source"]) == (
+            profile.key, section.spider, "listing",
+        )  # fmt: skip
+        assert record["new"] == len(fixture_keys(section.spider))
+        assert record["listing_pages"] >= 1
+    assert sum(s["new"] for s in sections.values()) == run["items_new"]
+
+
+def test_the_feature_articles_pdfs_are_linked_and_fetched(crawled) -> None:
+    _base, _site, _out, _log, db = crawled
+    links = list(db.query("SELECT * FROM document_links WHERE item_table = 'publications'"))
+    pdfs = {
+        row["pdf_url"]
+        for row in db.query("SELECT pdf_url FROM publications WHERE pdf_url IS NOT NULL")
+    }
+    assert pdfs and {link["document_url"] for link in links} == pdfs
+    assert {row["url"] for row in db["documents"].rows} == pdfs
+
+
+def test_an_unchanged_night_reads_the_feeds_and_a_canary_per_section(crawled, tmp_path) -> None:
+    base_url, site, out, _log, db = crawled
+    crawl("publications", site, base_url, out)
+    last = list(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1"))[0]
+    assert (last["items_new"], last["self_check"]) == (0, "ok")
+    sources_of = json.loads(last["sources"])
+    assert {s["source"] for s in sources_of.values()} == {"feed"}
+    # two robots.txt (one per host), a feed and a canary per section
+    assert last["requests"] == 2 + 2 * len(SECTIONS)
+
+
+@pytest.mark.parametrize("spider", ["turkey_analyst", "analytical_articles"])
+def test_a_section_spider_alone_writes_only_its_rows(local_site, tmp_path, spider) -> None:
+    base_url, site = local_site
+    crawl(spider, site, base_url, tmp_path)
+    db = sqlite_utils.Database(tmp_path / "caci.db")
+    assert sorted((row["site"], row["id"]) for row in db["publications"].rows) == fixture_keys(
+        spider
+    )
+    profile, section = sources.section_of(spider)
+    files = sorted(path.name for path in tmp_path.glob("*.jsonl"))
+    assert files == [section.export_name]
+    assert [(r["site"], r["id"]) for r in exported(tmp_path / section.export_name)] == (
+        fixture_keys(spider)
+    )
