@@ -303,3 +303,16 @@ def test_the_same_k2_id_on_two_sites_is_two_items() -> None:
     assert (caci["site"], turkey["site"]) == ("cacianalyst", "turkeyanalyst")
     assert caci["url"].startswith(CACI) and turkey["url"].startswith(TURKEY)
     assert caci["body"] != turkey["body"]
+
+
+def test_a_turkey_name_line_glued_to_its_dated_line_is_split() -> None:
+    text = (
+        "<p>By Halil Karaveli<br />November 3rd, 2015, The Turkey Analyst</p>"
+        "<p>The combination of military and deep state operations has rescued the AKP.</p>"
+    )
+    row = _row("turkey-analyst-articles", "Articles", text, site="turkeyanalyst")
+    assert row["byline"] == "By Halil Karaveli" and row["authors"] == ["Halil Karaveli"]
+    assert row["issue_date"] == "2015-11-03" and row["issue"] is None
+    assert (
+        row["body"] == "The combination of military and deep state operations has rescued the AKP."
+    )
