@@ -36,7 +36,9 @@ from caci_spider.demo import (
     DemoRefused,
     crawl_spiders,
     crawled_sections,
+    intended_faults,
     prepare_out_dir,
+    shared_ids,
 )
 from caci_spider.localsite import FAULTY_SPIDER, LocalK2Site, host_of_profile
 from caci_spider.localsite.__main__ import hint_commands
@@ -126,9 +128,17 @@ def test_two_runs_give_the_same_counts(two_runs) -> None:
     # crawled site (the Turkey Analyst has its own).
     assert len(after["sites"]) == len({host_of_profile(p) for p, _s in SECTIONS})
     assert before["sites"].isdisjoint(after["sites"])
-    # One "as expected" per table, per section and for the aggregate export.
+    # One "as expected" per table, per section, for the aggregate export and per K2 id that
+    # two crawled sites share (12997 once the Turkey Analyst is crawled).
     aggregate = AGGREGATE_SPIDER in SPIDERS
-    assert second.stdout.count("as expected") == len(TABLES) + len(SECTIONS) + aggregate
+    site = LocalK2Site()
+    shared = shared_ids(site, intended_faults(site, SPIDERS), SPIDERS)
+    assert second.stdout.count("as expected") == (
+        len(TABLES) + len(SECTIONS) + aggregate + len(shared)
+    )
+    for item_id in shared:
+        assert f"same K2 id on two sites: item {item_id} (" in second.stdout
+        assert ": 2 rows (as expected)" in second.stdout
 
 
 def table_rows(output: str) -> dict[str, list[str]]:
