@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from caci_spider import exitcodes
+from caci_spider import exitcodes, sources
 from caci_spider.demo import (
     AGGREGATE_EXPORT,
     AGGREGATE_SPIDER,
@@ -49,6 +49,7 @@ TABLES = ("publications", "staff_publications", "duplicates", "rejects")
 FIELD_REPORT_ROWS = 18
 STAFF_ITEMS_WITHOUT_PAGE = (13309, 13311, 13331, 13334, 13335, 13352, 13389)
 SPIDERS = crawl_spiders()
+SITES = {profile.key for profile in sources.PROFILES}
 SECTIONS = crawled_sections(SPIDERS)
 
 
@@ -147,9 +148,9 @@ def table_rows(output: str) -> dict[str, list[str]]:
     rows = {}
     for line in block.splitlines()[1:]:
         words = line.split()
-        numbers = [i for i, word in enumerate(words) if word.isdigit()]
-        if not numbers or words[0] == "all":  # the aggregate row, the note on spiders
+        if words[0] not in SITES:  # the aggregate row, the notes under the table
             continue
+        numbers = [i for i, word in enumerate(words) if word.isdigit()]
         rows[" ".join(words[1 : numbers[0]])] = [words[0], *words[numbers[0] :]]
     return rows
 
