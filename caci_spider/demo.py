@@ -392,6 +392,27 @@ def expected_sections(
     return expected
 
 
+def shared_ids(
+    site: LocalK2Site, faults: list[Fault], spiders: Sequence[str]
+) -> dict[int, list[tuple[sources.SiteProfile, sources.Section]]]:
+    """K2 ids that sections of more than one crawled site store (each site numbers its own
+    items): id → the sections holding it. Every one of them must be a row per site."""
+    holders: dict[int, list[tuple[sources.SiteProfile, sources.Section]]] = {}
+    for profile, section in crawled_sections(spiders):
+        content = site.section(section.category)
+        if content is None:
+            continue
+        faulty = _faulty_items(faults, section.spider)
+        for item_id in content.items:
+            if item_id in content.order and f"item {item_id}" not in faulty:
+                holders.setdefault(item_id, []).append((profile, section))
+    return {
+        item_id: found
+        for item_id, found in sorted(holders.items())
+        if len({profile.key for profile, _section in found}) > 1
+    }
+
+
 def expected_counts(
     site: LocalK2Site, faults: list[Fault], spiders: Sequence[str] | None = None
 ) -> dict[str, int]:
@@ -608,6 +629,32 @@ def print_sections(
     return ok
 
 
+def print_shared_ids(
+    db: Path, shared: dict[int, list[tuple[sources.SiteProfile, sources.Section]]]
+) -> bool:
+    """Each K2 id that two sites use, with its rows: one per site, or it is not as expected."""
+    if not shared:
+        return True
+    ok = True
+    with open_database(db) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(publications)")}
+        site_column = "site" if "site" in columns else "NULL"
+        for item_id, holders in shared.items():
+            found = connection.execute(
+                f"SELECT {site_column} AS site FROM publications WHERE id = ?", (item_id,)
+            ).fetchall()
+            sites = sorted(str(row["site"]) for row in found)
+            want = sorted(profile.key for profile, _section in holders)
+            named = ", ".join(f"{p.key} {s.name}" for p, s in holders)
+            note = "as expected" if sites == want else f"EXPECTED one row per site: {want}"
+            ok &= sites == want
+            print(
+                f"  same K2 id on two sites: item {item_id} ({named}): {len(found)} rows ({note})"
+            )
+    connection.close()
+    return ok
+
+
 def report(
     db: Path,
     out: Path,
@@ -661,6 +708,7 @@ def report(
                 subsequent_indent="    ",
             )
         )
+    ok &= print_shared_ids(db, shared_ids(site, faults, spiders))
     print(f"\nTables of {shown(db)}:")
     for table in TABLES:
         note = "as expected" if counts[table] == expected[table] else f"EXPECTED {expected[table]}"

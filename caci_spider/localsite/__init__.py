@@ -225,7 +225,13 @@ _BROKEN_MARKUP = (
 
 
 class LocalK2Site:
-    """The site's content and its rendering; independent of any HTTP server.
+    """The sites' content and its rendering; independent of any HTTP server.
+
+    ``items``, ``order``, ``faults``, ``failing`` and ``overrides`` are the field reports' (the
+    section with the site's deliberate faults); ``sections`` holds every other crawled section
+    by category (its own items, order, faults and failing), ``staff_items`` the staff listing's
+    pages. :meth:`respond` answers as one local host (:func:`hosts`); :func:`serve` listens for
+    each and sets ``base_urls``.
 
     Tests change it while it runs: ``add_item``/``change_item`` edit content, ``failing`` makes
     items answer an error status, ``broken_markup`` simulates a redesign, ``throttled`` answers

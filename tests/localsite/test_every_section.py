@@ -24,7 +24,9 @@ from caci_spider.demo import (
     STAFF_SPIDER,
     crawl_spiders,
     crawled_sections,
+    intended_faults,
     section_spider,
+    shared_ids,
 )
 from caci_spider.localsite import (
     FAULTY_CATEGORY,
@@ -299,3 +301,15 @@ def test_a_url_names_its_section() -> None:
         )
     assert section_spider("http://h:1/", "fallback") == "fallback"
     assert section_spider("http://h:1/publications/field-reportsx.html", "x") == "x"
+
+
+def test_the_demo_knows_the_k2_id_two_sites_share() -> None:
+    spiders = (AGGREGATE_SPIDER, STAFF_SPIDER)
+    shared = shared_ids(site(), intended_faults(site(), spiders), spiders)
+    assert list(shared) == [SAME_ID]
+    assert [(p.key, s.spider) for p, s in shared[SAME_ID]] == [
+        ("cacianalyst", "field_reports"),
+        ("turkeyanalyst", "turkey_analyst"),
+    ]
+    # A crawl of one site alone shares nothing.
+    assert shared_ids(site(), [], ("field_reports",)) == {}
