@@ -120,6 +120,13 @@ STAFF_PDF_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
 CONTENT_FAULTS = frozenset({"hostile"})
 
 
+def _listing_start(query: dict[str, list[str]]) -> int:
+    """A listing's ``?start=`` (or Joomla's ``?limitstart=``) offset; 0 when absent or not a
+    number."""
+    values = query.get("start") or query.get("limitstart") or ["0"]
+    return int(values[0]) if values[0].isdigit() else 0
+
+
 def host_of_profile(profile: sources.SiteProfile) -> str:
     """The local host (a key of :func:`hosts`) that serves ``profile``'s sections."""
     return MAIN_HOST if profile.key in (MAIN_HOST, STAFF_PROFILE.key) else profile.key
@@ -418,8 +425,7 @@ class LocalK2Site:
             return Reply(200, body, "application/pdf")
         if path in ("/", "/index.php"):
             return Reply(200, self._laid_out(self.home_page().encode(), self._home_context))
-        start_values = query.get("start") or query.get("limitstart") or ["0"]
-        start = int(start_values[0]) if start_values[0].isdigit() else 0
+        start = _listing_start(query)
         if path == STAFF_LISTING:
             page = self.staff_listing_page(start)
             return Reply(200, self._laid_out(page, self._staff_listing_context))
@@ -445,8 +451,7 @@ class LocalK2Site:
         if path in ("/", "/index.php"):
             page = self.other_home_page(host).encode()
             return Reply(200, self._laid_out(page, self._home_context))
-        start_values = query.get("start") or query.get("limitstart") or ["0"]
-        start = int(start_values[0]) if start_values[0].isdigit() else 0
+        start = _listing_start(query)
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
