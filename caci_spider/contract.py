@@ -198,7 +198,7 @@ STAFF_PUBLICATIONS = Table(
 
 AUTHORS = Table(
     "authors",
-    "One row per person, whatever the spelling: field-report and staff authors alike. "
+    "One row per person, whatever the spelling: the authors of every section, site and staff publication alike. "
     "Every publication of an author: the `author_publications` view.",
     (
         Column("id", int, "the author's id"),
@@ -332,7 +332,7 @@ CRAWL_RUNS = Table(
         Column("items_unchanged", int, "rows read again unchanged", nullable=True),
         Column("items_rejected", int, "rejects recorded", nullable=True),
         Column("items_duplicate", int, "duplicates recorded", nullable=True),
-        Column("coverage", str, "share of extracted items with a non-empty title, authors, published, issue_date, body, hits", shape="object", nullable=True),
+        Column("coverage", str, "share of extracted items with a non-empty value of each coverage field (title, authors, published, issue_date, body, hits; issue and pdf_url where a section counts them)", shape="object", nullable=True),
         Column("self_check", str, "`ok` or `failed`", nullable=True, facet="column"),
         Column("problems", str, "the self-check's sentences", shape="list[str]", nullable=True),
         Column("listing_pages", int, "listing pages read live", nullable=True),
@@ -363,7 +363,7 @@ SITES = Table(
     "sites",
     "The sites the database was built from; a crawl of another site into it is refused.",
     (
-        Column("setting", str, "`CACI_BASE_URL` or `SILKROAD_BASE_URL`"),
+        Column("setting", str, "`CACI_BASE_URL`, `SILKROAD_BASE_URL` or `TURKEY_ANALYST_BASE_URL`"),
         Column("base_url", str, "the site's base URL"),
         Column("recorded_at", str, "when it was first crawled into this database"),
     ),
@@ -437,7 +437,7 @@ DOCUMENTS = Table(
 DOCUMENT_LINKS = Table(
     "document_links",
     "Which row links which document: the row's own url (`url`) or a download link on its item "
-    "page (`download`). Recorded for every PDF link, fetched or not: a link without a "
+    "page (`download`: a staff item page's link, or a publication's `pdf_url`). Recorded for every PDF link, fetched or not: a link without a "
     "`documents` row is off the allowed hosts, or its PDF is in `rejects`.",
     (
         Column("document_url", str, "the document (`documents.url`)"),
@@ -490,19 +490,19 @@ TABLES: tuple[Table, ...] = (
 
 AUTHOR_PUBLICATIONS = View(
     "author_publications",
-    "Every field report and staff publication of every author, newest first: filter on "
+    "Every publication (every section of both sites) and staff publication of every author, newest first: filter on "
     "`author` for one person's work.",
     (
         Column("author_id", int, "the author (`authors.id`)"),
         Column("author", str, "the author's name (the fullest spelling)"),
         Column("printed_as", str, "the spelling printed on this publication"),
-        Column("kind", str, '"field report" or "staff publication"'),
+        Column("kind", str, '"publication" (a row of `publications`) or "staff publication"'),
         Column("site", str, "`publications.site`, or `silkroadstudies` for a staff publication"),
         Column("publication_id", str, "`publications.id` or `staff_publications.id`"),
         Column("title", str, "the publication's title"),
         Column("date", str, "`published`, or the staff publication's `date`", nullable=True),
         Column("year", int, "the year of `date`", nullable=True),
-        Column("section", str, "the field report's section, or the staff publication's kind", nullable=True),
+        Column("section", str, "the publication's section (\"Analytical Articles\", …), or the staff publication's kind", nullable=True),
         Column("position", int, "0 for the first author, 1 for the next, …"),
         Column("role", str, '"author" or "editor"'),
         Column("url", str, "the publication's page", nullable=True),
@@ -510,7 +510,7 @@ AUTHOR_PUBLICATIONS = View(
     """
 SELECT a.id AS author_id, a.name AS author,
        json_extract(p.authors, '$[' || pa.position || ']') AS printed_as,
-       'field report' AS kind, p.site, CAST(p.id AS TEXT) AS publication_id, p.title,
+       'publication' AS kind, p.site, CAST(p.id AS TEXT) AS publication_id, p.title,
        p.published AS date, p.year, p.section, pa.position, 'author' AS role, p.url
 FROM publication_authors pa
 JOIN authors a ON a.id = pa.author_id
@@ -537,7 +537,7 @@ QUERIES: tuple[Query, ...] = (
     Query(
         "by_author",
         "Everything by an author",
-        "Field reports and staff publications of one person, newest first; any spelling of "
+        "Publications of every section and site and staff publications of one person, newest first; any spelling of "
         "the name finds them (`author_aliases`).",
         "SELECT kind, title, date, section, role, printed_as, url FROM author_publications\n"
         "WHERE author_id IN (SELECT author_id FROM author_aliases WHERE alias = :author\n"
@@ -549,7 +549,7 @@ QUERIES: tuple[Query, ...] = (
         "per_year_and_section",
         "Publications per year and section",
         "Publications per year, site and section, staff publications per year and kind.",
-        "SELECT year, 'field report' AS kind, site, section, count(*) AS publications\n"
+        "SELECT year, 'publication' AS kind, site, section, count(*) AS publications\n"
         "FROM publications GROUP BY year, site, section\n"
         "UNION ALL\n"
         "SELECT year, 'staff publication', 'silkroadstudies', coalesce(kind, '(no kind)'),\n"
@@ -753,9 +753,10 @@ def datasette_metadata() -> dict[str, Any]:
             "columns": {c.name: _plain(c.meaning) for c in item.columns},
         }
     return {
-        "title": "Central Asia-Caucasus Analyst: field reports and staff publications",
+        "title": "Central Asia-Caucasus Analyst and Turkey Analyst: publications and staff publications",
         "description": (
-            "Field reports of the Central Asia-Caucasus Analyst and the publications of the "
+            "Every section of the Central Asia-Caucasus Analyst (field reports, analytical and "
+            "feature articles, news digests), The Turkey Analyst's articles and the publications of the "
             "institute's staff, collected by caci_spider. Cite a publication by its url."
         ),
         "license": (

@@ -177,7 +177,7 @@ def test_field_report_and_staff_authors_are_one_author(database: CaciDatabase) -
         " WHERE author = 'Svante E. Cornell' ORDER BY kind"
     ).fetchall()
     assert works == [
-        ("field report", "Svante Cornell", "author", 0),
+        ("publication", "Svante Cornell", "author", 0),
         ("staff publication", "Svante E. Cornell", "editor", 0),
     ]
     links = database.db.execute(

@@ -132,8 +132,8 @@ def test_publications_search(datasette) -> None:
 def test_an_author_page_lists_field_reports_and_staff_publications(datasette) -> None:
     path = "/caci/author_publications?author=" + quote("Svante E. Cornell")
     works = rows(datasette, path.replace("?", ".json?"))
-    assert {w["kind"] for w in works} == {"field report", "staff publication"}
-    report = next(w for w in works if w["kind"] == "field report")
+    assert {w["kind"] for w in works} == {"publication", "staff publication"}
+    report = next(w for w in works if w["kind"] == "publication")
     assert report["printed_as"] == "Svante Cornell"
     assert report["title"] == "Post-Election Turmoil Engulfs Kyrgyzstan"
     html = get(datasette, path).text

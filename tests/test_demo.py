@@ -244,7 +244,7 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
     top = json.loads(authors)[0]
     assert top["author"] == "Svante E. Cornell" and top["n"] >= 8
     kinds = {(row["kind"], row["printed_as"]) for row in json.loads(works)}
-    assert ("field report", "Svante Cornell") in kinds
+    assert ("publication", "Svante Cornell") in kinds
     assert ("staff publication", "Svante E. Cornell") in kinds
     rows = json.loads(staff)
     assert rows and all(row["date"] >= "2024" for row in rows)

@@ -105,7 +105,7 @@ def test_migration_merges_authors_and_links_staff_authors(migrated) -> None:
     assert works == [
         ("staff publication", "Central Asia after the Pandemic", "editor"),
         ("staff publication", "Greater Central Asia", "author"),
-        ("field report", "TITLE 12995", "author"),
+        ("publication", "TITLE 12995", "author"),
     ]
 
 
@@ -246,7 +246,7 @@ def test_earlier_rows_are_the_analysts_and_staff_rows_the_institutes(release) ->
     assert database.publication("cacianalyst", 12999)["site"] == "cacianalyst"
     # The author links still name their publications: every field report has its authors.
     works = db.execute(
-        "SELECT count(*) FROM author_publications WHERE kind = 'field report'"
+        "SELECT count(*) FROM author_publications WHERE kind = 'publication'"
     ).fetchone()
     assert works == (22,)
 
