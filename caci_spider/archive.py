@@ -39,13 +39,11 @@ from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 from caci_spider.items import Reject, utc_now
 from caci_spider.middlewares import PUSHBACK_STATUSES
 from caci_spider.paths import archive_dir
+from caci_spider.sources import sister_spiders
 from caci_spider.storage import upsert_sql
 from caci_spider.store import store_of
 
 logger = logging.getLogger(__name__)
-
-# The spider that crawls every section of publications in one run.
-ALL_SECTIONS_SPIDER = "publications"
 
 
 def sister_archives(spider: Spider) -> list[str]:
@@ -54,8 +52,8 @@ def sister_archives(spider: Spider) -> list[str]:
     table (staff publications)."""
     if getattr(spider, "export_table", "") != "publications":
         return []
-    names = [section.spider for _profile, section in getattr(spider, "crawled_sections", ())]
-    return [name for name in dict.fromkeys([*names, ALL_SECTIONS_SPIDER]) if name != spider.name]
+    crawled = tuple(section for _profile, section in getattr(spider, "crawled_sections", ()))
+    return list(sister_spiders(spider.name, crawled))
 
 
 class ArchivePolicy:

@@ -249,6 +249,21 @@ def section_by_category(site: str, category: str) -> Section | None:
     return next((s for s in profile.sections if s.category == category), None)
 
 
+# The spider that crawls every section of the publications table in one run.
+ALL_SECTIONS_SPIDER = "publications"
+
+
+def sister_spiders(
+    spider: str, crawled: Iterator[Section] | tuple[Section, ...]
+) -> tuple[str, ...]:
+    """The other spiders that crawl any of the ``crawled`` sections of the spider named
+    ``spider``: each section's own spider and the all-sections spider. What one of them
+    learnt of a section (its page archive, its rejects' backoff, its last listing walk) holds
+    for the others."""
+    names = [section.spider for section in crawled]
+    return tuple(name for name in dict.fromkeys([*names, ALL_SECTIONS_SPIDER]) if name != spider)
+
+
 def section_names_by_category() -> dict[str, str]:
     """``{"field-reports": "Field Reports", …}`` for every crawled section."""
     return {section.category: section.name for _, section in sections()}

@@ -401,11 +401,16 @@ class CaciDatabase:
                 pk=("spider", "section"),
             )  # fmt: skip
 
-    def last_listing_walk(self, spider: str, section: str) -> dict[str, Any] | None:
-        """The section's last complete listing walk (walked_at, run_id, entries), if any."""
+    def last_listing_walk(
+        self, spiders: str | Iterable[str], section: str
+    ) -> dict[str, Any] | None:
+        """The section's last complete listing walk (walked_at, run_id, entries) by any of
+        ``spiders`` (a spider and its sisters: sources.sister_spiders), if any."""
+        names = [spiders] if isinstance(spiders, str) else list(spiders)
         cursor = self.db.execute(
-            "SELECT walked_at, run_id, entries FROM listing_walks WHERE spider = ? AND section = ?",
-            [spider, section],
+            "SELECT walked_at, run_id, entries FROM listing_walks"
+            f" WHERE spider IN ({_marks(names)}) AND section = ? ORDER BY walked_at DESC LIMIT 1",
+            [*names, section],
         )
         row = cursor.fetchone()
         return dict(zip(("walked_at", "run_id", "entries"), row, strict=True)) if row else None
@@ -570,18 +575,26 @@ class CaciDatabase:
                 [attempts, reject.spider, reject.url],
             )
 
-    def backed_off_urls(self, spider: str, now: str) -> set[str]:
-        """Rejected pages not to fetch before their next attempt is due."""
+    def backed_off_urls(self, spiders: str | Iterable[str], now: str) -> set[str]:
+        """Rejected pages not to fetch before their next attempt is due: the latest reject of a
+        URL by any of ``spiders`` (a spider and its sisters, which fetch the same pages)
+        decides."""
+        names = [spiders] if isinstance(spiders, str) else list(spiders)
         rows = self.db.execute(
-            "SELECT url FROM rejects WHERE spider = ? GROUP BY url"
+            f"SELECT url FROM rejects WHERE spider IN ({_marks(names)}) GROUP BY url"
             " HAVING max(fetched_at) = max(CASE WHEN next_attempt_at > ? THEN fetched_at END)",
-            [spider, now],
+            [*names, now],
         )
         return {url for (url,) in rows}
 
-    def clear_rejects(self, spider: str, url: str) -> None:
-        """A URL that now yields a stored row is no longer a reject."""
-        self.db.execute("DELETE FROM rejects WHERE spider = ? AND url = ?", [spider, url])
+    def clear_rejects(self, spider: str | None, url: str) -> None:
+        """A URL that now yields a stored row is no longer a reject: ``spider``'s, or every
+        spider's (``None``: a publication's page, which a section spider and ``publications``
+        both fetch)."""
+        if spider is None:
+            self.db.execute("DELETE FROM rejects WHERE url = ?", [url])
+        else:
+            self.db.execute("DELETE FROM rejects WHERE spider = ? AND url = ?", [spider, url])
 
     # -- publications ------------------------------------------------------------------------
     def publication(self, site: str, item_id: int) -> dict[str, Any] | None:
@@ -689,7 +702,7 @@ class CaciDatabase:
             self._note_change(PUBLICATIONS, site, report.id, run_id, outcome)
             self._link_authors(site, report.id, row["authors"])
             self.db.execute("DELETE FROM duplicates WHERE site = ? AND id = ?", [site, report.id])
-            self.clear_rejects(spider, report.url)
+            self.clear_rejects(None, report.url)
         return outcome
 
     def _link_authors(self, site: str, publication_id: int, names: Iterable[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import sqlite_utils
 
 from caci_spider import sources
+from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
 from tests.conftest import FIXTURES, REPO_ROOT
 
@@ -20,16 +22,28 @@ SECTIONS = [(profile, section) for profile, section in sources.sections() if sec
 )]  # fmt: skip
 
 
-def crawl(spider: str, site, base_url: str, out: Path, *arguments: str) -> str:
-    command = crawl_command(spider, base_url, out, site.base_urls) + [
+def crawl(
+    spider: str,
+    site,
+    base_url: str,
+    out: Path,
+    *arguments: str,
+    expect_exit: int = 0,
+    base_urls: dict[str, str] | None = None,
+) -> str:
+    command = crawl_command(spider, base_url, out, base_urls or site.base_urls) + [
         "-s", "RETRY_TIMES=1", "-s", "CACI_COVERAGE_MIN_ITEMS=1000000", *arguments,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
     )
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == expect_exit, result.stderr[-4000:]
     return result.stderr
+
+
+def last_run(db: sqlite_utils.Database) -> dict:
+    return next(iter(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")))
 
 
 def fixture_keys(spider: str) -> list[tuple[str, int]]:
@@ -138,3 +152,57 @@ def test_a_section_spider_alone_writes_only_its_rows(local_site, tmp_path, spide
     assert [(r["site"], r["id"]) for r in exported(tmp_path / section.export_name)] == (
         fixture_keys(spider)
     )
+
+
+def test_a_section_spider_after_publications_reads_its_feed_and_keeps_the_backoff(
+    local_site, tmp_path
+) -> None:
+    """What ``publications`` learnt of a section (its listing walk, its rejects' backoff) holds
+    for the section's own spider, and the other way round: neither walks the listing again or
+    refetches a page that failed for good the night before."""
+    base_url, site = local_site
+    crawl("publications", site, base_url, tmp_path)
+    db = sqlite_utils.Database(tmp_path / "caci.db")
+    crawl("field_reports", site, base_url, tmp_path)
+    run = last_run(db)
+    assert json.loads(run["sources"])["field-reports"]["source"] == "feed"
+    # robots.txt, the feed and one canary: no listing page, no rejected item again (7998, 7999)
+    assert (run["requests"], run["items_rejected"], run["self_check"]) == (3, 0, "ok")
+    crawl("publications", site, base_url, tmp_path)
+    assert {s["source"] for s in json.loads(last_run(db)["sources"]).values()} == {"feed"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_sister_site_down_fails_the_run_and_keeps_every_row(tmp_path) -> None:
+    """The Turkey Analyst's host refuses connections on the next night: the Analyst's sections
+    are crawled as usual, the run fails its self-check naming the section (exit 1), and no
+    stored row or export of the Turkey Analyst is lost."""
+    main, turkey_port = free_port(), free_port()
+    with serve(LocalK2Site(FIXTURES), port=main, ports={"turkeyanalyst": turkey_port}) as (
+        base_url, site,
+    ):  # fmt: skip
+        base_urls = dict(site.base_urls)
+        crawl("publications", site, base_url, tmp_path)
+    turkey = [(r["site"], r["id"]) for r in exported(tmp_path / "turkey_analyst.jsonl")]
+    assert turkey == fixture_keys("turkey_analyst")
+    # The next night: the same base URLs (the database is claimed for them), the Turkey
+    # Analyst's port closed.
+    with serve(LocalK2Site(FIXTURES), port=main, ports={"turkeyanalyst": free_port()}) as (
+        base_url, site,
+    ):  # fmt: skip
+        log = crawl("publications", site, base_url, tmp_path, expect_exit=1, base_urls=base_urls)
+    assert "Articles (turkeyanalyst)" in log
+    db = sqlite_utils.Database(tmp_path / "caci.db")
+    run = last_run(db)
+    assert run["self_check"] == "failed"
+    assert "Articles (turkeyanalyst)" in run["problems"]
+    sections = json.loads(run["sections"])
+    assert sections["field-reports"]["coverage_problems"] == []
+    assert [(r["site"], r["id"]) for r in exported(tmp_path / "turkey_analyst.jsonl")] == turkey
+    stored = db.execute("SELECT count(*) FROM publications WHERE site = 'turkeyanalyst'")
+    assert stored.fetchone()[0] == len(turkey)

@@ -37,7 +37,7 @@ from caci_spider.selfcheck import (
     SectionSource,
 )
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
-from caci_spider.sources import Section, SiteProfile
+from caci_spider.sources import Section, SiteProfile, sister_spiders
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
@@ -385,7 +385,15 @@ class K2CategorySpider(scrapy.Spider):
 
     def backed_off_urls(self) -> set[str]:
         """Rejected pages whose next attempt is not due yet (:mod:`caci_spider.backoff`)."""
-        return self.store.database.backed_off_urls(self.name, utc_now())
+        return self.store.database.backed_off_urls((self.name, *self.sister_spiders), utc_now())
+
+    @property
+    def sister_spiders(self) -> tuple[str, ...]:
+        """The other spiders crawling this spider's publications sections (a section spider and
+        ``publications``): their rejects' backoff and listing walks count for this one too."""
+        if self.export_table != PUBLICATIONS:
+            return ()
+        return sister_spiders(self.name, tuple(section for _, section in self.crawled_sections))
 
     def needs_fetch(self, key: Any) -> bool:
         return self.mode != "incremental" or key not in self.known
@@ -434,7 +442,9 @@ class K2CategorySpider(scrapy.Spider):
             return "-a walk=listing"
         if not target.policy.feed_first:
             return target.policy.listing_only_reason
-        last = self.store.database.last_listing_walk(self.name, target.category)
+        last = self.store.database.last_listing_walk(
+            (self.name, *self.sister_spiders), target.category
+        )
         if last is None:
             return "no complete listing walk recorded yet"
         days = self.crawler.settings.getfloat("CACI_LISTING_WALK_DAYS")
