@@ -279,12 +279,15 @@ class SqliteArchiveStorage:
                 self._damaged(error)
                 return None
         for sister in self.sisters:
-            if row is not None:
-                break
             try:
-                row = sister.execute(_SELECT_PAGE, (fingerprint,)).fetchone()
+                found = sister.execute(_SELECT_PAGE, (fingerprint,)).fetchone()
             except sqlite3.Error as error:
                 logger.warning("A sister archive cannot be read for %s (%s)", request.url, error)
+                continue
+            # The newest copy wins, whichever archive holds it: a page another spider of the
+            # same section fetched again later is what the site said last.
+            if found is not None and (row is None or found[-1] > row[-1]):
+                row = found
         if row is None:
             return None
         status, response_url, raw_headers, body, stored_at = row

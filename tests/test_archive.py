@@ -242,6 +242,26 @@ def test_a_reparse_reads_the_pages_a_spider_of_the_same_sections_archived(
     assert not (tmp_path / "archive" / f"{reparsed_by.name}.sqlite").exists()
 
 
+@pytest.mark.parametrize("newer_in", ["own", "sister"])
+def test_a_reparse_reads_the_newest_copy_of_every_archive(tmp_path: Path, newer_in: str) -> None:
+    """publications fetched a page, field_reports fetched it again later (or the other way
+    round): a reparse of either reads the later copy, never rolls a row back to the older."""
+    url = "https://www.cacianalyst.org/publications/field-reports/item/1-a.html"
+    first, second = (
+        (AllSectionsLike, FieldReportsLike)
+        if newer_in == "own"
+        else (FieldReportsLike, AllSectionsLike)
+    )
+    for spidercls, body in ((first, b"<p>older</p>"), (second, b"<p>newer</p>")):
+        storage, spider = storage_of(tmp_path, spidercls)
+        storage.store_response(spider, Request(url), page_response(url, body))
+        storage.close_spider(spider)
+    offline, spider = storage_of(tmp_path, FieldReportsLike, CACI_OFFLINE=True)
+    cached = offline.retrieve_response(spider, Request(url))
+    assert cached is not None and cached.body == b"<p>newer</p>"
+    offline.close_spider(spider)
+
+
 def test_a_staff_spider_reads_no_sister_archive() -> None:
     from caci_spider.archive import sister_archives
 
