@@ -38,6 +38,7 @@ from caci_spider.selfcheck import (
     listing_problems,
     quality_problems,
     repeated_problems,
+    section_item_problems,
     vanished_problems,
     write_problems,
 )
@@ -152,6 +153,17 @@ class CrawlRunRecorder:
             ]
             results = canaries.get(key, [])
             source = sources.get(key)
+            tally = counts.get(key, {"new": 0, "updated": 0, "unchanged": 0})
+            read_problems = (
+                [label + problem for problem in section_item_problems(
+                    stored=sum(tally.values()),
+                    rejected=rejects.get(key, 0),
+                    canaries_read=sum(1 for c in results if not c.outcome.startswith("fetch")),
+                    canaries_failed=sum(1 for c in results if c.outcome.startswith("fetch")),
+                )]
+                if several
+                else []  # one section: the run's own item_problems and end_problems say it
+            )  # fmt: skip
             records[key] = {
                 "site": target.site,
                 "spider": target.section.spider,
@@ -169,6 +181,7 @@ class CrawlRunRecorder:
                 "coverage": coverage,
                 "coverage_problems": cover_problems,
                 "walk_problems": walk_problems,
+                "read_problems": read_problems,
             }
         return records
 
@@ -232,6 +245,7 @@ class CrawlRunRecorder:
             *getattr(spider, "source_problems", []),
             *write_problems(store.write_errors, store.refetch_clashes),
             *(problem for section in sections.values() for problem in section["coverage_problems"]),
+            *(problem for section in sections.values() for problem in section["read_problems"]),
         ]
         if not sections:  # a spider without targets: coverage over everything it extracted
             problems += coverage_problems(

@@ -249,6 +249,21 @@ def item_problems(fetches: ItemFetches) -> list[str]:
     ]
 
 
+def section_item_problems(
+    stored: int, rejected: int, canaries_read: int, canaries_failed: int
+) -> list[str]:
+    """One section of a run of several (``publications``): it asked for item pages and none
+    gave a row or a readable canary. Its site may be down or forbid the crawl, or its
+    template unreadable, while the other sections read well and would carry the run."""
+    asked = stored + rejected + canaries_read + canaries_failed
+    if not asked or stored or canaries_read:
+        return []
+    return [
+        f"none of its {asked} item pages asked for gave a row "
+        f"({rejected} rejected, {canaries_failed} canary fetches failed)"
+    ]
+
+
 def canary_problems(results: Sequence[CanaryResult]) -> list[str]:
     problems = []
     for result in results:

@@ -206,3 +206,22 @@ def test_a_sister_site_down_fails_the_run_and_keeps_every_row(tmp_path) -> None:
     assert [(r["site"], r["id"]) for r in exported(tmp_path / "turkey_analyst.jsonl")] == turkey
     stored = db.execute("SELECT count(*) FROM publications WHERE site = 'turkeyanalyst'")
     assert stored.fetchone()[0] == len(turkey)
+
+
+def test_one_sections_item_pages_forbidden_fail_the_run(tmp_path) -> None:
+    """The Turkey Analyst answers 403 to every item page while the Analyst reads well: a first
+    night stores the Analyst's rows and fails (exit 1), naming the section; so does a later
+    night of a database that holds both sites, on which only the section's canary is asked."""
+    site = LocalK2Site(FIXTURES)
+    turkey = site.sections["turkey-analyst-articles"]
+    first, later = tmp_path / "first", tmp_path / "later"
+    with serve(site) as (base_url, site):
+        crawl("publications", site, base_url, later)  # a good night
+        turkey.failing.update({item_id: 403 for item_id in turkey.items})
+        first_log = crawl("publications", site, base_url, first, expect_exit=1)
+        later_log = crawl("publications", site, base_url, later, expect_exit=1)
+    assert "Articles (turkeyanalyst): none of its 5 item pages asked for gave a row" in first_log
+    db = sqlite_utils.Database(first / "caci.db")
+    assert db.execute("SELECT DISTINCT site FROM publications").fetchall() == [("cacianalyst",)]
+    assert "Articles (turkeyanalyst): none of its 1 item pages asked for gave a row" in later_log
+    assert last_run(sqlite_utils.Database(later / "caci.db"))["self_check"] == "failed"

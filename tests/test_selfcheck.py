@@ -246,3 +246,22 @@ def test_a_paragraph_at_the_edge_of_enough_items_is_repeated_chrome() -> None:
     assert problem.startswith("3 items' bodies begin or end with the same paragraph \"Bookmark")
     assert "(first: u1, u2)" in problem
     assert repeated_problems(repeated, 0) == []  # 0: never judged
+
+
+@pytest.mark.parametrize(
+    ("stored", "rejected", "read", "failed", "fails"),
+    [
+        (0, 0, 0, 0, False),  # nothing asked of the section tonight
+        (0, 5, 0, 0, True),  # every item page rejected (forbidden, moved, unreadable)
+        (0, 0, 0, 1, True),  # its only canary could not be fetched
+        (0, 1, 1, 0, False),  # one broken new page, but the canary read
+        (3, 2, 0, 0, False),
+    ],
+)
+def test_a_section_that_read_no_item_page_fails(
+    stored: int, rejected: int, read: int, failed: int, fails: bool
+) -> None:
+    from caci_spider.selfcheck import section_item_problems
+
+    problems = section_item_problems(stored, rejected, read, failed)
+    assert bool(problems) is fails
