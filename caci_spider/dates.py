@@ -255,6 +255,27 @@ def split_trailing_date(text: str) -> tuple[str, str | None]:
     return text, None
 
 
+# A day and a month without a year: the date line of a news item in a compiled digest
+# ("10 April", "April 10th").
+_DAY_MONTH_LINES = tuple(
+    re.compile(pattern + r"\.?", re.IGNORECASE)
+    for pattern in (
+        _OPTIONAL_WEEKDAY + _DAY + r"\s+" + _MONTH,
+        _OPTIONAL_WEEKDAY + _MONTH + r"\s+" + _DAY,
+    )
+)
+
+
+def is_date_line(text: str) -> bool:
+    """True for a paragraph that is a date and nothing else: "10 April", "April 10, 2009",
+    "Thursday, 23 April 2009". Such a line repeats across a news digest's items and issues
+    without being page chrome."""
+    cleaned = normalise_text(text).rstrip(".,; ")
+    if parse_partial_date(cleaned) is not None:
+        return True
+    return any(pattern.fullmatch(cleaned) for pattern in _DAY_MONTH_LINES)
+
+
 def date_precision(iso_date: str) -> int:
     """1 for ``2024``, 2 for ``2024-10``, 3 for ``2024-10-07``."""
     return iso_date.count("-") + 1

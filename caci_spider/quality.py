@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from caci_spider import sources
-from caci_spider.dates import dates_compatible, is_dated_line, parse_k2_date
+from caci_spider.dates import dates_compatible, is_date_line, is_dated_line, parse_k2_date
 from caci_spider.items import is_empty
 from caci_spider.names import looks_like_name
 from caci_spider.text import PARAGRAPH_SEPARATOR, ends_like_a_sentence, title_key
@@ -164,12 +164,16 @@ def edge_lines(text: str | None) -> list[str]:
     :data:`EDGE_PARAGRAPHS` of ``text`` that do not end like a sentence or a label, each once:
     what the repeated-paragraph check compares across items
     (:class:`caci_spider.selfcheck.RepeatedParagraphs`). A closing line that is a sentence ("The
-    views expressed are the author's own.") is the site's style, not a template's button."""
+    views expressed are the author's own.") is the site's style, not a template's button; a
+    date line ("10 April": a news digest's items) is a date, repeated by the calendar."""
     return list(
         dict.fromkeys(
             p
             for p in edge_paragraphs(text)
-            if p.strip() and len(p) <= MAX_EDGE_LINE and not ends_like_a_sentence(p)
+            if p.strip()
+            and len(p) <= MAX_EDGE_LINE
+            and not ends_like_a_sentence(p)
+            and not is_date_line(p)
         )
     )
 

@@ -403,3 +403,27 @@ def test_a_canary_body_that_gained_a_short_paragraph_at_its_edge_differs() -> No
         "a new short paragraph at its edge",
         "Follow us on Telegram",
     )
+
+
+def test_a_news_items_date_line_is_no_edge_line() -> None:
+    """Every digest's first and last items open with a day and month ("10 April"): the same
+    line at the edge of many digests is the calendar, not page chrome."""
+    from caci_spider.quality import edge_lines
+
+    body = "\n\n".join(
+        ["HEADLINE ONE", "10 April", "Text of the first item.", "HEADLINE TWO", "13 April",
+         "Text of the second item.", "HEADLINE THREE", "April 14th", "Third.", "Bookmark and Share"]
+    )  # fmt: skip
+    assert edge_lines(body) == ["HEADLINE ONE", "Bookmark and Share"]
+
+
+@pytest.mark.parametrize(
+    ("line", "is_date"),
+    [("10 April", True), ("April 10th", True), ("Thursday, 23 April 2009", True),
+     ("April 10, 2009.", True), ("10 Aprils", False), ("April in Paris", False),
+     ("HEADLINE", False)],
+)  # fmt: skip
+def test_date_lines(line: str, is_date: bool) -> None:
+    from caci_spider.dates import is_date_line
+
+    assert is_date_line(line) is is_date
