@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider import exitcodes, preflight, sources
+from caci_spider import contract, exitcodes, preflight, sources
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
     FAULTY_SPIDER,
@@ -53,8 +53,10 @@ from caci_spider.localsite.crawl import crawl_command
 
 STAFF_SPIDER = STAFF_SECTION.spider
 # The spider that crawls every section of every site in one run, and its aggregate export.
-AGGREGATE_SPIDER = "publications"
+AGGREGATE_SPIDER = sources.ALL_SECTIONS_SPIDER
 AGGREGATE_EXPORT = "publications.jsonl"
+# The text of the PDFs the crawls fetched (the feature articles').
+DOCUMENTS_EXPORT = contract.table("documents").export or "documents.jsonl"
 # Where the "Loading the data" dump of the publications table goes (not a crawl's export).
 ROWS_DUMP = "publications-rows.jsonl"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +66,7 @@ PRODUCTION_DB = PROJECT_ROOT / preflight.PRODUCTION_DB
 MARKER = ".caci-demo"
 DB_NAME = "caci.db"
 ARCHIVE_NAME = "httpcache"
-TABLES = ("publications", "staff_publications", "duplicates", "rejects")
+TABLES = ("publications", "staff_publications", "documents", "duplicates", "rejects")
 # The names of the local site's deliberate faults (caci_spider.localsite).
 FAULT_NAMES = {
     MISSING_ITEM_ID: "MISSING_ITEM_ID",
@@ -424,9 +426,28 @@ def expected_counts(
         "staff_publications": by_section[STAFF_SPIDER].database
         if STAFF_SPIDER in by_section
         else 0,
+        "documents": expected_documents(site, faults, spiders),
         "duplicates": sum(not f.is_reject for f in faults),
         "rejects": sum(f.is_reject for f in faults),
     }
+
+
+def expected_documents(site: LocalK2Site, faults: list[Fault], spiders: Sequence[str]) -> int:
+    """The PDFs a demo run stores: every distinct ``pdf_url`` of the stored items' oracles (the
+    local site serves a PDF for each; the demo's staff pages link none)."""
+    urls = set()
+    for _profile, section in crawled_sections(spiders):
+        content = site.section(section.category) if section.spider != STAFF_SPIDER else None
+        if content is None:
+            continue
+        faulty = _faulty_items(faults, section.spider)
+        for item_id, item in content.items.items():
+            if item_id not in content.order or f"item {item_id}" in faulty:
+                continue
+            oracle = json.loads(item.path.with_suffix(".json").read_text("utf-8"))
+            if oracle.get("pdf_url"):
+                urls.add(urlsplit(oracle["pdf_url"]).path)
+    return len(urls)
 
 
 def describe_faults(faults: Iterable[Fault], spiders: Sequence[str] | None = None) -> list[str]:
@@ -742,6 +763,7 @@ def report(
     names = [section.export_name for _p, section in crawled_sections(spiders)]
     if AGGREGATE_SPIDER in spiders:
         names.append(AGGREGATE_EXPORT)
+    names.append(DOCUMENTS_EXPORT)
     exports = [out / name for name in names]
     print("\nExports: " + ", ".join(
         f"{shown(p)} ({len(p.read_text('utf-8').splitlines())} rows)" for p in exports if p.exists()

@@ -45,7 +45,7 @@ from caci_spider.localsite.__main__ import hint_commands
 from tests.conftest import REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
-TABLES = ("publications", "staff_publications", "duplicates", "rejects")
+TABLES = ("publications", "staff_publications", "documents", "duplicates", "rejects")
 FIELD_REPORT_ROWS = 18
 STAFF_ITEMS_WITHOUT_PAGE = (13309, 13311, 13331, 13334, 13335, 13352, 13389)
 SPIDERS = crawl_spiders()
@@ -66,9 +66,20 @@ def section_rows() -> dict[str, int]:
 
 
 ROWS = section_rows()
+def linked_pdfs() -> int:
+    """The PDFs the crawled sections' fixtures link (their oracles' pdf_url, each once)."""
+    urls = {
+        json.loads(path.read_text("utf-8")).get("pdf_url")
+        for _profile, section in SECTIONS
+        for path in (REPO_ROOT / "fixtures" / section.spider / "items").glob("*.json")
+    }
+    return len(urls - {None})
+
+
 EXPECTED_COUNTS = {
     "publications": sum(n for spider, n in ROWS.items() if spider != STAFF_SPIDER),
     "staff_publications": 16,
+    "documents": linked_pdfs(),
     "duplicates": 1,
     "rejects": 11,
 }
