@@ -339,7 +339,7 @@ CRAWL_RUNS = Table(
         Column("listing_entries", int, "entries on them", nullable=True),
         Column("canaries", str, "each canary's key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
         Column("sources", str, "per section: whether the feed or the listing was read, and why", shape="object", nullable=True),
-        Column("sections", str, "per section (by K2 category): site, section spider, source, items new, updated, unchanged and rejected, listing pages and entries, canaries, coverage per field and that section's coverage problems", shape="object", nullable=True),
+        Column("sections", str, "per section (by K2 category): site, section spider, source, items new, updated, unchanged and rejected, listing pages and entries, canaries, coverage per field, that section's coverage problems and, in a run of several sections, its read problems (none of its item pages gave a row)", shape="object", nullable=True),
     ),
     pk=("id",),
     sort_desc="id",

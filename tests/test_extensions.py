@@ -105,6 +105,7 @@ def test_a_good_run_is_recorded_and_claims_its_site(
                 "coverage_items": 0,
                 "coverage": {},
                 "coverage_problems": [],
+                "read_problems": [],
             }
         },
     }
