@@ -337,7 +337,7 @@ CRAWL_RUNS = Table(
         Column("problems", str, "the self-check's sentences", shape="list[str]", nullable=True),
         Column("listing_pages", int, "listing pages read live", nullable=True),
         Column("listing_entries", int, "entries on them", nullable=True),
-        Column("canaries", str, "each canary's key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
+        Column("canaries", str, "each canary's site, key, url, outcome, missing and differing fields", shape="list[object]", nullable=True),
         Column("sources", str, "per section: whether the feed or the listing was read, and why", shape="object", nullable=True),
         Column("sections", str, "per section (by K2 category): site, section spider, source, items new, updated, unchanged and rejected, listing pages and entries, canaries, coverage per field, that section's coverage problems and, in a run of several sections, its read problems (none of its item pages gave a row)", shape="object", nullable=True),
     ),

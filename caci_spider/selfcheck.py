@@ -108,6 +108,9 @@ class CanaryResult:
     missing: list[str] = field(default_factory=list)  # fields its row has, its page no longer
     # Fields its page gives otherwise than its row (stored and new values, shortened).
     differing: list[FieldDifference] = field(default_factory=list)
+    # The site of its row (caci_spider.sources): an id alone names no item, two sites can share
+    # it (12997 is an item of both Analysts).
+    site: str = ""
 
     @property
     def failed(self) -> bool:
@@ -116,6 +119,7 @@ class CanaryResult:
     def as_record(self) -> dict[str, Any]:
         """As ``crawl_runs.canaries`` keeps it."""
         return {
+            "site": self.site,
             "key": self.key,
             "url": self.url,
             "outcome": self.outcome,

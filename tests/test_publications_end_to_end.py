@@ -136,6 +136,11 @@ def test_an_unchanged_night_reads_the_feeds_and_a_canary_per_section(crawled, tm
     assert {s["source"] for s in sources_of.values()} == {"feed"}
     # two robots.txt (one per host), a feed and a canary per section
     assert last["requests"] == 2 + 2 * len(SECTIONS)
+    # each canary names its row's site: an id alone is no item's (12997 is one of each site)
+    canaries = json.loads(last["canaries"])
+    assert len(canaries) == len(SECTIONS)
+    assert {c["site"] for c in canaries} == {profile.key for profile, _section in SECTIONS}
+    assert all(c["url"].startswith(site.base_urls[c["site"]]) for c in canaries), canaries
 
 
 @pytest.mark.parametrize("spider", ["turkey_analyst", "analytical_articles"])

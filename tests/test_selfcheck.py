@@ -116,6 +116,12 @@ def test_canaries_fail_only_when_changed() -> None:
     ]
 
 
+def test_a_canarys_record_names_its_site_with_its_key() -> None:
+    url = "https://www.turkeyanalyst.org/publications/turkey-analyst-articles/item/12997-a.html"
+    record = CanaryResult("12997", url, "ok", site="turkeyanalyst").as_record()
+    assert (record["site"], record["key"], record["url"]) == ("turkeyanalyst", "12997", url)
+
+
 def test_a_canary_that_reads_differently_names_the_fields_with_both_values() -> None:
     title = FieldDifference("title", "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "CACI Analyst")
     body = FieldDifference("body", "During his visit", "Print", "page chrome")

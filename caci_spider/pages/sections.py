@@ -6,10 +6,13 @@ entry in :mod:`caci_spider.sources` names the rules its pages also need (``Secti
 (docs/site-notes.md, "Sections"):
 
 * ``author-bio`` (analytical articles): a paragraph ``AUTHOR'S BIO: …`` is the author's bio,
-  without its label, and not body text (:func:`split_author_bio`);
+  without its label, and not body text; so is the paragraph after a label standing alone, and
+  the end of the article's last paragraph after the label in capitals following a sentence
+  (:func:`split_author_bio`);
 * ``pdf-link`` (feature articles): the link to the publication's PDF ("Read <title> (PDF)",
-  "Click here to download PDF", "Click Here to Download") gives ``pdf_url``, and its text is
-  not body text (:func:`find_pdf_link`);
+  "Click here to download PDF", "Click Here to Download", also with only some of the words
+  linked, and at the end of a text paragraph) gives ``pdf_url`` (absolute, and safe as every
+  URL the spider stores), and its words are not body text (:func:`find_pdf_link`);
 * ``section-labels`` (analytical articles): the labels ``BACKGROUND:``, ``IMPLICATIONS:``,
   ``CONCLUSIONS:`` stay at the start of their paragraphs as published, and an image's alt text
   glued before one (``karachagBACKGROUND:``, the alt of an image on the same page) is dropped
@@ -25,12 +28,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from copy import deepcopy
 from dataclasses import dataclass
+from itertools import islice
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from w3lib.url import safe_url_string
 
-from caci_spider.pages.blocks import element_text
+from caci_spider.pages.blocks import BLOCK_TAGS, element_text
 from caci_spider.sources import (
     RULE_AUTHOR_BIO,
     RULE_PDF_LINK,
@@ -44,6 +50,12 @@ _CATEGORY = re.compile(r"/publications/(?P<category>[\w-]+)/item/\d+")
 
 # "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S).
 AUTHOR_BIO = re.compile(r"^\s*author\\?['’`]?s\s+bio(?:graphy)?\s*:\s*(?P<bio>.*)$", re.I | re.S)
+# The label inside the article's last paragraph, after a sentence ("… in 2004. AUTHOR'S BIO:
+# Jane Roe is …"): only in capitals, as the site prints its labels, so that prose mentioning an
+# author's bio never cuts a paragraph.
+INLINE_AUTHOR_BIO = re.compile(
+    r"(?<=[.!?\"”’)\]])\s+AUTHOR\\?['’`]?S\s+BIO(?:GRAPHY)?\s*:\s*(?P<bio>\S.*)$", re.S
+)
 # The words of a PDF link, as the whole text of its link: "Read <title> (PDF)", "Click here to
 # download PDF", "Click Here to Download", "Download the PDF".
 PDF_LINK_TEXT = re.compile(
@@ -92,12 +104,21 @@ def rules_for(ref: ItemRef) -> SectionRules:
 
 
 def split_author_bio(paragraphs: list[str]) -> tuple[list[str], str | None]:
-    """``(body, bio)``: the last ``AUTHOR'S BIO:`` paragraph, label removed, out of the body."""
+    """``(body, bio)``: the author's bio out of the body, without its label. The bio is the last
+    ``AUTHOR'S BIO:`` paragraph's text or, when the label stands alone in its paragraph, the
+    paragraph after it (both leave the body); else the end of the article's last paragraph
+    after the label in capitals following a sentence (:data:`INLINE_AUTHOR_BIO`), the text
+    before the label staying in the body."""
     for index in range(len(paragraphs) - 1, -1, -1):
         match = AUTHOR_BIO.match(paragraphs[index])
         if match:
-            bio = match["bio"].strip() or None
-            return paragraphs[:index] + paragraphs[index + 1 :], bio
+            bio = match["bio"].strip()
+            if not bio and index + 1 < len(paragraphs):
+                return paragraphs[:index] + paragraphs[index + 2 :], paragraphs[index + 1]
+            return paragraphs[:index] + paragraphs[index + 1 :], bio or None
+    inline = INLINE_AUTHOR_BIO.search(paragraphs[-1]) if paragraphs else None
+    if inline:
+        return [*paragraphs[:-1], paragraphs[-1][: inline.start()].rstrip()], inline["bio"].strip()
     return paragraphs, None
 
 
@@ -118,17 +139,90 @@ def is_pdf_link(text: str, href: str) -> bool:
 def find_pdf_link(
     root: etree._Element, paragraphs: list[str], page_url: str
 ) -> tuple[list[str], str | None]:
-    """``(body, pdf_url)``: the first link of the page that is a PDF link and stands as a
-    paragraph of its own in the article (a sidebar's links never do), its URL made absolute,
-    and the body without that paragraph."""
+    """``(body, pdf_url)``: the first link of the page that is a PDF link in a paragraph of the
+    article (a sidebar's links never are), its URL made absolute and safe (``safe_url_string``,
+    as :mod:`caci_spider.urls` makes every URL), and the body without the link's words: without
+    its paragraph when they are all of it ("Read <title> (PDF)", "Click <a>here</a> to download
+    PDF"), else without the end of the paragraph they form (:func:`pdf_link_words`)."""
     texts = {collapse_whitespace(p): index for index, p in enumerate(paragraphs)}
+    blocks: dict[etree._Element, str] = {}  # each block's text, read once for all its links
     for link in root.iter("a"):
-        href = link.get("href") or ""
-        text = element_text(link)
-        if text in texts and is_pdf_link(text, href):
-            index = texts[text]
-            return paragraphs[:index] + paragraphs[index + 1 :], urljoin(page_url, href.strip())
+        href = (link.get("href") or "").strip()
+        block = _block_of(link)
+        if not href or block is None:
+            continue
+        if block not in blocks:
+            blocks[block] = element_text(block)
+        paragraph = blocks[block]
+        if paragraph not in texts or not _PDF_HINT.search(f"{paragraph} {href}"):
+            continue
+        kept = pdf_link_words(block, link, href, paragraph)
+        if kept is None:
+            continue
+        index = texts[paragraph]
+        body = [*paragraphs[:index], *([kept] if kept else []), *paragraphs[index + 1 :]]
+        return body, safe_url_string(urljoin(page_url, href))
     return paragraphs, None
+
+
+# Words any PDF link's paragraph or target holds (a cheap test before reading a link closely).
+_PDF_HINT = re.compile(r"pdf|download", re.IGNORECASE)
+# Where a sentence ends in a paragraph: the words of a PDF link start after the last one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+")
+
+
+def pdf_link_words(
+    block: etree._Element, link: etree._Element, href: str, paragraph: str | None = None
+) -> str | None:
+    """What stays of the paragraph ``block`` (its text ``paragraph``, read if not given) once
+    the PDF link ``link`` (to ``href``) is taken out ("" for nothing), or ``None`` when the link
+    is no PDF link. The link's words are its sentence: the link with the words before it since
+    the last sentence end and every word after it to the paragraph's end. They are a PDF link
+    when they are the whole paragraph and say so, or its last sentence and spell a PDF link's
+    words (:data:`PDF_LINK_TEXT`) with the link's own words saying so or its target a ``.pdf``
+    file: prose that merely mentions a PDF ("the report (PDF) was published in May") never is."""
+    text = element_text(link)
+    paragraph = element_text(block) if paragraph is None else paragraph
+    through = _text_through(block, link)
+    if not text or not through.endswith(text) or not paragraph.startswith(through):
+        return None
+    before = through[: len(through) - len(text)]
+    lead = _SENTENCE_END.split(before)[-1]
+    kept = before[: len(before) - len(lead)].strip()
+    words = collapse_whitespace(f"{lead} {paragraph[len(before) :]}")
+    if not kept and words == text:
+        return "" if is_pdf_link(text, href) else None
+    target_is_pdf = urlsplit(href).path.lower().endswith(".pdf")
+    if PDF_LINK_TEXT.match(words) and (PDF_LINK_TEXT.match(text) or target_is_pdf):
+        return kept
+    return None
+
+
+def _block_of(element: etree._Element) -> etree._Element | None:
+    """The nearest block (a paragraph, a cell, a division) holding ``element``."""
+    return next(
+        (a for a in element.iterancestors() if isinstance(a.tag, str) and a.tag in BLOCK_TAGS),
+        None,
+    )
+
+
+def _text_through(block: etree._Element, link: etree._Element) -> str:
+    """The text of ``block`` up to the end of ``link``, read as :func:`element_text` reads it
+    (on a copy of the block cut after the link)."""
+    position = next(index for index, element in enumerate(block.iter()) if element is link)
+    copy = deepcopy(block)
+    node = next(islice(copy.iter(), position, None))
+    node.tail = None
+    while node is not copy:
+        parent = node.getparent()
+        if parent is None:  # never: the copy holds the node
+            break
+        for sibling in list(node.itersiblings()):
+            parent.remove(sibling)
+        if parent is not copy:
+            parent.tail = None
+        node = parent
+    return element_text(copy)
 
 
 # -- section-labels ------------------------------------------------------------------------------

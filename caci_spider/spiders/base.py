@@ -860,7 +860,8 @@ class K2CategorySpider(scrapy.Spider):
         missing: list[str],
         differing: list[FieldDifference] | None = None,
     ) -> None:
-        result = CanaryResult(str(row["id"]), row["url"], outcome, missing, differing or [])
+        site = row.get("site") or STAFF_SITE
+        result = CanaryResult(str(row["id"]), row["url"], outcome, missing, differing or [], site)
         self.canary_results.append(result)
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
         if outcome.startswith("fetch failed"):
@@ -869,7 +870,7 @@ class K2CategorySpider(scrapy.Spider):
             self.store.database.record_canary(
                 self.name, result.key, result.url, self.store.run_id, outcome, missing, utc_now(),
                 differing=[difference.as_dict() for difference in result.differing],
-                site=row.get("site") or STAFF_SITE,
+                site=site,
             )  # fmt: skip
         except sqlite3.Error as error:
             self.store.write_failed(result.url, error)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from caci_spider.localsite.layouts import render
+from caci_spider.pages.blocks import paragraphs as read_paragraphs
 from caci_spider.pages.blocks import parse_html
 from caci_spider.pages.fixtures import find_fixture, read_item_as
 from caci_spider.pages.item import K2ItemPage, TextItemPage, item_page
@@ -28,6 +30,8 @@ from caci_spider.sources import (
     TURKEYANALYST,
 )
 from caci_spider.urls import ItemRef
+from tests.pages.test_routes import differences
+from tests.pages.test_templates import READABLE, context_of
 
 CACI = "https://www.cacianalyst.org"
 TURKEY = "https://www.turkeyanalyst.org"
@@ -316,3 +320,161 @@ def test_a_turkey_name_line_glued_to_its_dated_line_is_split() -> None:
     assert (
         row["body"] == "The combination of military and deep state operations has rescued the AKP."
     )
+
+
+# -- variants of the rules' markup, through every route and template --------------------------
+
+_BIO = "<p><strong>AUTHOR'S BIO:</strong> Hooman Peimani"
+_CLICK_PDF = '<a href="/images/Feature_Articles/2022/2203Engvall-CentralAsia.pdf">'
+_READ_PDF = '<p><a href="/images/Feature_Articles/2025/2503Starr-Corridors.pdf">'
+_SPACED = "/images/Feature Articles/2022/2203Engvall Central Asia.pdf"
+# (name, fixture kind, fixture prefix, (old, new) markup, oracle fields that change)
+VARIANTS = [
+    (
+        "bio-label-alone",
+        "analytical-articles-item",
+        "8101-",
+        (_BIO, "<p><strong>AUTHOR'S BIO:</strong></p><p>Hooman Peimani"),
+        {},
+    ),
+    (
+        "bio-label-in-last-paragraph",
+        "analytical-articles-item",
+        "8101-",
+        ("</p>\n" + _BIO, " <strong>AUTHOR'S BIO:</strong> Hooman Peimani"),
+        {},
+    ),
+    (
+        "pdf-click-here",
+        "feature-articles-item",
+        "13770-",
+        (
+            _CLICK_PDF + "Click here to download PDF</a>",
+            "Click " + _CLICK_PDF + "here</a> to download PDF",
+        ),
+        {},
+    ),
+    (
+        "pdf-link-ending-a-paragraph",
+        "feature-articles-item",
+        "13853-",
+        ("Program.</p>\n" + _READ_PDF, "Program. " + _READ_PDF[3:]),
+        {},
+    ),
+    (
+        "pdf-href-with-spaces",
+        "feature-articles-item",
+        "13770-",
+        ("/images/Feature_Articles/2022/2203Engvall-CentralAsia.pdf", _SPACED),
+        {"pdf_url": f"{CACI}/images/Feature%20Articles/2022/2203Engvall%20Central%20Asia.pdf"},
+    ),
+]
+ROUTES = ["item_page", "TextItemPage", *READABLE]
+VARIANT_CASES = [(variant, route) for variant in VARIANTS for route in ROUTES]
+
+
+@pytest.mark.parametrize(
+    ("variant", "route"),
+    VARIANT_CASES,
+    ids=[f"{variant[0]}-{route}" for variant, route in VARIANT_CASES],
+)
+def test_a_rules_markup_variant_gives_the_fixtures_oracle(variant: tuple, route: str) -> None:
+    _name, kind, prefix, (old, new), changed = variant
+    page = find_fixture(kind, prefix)
+    original = page.html.read_bytes()
+    assert original.count(old.encode()) == 1
+    document = original.replace(old.encode(), new.encode())
+    if route == "item_page":
+        got = read_item_as(item_page, document, page.url)
+    elif route == "TextItemPage":
+        got = read_item_as(TextItemPage, document, page.url)
+    else:
+        got = page.kind.read(render(route, document, context_of(page)), page.url)
+    want = {**page.expected(), **changed}
+    assert not differences(got, want), differences(got, want)
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ["BACKGROUND: One.", "She wrote it. The author's bio: none is given here in prose."],
+        ["BACKGROUND: One.", "The AUTHOR'S BIO: field of the form is left empty."],
+        ["One. AUTHOR'S BIO: Jane Roe is a fellow.", "CONCLUSIONS: the article goes on."],
+    ],
+)
+def test_a_bio_is_never_cut_from_prose_or_the_middle_of_the_body(paragraphs: list[str]) -> None:
+    assert split_author_bio(paragraphs) == (paragraphs, None)
+
+
+def test_a_bio_label_alone_or_after_the_last_sentence() -> None:
+    alone = ["BACKGROUND: One.", "AUTHOR'S BIO:", "Jane Roe is a fellow.", "Notes."]
+    assert split_author_bio(alone) == (["BACKGROUND: One.", "Notes."], "Jane Roe is a fellow.")
+    inline = ["BACKGROUND: One.", "It ended “well.” AUTHOR'S BIO: Jane Roe is a fellow."]
+    assert split_author_bio(inline) == (
+        ["BACKGROUND: One.", "It ended “well.”"],
+        "Jane Roe is a fellow.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("markup", "body", "url"),
+    [
+        (
+            '<p>Abstract.</p><p>Click <a href="/images/x.pdf">here</a> to download PDF</p>',
+            ["Abstract."],
+            f"{CACI}/images/x.pdf",
+        ),
+        (
+            '<p>The full paper is available. <a href="/images/a b.pdf">Read A Title (PDF)</a></p>',
+            ["The full paper is available."],
+            f"{CACI}/images/a%20b.pdf",
+        ),
+        (
+            '<p>The U.S. paper is out. Click <a href="/images/x.pdf">here</a> to download PDF.</p>',
+            ["The U.S. paper is out."],
+            f"{CACI}/images/x.pdf",
+        ),
+        # prose mentioning a PDF, or a link ending a paragraph without a PDF link's words
+        ('<p>The report (PDF) was <a href="/r.pdf">published</a> in May.</p>', None, None),
+        ('<p>It said so. <a href="/r.pdf">Read the report</a></p>', None, None),
+        ('<p>Abstract. <a href="/x.html">Read A Title</a></p>', None, None),
+        ('<p>Abstract.</p><p>Click <a href="/x.html">here</a> to register</p>', None, None),
+    ],
+)
+def test_a_pdf_link_in_any_part_of_its_paragraph(
+    markup: str, body: list[str] | None, url: str | None
+) -> None:
+    root = _root(markup)
+    found = read_paragraphs(root.find("body"))
+    assert find_pdf_link(root, found, f"{CACI}/x") == (found if body is None else body, url)
+
+
+def test_a_feature_articles_pdf_link_ending_a_paragraph_leaves_the_rest_of_it_in_the_body() -> None:
+    text = (
+        "<p>By Jane Roe</p><p>March 7, 2022</p><p>An abstract of the article.</p>"
+        '<p>The full paper is available. <a href="/images/f g.pdf">Read The Title (PDF)</a></p>'
+    )
+    for category, section, pdf_url in (
+        ("feature-articles", "Feature Articles", f"{CACI}/images/f%20g.pdf"),
+        ("field-reports", "Field Reports", None),
+    ):
+        row = _row(category, section, text)
+        assert row["pdf_url"] == pdf_url
+        assert row["body"].startswith("An abstract of the article.\n\nThe full paper is available.")
+        assert ("Read The Title" in row["body"]) is (pdf_url is None)
+
+
+def test_a_bio_label_alone_or_inline_is_read_in_analytical_articles_only() -> None:
+    legacy = "<p>By Jane Roe (12/3/2003 issue of the CACI Analyst)</p><p>BACKGROUND: One.</p>"
+    for bio in (
+        "<p><strong>AUTHOR'S BIO:</strong></p><p>Jane Roe is a writer.</p>",
+        "<p>CONCLUSIONS: Two. <strong>AUTHOR'S BIO:</strong> Jane Roe is a writer.</p>",
+    ):
+        analytical = _row("analytical-articles", "Analytical Articles", legacy + bio)
+        assert analytical["author_bio"] == "Jane Roe is a writer."
+        assert "Jane Roe is a writer" not in analytical["body"]
+        assert "AUTHOR'S BIO" not in analytical["body"]
+        report = _row("field-reports", "Field Reports", legacy + bio)
+        assert report["author_bio"] is None
+        assert "AUTHOR'S BIO:" in report["body"]
+        assert report["body"].endswith("Jane Roe is a writer.")
