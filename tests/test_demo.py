@@ -66,6 +66,8 @@ def section_rows() -> dict[str, int]:
 
 
 ROWS = section_rows()
+
+
 def linked_pdfs() -> int:
     """The PDFs the crawled sections' fixtures link (their oracles' pdf_url, each once)."""
     urls = {
