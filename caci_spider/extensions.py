@@ -38,7 +38,7 @@ from caci_spider.selfcheck import (
     listing_problems,
     quality_problems,
     repeated_problems,
-    section_item_problems,
+    section_read_problems,
     vanished_problems,
     write_problems,
 )
@@ -119,6 +119,8 @@ class CrawlRunRecorder:
         sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
         rejects: dict[str, int] = dict(getattr(spider, "rejects_by_target", {}))
         counts = self.section_counts(spider, database, run_id)
+        fetches: dict[str, ItemFetches] = dict(getattr(spider, "section_fetches", {}))
+        rows_at_start: dict[str, int] = dict(getattr(spider, "section_rows_at_start", {}))
         canaries: dict[str, list[Any]] = {}
         for canary in getattr(spider, "canary_results", []):
             owner = spider.target_of_url(canary.url)  # type: ignore[attr-defined]
@@ -155,14 +157,13 @@ class CrawlRunRecorder:
             source = sources.get(key)
             tally = counts.get(key, {"new": 0, "updated": 0, "unchanged": 0})
             read_problems = (
-                [label + problem for problem in section_item_problems(
+                [label + problem for problem in section_read_problems(
+                    fetches.get(key, ItemFetches()),
+                    first_crawl=rows_at_start.get(key) == 0,
                     stored=sum(tally.values()),
-                    rejected=rejects.get(key, 0),
-                    canaries_read=sum(1 for c in results if not c.outcome.startswith("fetch")),
-                    canaries_failed=sum(1 for c in results if c.outcome.startswith("fetch")),
                 )]
                 if several
-                else []  # one section: the run's own item_problems and end_problems say it
+                else []  # one section: the run's own item and end problems say it
             )  # fmt: skip
             records[key] = {
                 "site": target.site,

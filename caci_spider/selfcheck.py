@@ -253,19 +253,15 @@ def item_problems(fetches: ItemFetches) -> list[str]:
     ]
 
 
-def section_item_problems(
-    stored: int, rejected: int, canaries_read: int, canaries_failed: int
-) -> list[str]:
-    """One section of a run of several (``publications``): it asked for item pages and none
-    gave a row or a readable canary. Its site may be down or forbid the crawl, or its
-    template unreadable, while the other sections read well and would carry the run."""
-    asked = stored + rejected + canaries_read + canaries_failed
-    if not asked or stored or canaries_read:
-        return []
-    return [
-        f"none of its {asked} item pages asked for gave a row "
-        f"({rejected} rejected, {canaries_failed} canary fetches failed)"
-    ]
+def section_read_problems(fetches: ItemFetches, first_crawl: bool, stored: int) -> list[str]:
+    """One section of a run of several (``publications``), judged as a run of its own spider
+    is: every item page it asked for failed (its site down, forbidding them, robots.txt), or
+    it stored nothing on its first crawl (its template unreadable). The other sections, read
+    well, would otherwise carry the run."""
+    problems = item_problems(fetches)
+    if first_crawl and stored == 0 and not problems:
+        problems.append("stored nothing on its first crawl")
+    return problems
 
 
 def canary_problems(results: Sequence[CanaryResult]) -> list[str]:

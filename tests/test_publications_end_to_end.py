@@ -15,6 +15,7 @@ import sqlite_utils
 from caci_spider import sources
 from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
+from caci_spider.localsite.faults import Fault
 from tests.conftest import FIXTURES, REPO_ROOT
 
 SECTIONS = [(profile, section) for profile, section in sources.sections() if section.spider != (
@@ -225,8 +226,34 @@ def test_one_sections_item_pages_forbidden_fail_the_run(tmp_path) -> None:
         turkey.failing.update({item_id: 403 for item_id in turkey.items})
         first_log = crawl("publications", site, base_url, first, expect_exit=1)
         later_log = crawl("publications", site, base_url, later, expect_exit=1)
-    assert "Articles (turkeyanalyst): none of its 5 item pages asked for gave a row" in first_log
+    assert "Articles (turkeyanalyst): none of the 5 item pages asked for could be read" in first_log
     db = sqlite_utils.Database(first / "caci.db")
     assert db.execute("SELECT DISTINCT site FROM publications").fetchall() == [("cacianalyst",)]
-    assert "Articles (turkeyanalyst): none of its 1 item pages asked for gave a row" in later_log
+    assert "Articles (turkeyanalyst): none of the 1 item pages asked for could be read" in later_log
     assert last_run(sqlite_utils.Database(later / "caci.db"))["self_check"] == "failed"
+
+
+def test_a_section_barred_by_robots_txt_fails_its_first_night(tmp_path) -> None:
+    """robots.txt forbids the Turkey Analyst's item pages: its requests are dropped before they
+    leave (no reject), and the section stored nothing on its first crawl."""
+    site = LocalK2Site(FIXTURES)
+    site.robots_txt = "User-agent: *\nDisallow: /publications/turkey-analyst-articles/item/\n"
+    with serve(site) as (base_url, site):
+        log = crawl("publications", site, base_url, tmp_path, expect_exit=1)
+    assert "Articles (turkeyanalyst): none of the 5 item pages asked for could be read" in log
+
+
+def test_a_broken_new_item_alone_does_not_fail_the_night(tmp_path) -> None:
+    """A later night on which a section's only new item is a page without a body, and no
+    canary is asked (CACI_CANARY_ITEMS=0): the page was read and is a reject, not a failure."""
+    site = LocalK2Site(FIXTURES)
+    analytical = site.sections["analytical-articles"]
+    held_back = max(analytical.items)
+    listed = list(analytical.order)
+    with serve(site) as (base_url, site):
+        analytical.order[:] = [i for i in listed if i != held_back]
+        crawl("publications", site, base_url, tmp_path)
+        analytical.order[:] = listed
+        analytical.faults[held_back] = Fault("empty")
+        log = crawl("publications", site, base_url, tmp_path, "-s", "CACI_CANARY_ITEMS=0")
+    assert "self-check ok" in log

@@ -255,19 +255,20 @@ def test_a_paragraph_at_the_edge_of_enough_items_is_repeated_chrome() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stored", "rejected", "read", "failed", "fails"),
+    ("requested", "read", "first_crawl", "stored", "fails"),
     [
-        (0, 0, 0, 0, False),  # nothing asked of the section tonight
-        (0, 5, 0, 0, True),  # every item page rejected (forbidden, moved, unreadable)
-        (0, 0, 0, 1, True),  # its only canary could not be fetched
-        (0, 1, 1, 0, False),  # one broken new page, but the canary read
-        (3, 2, 0, 0, False),
+        (0, 0, False, 0, False),  # nothing asked of the section tonight
+        (5, 0, True, 0, True),  # every item page forbidden, down or refused by robots.txt
+        (1, 0, False, 0, True),  # its only canary could not be fetched
+        (2, 2, False, 0, False),  # one broken new page (read, then rejected), the canary read
+        (4, 4, True, 0, True),  # first crawl: every page read, none gave a row (unreadable)
+        (5, 5, True, 5, False),
     ],
 )
-def test_a_section_that_read_no_item_page_fails(
-    stored: int, rejected: int, read: int, failed: int, fails: bool
+def test_a_section_judged_as_a_run_of_its_own(
+    requested: int, read: int, first_crawl: bool, stored: int, fails: bool
 ) -> None:
-    from caci_spider.selfcheck import section_item_problems
+    from caci_spider.selfcheck import ItemFetches, section_read_problems
 
-    problems = section_item_problems(stored, rejected, read, failed)
-    assert bool(problems) is fails
+    fetches = ItemFetches(requested=requested, read=read)
+    assert bool(section_read_problems(fetches, first_crawl, stored)) is fails

@@ -340,6 +340,26 @@ class K2CategorySpider(scrapy.Spider):
         return fetches
 
     @property
+    def section_fetches(self) -> dict[str, ItemFetches]:
+        """The item pages each target asked for and read (a run of several sections judges
+        each on its own: :func:`caci_spider.selfcheck.item_problems`)."""
+        fetches: dict[str, ItemFetches] = self.job_state.setdefault("section_fetches", {})
+        return fetches
+
+    def fetch_tallies(self, key: str | None) -> tuple[ItemFetches, ...]:
+        """The run's tally of item pages and its target's (``key``; the first target's when
+        ``None``)."""
+        target_key = self.target(key).key
+        return (self.item_fetches, self.section_fetches.setdefault(target_key, ItemFetches()))
+
+    @property
+    def section_rows_at_start(self) -> dict[str, int]:
+        """Each target's stored rows when the run began (kept across a resumed run): a section
+        with none is on its first crawl."""
+        rows: dict[str, int] = self.job_state.setdefault("section_rows_at_start", {})
+        return rows
+
+    @property
     def quality_rejects(self) -> QualityRejects:
         """Items rejected for a quality problem this run (the validate pipeline notes them)."""
         rejects: QualityRejects = self.job_state.setdefault("quality_rejects", QualityRejects())
@@ -403,6 +423,11 @@ class K2CategorySpider(scrapy.Spider):
         return self.target().category_path
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.export_table == PUBLICATIONS and not self.section_rows_at_start:
+            for target in self.targets:
+                self.section_rows_at_start[target.key] = self.store.database.count_publications(
+                    target.site, target.category
+                )
         if self.mode == "incremental":
             self.known = self.known_items()
             self.known_documents = self.store.database.document_urls() | self.backed_off_urls()
@@ -629,7 +654,8 @@ class K2CategorySpider(scrapy.Spider):
     ) -> scrapy.Request:
         target = self.target(key)
         self.unanswered[self.item_key(ref)] = ref.url
-        self.item_fetches.requested += 1
+        for tally in self.fetch_tallies(target.key):
+            tally.requested += 1
         return scrapy.Request(
             ref.url,
             callback=self.parse_item,
@@ -644,10 +670,11 @@ class K2CategorySpider(scrapy.Spider):
         section = self.target(target)
         self.unanswered.pop(self.item_key(ref), None)
         fallback = archive_fallback(response.meta)
-        if fallback:
-            self.item_fetches.failed(fallback.split(";")[0])
-        else:
-            self.item_fetches.read += 1
+        for tally in self.fetch_tallies(section.key):
+            if fallback:
+                tally.failed(fallback.split(";")[0])
+            else:
+                tally.read += 1
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return
@@ -787,7 +814,8 @@ class K2CategorySpider(scrapy.Spider):
         # The walk must not ask for the same page again: the duplicate filter would drop that
         # request without an answer.
         self.requested_ids.add(self.item_key(ref))
-        self.item_fetches.requested += 1
+        for tally in self.fetch_tallies(target.key):
+            tally.requested += 1
         return scrapy.Request(
             ref.url,
             callback=self.parse_canary,
@@ -810,11 +838,14 @@ class K2CategorySpider(scrapy.Spider):
     ) -> Iterator[Any]:
         policy = self.target(target).policy
         fallback = archive_fallback(response.meta)
+        tallies = self.fetch_tallies(target)
         if fallback:
-            self.item_fetches.failed(fallback.split(";")[0])
+            for tally in tallies:
+                tally.failed(fallback.split(";")[0])
             self.note_canary(row, f"fetch failed: {fallback}", [])
             return
-        self.item_fetches.read += 1
+        for tally in tallies:
+            tally.read += 1
         if not isinstance(response, TextResponse) or response.status != 200:
             self.note_canary(row, f"fetch failed: not a text page ({response.status})", [])
             return
@@ -843,15 +874,18 @@ class K2CategorySpider(scrapy.Spider):
         self.note_canary(request.cb_kwargs["row"], f"fetch failed: {status}", [])
         attempt = request.cb_kwargs.get("attempt", 1)
         target = self.target(request.cb_kwargs.get("target"))
-        self.item_fetches.requested -= 1  # counted again below, as a failure or a new canary
+        tallies = self.fetch_tallies(target.key)
+        for tally in tallies:
+            tally.requested -= 1  # counted again below, as a failure or a new canary
         if http_status(failure) in (404, 410) and attempt < CANARY_ATTEMPTS:
             rows = self.canary_candidates(target, 1)
             replacement = self.canary_request(rows[0], attempt + 1, target.key) if rows else None
             if replacement is not None:
                 yield replacement
                 return
-        self.item_fetches.requested += 1
-        self.item_fetches.failed(status)
+        for tally in tallies:
+            tally.requested += 1
+            tally.failed(status)
 
     def note_canary(
         self,
@@ -891,7 +925,8 @@ class K2CategorySpider(scrapy.Spider):
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(self.item_key(ref), None)
-            self.item_fetches.failed(failure_reason(failure))
+            for tally in self.fetch_tallies(request.cb_kwargs.get("target")):
+                tally.failed(failure_reason(failure))
         status = http_status(failure)
         if status is not None:
             reason = f"HTTP {status}"
