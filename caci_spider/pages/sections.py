@@ -44,7 +44,7 @@ from caci_spider.sources import (
     section_by_category,
 )
 from caci_spider.text import collapse_whitespace
-from caci_spider.urls import ItemRef
+from caci_spider.urls import ItemRef, is_same_site
 
 _CATEGORY = re.compile(r"/publications/(?P<category>[\w-]+)/item/\d+")
 
@@ -139,13 +139,16 @@ def is_pdf_link(text: str, href: str) -> bool:
 def find_pdf_link(
     root: etree._Element, paragraphs: list[str], page_url: str
 ) -> tuple[list[str], str | None]:
-    """``(body, pdf_url)``: the first link of the page that is a PDF link in a paragraph of the
-    article (a sidebar's links never are), its URL made absolute and safe (``safe_url_string``,
-    as :mod:`caci_spider.urls` makes every URL), and the body without the link's words: without
-    its paragraph when they are all of it ("Read <title> (PDF)", "Click <a>here</a> to download
-    PDF"), else without the end of the paragraph they form (:func:`pdf_link_words`)."""
+    """``(body, pdf_url)``: the publication's own PDF link among the links of the page that
+    are PDF links in a paragraph of the article (a sidebar's links never are): the last one on
+    the site's own hosts (the download link follows the abstract; a PDF the abstract cites
+    elsewhere is text), else the last one. Its URL is made absolute and safe
+    (``safe_url_string``, as :mod:`caci_spider.urls` makes every URL), and the body loses the
+    link's words: its paragraph when they are all of it ("Read <title> (PDF)", "Click <a>here</a>
+    to download PDF"), else the end of the paragraph they form (:func:`pdf_link_words`)."""
     texts = {collapse_whitespace(p): index for index, p in enumerate(paragraphs)}
     blocks: dict[etree._Element, str] = {}  # each block's text, read once for all its links
+    found: tuple[bool, list[str], str] | None = None  # (on the site, body, url) of the best
     for link in root.iter("a"):
         href = (link.get("href") or "").strip()
         block = _block_of(link)
@@ -161,8 +164,11 @@ def find_pdf_link(
             continue
         index = texts[paragraph]
         body = [*paragraphs[:index], *([kept] if kept else []), *paragraphs[index + 1 :]]
-        return body, safe_url_string(urljoin(page_url, href))
-    return paragraphs, None
+        url = safe_url_string(urljoin(page_url, href))
+        on_site = is_same_site(url, page_url)
+        if found is None or on_site or not found[0]:
+            found = (on_site, body, url)
+    return (found[1], found[2]) if found is not None else (paragraphs, None)
 
 
 # Words any PDF link's paragraph or target holds (a cheap test before reading a link closely).

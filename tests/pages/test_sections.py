@@ -155,6 +155,31 @@ def test_a_pdf_link_outside_the_article_is_not_the_articles() -> None:
     assert find_pdf_link(root, ["Abstract."], f"{CACI}/x") == (["Abstract."], None)
 
 
+def test_a_pdf_the_abstract_cites_elsewhere_is_not_the_publications() -> None:
+    """The abstract links another body's PDF before the site's own download link: the site's is
+    the publication's, and the citation stays text."""
+    cited = (
+        "The corridors follow the CAREC Program. "
+        '<a href="https://www.adb.org/sites/default/files/carec-2030.pdf">'
+        "Read the CAREC 2030 strategy (PDF)</a>"
+    )
+    root = _root(
+        f"<p>{cited}</p>"
+        '<p><a href="https://elsewhere.example/a.pdf">Read Another Paper</a></p>'
+        '<p><a href="/images/Feature/own.pdf">Read Coordinating the Corridors (PDF)</a></p>'
+    )
+    paragraphs = [
+        "The corridors follow the CAREC Program. Read the CAREC 2030 strategy (PDF)",
+        "Read Another Paper",
+        "Read Coordinating the Corridors (PDF)",
+    ]
+    body, url = find_pdf_link(
+        root, paragraphs, f"{CACI}/publications/feature-articles/item/1-a.html"
+    )
+    assert url == f"{CACI}/images/Feature/own.pdf"
+    assert body == paragraphs[:2]
+
+
 # -- section-labels ----------------------------------------------------------------------------
 
 
