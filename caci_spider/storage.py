@@ -544,11 +544,17 @@ class CaciDatabase:
 
     # -- rejects ---------------------------------------------------------------------------
     def record_reject(self, reject: Reject, max_days: int = DEFAULT_MAX_DAYS) -> None:
-        """Store the reject with its attempt count and when to try its page again."""
+        """Store the reject with its attempt count and when to try its page again. A
+        publication's page (``reject.site`` set) counts the attempts of every spider that
+        fetches it (a section spider and ``publications``): its backoff grows across them."""
+        # Which earlier rejects of the page count: the spider's, or any spider's of that site.
+        scope, scope_values = (
+            ("site = ?", [reject.site]) if reject.site else ("spider = ?", [reject.spider])
+        )
         with self.db.atomic():
             (previous,) = self.db.execute(
-                "SELECT max(attempts) FROM rejects WHERE spider = ? AND url = ?",
-                [reject.spider, reject.url],
+                f"SELECT max(attempts) FROM rejects WHERE {scope} AND url = ?",
+                [*scope_values, reject.url],
             ).fetchone()
             attempts = (previous or 0) + 1
             transient = is_transient(reject.reason, reject.status)
@@ -571,8 +577,8 @@ class CaciDatabase:
             )
             # Every reason recorded for the page waits as long as its latest failure says.
             self.db.execute(
-                "UPDATE rejects SET attempts = ? WHERE spider = ? AND url = ?",
-                [attempts, reject.spider, reject.url],
+                f"UPDATE rejects SET attempts = ? WHERE {scope} AND url = ?",
+                [attempts, *scope_values, reject.url],
             )
 
     def backed_off_urls(self, spiders: str | Iterable[str], now: str) -> set[str]:

@@ -428,3 +428,23 @@ def test_each_sections_export_holds_exactly_its_sites_and_categorys_rows(
     assert (tmp_path / "all.jsonl").read_text("utf-8") == (
         tmp_path / "publications.jsonl"
     ).read_text("utf-8")
+
+
+def test_a_publications_page_counts_the_attempts_of_every_spider_that_fetches_it(
+    tmp_path: Path,
+) -> None:
+    """field_reports and publications fetch the same item pages: a page that keeps failing
+    waits longer each time, whichever of them failed last."""
+    database = CaciDatabase(tmp_path / "caci.db")
+    url = "https://www.cacianalyst.org/publications/field-reports/item/7999-x.html"
+    for n, spider in enumerate(["field_reports", "publications", "field_reports"]):
+        database.record_reject(
+            Reject(spider, url, "HTTP 404", f"2026-01-0{n + 1}T00:00:00Z", status=404,
+                   site="cacianalyst")
+        )  # fmt: skip
+    attempts = {row["attempts"] for row in database.db["rejects"].rows}
+    assert attempts == {3}
+    assert database.backed_off_urls(("publications", "field_reports"), "2026-01-04T00:00:00Z") == {
+        url
+    }
+    database.close()
