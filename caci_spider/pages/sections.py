@@ -48,13 +48,17 @@ from caci_spider.urls import ItemRef, is_same_site
 
 _CATEGORY = re.compile(r"/publications/(?P<category>[\w-]+)/item/\d+")
 
-# "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S).
-AUTHOR_BIO = re.compile(r"^\s*author\\?['’`]?s\s+bio(?:graphy)?\s*:\s*(?P<bio>.*)$", re.I | re.S)
+# "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S), and the
+# co-authors' and bare forms: "AUTHORS' BIOS:", "AUTHOR BIO:".
+_BIO_LABEL = r"authors?(?:\\?['’`]s|s\\?['’`]|s)?\s+bio(?:s|graphy|graphies)?"
+AUTHOR_BIO = re.compile(rf"^\s*{_BIO_LABEL}\s*:\s*(?P<bio>.*)$", re.I | re.S)
 # The label inside the article's last paragraph, after a sentence ("… in 2004. AUTHOR'S BIO:
 # Jane Roe is …"): only in capitals, as the site prints its labels, so that prose mentioning an
 # author's bio never cuts a paragraph.
 INLINE_AUTHOR_BIO = re.compile(
-    r"(?<=[.!?\"”’)\]])\s+AUTHOR\\?['’`]?S\s+BIO(?:GRAPHY)?\s*:\s*(?P<bio>\S.*)$", re.S
+    r"(?<=[.!?\"”’)\]])\s+AUTHORS?(?:\\?['’`]S|S\\?['’`]|S)?\s+BIO(?:S|GRAPHY|GRAPHIES)?\s*:"
+    r"\s*(?P<bio>\S.*)$",
+    re.S,
 )
 # The words of a PDF link, as the whole text of its link: "Read <title> (PDF)", "Click here to
 # download PDF", "Click Here to Download", "Download the PDF".
@@ -67,7 +71,7 @@ PDF_LINK_TEXT = re.compile(
 _READ_TITLE = re.compile(r"^read\s+\S", re.IGNORECASE)
 # The labels of the older analytical articles' paragraphs.
 SECTION_LABEL = re.compile(
-    r"(?:BACKGROUND|IMPLICATIONS|CONCLUSIONS?|BACKROUND|AUTHOR\\?['’]?S\s+BIO)\s*:"
+    r"(?:BACKGROUND|IMPLICATIONS|CONCLUSIONS?|BACKROUND|AUTHORS?(?:\\?['’]S|S\\?['’]|S)?\s+BIOS?)\s*:"
 )
 
 

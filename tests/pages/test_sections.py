@@ -87,6 +87,9 @@ def test_item_page_and_every_route_read_with_the_sections_rules() -> None:
         ("AUTHOR’S BIO: Dr. Jane Roe is a fellow.", "Dr. Jane Roe is a fellow."),
         ("AUTHOR\\'S BIO: Jane Roe is a fellow.", "Jane Roe is a fellow."),
         ("Author's bio:Jane Roe is a fellow.", "Jane Roe is a fellow."),
+        ("AUTHORS' BIO: Jane Roe and John Doe are fellows.", "Jane Roe and John Doe are fellows."),
+        ("AUTHORS’ BIOS: Jane Roe and John Doe.", "Jane Roe and John Doe."),
+        ("AUTHOR BIO: Jane Roe is a fellow.", "Jane Roe is a fellow."),
     ],
 )
 def test_an_authors_bio_paragraph_is_the_bio_without_its_label(paragraph: str, bio: str) -> None:
