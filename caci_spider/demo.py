@@ -717,18 +717,6 @@ def report(
             sum(c.rejects for k, c in got_sections.items() if k != STAFF_SPIDER),
         )
     ok &= print_sections(want_sections, got_sections, total)
-    missing_spiders = [
-        s.spider for _p, s in publication_sections() if s.spider not in available_spiders()
-    ]
-    if AGGREGATE_SPIDER not in spiders and missing_spiders:
-        print(
-            textwrap.fill(
-                "not crawled (no such spider in this project yet): " + ", ".join(missing_spiders),
-                width=96,
-                initial_indent="  ",
-                subsequent_indent="    ",
-            )
-        )
     ok &= print_shared_ids(db, shared_ids(site, faults, spiders))
     print(f"\nTables of {shown(db)}:")
     for table in TABLES:

@@ -72,10 +72,6 @@ class SectionSource:
     feed_items: int | None = None  # items the feed listed (when it could be read)
     feed_new: int | None = None  # of them, ids not stored yet
 
-    @property
-    def feed_read(self) -> bool:
-        return self.feed_items is not None
-
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"source": self.source, "reason": self.reason}
         if self.feed_url:

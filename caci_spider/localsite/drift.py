@@ -202,11 +202,6 @@ def _crawl(spider: str, base_url: str, out: Path, *extra: str) -> subprocess.Com
     )
 
 
-def _last_run(db_path: Path) -> dict[str, Any]:
-    runs = _rows(db_path, "crawl_runs")
-    return runs[-1] if runs else {}
-
-
 def first_error(stderr: str) -> str:
     """The crawler's first ERROR line, without the run's port numbers."""
     for line in stderr.splitlines():

@@ -284,10 +284,6 @@ def load_oracle(path: Path) -> Oracle:
     return dict(json.loads(path.read_text("utf-8")))
 
 
-def is_draft(path: Path) -> bool:
-    return path.name.endswith(DRAFT_SUFFIX)
-
-
 def fixture_pages(kind: str, root: Path = FIXTURES_ROOT) -> list[FixturePage]:
     """Every fixture of ``kind`` that has an oracle, sorted by file name."""
     page_kind = KINDS[kind]

@@ -174,8 +174,6 @@ class K2CategorySpider(scrapy.Spider):
     # A section whose rows take more than the item page gives keeps walking its listing, and says
     # why in ``listing_only_reason`` (recorded in crawl_runs.sources).
     feed_first: bool = False
-    # Why the section reads its feed first (documentation of the decision, per spider).
-    feed_first_reason = ""
     listing_only_reason = "this section does not read its feed"
     export_table: str = ""
     coverage_fields: tuple[str, ...] = ()

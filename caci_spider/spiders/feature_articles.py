@@ -9,9 +9,9 @@ from caci_spider.spiders.sections import K2PublicationsSpider
 class FeatureArticlesSpider(K2PublicationsSpider):
     # Its site and section come from sources.py (category, export file, coverage minimums).
     name = "feature_articles"
-    # The section's feed is live; a row is its item page (abstract, name line, date, PDF link).
-    feed_first = True
-    feed_first_reason = "the feed is live and every field of a row comes from the item page"
+    # Feed first (K2PublicationsSpider's default): the section's feed is live; a row is its item
+    # page (abstract, name line, date, PDF link).
+
     # Feature articles print no hits counter and no issue date other than their dated line.
     coverage_fields = ("title", "authors", "published", "issue_date", "body", "pdf_url")
     canary_fields = ("title", "authors", "published", "body", "pdf_url")

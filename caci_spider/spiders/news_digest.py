@@ -13,11 +13,8 @@ class NewsDigestSpider(K2PublicationsSpider):
     # 2011) makes a night one request plus the canaries, and one that fails (404, not a feed)
     # sends the run to the listing walk it would have made anyway, with the reason recorded in
     # crawl_runs.sources. Walking ~800 listing pages every night to learn nothing would cost far
-    # more than one failed feed request.
-    feed_first = True
-    feed_first_reason = (
-        "the feed is unverified: read first, the listing walked when it fails or is all new"
-    )
+    # more than one failed feed request. Feed first is K2PublicationsSpider's default.
+
     # 2001–2006 digests are "By empty": no authors to cover or to compare.
     canary_fields = ("title", "published", "issue_date", "body", "hits", "tags")
     canary_compared = {"title": "exact", "published": "exact", "body": "words"}

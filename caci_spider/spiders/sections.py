@@ -88,7 +88,7 @@ class K2PublicationsSpider(K2CategorySpider):
         return known
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
-        ref = ItemRef(row["id"], row["url"], row.get("site") or "cacianalyst")
+        ref = ItemRef(row["id"], row["url"], row["site"])
         page = item_page(response.text, ref, utc_now()).extract()
         # As the pipelines build a row (normalise, then collapse the body), minus validation: a
         # field the page lost must show as missing, not as a reject.

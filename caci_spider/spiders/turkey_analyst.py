@@ -11,10 +11,8 @@ class TurkeyAnalystSpider(K2PublicationsSpider):
     name = "turkey_analyst"
     # The same K2 platform and URL grammar, so the same category feed path; whether it answers
     # is not known. Feed first: a feed that fails sends the run to the listing (reason recorded
-    # in crawl_runs.sources), one that answers saves the nightly listing walk.
-    feed_first = True
-    feed_first_reason = (
-        "the feed is unverified: read first, the listing walked when it fails or is all new"
-    )
+    # in crawl_runs.sources), one that answers saves the nightly listing walk. Feed first is
+    # K2PublicationsSpider's default.
+
     # Items with an issue designation ("vol. 2, no. 3") have no issue date.
     coverage_fields = ("title", "authors", "published", "issue_date", "issue", "body", "hits")
