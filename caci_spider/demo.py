@@ -563,7 +563,7 @@ def loading_commands(db: Path, out: Path, program: str) -> list[str]:
     path = shlex.quote(shown(db))
     return [
         f"{program} tables {path} --counts",
-        f"{program} search {path} publications pipeline -c id -c title",
+        f"{program} search {path} publications pipeline -c site -c id -c section -c title",
         f"{program} search {path} staff_publications pandemic -c title -c date",
         f"{program} rows {path} publications --nl --json-cols"
         f" > {shlex.quote(shown(out / ROWS_DUMP))}",
@@ -573,6 +573,7 @@ def loading_commands(db: Path, out: Path, program: str) -> list[str]:
         " where author = 'Svante E. Cornell' order by date desc\"",
         f'{program} query {path} --json-cols "select title, authors, date, venue'
         ' from staff_publications where year >= 2024 order by date desc"',
+        f"{program} search {path} documents corridors -c url -c title",
     ]
 
 

@@ -409,3 +409,19 @@ def test_localsite_prints_its_hint_and_faults(monkeypatch) -> None:
     assert urls["cacianalyst"] == urls["silkroadstudies"] == base_url != urls["turkeyanalyst"]
     assert printed_crawl_commands(output) == hint_commands(base_url, urls)
     assert "MISSING_ITEM_ID" in output and "BROKEN_SERVER_ITEM_ID" in output
+
+
+def test_the_printed_loading_commands_are_the_readmes() -> None:
+    """The demo prints README "Loading the data" with its own paths: pointed at the README's
+    path, every command it prints stands in the README, word for word."""
+    from caci_spider.demo import loading_commands
+
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    section = readme.split("\n## Loading the data\n", 1)[1].split("\n## ", 1)[0]
+    blocks = " ".join(
+        part.split("```", 1)[0] for part in section.split("```sh\n")[1:]
+    )  # the shell blocks
+    words = " ".join(blocks.replace("\\\n", " ").split())
+    demo = REPO_ROOT / "exports" / "demo"
+    for command in loading_commands(demo / "caci.db", demo, "sqlite-utils"):
+        assert " ".join(command.split()) in words, command
