@@ -226,7 +226,7 @@ def printed_loading_commands(output: str) -> list[str]:
 def test_loading_commands_run_as_printed(two_runs) -> None:
     out, runs = two_runs
     commands = printed_loading_commands(runs[-1][0].stdout)
-    assert len(commands) == 7, commands
+    assert len(commands) == 8, commands
     outputs = []
     for command in commands:
         # With the venv activated (as the README has it) the tool is plain `sqlite-utils`.
@@ -242,7 +242,9 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
         )
         assert result.returncode == 0, (command, result.stderr)
         outputs.append(result.stdout)
-    tables, search, staff_search, _rows, authors, works, staff = outputs
+    tables, search, staff_search, _rows, authors, works, staff, documents = outputs
+    # The feature articles' PDFs about corridors (their text is stored and searchable).
+    assert {row["title"] for row in json.loads(documents)} >= {"Coordinating the Corridors"}
     publications = EXPECTED_COUNTS["publications"]
     assert {"table": "publications", "count": publications} in json.loads(tables)
     # The two field reports about a pipeline (other sections may mention one too).
