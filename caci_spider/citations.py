@@ -207,7 +207,7 @@ def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dic
 # -- every record of a database ------------------------------------------------------------------
 
 
-def _decoded(row: sqlite3.Row) -> dict[str, Any]:
+def _decoded(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
     found = dict(row)
     for key in ("authors", "roles"):
         if isinstance(found.get(key), str):

@@ -17,7 +17,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from caci_spider import documents
+from caci_spider import citations, documents
 from caci_spider.items import (
     FieldReport,
     FieldReportPage,
@@ -277,6 +277,8 @@ class StorePipeline(_CrawlerPipeline):
         file (that site's rows of that category, by id) and the aggregate when it has one
         (every row, by site then id); for any other, its table's file."""
         spider = self.crawler.spider
+        if getattr(spider, "export_table", ""):
+            self.export_citations()
         sections = getattr(spider, "crawled_sections", None)
         if sections and getattr(spider, "export_table", "") == PUBLICATIONS:
             self.export_publications(sections, getattr(spider, "aggregate_export", None))
@@ -292,6 +294,13 @@ class StorePipeline(_CrawlerPipeline):
             path = export_dir(self.crawler.settings) / documents.EXPORT_NAME
             count = export_table(self.store.database, documents.DOCUMENTS, path)
             logger.info("Exported %d documents to %s", count, path)
+
+    def export_citations(self) -> None:
+        """``citations.json``, ``.ris`` and ``.bib`` (:mod:`caci_spider.citations`): every
+        publication and staff publication of the database, whichever spider ran."""
+        directory = export_dir(self.crawler.settings)
+        count = citations.write_citations(self.store.database.db.conn, directory)
+        logger.info("Exported %d citations to %s", count, directory / "citations.*")
 
     def export_publications(
         self, sections: tuple[tuple[SiteProfile, Section], ...], aggregate: str | None

@@ -20,7 +20,7 @@ import ipaddress
 import sqlite3
 import warnings
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,13 +56,16 @@ def _row_dict(row: Any, columns: Sequence[str]) -> dict[str, Any]:
     return dict(zip(columns, row, strict=False))
 
 
+def _dicts(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts, whatever row factory the connection has (Datasette's own is kept)."""
+    cursor = connection.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, tuple(row), strict=True)) for row in cursor.fetchall()]
+
+
 def _stored(connection: sqlite3.Connection, table: str, where: str, params: list[Any]) -> Any:
-    connection.row_factory = sqlite3.Row
-    try:
-        found = connection.execute(f"SELECT * FROM [{table}] WHERE {where}", params).fetchone()
-    finally:
-        connection.row_factory = None
-    return citations._decoded(found) if found is not None else None
+    found = _dicts(connection, f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", params)
+    return citations._decoded(found[0]) if found else None
 
 
 def stored_row(connection: sqlite3.Connection, table: str, key: Sequence[Any]) -> Any:
@@ -126,8 +129,12 @@ def _can_render(table: str | None, columns: Sequence[str]) -> bool:
     )
 
 
-def _renderer(extension: str, content_type: str, text: Callable[[list[dict[str, Any]]], str]):
-    async def render(datasette, database, table, columns, rows):  # type: ignore[no-untyped-def]
+def _renderer(
+    extension: str, content_type: str, text: Callable[[list[dict[str, Any]]], str]
+) -> dict[str, Any]:
+    async def render(
+        datasette: Any, database: str, table: str | None, columns: list[str], rows: list[Any]
+    ) -> dict[str, Any]:
         page = [_row_dict(row, columns) for row in rows]
         db = datasette.get_database(database)
         items = await db.execute_fn(lambda conn: result_items(conn, table, page))
@@ -138,14 +145,14 @@ def _renderer(extension: str, content_type: str, text: Callable[[list[dict[str, 
             "headers": {"content-disposition": f'inline; filename="{name}.{extension}"'},
         }
 
-    def can_render(table, columns):  # type: ignore[no-untyped-def]
+    def can_render(table: str | None, columns: list[str]) -> bool:
         return _can_render(table, columns)
 
     return {"extension": extension, "render": render, "can_render": can_render}
 
 
 @hookimpl
-def register_output_renderer(datasette):  # type: ignore[no-untyped-def]
+def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
     return [
         _renderer("csljson", "application/vnd.citationstyles.csl+json; charset=utf-8",
                   citations.csl_json_text),
@@ -158,7 +165,7 @@ def register_output_renderer(datasette):  # type: ignore[no-untyped-def]
 # -- the catalogue pages -------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _style(name: str) -> CitationStylesStyle:
     return CitationStylesStyle(get_style_filepath(name), validate=False)
 
@@ -274,19 +281,16 @@ def catalogue_entry(
 def author_works(connection: sqlite3.Connection, author_id: int) -> list[dict[str, Any]]:
     """Every publication and staff publication of an author, newest first, with its row
     page's path (``<table>/<key>``)."""
-    connection.row_factory = sqlite3.Row
-    try:
-        found = connection.execute(
-            "SELECT * FROM author_publications WHERE author_id = ? "
-            "ORDER BY date DESC, title",
-            [author_id],
-        ).fetchall()
-    finally:
-        connection.row_factory = None
+    found = _dicts(
+        connection,
+        "SELECT * FROM author_publications WHERE author_id = ? ORDER BY date DESC, title",
+        [author_id],
+    )
     works = []
-    for work in map(dict, found):
+    for work in found:
         if work["kind"] == "publication":
-            path = f"{PUBLICATIONS}/{row_path(PUBLICATIONS, [work['site'], work['publication_id']])}"
+            key = [work["site"], work["publication_id"]]
+            path = f"{PUBLICATIONS}/{row_path(PUBLICATIONS, key)}"
         else:
             path = f"{STAFF}/{row_path(STAFF, [work['publication_id']])}"
         works.append(work | {"path": path})
@@ -300,7 +304,9 @@ def catalogue_order(tables: Sequence[Any]) -> list[Any]:
 
 
 @hookimpl
-def extra_template_vars(view_name, table, database, request, datasette):  # type: ignore[no-untyped-def]
+def extra_template_vars(
+    view_name: str, table: str | None, database: str | None, request: Any, datasette: Any
+) -> Any:
     common: dict[str, Any] = {
         "catalogue_order": catalogue_order,
         "is_local": is_local,
@@ -324,9 +330,8 @@ def extra_template_vars(view_name, table, database, request, datasette):  # type
 
 
 @hookimpl
-def render_cell(value, column):  # type: ignore[no-untyped-def]
+def render_cell(value: Any, column: str) -> Markup | None:
     """A link to the local demo site is shown as text that says so: that site has stopped."""
     if column in ("url", "pdf_url", "document_url") and isinstance(value, str) and is_local(value):
         return Markup('<span class="local-link">{}</span> <em>({})</em>').format(value, LOCAL_NOTE)
     return None
-
