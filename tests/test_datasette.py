@@ -331,6 +331,8 @@ def test_the_database_page_lists_the_catalogue_first(datasette) -> None:
     listed = re.findall(r'<h3><a href="/caci/([a-z_]+)">', html)
     assert listed[:4] == ["publications", "staff_publications", "documents", "authors"]
     assert "crawl_runs" in listed[4:] and "staff_ranks" in listed[4:]
+    home = re.findall(r'<a href="/caci/([a-z_]+)" title=', get(datasette, "/").text)
+    assert home[:4] == ["publications", "staff_publications", "documents", "authors"]
 
 
 def test_links_to_the_stopped_local_site_say_so(datasette) -> None:

@@ -309,6 +309,33 @@ def catalogue_order(tables: Sequence[Any]) -> list[Any]:
     return sorted(tables, key=lambda t: (rank.get(t.name, len(rank)), t.hidden, t.name))
 
 
+def catalogue_index(
+    databases: Sequence[dict[str, Any]], catalogue_tables: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The home page's databases, each listing its catalogue tables first (Datasette lists the
+    five largest tables, which are link and bookkeeping tables here)."""
+    ordered = []
+    for database in databases:
+        first = catalogue_tables.get(database["name"], [])
+        names = {t["name"] for t in first}
+        rest = [t for t in database["tables_and_views_truncated"] if t["name"] not in names]
+        shown = (first + rest)[: max(len(database["tables_and_views_truncated"]), len(first))]
+        ordered.append(database | {"tables_and_views_truncated": shown})
+    return ordered
+
+
+async def _catalogue_tables(datasette: Any) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for name, db in datasette.databases.items():
+        counts = await db.table_counts(limit=10)
+        found[name] = [
+            {"name": table, "count": counts.get(table), "private": False}
+            for table in CATALOGUE_TABLES
+            if table in counts
+        ]
+    return found
+
+
 @hookimpl
 def extra_template_vars(
     view_name: str, table: str | None, database: str | None, request: Any, datasette: Any
@@ -318,6 +345,13 @@ def extra_template_vars(
         "is_local": is_local,
         "local_note": LOCAL_NOTE,
     }
+    if view_name == "index":
+
+        async def index_vars() -> dict[str, Any]:
+            tables = await _catalogue_tables(datasette)
+            return common | {"catalogue_index": catalogue_index, "catalogue_tables": tables}
+
+        return index_vars
     if view_name != "row" or request is None or table not in (PUBLICATIONS, STAFF, "authors"):
         return common
 
