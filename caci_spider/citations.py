@@ -207,7 +207,18 @@ def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dic
 # -- every record of a database ------------------------------------------------------------------
 
 
-def _decoded(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
+def dict_rows(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    """Rows as dicts, whatever row factory the connection has (Datasette's and sqlite-utils'
+    are left as they are)."""
+    cursor = connection.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, tuple(row), strict=True)) for row in cursor.fetchall()]
+
+
+def decoded_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row with its JSON columns (authors, roles) decoded."""
     found = dict(row)
     for key in ("authors", "roles"):
         if isinstance(found.get(key), str):
@@ -217,7 +228,7 @@ def _decoded(row: sqlite3.Row | dict[str, Any]) -> dict[str, Any]:
 
 def staff_pdf_urls(connection: sqlite3.Connection) -> dict[str, str]:
     """The first PDF download link of each staff publication's item page (``document_links``)."""
-    if not _has_table(connection, "document_links"):
+    if not has_table(connection, "document_links"):
         return {}
     found: dict[str, str] = {}
     for item_id, url in connection.execute(
@@ -229,36 +240,28 @@ def staff_pdf_urls(connection: sqlite3.Connection) -> dict[str, str]:
     return found
 
 
-def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+def has_table(connection: sqlite3.Connection, name: str) -> bool:
     query = "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?"
     return connection.execute(query, [name]).fetchone() is not None
 
 
 def records(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every publication (by site, then id) and staff publication (by id), as CSL-JSON items."""
-    factory = connection.row_factory
-    connection.row_factory = sqlite3.Row
-    try:
-        items = []
-        if _has_table(connection, PUBLICATIONS):
-            query = f"SELECT * FROM {PUBLICATIONS} ORDER BY site, id"
-            items += [csl_item(PUBLICATIONS, _decoded(r)) for r in connection.execute(query)]
-        if _has_table(connection, STAFF):
-            pdfs = staff_pdf_urls(connection)
-            query = f"SELECT * FROM {STAFF} ORDER BY id"
-            items += [
-                csl_item(STAFF, row, pdfs.get(row["id"]))
-                for row in map(_decoded, connection.execute(query))
-            ]
-        return items
-    finally:
-        connection.row_factory = factory
+    items = []
+    if has_table(connection, PUBLICATIONS):
+        rows = dict_rows(connection, f"SELECT * FROM {PUBLICATIONS} ORDER BY site, id")
+        items += [csl_item(PUBLICATIONS, decoded_row(row)) for row in rows]
+    if has_table(connection, STAFF):
+        pdfs = staff_pdf_urls(connection)
+        rows = dict_rows(connection, f"SELECT * FROM {STAFF} ORDER BY id")
+        items += [csl_item(STAFF, decoded_row(row), pdfs.get(row["id"])) for row in rows]
+    return items
 
 
 # -- RIS and BibTeX ------------------------------------------------------------------------------
 
 
-def _name(name: dict[str, str]) -> str:
+def inverted_name(name: dict[str, str]) -> str:
     """``Family, Given`` (``Family, Given, Jr.``), or the whole name where it has no parts."""
     if "literal" in name:
         return name["literal"]
@@ -266,7 +269,7 @@ def _name(name: dict[str, str]) -> str:
     return f"{name['family']}, {name['given']}{suffix}"
 
 
-def _date(item: dict[str, Any], key: str) -> list[int]:
+def date_of(item: dict[str, Any], key: str) -> list[int]:
     parts: list[int] = item.get(key, {}).get("date-parts", [[]])[0]
     return parts
 
@@ -299,9 +302,9 @@ def ris_reference(item: dict[str, Any]) -> dict[str, Any]:
         "title": item["title"],
     }
     if item.get("author"):
-        reference["authors"] = [_name(n) for n in item["author"]]
+        reference["authors"] = [inverted_name(n) for n in item["author"]]
     if item.get("editor"):
-        reference["editors"] = [_name(n) for n in item["editor"]]
+        reference["editors"] = [inverted_name(n) for n in item["editor"]]
     if item.get("container-title"):
         reference["secondary_title"] = item["container-title"]
     if item.get("collection-title"):
@@ -314,13 +317,13 @@ def ris_reference(item: dict[str, Any]) -> dict[str, Any]:
         reference["volume"] = item["volume"]
     if item.get("issue"):
         reference["number"] = item["issue"]
-    issued = _date(item, "issued")
+    issued = date_of(item, "issued")
     if issued:
         reference["year"] = str(issued[0])
         reference["date"] = _ris_date(issued)
     if item.get("URL"):
         reference["urls"] = [item["URL"]]
-    accessed = _date(item, "accessed")
+    accessed = date_of(item, "accessed")
     if accessed:
         reference["access_date"] = _ris_date(accessed)
     pdf = item.get("custom", {}).get("pdf_url")
@@ -351,7 +354,7 @@ def bibtex_value(text: str) -> str:
 def _bibtex_names(names: Iterable[dict[str, str]]) -> str:
     # A name without parts (an organisation) in braces, so that it is not split.
     return " and ".join(
-        f"{{{bibtex_value(n['literal'])}}}" if "literal" in n else bibtex_value(_name(n))
+        f"{{{bibtex_value(n['literal'])}}}" if "literal" in n else bibtex_value(inverted_name(n))
         for n in names
     )
 
@@ -381,7 +384,7 @@ def bibtex_entry(item: dict[str, Any]) -> Entry:
         fields.append(("volume", item["volume"]))
     if item.get("issue"):
         fields.append(("number", item["issue"]))
-    issued = _date(item, "issued")
+    issued = date_of(item, "issued")
     if issued:
         fields.append(("year", str(issued[0])))
         if len(issued) > 1:
@@ -390,7 +393,7 @@ def bibtex_entry(item: dict[str, Any]) -> Entry:
         fields.append(("date", "-".join(f"{p:02d}" for p in issued)))
     if item.get("URL"):
         fields.append(("url", item["URL"]))
-    accessed = _date(item, "accessed")
+    accessed = date_of(item, "accessed")
     if accessed:
         fields.append(("urldate", "-".join(f"{p:02d}" for p in accessed)))
     pdf = item.get("custom", {}).get("pdf_url")
@@ -461,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Read-only: a crawl may be writing it.
         connection = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            if not _has_table(connection, PUBLICATIONS) and not _has_table(connection, STAFF):
+            if not has_table(connection, PUBLICATIONS) and not has_table(connection, STAFF):
                 print(f"ERROR: {database} holds no publications nor staff_publications table: "
                       "give the path of a crawl's database", file=sys.stderr)  # fmt: skip
                 return exitcodes.USAGE

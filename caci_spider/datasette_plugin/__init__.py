@@ -47,16 +47,11 @@ def _row_dict(row: Any, columns: Sequence[str]) -> dict[str, Any]:
     return dict(zip(columns, row, strict=False))
 
 
-def _dicts(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    """Rows as dicts, whatever row factory the connection has (Datasette's own is kept)."""
-    cursor = connection.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, tuple(row), strict=True)) for row in cursor.fetchall()]
-
-
 def _stored(connection: sqlite3.Connection, table: str, where: str, params: list[Any]) -> Any:
-    found = _dicts(connection, f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", params)
-    return citations._decoded(found[0]) if found else None
+    found = citations.dict_rows(
+        connection, f"SELECT * FROM [{table}] WHERE {where} LIMIT 1", params
+    )
+    return citations.decoded_row(found[0]) if found else None
 
 
 def stored_row(connection: sqlite3.Connection, table: str, key: Sequence[Any]) -> Any:
@@ -212,8 +207,8 @@ def highwire_tags(item: dict[str, Any]) -> list[tuple[str, str]]:
     read: one ``citation_author`` per person, a partial date kept partial."""
     tags = [("citation_title", item["title"])]
     for name in item.get("author", []) or item.get("editor", []):
-        tags.append(("citation_author", citations._name(name)))
-    issued = citations._date(item, "issued")
+        tags.append(("citation_author", citations.inverted_name(name)))
+    issued = citations.date_of(item, "issued")
     if issued:
         tags.append(("citation_publication_date", _highwire_date(issued)))
     container = item.get("container-title")
@@ -271,7 +266,7 @@ def catalogue_entry(
         return None
     item = item_of(connection, table, row)
     text = row.get("body") if table == PUBLICATIONS else row.get("summary")
-    issued = citations._date(item, "issued")
+    issued = citations.date_of(item, "issued")
     return {
         "row": row,
         "item": item,
@@ -287,7 +282,7 @@ def catalogue_entry(
 def author_works(connection: sqlite3.Connection, author_id: int) -> list[dict[str, Any]]:
     """Every publication and staff publication of an author, newest first, with its row
     page's path (``<table>/<key>``)."""
-    found = _dicts(
+    found = citations.dict_rows(
         connection,
         "SELECT * FROM author_publications WHERE author_id = ? ORDER BY date DESC, title",
         [author_id],
