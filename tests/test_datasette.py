@@ -324,6 +324,8 @@ def test_tables_queries_and_searches_download_as_citations(datasette) -> None:
     html = get(datasette, "/caci/publications").text
     for extension in ("csljson", "ris", "bib"):
         assert f'href="/caci/publications.{extension}"' in html
+    # Not offered where the rows are no publications.
+    assert 'href="/caci/rejects.ris"' not in get(datasette, "/caci/rejects").text
 
 
 def test_the_database_page_lists_the_catalogue_first(datasette) -> None:

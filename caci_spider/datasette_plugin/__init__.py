@@ -61,9 +61,17 @@ def stored_row(connection: sqlite3.Connection, table: str, key: Sequence[Any]) -
     return _stored(connection, table, "id = ?", [key[0]])
 
 
-def item_of(connection: sqlite3.Connection, table: str, row: dict[str, Any]) -> dict[str, Any]:
-    pdf = citations.staff_pdf_urls(connection).get(row["id"]) if table == STAFF else None
-    return citations.csl_item(table, row, pdf)
+def item_of(
+    connection: sqlite3.Connection,
+    table: str,
+    row: dict[str, Any],
+    staff_pdfs: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The row's CSL-JSON item; ``staff_pdfs``: :func:`citations.staff_pdf_urls`, if read."""
+    if table != STAFF:
+        return citations.csl_item(table, row)
+    pdfs = citations.staff_pdf_urls(connection) if staff_pdfs is None else staff_pdfs
+    return citations.csl_item(table, row, pdfs.get(row["id"]))
 
 
 def _keys_of(row: dict[str, Any], table: str | None) -> tuple[str, list[Any]] | None:
@@ -86,6 +94,7 @@ def result_items(
     """The CSL-JSON items of a page of results, in its order, each once."""
     items: list[dict[str, Any]] = []
     seen: set[str] = set()
+    staff_pdfs = citations.staff_pdf_urls(connection)
     for row in rows:
         keys = _keys_of(row, table)
         stored = None
@@ -99,7 +108,7 @@ def result_items(
                     break
         if stored is None:
             continue
-        item = item_of(connection, found_table, stored)
+        item = item_of(connection, found_table, stored, staff_pdfs)
         if item["id"] not in seen:
             seen.add(item["id"])
             items.append(item)
@@ -107,11 +116,14 @@ def result_items(
 
 
 def _can_render(table: str | None, columns: Sequence[str]) -> bool:
+    """Rows of publications or staff publications, the ``author_publications`` view, and a
+    query's rows with a ``url`` column (``by_author``, ``last_run_added``, any SQL); not the
+    other tables' rows (a document's or a reject's url is no publication)."""
     names = set(columns)
     return (
         table in (PUBLICATIONS, STAFF)
         or {"kind", "site", "publication_id"} <= names
-        or "url" in names
+        or (table is None and "url" in names)
     )
 
 
