@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -293,14 +294,14 @@ class StorePipeline(_CrawlerPipeline):
                 return
             table = getattr(spider, "export_table", "")
             count = self.export(
-                directory / export_name, lambda path: export_table(self.store.database, table, path)
+                directory / export_name, partial(export_table, self.store.database, table)
             )
             if count is not None:
                 self.crawler.stats.set_value("caci/exported", count)
         if getattr(spider, "links_documents", False):
             self.export(
                 directory / documents.EXPORT_NAME,
-                lambda path: export_table(self.store.database, documents.DOCUMENTS, path),
+                partial(export_table, self.store.database, documents.DOCUMENTS),
                 "documents",
             )
 
@@ -326,13 +327,11 @@ class StorePipeline(_CrawlerPipeline):
         for profile, section in sections:
             count = self.export(
                 directory / section.export_name,
-                lambda path, site=profile.key, category=section.category: export_publications(
-                    database, path, site=site, category=category
-                ),
+                partial(export_publications, database, site=profile.key, category=section.category),
             )
             if count is not None:
                 self.crawler.stats.set_value(f"caci/exported/{section.spider}", count)
                 exported += count
         self.crawler.stats.set_value("caci/exported", exported)
         if aggregate:
-            self.export(directory / aggregate, lambda path: export_publications(database, path))
+            self.export(directory / aggregate, partial(export_publications, database))

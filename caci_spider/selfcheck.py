@@ -355,8 +355,8 @@ def archive_problems(failed: int, first: str) -> list[str]:
     if not failed:
         return []
     return [
-        f"{failed} pages could not be stored in the page archive (first: {first}); the pages "
-        "were still read and their rows stored"
+        f"{failed} {'page' if failed == 1 else 'pages'} could not be stored in the page archive "
+        f"(first: {first}); the pages were still read and their rows stored"
     ]
 
 

@@ -22,7 +22,7 @@ from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
 from caci_spider.spiders.publications import PublicationsSpider
 from caci_spider.storage import STAFF, CaciDatabase, export_publications, export_table
-from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
+from tests.conftest import FIXTURES, REPO_ROOT
 
 SECTION_FILES = [section.export_name for _profile, section in PublicationsSpider.crawled_sections]
 AGGREGATE = "publications.jsonl"
@@ -87,7 +87,7 @@ def crawl_settings(base_url: str, local_site: LocalK2Site, out: Path) -> list[st
     return command[command.index("-s") :]
 
 
-def nightly_lines(result: subprocess.CompletedProcess[str], out: Path) -> list[tuple[str, str]]:
+def nightly_lines(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
     """The nightly's printed lines, pairwise: (which crawl failed, its first ERROR)."""
     lines = result.stderr.splitlines()
     assert result.stdout == "" and len(lines) % 2 == 0, result.stderr
@@ -138,7 +138,7 @@ def test_a_directory_where_exports_go_fails_the_crawl_and_the_nightly(site, tmp_
         text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    printed = nightly_lines(result, out)
+    printed = nightly_lines(result)
     assert [spider_line.split(" failed (exit 1), see ")[0] for spider_line, _ in printed] == [
         f"{NIGHTLY}: publications",
         f"{NIGHTLY}: staff_publications",
@@ -202,7 +202,7 @@ def test_a_full_disk_fails_the_nightly_and_keeps_every_previous_export(site, tmp
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert not any(exports.iterdir())  # the mount was the run's alone
-    printed = nightly_lines(result, out)
+    printed = nightly_lines(result)
     assert [cause.split(": could not write ")[0] for _line, cause in printed] == [
         f"{NIGHTLY}:   ERROR: Self-check failed for publications",
         f"{NIGHTLY}:   ERROR: Self-check failed for staff_publications",
