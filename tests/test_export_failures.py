@@ -2,15 +2,14 @@
 
 Real runs of the local site: ``scrapy crawl`` and ``python -m caci_spider.nightly`` with a
 directory standing where export files must go, and the nightly with its export directory on a
-real full filesystem (a tiny tmpfs, mounted in a private mount namespace of the run: nothing
-outside it sees the mount, and it goes away with the run).
+real full filesystem (caci_spider.localsite.fullfs: a tiny tmpfs in a mount namespace of the
+run's own).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ import sqlite_utils
 
 from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.crawl import crawl_command
+from caci_spider.localsite.fullfs import run_on_full_disk
 from caci_spider.spiders.publications import PublicationsSpider
 from caci_spider.storage import STAFF, CaciDatabase, export_publications, export_table
 from tests.conftest import FIXTURES, REPO_ROOT
@@ -169,9 +169,6 @@ def test_a_directory_where_exports_go_fails_the_crawl_and_the_nightly(site, tmp_
     assert temporary_files(out) == []
 
 
-# A mount namespace of its own (and, for a user without the privilege, a user namespace in
-# which it is root): the tmpfs exists only for the run inside it.
-PRIVATE_MOUNT = ["unshare", "--mount"] if os.geteuid() == 0 else ["unshare", "-Urm"]
 PREVIOUS = '{"previous": "a complete earlier export"}\n'
 
 
@@ -181,24 +178,16 @@ def test_a_full_disk_fails_the_nightly_and_keeps_every_previous_export(site, tmp
     base_url, local_site = site
     out = tmp_path / "out"
     exports = out / "exports"
-    snapshot = tmp_path / "after"  # the tmpfs as the run left it, copied before it goes
-    for directory in (exports, snapshot):
-        directory.mkdir(parents=True)
+    exports.mkdir(parents=True)
+    seed = tmp_path / "previous"
+    seed.mkdir()
+    for name in EVERY_EXPORT:
+        (seed / name).write_text(PREVIOUS, "utf-8")
+    snapshot = tmp_path / "after"  # the full filesystem as the run left it
     settings = [*crawl_settings(base_url, local_site, out), "-s", f"CACI_EXPORT_DIR={exports}"]
-    nightly = shlex.join(nightly_command(tmp_path / "logs", settings))
-    previous = " ".join(shlex.quote(str(exports / name)) for name in EVERY_EXPORT)
-    script = f"""
-        mount -t tmpfs -o size=256k tmpfs {shlex.quote(str(exports))} || exit 90
-        for file in {previous}; do printf '%s' {shlex.quote(PREVIOUS)} > "$file"; done
-        dd if=/dev/zero of={shlex.quote(str(exports / "filler"))} bs=4k 2>/dev/null
-        {nightly}
-        status=$?
-        cp -a {shlex.quote(str(exports))}/. {shlex.quote(str(snapshot))}/
-        exit $status
-    """
-    result = subprocess.run(
-        [*PRIVATE_MOUNT, "sh", "-c", script], cwd=REPO_ROOT, env=ENV, capture_output=True,
-        text=True, timeout=600,
+    result = run_on_full_disk(
+        nightly_command(tmp_path / "logs", settings), exports, snapshot, seed,
+        cwd=REPO_ROOT, env=ENV,
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert not any(exports.iterdir())  # the mount was the run's alone
