@@ -210,3 +210,34 @@ def test_a_full_disk_fails_the_nightly_and_keeps_every_previous_export(site, tmp
         assert (snapshot / name).read_text("utf-8") == PREVIOUS != expected[name]
         assert str(exports / name) in " ".join(cause for _line, cause in printed)
     assert temporary_files(snapshot) == []
+
+
+def test_a_page_archive_that_fills_up_fails_the_crawl_and_loses_no_row(site, tmp_path) -> None:
+    """The page archive on a disk that fills up during the crawl: every page still reaches
+    its row; the run fails in one ERROR line naming the archive and the error."""
+    base_url, local_site = site
+    clean, full = tmp_path / "clean", tmp_path / "full"
+    for out in (clean, full):
+        (out / "httpcache").mkdir(parents=True)
+    options = ["-s", "RETRY_TIMES=1", "-s", "CACI_COVERAGE_MIN_ITEMS=1000000"]
+    subprocess.run(
+        [*crawl_command("field_reports", base_url, clean, local_site.base_urls), *options],
+        cwd=REPO_ROOT, env=ENV, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    result = run_on_full_disk(
+        [*crawl_command("field_reports", base_url, full, local_site.base_urls), *options],
+        full / "httpcache", tmp_path / "after", free="96K", cwd=REPO_ROOT, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-4000:]
+    (error,) = caci_errors(result.stderr)
+    archive = full / "httpcache" / "field_reports.sqlite"
+    assert "pages could not be stored in the page archive (first: " in error
+    assert f"{archive}: " in error and "database or disk is full" in error
+    run = last_runs(full / "caci.db")["field_reports"]
+    assert run["self_check"] == "failed" and run["problems"] == [error.split(": ", 2)[2]]
+
+    def stored(out: Path) -> list[dict]:
+        rows = sqlite_utils.Database(out / "caci.db")["publications"].rows_where(order_by="id")
+        return [{k: v for k, v in row.items() if k != "fetched_at"} for row in rows]
+
+    assert stored(full) == stored(clean) != []

@@ -30,19 +30,23 @@ def run_on_full_disk(
     snapshot: Path,
     seed: Path | None = None,
     *,
+    free: str = "0",
+    size: str = SIZE,
     cwd: Path,
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``command`` with a full tmpfs at ``mount_point`` (an existing directory, which the
-    tmpfs hides while it runs), holding a copy of ``seed``'s files and no free space; then copy
-    what the tmpfs holds (but the filler) to ``snapshot``. Returns the command's outcome."""
+    tmpfs hides while it runs), holding a copy of ``seed``'s files and ``free`` space left (a
+    size for ``truncate``, such as ``96K``: none by default); then copy what the tmpfs holds (but
+    the filler) to ``snapshot``. Returns the command's outcome."""
     mount, snap = shlex.quote(str(mount_point)), shlex.quote(str(snapshot))
     copy_seed = f"cp -a {shlex.quote(str(seed))}/. {mount}/" if seed is not None else ":"
     script = f"""
-        mount -t tmpfs -o size={SIZE} tmpfs {mount} || exit {USAGE_EXIT}
+        mount -t tmpfs -o size={shlex.quote(size)} tmpfs {mount} || exit {USAGE_EXIT}
         {copy_seed} || exit {USAGE_EXIT}
         dd if=/dev/zero of={mount}/{FILLER} bs=4k 2>/dev/null
+        truncate -s -{shlex.quote(free)} {mount}/{FILLER} || exit {USAGE_EXIT}
         {shlex.join(command)}
         status=$?
         rm -f {mount}/{FILLER}
