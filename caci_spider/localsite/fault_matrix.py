@@ -1,6 +1,8 @@
 """The fault matrix: every fault the local site can act out, crawled for real, outcome observed;
-then the nightly changes (a database that holds a crawl, the site changed) and the template
-drift (the site served through other templates, :mod:`caci_spider.localsite.drift`).
+then the nightly changes (a database that holds a crawl, the site changed), the exports that
+cannot be written on such a night (a directory in the way, a full disk:
+:mod:`caci_spider.localsite.fullfs`) and the template drift (the site served through other
+templates, :mod:`caci_spider.localsite.drift`).
 
 ``python -m caci_spider.localsite.fault_matrix [--out docs/reliability.md]`` runs every scenario
 (each a fresh local site and database, the real ``scrapy crawl field_reports``) and writes the
