@@ -45,6 +45,11 @@ from caci_spider.store import store_of
 
 logger = logging.getLogger(__name__)
 
+# Pages the archive could not store, and the first of them ("<archive>: <url>: <error>"): the
+# run's self-check fails on them (caci_spider.extensions).
+STORE_ERRORS_STAT = "caci/archive/store_errors"
+FIRST_STORE_ERROR_STAT = "caci/archive/first_store_error"
+
 
 def sister_archives(spider: Spider) -> list[str]:
     """The other spiders whose archives hold pages of ``spider``'s publications sections: each
@@ -134,7 +139,8 @@ class SqliteArchiveStorage:
     * a damaged row is a page the archive does not have (fetched again; offline, a reject
       ``archived copy unreadable``);
     * a page that cannot be stored (disk full, a lock held too long) is logged and counted
-      (``caci/archive/store_errors``) and still goes on to the spider;
+      (``caci/archive/store_errors``) and still goes on to the spider; the run's self-check
+      fails, naming the archive and the first error;
     * a damaged file (not a database, or malformed pages found while crawling) is moved aside
       (``….damaged-<time>``, with its WAL files) and a new one begun;
     * a file that cannot serve the crawl (cannot be opened or written, holds a ``pages`` table
@@ -319,6 +325,7 @@ class SqliteArchiveStorage:
             zlib.compress(response.body, self.COMPRESSION_LEVEL),
             time.time(),
         )
+        failure = "the archive could not be started again after damage"
         for _attempt in range(2):  # once more in a new file after setting a damaged one aside
             if self.connection is None:
                 break
@@ -326,12 +333,15 @@ class SqliteArchiveStorage:
                 self.connection.execute(_INSERT_PAGE, row)
                 return
             except sqlite3.Error as error:
+                failure = str(error)
                 if not self._damaged(error):
                     # The page still reaches the spider and the database: only its archive copy
-                    # is lost.
-                    logger.error("Could not archive %s (%s)", request.url, error)
+                    # is lost. The self-check's ERROR line says it for the run.
+                    logger.warning("Could not archive %s (%s)", request.url, error)
                     break
-        self._stats.inc_value("caci/archive/store_errors")
+        self._stats.inc_value(STORE_ERRORS_STAT)
+        if self._stats.get_value(FIRST_STORE_ERROR_STAT) is None:
+            self._stats.set_value(FIRST_STORE_ERROR_STAT, f"{self.path}: {request.url}: {failure}")
 
 
 _PAGE_COLUMNS = {

@@ -436,14 +436,30 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def export_texts(connection: sqlite3.Connection) -> tuple[int, dict[str, str]]:
+    """The record count and the text of each export file (by file name), from the same
+    records."""
+    items = records(connection)
+    return len(items), {
+        EXPORT_NAMES["csljson"]: csl_json_text(items),
+        EXPORT_NAMES["ris"]: ris_text(items),
+        EXPORT_NAMES["bibtex"]: bibtex_text(items),
+    }
+
+
+def write_export(path: Path, text: str, count: int) -> int:
+    """One export file, written atomically; returns ``count`` (its records), for the log."""
+    write_text_atomic(path, text)
+    return count
+
+
 def write_citations(connection: sqlite3.Connection, directory: Path) -> int:
     """``citations.json``, ``citations.ris`` and ``citations.bib`` in ``directory``, each
     written atomically, from the same records; returns their count."""
-    items = records(connection)
-    texts = {"csljson": csl_json_text(items), "ris": ris_text(items), "bibtex": bibtex_text(items)}
+    count, texts = export_texts(connection)
     for name, text in texts.items():
-        write_text_atomic(directory / EXPORT_NAMES[name], text)
-    return len(items)
+        write_export(directory / name, text, count)
+    return count
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from caci_spider import settings as default_settings
+from caci_spider.archive import FIRST_STORE_ERROR_STAT, STORE_ERRORS_STAT
 from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
 from caci_spider.preflight import is_loopback
@@ -29,10 +30,12 @@ from caci_spider.selfcheck import (
     RefetchedFields,
     RepeatedParagraphs,
     SectionSource,
+    archive_problems,
     canary_problems,
     coverage_of,
     coverage_problems,
     end_problems,
+    export_problems,
     finished_normally,
     item_problems,
     listing_problems,
@@ -244,7 +247,11 @@ class CrawlRunRecorder:
             ),
             *item_problems(getattr(spider, "item_fetches", ItemFetches())),
             *getattr(spider, "source_problems", []),
-            *write_problems(store.write_errors, store.refetch_clashes),
+            *write_problems(store.write_errors, store.refetch_clashes, store.path),
+            *export_problems(store.export_errors),
+            *archive_problems(
+                values.get(STORE_ERRORS_STAT, 0), values.get(FIRST_STORE_ERROR_STAT, "")
+            ),
             *(problem for section in sections.values() for problem in section["coverage_problems"]),
             *(problem for section in sections.values() for problem in section["read_problems"]),
         ]
@@ -324,6 +331,10 @@ class CrawlRunRecorder:
         except sqlite3.Error as error:
             store.write_failed(f"crawl_runs row {run_id}", error)
             stats.set_value(SELF_CHECK_STAT, "failed")
+            logger.error(
+                "Self-check failed for %s: the run could not be recorded in %s (%s)",
+                spider.name, store.path, error,
+            )  # fmt: skip
 
 
 class JobDirMarks:

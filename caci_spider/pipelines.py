@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
@@ -275,10 +278,15 @@ class StorePipeline(_CrawlerPipeline):
     def close_spider(self) -> None:
         """Write the spider's exports: for a spider of publications, each crawled section's
         file (that site's rows of that category, by id) and the aggregate when it has one
-        (every row, by site then id); for any other, its table's file."""
+        (every row, by site then id); for any other, its table's file.
+
+        Each file is written whole or not at all (storage.write_jsonl_atomic); one that cannot
+        be written keeps its previous file, fails the run's self-check (DatabaseStore
+        .export_failed) and does not keep the others from being written."""
         spider = self.crawler.spider
+        directory = export_dir(self.crawler.settings)
         if getattr(spider, "export_table", ""):
-            self.export_citations()
+            self.export_citations(directory)
         sections = getattr(spider, "crawled_sections", None)
         if sections and getattr(spider, "export_table", "") == PUBLICATIONS:
             self.export_publications(sections, getattr(spider, "aggregate_export", None))
@@ -286,39 +294,59 @@ class StorePipeline(_CrawlerPipeline):
             export_name = getattr(spider, "export_name", None)
             if not export_name:
                 return
-            path = export_dir(self.crawler.settings) / export_name
-            count = export_table(self.store.database, getattr(spider, "export_table", ""), path)
-            self.crawler.stats.set_value("caci/exported", count)
-            logger.info("Exported %d rows to %s", count, path)
+            table = getattr(spider, "export_table", "")
+            count = self.export(
+                directory / export_name, partial(export_table, self.store.database, table)
+            )
+            if count is not None:
+                self.crawler.stats.set_value("caci/exported", count)
         if getattr(spider, "links_documents", False):
-            path = export_dir(self.crawler.settings) / documents.EXPORT_NAME
-            count = export_table(self.store.database, documents.DOCUMENTS, path)
-            logger.info("Exported %d documents to %s", count, path)
+            self.export(
+                directory / documents.EXPORT_NAME,
+                partial(export_table, self.store.database, documents.DOCUMENTS),
+                "documents",
+            )
 
-    def export_citations(self) -> None:
+    def export(self, path: Path, write: Callable[[Path], int], what: str = "rows") -> int | None:
+        """``write(path)``, logged; the row count, or None when the file could not be written
+        (recorded: its previous file stays and the run fails)."""
+        try:
+            count = write(path)
+        except (OSError, sqlite3.Error) as error:
+            self.store.export_failed(path, error)
+            return None
+        logger.info("Exported %d %s to %s", count, what, path)
+        return count
+
+    def export_citations(self, directory: Path) -> None:
         """``citations.json``, ``.ris`` and ``.bib`` (:mod:`caci_spider.citations`): every
-        publication and staff publication of the database, whichever spider ran."""
-        directory = export_dir(self.crawler.settings)
-        count = citations.write_citations(self.store.database.db.conn, directory)
-        logger.info("Exported %d citations to %s", count, directory / "citations.*")
+        publication and staff publication of the database, whichever spider ran; each file
+        written, or failed, like the other exports."""
+        try:
+            count, texts = citations.export_texts(self.store.database.db.conn)
+        except sqlite3.Error as error:
+            self.store.export_failed(directory / citations.EXPORT_NAMES["csljson"], error)
+            return
+        for name, text in texts.items():
+            write = partial(citations.write_export, text=text, count=count)
+            self.export(directory / name, write, "citations")
 
     def export_publications(
         self, sections: tuple[tuple[SiteProfile, Section], ...], aggregate: str | None
     ) -> None:
         """Each ``(site, section)``'s export, then ``aggregate`` (every publication) if set;
-        ``caci/exported`` counts the rows of the sections' files."""
+        ``caci/exported`` counts the rows of the sections' files written."""
         directory = export_dir(self.crawler.settings)
+        database = self.store.database
         exported = 0
         for profile, section in sections:
-            path = directory / section.export_name
-            count = export_publications(
-                self.store.database, path, site=profile.key, category=section.category
+            count = self.export(
+                directory / section.export_name,
+                partial(export_publications, database, site=profile.key, category=section.category),
             )
-            self.crawler.stats.set_value(f"caci/exported/{section.spider}", count)
-            logger.info("Exported %d rows to %s", count, path)
-            exported += count
+            if count is not None:
+                self.crawler.stats.set_value(f"caci/exported/{section.spider}", count)
+                exported += count
         self.crawler.stats.set_value("caci/exported", exported)
         if aggregate:
-            path = directory / aggregate
-            count = export_publications(self.store.database, path)
-            logger.info("Exported %d rows to %s", count, path)
+            self.export(directory / aggregate, partial(export_publications, database))

@@ -320,16 +320,44 @@ def vanished_problems(refetched: RefetchedFields, max_share: float) -> list[str]
     return problems
 
 
-def write_problems(errors: Sequence[str], clashes: Sequence[str] = ()) -> list[str]:
+def write_problems(
+    errors: Sequence[str], clashes: Sequence[str] = (), database: object = "the database"
+) -> list[str]:
     problems = []
     if errors:
-        problems.append(f"{len(errors)} writes to the database failed (first: {errors[0]})")
+        problems.append(f"{len(errors)} writes to {database} failed (first: {errors[0]})")
     if clashes:
         problems.append(
             f"{len(clashes)} refetched items now read the same body as another stored item "
             f"(first: {clashes[0]}): the item pages changed; their stored rows were kept"
         )
     return problems
+
+
+def export_problems(failed: Sequence[str]) -> list[str]:
+    """The exports the run could not write (``path (error)`` each), in one sentence."""
+    if not failed:
+        return []
+    if len(failed) == 1:
+        return [
+            f"could not write the export {failed[0]}: its previous file was kept and its rows "
+            "are in the database; free space or clear the path, and the next run writes it"
+        ]
+    return [
+        f"could not write {len(failed)} exports: {'; '.join(failed)}: their previous files were "
+        "kept and their rows are in the database; free space or clear the paths, and the next "
+        "run writes them"
+    ]
+
+
+def archive_problems(failed: int, first: str) -> list[str]:
+    """Pages the page archive could not store (``first``: the archive, page and error)."""
+    if not failed:
+        return []
+    return [
+        f"{failed} {'page' if failed == 1 else 'pages'} could not be stored in the page archive "
+        f"(first: {first}); the pages were still read and their rows stored"
+    ]
 
 
 def end_problems(reason: str, first_crawl: bool, stored: int) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from pathlib import Path
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -39,6 +40,9 @@ class DatabaseStore:
         self.run_id: int | None = None
         self.first_crawl = False
         self.write_errors: list[str] = []
+        # Exports the run could not write, as "path (error)": each kept its previous file
+        # (storage.write_jsonl_atomic) and the run's self-check fails.
+        self.export_errors: list[str] = []
         # Stored items refetched with another stored item's body (see storage.store_report).
         self.refetch_clashes: list[str] = []
 
@@ -97,7 +101,18 @@ class DatabaseStore:
         self.write_errors.append(f"{url}: {error}")
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("caci/store_errors")
-        logger.error("Could not write %s to %s: %s", url, self.path, error)
+        # A WARNING: the self-check's one ERROR line says it for the run, with the first one.
+        logger.warning("Could not write %s to %s: %s", url, self.path, error)
+
+    def export_failed(self, path: Path, error: Exception) -> None:
+        """An export that could not be written (disk full, a directory where the file goes):
+        its previous file stays; counted, and a failed self-check."""
+        self.export_errors.append(f"{path} ({error_text(error)})")
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("caci/export_errors")
+        logger.warning(
+            "Could not write %s (%s): its previous file is kept", path, error_text(error)
+        )
 
     def record_reject(self, reject: Reject) -> None:
         """Into ``rejects`` (with its backoff), counted in the stats, logged once."""
@@ -113,6 +128,14 @@ class DatabaseStore:
             stats.inc_value("caci/rejected")
             stats.inc_value(f"caci/rejected/{reject.reason}")
         logger.warning("Rejected %s: %s", reject.url, reject.reason)
+
+
+def error_text(error: BaseException) -> str:
+    """An OS error as ``[Errno 28] No space left on device``, without the file names its
+    ``str`` repeats (the caller names the file); any other error as its message."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"[Errno {error.errno}] {error.strerror}"
+    return str(error) or type(error).__name__
 
 
 def store_of(crawler: Crawler) -> DatabaseStore:

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
+from scrapy.http import HtmlResponse, Request
 
+from caci_spider.archive import SqliteArchiveStorage
 from caci_spider.extensions import ContactWarning, CrawlRunRecorder, JobDirMarks
 from caci_spider.items import FieldReport
 from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK
@@ -263,3 +266,35 @@ def test_the_vanished_share_is_a_setting(tmp_path: Path) -> None:
     recorder.spider_closed(spider, "finished")  # 1 of 3 lost it: below 50 %
     (run,) = store_of(spider.crawler).database.rows("crawl_runs")
     assert run["problems"] == ["stored nothing on a first crawl"]
+
+
+def test_failed_writes_to_the_archive_and_the_database_fail_the_run_in_one_line_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    spider, recorder = opened(tmp_path)
+    store = store_of(spider.crawler)
+    store.database.store_report(report(8145, "one"), spider.name, store.run_id)
+    walked(spider, 1, 8145)
+    # A page the archive cannot store: another program holds its file.
+    monkeypatch.setattr(SqliteArchiveStorage, "BUSY_TIMEOUT_S", 0.05)
+    archive = SqliteArchiveStorage(spider.crawler.settings)
+    archive.open_spider(spider)
+    blocker = sqlite3.connect(archive.path_for(spider.name), isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    url = f"{CACI}/publications/field-reports/item/8145-a.html"
+    with caplog.at_level(logging.INFO):
+        archive.store_response(spider, Request(url), HtmlResponse(url, body=b"<html></html>"))
+        blocker.execute("ROLLBACK")
+        archive.close_spider(spider)
+        # A row the database refused.
+        store.write_failed(url, sqlite3.OperationalError("database or disk is full"))
+        recorder.spider_closed(spider, "finished")
+    (run,) = store.database.rows("crawl_runs")
+    assert run["self_check"] == "failed"
+    assert run["problems"] == [
+        f"1 writes to {store.path} failed (first: {url}: database or disk is full)",
+        f"1 page could not be stored in the page archive (first: {archive.path}: {url}: "
+        "database is locked); the pages were still read and their rows stored",
+    ]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [f"Self-check failed for field_reports: {p}" for p in run["problems"]]

@@ -3,15 +3,19 @@ no item lost, nothing requested off the configured hosts, stored text clean, JSO
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from caci_spider.localsite.fault_matrix import (
     NIGHTLY_SCENARIOS,
     SCENARIOS,
+    WRITE_SCENARIOS,
     first_night,
     free_port,
     run_nightly_scenario,
     run_scenario,
+    run_write_scenario,
 )
 
 
@@ -49,4 +53,19 @@ def test_nightly(scenario, first_crawl, tmp_path) -> None:
     if scenario.exit_status == 0:
         assert outcome.message == ""
     assert outcome.rows_kept or not scenario.rows_kept
+    assert outcome.as_expected
+
+
+@pytest.mark.parametrize("scenario", WRITE_SCENARIOS, ids=lambda s: s.name)
+def test_an_export_that_cannot_be_written(scenario, first_crawl, tmp_path) -> None:
+    template, port = first_crawl
+    outcome = run_write_scenario(scenario, template, port, tmp_path / "night")
+    assert (outcome.exit_status, outcome.self_check) == (1, "failed"), outcome.message
+    assert scenario.message in outcome.message
+    # A full disk fails every export of the run: field_reports.jsonl and the citation files.
+    assert re.search(r"could not write (the export|\d+ exports:) <dir>/", outcome.message)
+    assert "field_reports.jsonl (" in outcome.message
+    assert (outcome.rows_lost, outcome.files_lost) == (0, 0)
+    kept = "the previous file" if scenario.disk_full else "the directory, untouched"
+    assert outcome.export == kept
     assert outcome.as_expected

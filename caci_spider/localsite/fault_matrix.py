@@ -1,6 +1,8 @@
 """The fault matrix: every fault the local site can act out, crawled for real, outcome observed;
-then the nightly changes (a database that holds a crawl, the site changed) and the template
-drift (the site served through other templates, :mod:`caci_spider.localsite.drift`).
+then the nightly changes (a database that holds a crawl, the site changed), the exports that
+cannot be written on such a night (a directory in the way, a full disk:
+:mod:`caci_spider.localsite.fullfs`) and the template drift (the site served through other
+templates, :mod:`caci_spider.localsite.drift`).
 
 ``python -m caci_spider.localsite.fault_matrix [--out docs/reliability.md]`` runs every scenario
 (each a fresh local site and database, the real ``scrapy crawl field_reports``) and writes the
@@ -33,6 +35,9 @@ from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.drift import DRIFT_CASES, DriftOutcome, run_first_crawl, run_next_night
 from caci_spider.localsite.drift import render as render_drift
 from caci_spider.localsite.faults import Fault
+from caci_spider.localsite.fullfs import run_on_full_disk
+from caci_spider.sources import section_of
+from caci_spider.storage import CaciDatabase, export_publications
 
 SEED_ID = 8145  # the seed page: the usual target
 CURLY_ID = 12990  # a page whose text has curly apostrophes (for the encoding fault)
@@ -268,7 +273,10 @@ def _jsonl_valid(path: Path) -> bool:
 
 
 def render(
-    outcomes: list[Outcome], nightly: list[NightlyOutcome], drift: list[DriftOutcome]
+    outcomes: list[Outcome],
+    nightly: list[NightlyOutcome],
+    drift: list[DriftOutcome],
+    writes: list[WriteOutcome] | None = None,
 ) -> str:
     lines = [
         "# Reliability: the fault matrix",
@@ -317,6 +325,8 @@ def render(
             f"{n.new_rows} | {'yes' if n.rows_kept else 'no'} | "
             f"{'yes' if n.as_expected else '**no**'} |"
         )
+    if writes:
+        lines += ["", *render_writes(writes)]
     lines += ["", *render_drift(drift)]
     lines += [
         "",
@@ -353,13 +363,19 @@ def main() -> None:
                 result = run_nightly_scenario(night, Path(template), port, Path(workdir))
             print(f"{'ok ' if result.as_expected else 'BAD'} {night.name}: {result.message}")
             nightly.append(result)
+        writes = []
+        for write in WRITE_SCENARIOS:
+            with tempfile.TemporaryDirectory() as workdir:
+                written = run_write_scenario(write, Path(template), port, Path(workdir))
+            print(f"{'ok ' if written.as_expected else 'BAD'} {write.name}: {written.message}")
+            writes.append(written)
         for case in DRIFT_CASES:
             with tempfile.TemporaryDirectory() as workdir:
                 layout = run_first_crawl(case, Path(workdir) / "first")
                 run_next_night(layout, Path(template), port, Path(workdir) / "night")
             print(f"{'ok ' if layout.as_expected else 'BAD'} layout {case.layout}")
             drift.append(layout)
-    args.out.write_text(render(outcomes, nightly, drift), "utf-8")
+    args.out.write_text(render(outcomes, nightly, drift, writes), "utf-8")
     print(f"Wrote {args.out}")
 
 
@@ -648,6 +664,152 @@ def _all_rows(workdir: Path) -> list[dict]:
         {k: v for k, v in row.items() if k != "fetched_at"}
         for row in db["publications"].rows_where(order_by="id")
     ]
+
+
+# -- writing the results: an export that cannot be written on a later night -------------------
+EXPORT = "field_reports.jsonl"
+
+
+@dataclass
+class WriteScenario:
+    name: str
+    injected: str
+    expected: str
+    message: str  # a substring of the run's first ERROR line
+    disk_full: bool = False  # the export directory on a full disk; else a directory in the way
+
+
+@dataclass
+class WriteOutcome:
+    scenario: WriteScenario
+    exit_status: int
+    message: str
+    self_check: str
+    export: str  # what stands at the export's path after the night
+    rows_lost: int  # rows of the first night or of the night's new item not in the database
+    files_lost: int  # an export neither its previous file nor complete, or a temporary file left
+
+    @property
+    def as_expected(self) -> bool:
+        return (
+            self.exit_status == 1
+            and self.self_check == "failed"
+            and self.scenario.message in self.message
+            and self.rows_lost == 0
+            and self.files_lost == 0
+        )
+
+
+WRITE_SCENARIOS: tuple[WriteScenario, ...] = (
+    WriteScenario("export target unwritable at write time",
+                  f"a directory stands where {EXPORT} goes; one new item published",
+                  "exit 1 naming the file and the error; the item stored in the database",
+                  "could not write the export"),
+    WriteScenario("disk full during export",
+                  "the export directory on a full filesystem (a tmpfs with no space left); one "
+                  "new item published",
+                  "exit 1 naming the file and the error; the previous file kept whole; the item "
+                  "stored in the database", "No space left on device", disk_full=True),
+)  # fmt: skip
+
+
+def run_write_scenario(
+    scenario: WriteScenario, template: Path, port: int, workdir: Path
+) -> WriteOutcome:
+    """The next night's ``scrapy crawl field_reports`` (a copy of the first night's files, one
+    new item on the site) with its export blocked or its disk full."""
+    shutil.copytree(template, workdir, dirs_exist_ok=True)
+    scratch = workdir / "scratch"
+    scratch.mkdir()
+    site = LocalK2Site()
+    _new_items(1)(site, scratch)
+    before = _all_rows(workdir)
+    previous = (workdir / EXPORT).read_text("utf-8")
+    command = crawl_command("field_reports", f"http://127.0.0.1:{port}", workdir)
+    command += ["-s", "RETRY_TIMES=1"]
+    if scenario.disk_full:
+        exports, after = workdir / "exports", workdir / "exports-after"
+        seed = scratch / "previous"
+        seed.mkdir()
+        shutil.copy2(workdir / EXPORT, seed / EXPORT)
+        exports.mkdir()
+        with serve(site, port=port):
+            result = run_on_full_disk(
+                [*command, "-s", f"CACI_EXPORT_DIR={exports}"], exports, after, seed,
+                cwd=DEFAULT_FIXTURES.parent,
+            )  # fmt: skip
+    else:
+        after = workdir
+        (workdir / EXPORT).unlink()
+        (workdir / EXPORT).mkdir()
+        with serve(site, port=port):
+            result = _run(command)
+    lines = [
+        line.split("] ", 1)[-1]
+        for line in result.stderr.splitlines()
+        if "[caci_spider" in line and " ERROR: " in line
+    ]
+    message = lines[0].replace(str(workdir), "<dir>") if lines else ""
+    rows = {row["id"]: row for row in _all_rows(workdir)}
+    lost = sum(rows.get(row["id"]) != row for row in before) + (13001 not in rows)
+    written = after / EXPORT
+    if written.is_dir():
+        export, whole = "the directory, untouched", not any(written.iterdir())
+    else:
+        text = written.read_text("utf-8")
+        export = "the previous file" if text == previous else "a new file"
+        whole = text in (previous, _fresh_export(workdir / "caci.db", scratch / EXPORT))
+    temporary = [p for p in after.iterdir() if p.name.startswith(f".{EXPORT}.")]
+    db = sqlite_utils.Database(workdir / "caci.db")
+    (run,) = db["crawl_runs"].rows_where(order_by="id desc", limit=1)
+    return WriteOutcome(
+        scenario, result.returncode, message, run["self_check"], export, lost,
+        int(not whole) + len(temporary),
+    )  # fmt: skip
+
+
+def _fresh_export(database_path: Path, path: Path) -> str:
+    """The field reports' export as the database's rows make it now."""
+    profile, section = section_of("field_reports")
+    database = CaciDatabase(database_path)
+    try:
+        export_publications(database, path, site=profile.key, category=section.category)
+    finally:
+        database.close()
+    return path.read_text("utf-8")
+
+
+def render_writes(outcomes: list[WriteOutcome]) -> list[str]:
+    """The "writing the results" section of docs/reliability.md."""
+    lines = [
+        "## Writing the results: exports that cannot be written",
+        "",
+        "Each export is written to a temporary file beside it and renamed over the old one only",
+        "once complete, so a reader finds the previous complete file or the new complete one,",
+        "never a part. A night whose export (or database, or page archive) cannot be written",
+        "fails: exit 1, `crawl_runs.self_check = 'failed'` with the file and the error in",
+        "`crawl_runs.problems`, one ERROR line, and the nightly's two lines for a failed crawl",
+        "(`python -m caci_spider.nightly`: cron mails them). Every other export of the run is",
+        "still written, and every row is in the database: once the space is freed or the path",
+        "cleared, the next run writes the file. Each row starts from a copy",
+        "of the first night above, publishes one new item and runs the real `scrapy crawl",
+        "field_reports`. “Rows lost”: rows of the first night or the new item missing from the",
+        "database; “files lost”: an export that is neither its previous file nor complete, or",
+        "a temporary file left behind. `tests/test_export_failures.py` does the same through",
+        "`scrapy crawl publications` and the nightly, for every export file.",
+        "",
+        f"| fault | how injected | expected | exit | message | `{EXPORT}` after | rows lost "
+        "| files lost | as expected |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for o in outcomes:
+        w = o.scenario
+        lines.append(
+            f"| {w.name} | {w.injected} | {w.expected} | {o.exit_status} | "
+            f"{o.message.replace('|', '/') or '–'} | {o.export} | {o.rows_lost} | "
+            f"{o.files_lost} | {'yes' if o.as_expected else '**no**'} |"
+        )
+    return lines
 
 
 def free_port() -> int:
