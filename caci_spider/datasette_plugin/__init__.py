@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from caci_spider import citations
 from caci_spider.citations import PUBLICATIONS, STAFF
+from caci_spider.contract import DATABASE
 
 CATALOGUE_TABLES = (PUBLICATIONS, STAFF, "documents", "authors")
 # citeproc-py implements CSL 1.0.1: the current Chicago styles (CSL 1.0.2) print a stray
@@ -359,16 +360,25 @@ def extra_template_vars(
             return common | {"catalogue_index": catalogue_index, "catalogue_tables": tables}
 
         return index_vars
-    if view_name != "row" or request is None or table not in (PUBLICATIONS, STAFF, "authors"):
+    # The crawl's database only (exports/caci.db, as its templates are named): another
+    # database's "authors" or "publications" is none of ours.
+    if view_name != "row" or request is None or database != DATABASE:
+        return common
+    if table not in (PUBLICATIONS, STAFF, "authors"):
         return common
 
     async def row_vars() -> dict[str, Any]:
-        key = urlsafe_components(request.url_vars["pks"])
+        key: list[Any] = urlsafe_components(request.url_vars["pks"])
         db = datasette.get_database(database)
+        numeric = key[-1].isdigit()
         if table == "authors":
+            if not numeric:
+                return common
             works = await db.execute_fn(lambda conn: author_works(conn, int(key[0])))
             return common | {"works": works}
         if table == PUBLICATIONS:
+            if len(key) != 2 or not numeric:
+                return common
             key = [key[0], int(key[1])]
         entry = await db.execute_fn(lambda conn: catalogue_entry(conn, table, key))
         return common | {"catalogue": entry}
