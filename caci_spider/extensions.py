@@ -214,13 +214,10 @@ class CrawlRunRecorder:
         return counts
 
     def hosts_down(self) -> dict[str, str]:
-        """Each host that did not answer this run (caci_spider.middlewares), with the
-        self-check's sentence for it."""
+        """Each host that did not answer this run (caci_spider.middlewares), with its cause."""
         prefix = f"{HOST_DOWN_STAT}/"
         return {
-            key.removeprefix(prefix): (
-                f"{key.removeprefix(prefix)} did not answer ({cause}): nothing was read from it"
-            )
+            key.removeprefix(prefix): str(cause)
             for key, cause in sorted(self.crawler.stats.get_stats().items())
             if key.startswith(prefix)
         }
@@ -232,25 +229,36 @@ class CrawlRunRecorder:
         problems: list[str],
         down: dict[str, str],
         store: DatabaseStore,
-    ) -> list[str]:
-        """The problems with those a host that did not answer explains left out, the host's
-        own sentence first: its sections' listing, item pages and coverage, and, when no host
-        of the spider answered, every problem of what the run read (it read nothing)."""
+    ) -> tuple[list[str], list[str]]:
+        """(the problems, the hosts' own sentences among them): a sentence per host that did
+        not answer, naming the sections it serves, first, and the problems it explains left
+        out: its sections' listing, item pages and coverage and, when no host of the spider
+        answered, every problem of what the run read (it read nothing)."""
         targets = list(getattr(spider, "targets", []) or [])
-        silent = [t for t in targets if urlsplit(t.base_url).netloc.lower() in down]
+        host_of = {t.key: urlsplit(t.base_url).netloc.lower() for t in targets}
+        silent = [t for t in targets if host_of[t.key] in down]
         labels = tuple(f"{t.section.name} ({t.site}): " for t in silent)
+        sentences = []
+        for host, cause in down.items():
+            sections = ", ".join(
+                f"{t.section.name} ({t.site})" for t in silent if host_of[t.key] == host
+            )
+            sentences.append(
+                f"{host} did not answer ({cause}): nothing was read from it"
+                + (f" for {sections}" if sections else "")
+            )
         hosts = {
             urlsplit(str(spider.crawler.settings.get(name) or "")).netloc.lower()
             for name in getattr(spider, "site_settings", ())
         }
         if hosts and hosts <= set(down):
             kept = [
-                *(p for p in end_problems(reason, False, 1)),
+                *end_problems(reason, first_crawl=False, stored=0),
                 *write_problems(store.write_errors, store.refetch_clashes),
             ]
         else:
             kept = [p for p in problems if not (labels and p.startswith(labels))]
-        return [*down.values(), *kept]
+        return [*sentences, *kept], sentences
 
     def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
         stats = self.crawler.stats
@@ -314,10 +322,11 @@ class CrawlRunRecorder:
                 sample=values.get(f"{COVERAGE_STAT}/items", 0),
                 min_sample=self.min_items,
             )
+        said: list[str] = []  # a host that did not answer was said at once, in one line
         if down:
-            problems = self.without_consequences(spider, reason, problems, down, store)
+            problems, said = self.without_consequences(spider, reason, problems, down, store)
         for problem in problems:
-            if problem not in down.values():  # a host that did not answer was said at once
+            if problem not in said:
                 logger.error("Self-check failed for %s: %s", spider.name, problem)
         verdict = "failed" if problems else "ok"
         stats.set_value(SELF_CHECK_STAT, verdict)

@@ -215,6 +215,9 @@ class K2CategorySpider(scrapy.Spider):
         self.archived_pages: set[str] = set()
         # (table, site, key) of the rows stored from a page read live (the store pipeline).
         self.live_rows: set[tuple[str, str, str]] = set()
+        # Pages the site served this run (listing, item, home, canary): their earlier rejects
+        # are resolved at close unless this run rejected them again.
+        self.pages_read_live: set[str] = set()
 
     @classmethod
     def policy_of(cls, section: Section) -> type[K2CategorySpider]:
@@ -285,6 +288,7 @@ class K2CategorySpider(scrapy.Spider):
         self.rejects_by_target[key] = self.rejects_by_target.get(key, 0) + 1
 
     def closed(self, reason: str) -> None:
+        self.store.resolve_read_pages(self.pages_read_live)
         if reason != "finished":
             return  # a stopped run resumes its requests: they are not lost
         # Every item request ends in its callback or errback, except when Scrapy drops its
@@ -299,10 +303,11 @@ class K2CategorySpider(scrapy.Spider):
         """Why ``response`` came from the page archive instead of the site (``""``: it did
         not); such a page is remembered as not read live."""
         fallback = archive_fallback(response.meta)
+        urls = {response.url} | ({response.request.url} if response.request is not None else set())
         if fallback:
-            self.archived_pages.add(response.url)
-            if response.request is not None:
-                self.archived_pages.add(response.request.url)
+            self.archived_pages.update(urls)
+        elif response.status == 200:
+            self.pages_read_live.update(urls)
         return fallback
 
     def read_live(self, urls: list[str]) -> bool:
