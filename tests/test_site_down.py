@@ -96,8 +96,9 @@ def test_a_night_with_the_sites_down_and_the_night_after(tmp_path: Path) -> None
     assert runs["publications"]["requests"] <= 2 * 4  # robots.txt of each host, 3 retries
     assert runs["staff_publications"]["requests"] <= 4
     # Nothing was read live: 0 read, and no unchanged rows.
-    assert re.search(r"Run \d+ of publications: 0 read, 0 new, 0 updated, 0 unchanged, 0 checked, 5 not read", publications_log)  # fmt: skip
-    assert re.search(r"Run \d+ of staff_publications: 0 read, 0 new, 0 updated, 0 unchanged, ", staff_log)  # fmt: skip
+    nothing_read = r": 0 read, 0 new, 0 updated, 0 unchanged, 0 checked, \d+ not read, "
+    assert re.search(r"Run \d+ of publications" + nothing_read, publications_log)
+    assert re.search(r"Run \d+ of staff_publications" + nothing_read, staff_log)
     assert runs["staff_publications"]["items_unchanged"] == 0
     problems = json.loads(runs["publications"]["problems"])
     assert sorted(p.split(" did not answer")[0] for p in problems) == sorted(

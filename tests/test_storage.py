@@ -165,7 +165,8 @@ def test_a_page_has_one_current_reason_and_resolved_rows_stay_as_history(
         )  # fmt: skip
     assert database.db["rejects"].count_where("url = ? AND resolved_at IS NULL", [listing]) == 2
     # The next run reads that listing fine: its entries' rejects no longer describe the site.
-    assert database.resolve_read_pages([listing], "2026-01-04T00:00:00Z", "2026-01-04T00:05:00Z") == 2
+    resolved = database.resolve_read_pages([listing], "2026-01-04T00:00:00Z", "2026-01-04T00:05")
+    assert resolved == 2
     assert database.db["rejects"].count_where("resolved_at IS NULL") == 1
     assert database.backed_off_urls("staff_publications", "2026-01-04T00:06:00Z") == set()
 
