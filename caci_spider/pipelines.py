@@ -246,11 +246,12 @@ class StorePipeline(_CrawlerPipeline):
         # served from the page archive because the site failed.
         spider = self.crawler.spider
         read_live = getattr(spider, "read_live", None)
+        live_rows: set[tuple[str, str, str]] | None = getattr(spider, "live_rows", None)
         sources = [item.url] if isinstance(item, FieldReport) else list(item.sources)
-        if read_live is not None and read_live(sources):
+        if read_live is not None and live_rows is not None and read_live(sources):
             site = item.site if isinstance(item, FieldReport) else STAFF_SITE
             table = PUBLICATIONS if isinstance(item, FieldReport) else STAFF
-            spider.live_rows.add((table, site, str(item.id)))
+            live_rows.add((table, site, str(item.id)))
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item
