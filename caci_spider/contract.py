@@ -272,7 +272,7 @@ DUPLICATES = Table(
 
 REJECTS = Table(
     "rejects",
-    "What could not be stored, one row per spider, URL, reason and offending text.",
+    "What could not be stored, one row per spider, URL, reason and offending text; a row whose page later reads fine, or fails for another reason, is kept as history with `resolved_at` (current rejects: `resolved_at` is null).",
     (
         Column("spider", str, "the spider (`field_reports`, `publications`, `staff_publications`, …)", facet="column"),
         Column("site", str, "the site of the publication the page is (`publications.site`); null for staff publications' pages", nullable=True, facet="column"),
@@ -284,6 +284,7 @@ REJECTS = Table(
         Column("raw_key", str, "12 hex digits of sha256 of `raw`: two bad entries of one page stay apart", hidden=True),
         Column("attempts", int, "failures of this page so far"),
         Column("next_attempt_at", str, "when an incremental run tries the page again", nullable=True),
+        Column("resolved_at", str, "when a later run read the page fine or recorded a newer reason for it; null: a current reject", nullable=True),
     ),
     pk=("spider", "url", "reason", "raw_key"),
     sort_desc="fetched_at",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -22,6 +23,7 @@ from caci_spider import settings as default_settings
 from caci_spider.archive import FIRST_STORE_ERROR_STAT, STORE_ERRORS_STAT
 from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
+from caci_spider.middlewares import HOST_DOWN_STAT, PAGES_READ_STAT
 from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import (
     ItemFetches,
@@ -159,6 +161,7 @@ class CrawlRunRecorder:
             results = canaries.get(key, [])
             source = sources.get(key)
             tally = counts.get(key, {"new": 0, "updated": 0, "unchanged": 0})
+            section_fetches = fetches.get(key, ItemFetches())
             read_problems = (
                 [label + problem for problem in section_read_problems(
                     fetches.get(key, ItemFetches()),
@@ -173,6 +176,8 @@ class CrawlRunRecorder:
                 "spider": target.section.spider,
                 "source": source.source if source is not None else "",
                 **counts.get(key, {"new": 0, "updated": 0, "unchanged": 0}),
+                "checked": sum(1 for c in results if c.outcome == "ok"),
+                "not_read": getattr(section_fetches, "not_read", 0),
                 "rejected": rejects.get(key, 0),
                 "listing_pages": walk.pages,
                 "listing_entries": walk.entries,
@@ -193,11 +198,15 @@ class CrawlRunRecorder:
     def section_counts(
         spider: Spider, database: CaciDatabase, run_id: int
     ) -> dict[str, dict[str, int]]:
-        """new/updated/unchanged rows of the run per target, by each stored row's URL."""
+        """new/updated/unchanged rows of the run per target, by each stored row's URL (an
+        unchanged row taken only from the page archive's copies is not counted: not read)."""
         table = getattr(spider, "export_table", "")
+        live: set[tuple[str, str, str]] = getattr(spider, "live_rows", set())
         counts: dict[str, dict[str, int]] = {}
         for (run, name, site, key), outcome in list(database.run_outcomes.items()):
             if run != run_id or name != table:
+                continue
+            if outcome == "unchanged" and (name, site, key) not in live:
                 continue
             row = next(database.stored_rows(table, [(site, key)]), None)
             owner = spider.target_of_url(row.get("url") or "") if row else None  # type: ignore[attr-defined]
@@ -207,16 +216,75 @@ class CrawlRunRecorder:
             tally[outcome] += 1
         return counts
 
+    def hosts_down(self) -> dict[str, str]:
+        """Each host that did not answer this run (caci_spider.middlewares), with its cause."""
+        prefix = f"{HOST_DOWN_STAT}/"
+        return {
+            key.removeprefix(prefix): str(cause)
+            for key, cause in sorted(self.crawler.stats.get_stats().items())
+            if key.startswith(prefix)
+        }
+
+    @staticmethod
+    def without_consequences(
+        spider: Spider,
+        reason: str,
+        problems: list[str],
+        down: dict[str, str],
+        store: DatabaseStore,
+    ) -> tuple[list[str], list[str]]:
+        """(the problems, the hosts' own sentences among them): a sentence per host that did
+        not answer, naming the sections it serves, first, and the problems it explains left
+        out: its sections' listing, item pages and coverage and, when no host of the spider
+        answered, every problem of what the run read (it read nothing)."""
+        targets = list(getattr(spider, "targets", []) or [])
+        host_of = {t.key: urlsplit(t.base_url).netloc.lower() for t in targets}
+        silent = [t for t in targets if host_of[t.key] in down]
+        labels = tuple(f"{t.section.name} ({t.site}): " for t in silent)
+        sentences = []
+        for host, cause in down.items():
+            sections = ", ".join(
+                f"{t.section.name} ({t.site})" for t in silent if host_of[t.key] == host
+            )
+            sentences.append(
+                f"{host} did not answer ({cause}): nothing was read from it"
+                + (f" for {sections}" if sections else "")
+            )
+        hosts = {
+            urlsplit(str(spider.crawler.settings.get(name) or "")).netloc.lower()
+            for name in getattr(spider, "site_settings", ())
+        }
+        if hosts and hosts <= set(down):
+            kept = [
+                *end_problems(reason, first_crawl=False, stored=0),
+                *write_problems(store.write_errors, store.refetch_clashes),
+            ]
+        else:
+            kept = [p for p in problems if not (labels and p.startswith(labels))]
+        return [*sentences, *kept], sentences
+
     def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
         stats = self.crawler.stats
         database = store.database
         run_id = store.run_id
         assert run_id is not None  # spider_closed judges only a started run
         counts = database.run_counts(run_id)
+        live: set[tuple[str, str, str]] = getattr(spider, "live_rows", set())
+        counts["unchanged"] = sum(
+            1
+            for (run, name, site, key), outcome in database.run_outcomes.items()
+            if run == run_id and outcome == "unchanged" and (name, site, key) in live
+        )
+        fetches: ItemFetches = getattr(spider, "item_fetches", ItemFetches())
+        canaries = list(getattr(spider, "canary_results", []))
+        counts["checked"] = sum(1 for canary in canaries if canary.outcome == "ok")
+        counts["not_read"] = getattr(fetches, "not_read", 0)
+        counts["read"] = stats.get_value(PAGES_READ_STAT, 0)
         rejected = stats.get_value("caci/rejected", 0)
-        for outcome in ("new", "updated", "unchanged"):
+        for outcome in ("new", "updated", "unchanged", "checked", "not_read"):
             stats.set_value(f"caci/items/{outcome}", counts[outcome])
         stats.set_value("caci/duplicates", counts["duplicate"])
+        down = self.hosts_down()
 
         values = stats.get_stats()
         fields = tuple(getattr(spider, "coverage_fields", ()))
@@ -234,7 +302,6 @@ class CrawlRunRecorder:
                 self.min_share,
                 finished=finished_normally(reason),
             )
-        canaries = list(getattr(spider, "canary_results", []))
         stored = counts["new"] + counts["updated"] + counts["unchanged"]
         problems = [
             *end_problems(reason, store.first_crawl, stored),
@@ -262,15 +329,20 @@ class CrawlRunRecorder:
                 sample=values.get(f"{COVERAGE_STAT}/items", 0),
                 min_sample=self.min_items,
             )
+        said: list[str] = []  # a host that did not answer was said at once, in one line
+        if down:
+            problems, said = self.without_consequences(spider, reason, problems, down, store)
         for problem in problems:
-            logger.error("Self-check failed for %s: %s", spider.name, problem)
+            if problem not in said:
+                logger.error("Self-check failed for %s: %s", spider.name, problem)
         verdict = "failed" if problems else "ok"
         stats.set_value(SELF_CHECK_STAT, verdict)
         logger.info(
-            "Run %d of %s: %d new, %d updated, %d unchanged, %d duplicate, %d rejected; "
-            "self-check %s",
-            run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
-            counts["duplicate"], rejected, verdict,
+            "Run %d of %s: %d read, %d new, %d updated, %d unchanged, %d checked, %d not read, "
+            "%d duplicate, %d rejected; self-check %s",
+            run_id, spider.name, counts["read"], counts["new"], counts["updated"],
+            counts["unchanged"], counts["checked"], counts["not_read"], counts["duplicate"],
+            rejected, verdict,
         )  # fmt: skip
         prefix = "downloader/response_status_count/"
         run: dict[str, Any] = {

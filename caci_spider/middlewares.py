@@ -8,13 +8,23 @@ from collections import deque
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.error import ConnectError, DNSLookupError
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+
+from caci_spider.sources import PROFILES
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +134,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
 
 LIVE_STATUS = "caci_live_status"
+# Pages the sites served this run (200, or 304: unchanged since the archived copy), robots.txt
+# left out: the run line's "read".
+PAGES_READ_STAT = "caci/pages/read"
 
 
 class LiveStatusMiddleware:
@@ -137,10 +150,21 @@ class LiveStatusMiddleware:
     nothing reaches the network and nothing is noted.
     """
 
+    def __init__(self, crawler: Crawler | None = None) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LiveStatusMiddleware:
+        return cls(crawler)
+
     def process_response(self, request: Request, response: Response) -> Response:
         # The archive's copy, handed back for a failed connection, passes here too.
         if "cached" not in response.flags:
             request.meta[LIVE_STATUS] = response.status
+            stats = self.crawler.stats if self.crawler is not None else None
+            page = not request.url.endswith("/robots.txt")
+            if stats is not None and page and response.status in (200, 304):
+                stats.inc_value(PAGES_READ_STAT)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -151,7 +175,96 @@ def archive_fallback(meta: dict[str, Any]) -> str:
     """Why a response came from the archive instead of the site (``""``: it did not)."""
     live = meta.get(LIVE_STATUS)
     if isinstance(live, str):
-        return f"could not be fetched ({live}); the page archive's copy was used"
+        return f"served from the archive because the site did not answer ({live})"
     if isinstance(live, int) and live >= 500:
-        return f"answered HTTP {live}; the page archive's copy was used"
+        return f"served from the archive because the site answered HTTP {live}"
     return ""
+
+
+# Failures that say the host is not there at all (nothing listening, no such name, no answer in
+# time), as opposed to a page that fails on a host that works.
+CONNECTION_FAILURES = (
+    DownloadConnectionRefusedError,
+    CannotResolveHostError,
+    DownloadTimeoutError,
+    ConnectError,
+    DNSLookupError,
+    TwistedTimeoutError,
+)
+HOST_DOWN_STAT = "caci/host_down"
+
+
+class HostDidNotAnswer(IgnoreRequest):
+    """A request dropped because its host did not answer earlier in this run."""
+
+
+class UnansweringHostMiddleware:
+    """Stops asking a host that does not answer.
+
+    When a request to a host that has not answered anything in this run fails at the connection
+    level (refused, unresolvable, timed out) and its retries are spent, the host is taken to be
+    down for the rest of the run: one ERROR line names it, the base-URL settings that point at
+    it and the cause, and every other request to it is dropped at once
+    (:class:`HostDidNotAnswer`), instead of being retried and covered page by page by the page
+    archive. Other hosts go on. A host that answered once is never given up: a page failing
+    later is that page's failure. ``caci/host_down/<host>`` holds the cause, for the self-check.
+
+    Sits between the page archive (900) and the network, so that it sees the failure before the
+    archive could cover it with its copy.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.retry_times = crawler.settings.getint("RETRY_TIMES")
+        self.answered: set[str] = set()
+        self.down: dict[str, str] = {}  # host → why
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UnansweringHostMiddleware:
+        return cls(crawler)
+
+    @staticmethod
+    def host_of(request: Request) -> str:
+        return urlsplit(request.url).netloc.lower()
+
+    def process_request(self, request: Request) -> None:
+        host = self.host_of(request)
+        if host in self.down:
+            raise HostDidNotAnswer(f"{host} did not answer earlier in this run")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" not in response.flags:
+            self.answered.add(self.host_of(request))
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        host = self.host_of(request)
+        if host in self.down and not isinstance(exception, IgnoreRequest):
+            raise HostDidNotAnswer(f"{host} did not answer earlier in this run")
+        if host in self.answered or not isinstance(exception, CONNECTION_FAILURES):
+            return
+        limit = request.meta.get("max_retry_times", self.retry_times)
+        if not request.meta.get("dont_retry") and request.meta.get("retry_times", 0) < limit:
+            return  # Scrapy's retries ask again first
+        cause = str(exception).strip().rstrip(".") or type(exception).__name__
+        self.down[host] = f"{type(exception).__name__}: {cause}"[:300]
+        settings = self.settings_naming(host)
+        named = " and ".join(f"{name} ({self.crawler.settings[name]})" for name in settings)
+        logger.error(
+            "%s did not answer (%s) at %s: the run drops its other requests to it; check that "
+            "the site is up and that %s %s at it",
+            host, self.down[host], request.url, named or "the base URL setting",
+            "point" if len(settings) > 1 else "points",
+        )  # fmt: skip
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(f"{HOST_DOWN_STAT}/{host}", self.down[host])
+        raise HostDidNotAnswer(f"{host} did not answer ({self.down[host]})")
+
+    def settings_naming(self, host: str) -> list[str]:
+        """The base-URL settings whose URL is on ``host``."""
+        names = [profile.base_url_setting for profile in PROFILES]
+        return [
+            name
+            for name in dict.fromkeys(names)
+            if urlsplit(str(self.crawler.settings.get(name) or "")).netloc.lower() == host
+        ]

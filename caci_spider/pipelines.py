@@ -245,6 +245,16 @@ class StorePipeline(_CrawlerPipeline):
             self.link_documents(item)
         else:
             return item
+        # A row counts as unchanged only when a page it was taken from was read live, not
+        # served from the page archive because the site failed.
+        spider = self.crawler.spider
+        read_live = getattr(spider, "read_live", None)
+        live_rows: set[tuple[str, str, str]] | None = getattr(spider, "live_rows", None)
+        sources = [item.url] if isinstance(item, FieldReport) else list(item.sources)
+        if read_live is not None and live_rows is not None and read_live(sources):
+            site = item.site if isinstance(item, FieldReport) else STAFF_SITE
+            table = PUBLICATIONS if isinstance(item, FieldReport) else STAFF
+            live_rows.add((table, site, str(item.id)))
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item

@@ -86,6 +86,9 @@ class ItemFetches:
     requested: int = 0
     read: int = 0
     failures: dict[str, int] = field(default_factory=dict)  # reason → count
+    # Of the failures, pages the site gave nothing for: no connection, dropped because their
+    # host did not answer, forbidden by robots.txt, or served from the archive instead.
+    not_read: int = 0
 
     def failed(self, reason: str) -> None:
         self.failures[reason] = self.failures.get(reason, 0) + 1

@@ -62,6 +62,9 @@ DOWNLOADER_MIDDLEWARES = {
     "caci_spider.archive.ArchiveMiddleware": 900,
     # Between the page archive (900) and the network: what the site itself answered.
     "caci_spider.middlewares.LiveStatusMiddleware": 920,
+    # Nearer the network still: a host that never answered is given up after its first
+    # request's retries, before the page archive can cover each failure with its copy.
+    "caci_spider.middlewares.UnansweringHostMiddleware": 930,
     # Below the page archive (900), so that the stats count what went over the network:
     # real 304s, and no requests at all in mode=reparse.
     "scrapy.downloadermiddlewares.stats.DownloaderStats": 950,

@@ -38,6 +38,7 @@ class DatabaseStore:
         self.lock = lock_database(self.path)
         self._database: CaciDatabase | None = None
         self.run_id: int | None = None
+        self.started_at: str | None = None  # the run's start (crawl_runs.started_at)
         self.first_crawl = False
         self.write_errors: list[str] = []
         # Exports the run could not write, as "path (error)": each kept its previous file
@@ -71,8 +72,9 @@ class DatabaseStore:
         )  # fmt: skip
         try:
             self.first_crawl = self.stored_rows_of(spider, table) == 0
+            self.started_at = utc_now()
             self.run_id = self.database.start_run(
-                spider.name, getattr(spider, "mode", ""), utc_now()
+                spider.name, getattr(spider, "mode", ""), self.started_at
             )
         except sqlite3.Error as error:
             logger.error("The database %s cannot be written (%s)", self.path, error)
@@ -117,7 +119,7 @@ class DatabaseStore:
     def record_reject(self, reject: Reject) -> None:
         """Into ``rejects`` (with its backoff), counted in the stats, logged once."""
         try:
-            self.database.record_reject(reject, self.backoff_max_days)
+            self.database.record_reject(reject, self.backoff_max_days, self.started_at)
         except sqlite3.Error as error:
             self.write_failed(reject.url, error)
         noted = getattr(self.crawler.spider, "reject_recorded", None)
@@ -128,6 +130,19 @@ class DatabaseStore:
             stats.inc_value("caci/rejected")
             stats.inc_value(f"caci/rejected/{reject.reason}")
         logger.warning("Rejected %s: %s", reject.url, reject.reason)
+
+    def resolve_read_pages(self, urls: set[str]) -> None:
+        """Resolve the earlier rejects of the pages this run read fine (:meth:`CaciDatabase.
+        resolve_read_pages`)."""
+        if self.started_at is None or not urls:
+            return
+        try:
+            resolved = self.database.resolve_read_pages(sorted(urls), self.started_at, utc_now())
+        except sqlite3.Error as error:
+            self.write_failed("rejects of the pages read", error)
+            return
+        if resolved and self.crawler.stats is not None:
+            self.crawler.stats.set_value("caci/rejects_resolved", resolved)
 
 
 def error_text(error: BaseException) -> str:

@@ -101,6 +101,8 @@ def test_a_good_run_is_recorded_and_claims_its_site(
                 "new": 2,
                 "updated": 0,
                 "unchanged": 0,
+                "checked": 0,
+                "not_read": 0,
                 "rejected": 0,  # counted as the store records them (none did here)
                 "listing_pages": 1,
                 "listing_entries": 2,
@@ -115,8 +117,8 @@ def test_a_good_run_is_recorded_and_claims_its_site(
     assert run["finished_at"] >= run["started_at"]
     assert stats.get_value("caci/items/new") == 2 and stats.get_value("caci/self_check") == "ok"
     assert (
-        "Run 1 of field_reports: 2 new, 0 updated, 0 unchanged, 0 duplicate, 1 rejected; "
-        "self-check ok"
+        "Run 1 of field_reports: 0 read, 2 new, 0 updated, 0 unchanged, 0 checked, 0 not read, "
+        "0 duplicate, 1 rejected; self-check ok"
     ) in caplog.messages
     assert [(r["setting"], r["base_url"]) for r in store.database.rows("sites", "setting")] == [
         ("CACI_BASE_URL", CACI)

@@ -178,9 +178,9 @@ def test_the_live_status_is_what_the_network_answered() -> None:
 @pytest.mark.parametrize(
     ("live", "fallback"),
     [
-        ("ConnectionRefusedError", "could not be fetched (ConnectionRefusedError); "),
-        (503, "answered HTTP 503; "),
-        (500, "answered HTTP 500; "),
+        ("ConnectionRefusedError", "the site did not answer (ConnectionRefusedError)"),
+        (503, "the site answered HTTP 503"),
+        (500, "the site answered HTTP 500"),
         (304, ""),
         (200, ""),
         (404, ""),
@@ -189,7 +189,7 @@ def test_the_live_status_is_what_the_network_answered() -> None:
 )
 def test_archive_fallback(live: int | str | None, fallback: str) -> None:
     meta = {} if live is None else {LIVE_STATUS: live}
-    expected = f"{fallback}the page archive's copy was used" if fallback else ""
+    expected = f"served from the archive because {fallback}" if fallback else ""
     assert archive_fallback(meta) == expected
 
 

@@ -235,9 +235,10 @@ def test_stats_crawl_runs_log_and_feed_agree(tmp_path) -> None:
     assert f"'caci/items/new': {run['items_new']}" in result.stderr
     assert f"'caci/duplicates': {run['items_duplicate']}" in result.stderr
     assert f"'caci/rejected': {run['items_rejected']}" in result.stderr
-    assert (
-        f"Run {run['id']} of field_reports: 18 new, 0 updated, 0 unchanged, 1 duplicate, "
-        f"{run['items_rejected']} rejected; self-check ok" in result.stderr
+    assert re.search(
+        rf"Run {run['id']} of field_reports: \d+ read, 18 new, 0 updated, 0 unchanged, "
+        rf"0 checked, 0 not read, 1 duplicate, {run['items_rejected']} rejected; self-check ok",
+        result.stderr,
     )
     fed = [json.loads(line) for line in feed.read_text("utf-8").splitlines()]
     stored = [json.loads(line) for line in (tmp_path / "field_reports.jsonl").open()]

@@ -130,9 +130,16 @@ def test_the_feature_articles_pdfs_are_linked_and_fetched(crawled) -> None:
 
 def test_an_unchanged_night_reads_the_feeds_and_a_canary_per_section(crawled, tmp_path) -> None:
     base_url, site, out, _log, db = crawled
-    crawl("publications", site, base_url, out)
+    log = crawl("publications", site, base_url, out)
     last = list(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1"))[0]
     assert (last["items_new"], last["self_check"]) == (0, "ok")
+    # One meaning per count: the canaries were read and matched (checked); no row was read
+    # live and found equal (unchanged).
+    n = len(SECTIONS)
+    assert f": {2 * n} read, 0 new, 0 updated, 0 unchanged, {n} checked, 0 not read, " in log
+    assert last["items_unchanged"] == 0
+    sections = json.loads(last["sections"]).values()
+    assert [(s["unchanged"], s["checked"], s["not_read"]) for s in sections] == [(0, 1, 0)] * n
     sources_of = json.loads(last["sources"])
     assert {s["source"] for s in sources_of.values()} == {"feed"}
     # two robots.txt (one per host), a feed and a canary per section
@@ -202,7 +209,9 @@ def test_a_sister_site_down_fails_the_run_and_keeps_every_row(tmp_path) -> None:
         base_url, site,
     ):  # fmt: skip
         log = crawl("publications", site, base_url, tmp_path, expect_exit=1, base_urls=base_urls)
-    assert "Articles (turkeyanalyst)" in log
+    # One ERROR line names the host and its setting; the Analyst's sections go on.
+    (down,) = [line for line in log.splitlines() if "did not answer" in line and "ERROR" in line]
+    assert "TURKEY_ANALYST_BASE_URL" in down and str(base_urls["turkeyanalyst"]) in down
     db = sqlite_utils.Database(tmp_path / "caci.db")
     run = last_run(db)
     assert run["self_check"] == "failed"

@@ -69,7 +69,7 @@ def test_an_error_status_on_the_first_listing_page() -> None:
 
 
 def test_a_failure_reason_wins_over_the_status() -> None:
-    failure = "could not be fetched (TimeoutError); the page archive's copy was used"
+    failure = "served from the archive because the site did not answer (TimeoutError)"
     (problem,) = listing_problems(
         walk(pages=0, first_status=200, first_failure=failure), None, 0.8, finished=True
     )

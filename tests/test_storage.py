@@ -126,7 +126,8 @@ def test_rejects_upsert_and_clear_on_success(database: CaciDatabase) -> None:
     database.record_reject(reject)
     assert database.db["rejects"].count == 1
     database.store_report(item, "field_reports")
-    assert database.db["rejects"].count == 0
+    # Resolved, kept as history: no longer a current reject.
+    assert [r["resolved_at"] is not None for r in database.db["rejects"].rows] == [True]
 
 
 def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_path: Path) -> None:
@@ -137,6 +138,37 @@ def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_pat
     records = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     assert [r["id"] for r in records] == [1, 3]
     assert all(list(r) == list(CONTRACT_KEYS) for r in records)
+
+
+def test_a_page_has_one_current_reason_and_resolved_rows_stay_as_history(
+    database: CaciDatabase,
+) -> None:
+    url = report(6).url
+    first = Reject("publications", url, "fetch failed: DownloadConnectionRefusedError",
+                   "2026-01-01T00:00:00Z", raw="refused", site="cacianalyst")  # fmt: skip
+    database.record_reject(first, run_started_at="2026-01-01T00:00:00Z")
+    # The next night the page answers 500: one current reason, the latest.
+    later = Reject("publications", url, "HTTP 500", "2026-01-02T00:00:00Z", status=500,
+                   site="cacianalyst")  # fmt: skip
+    database.record_reject(later, run_started_at="2026-01-02T00:00:00Z")
+    rows = {r["reason"]: r for r in database.db["rejects"].rows}
+    assert rows["HTTP 500"]["resolved_at"] is None
+    assert rows["HTTP 500"]["attempts"] == 2  # the backoff still counts both failures
+    assert rows[first.reason]["resolved_at"] == "2026-01-02T00:00:00Z"
+    # Two bad entries of one listing page in one run stay side by side.
+    listing = "https://x/publications/joint-center-publications.html?start=0"
+    for raw in ("entry one", "entry two"):
+        database.record_reject(
+            Reject("staff_publications", listing, "entry without a title", "2026-01-03T00:00:00Z",
+                   raw=raw),
+            run_started_at="2026-01-03T00:00:00Z",
+        )  # fmt: skip
+    assert database.db["rejects"].count_where("url = ? AND resolved_at IS NULL", [listing]) == 2
+    # The next run reads that listing fine: its entries' rejects no longer describe the site.
+    resolved = database.resolve_read_pages([listing], "2026-01-04T00:00:00Z", "2026-01-04T00:05")
+    assert resolved == 2
+    assert database.db["rejects"].count_where("resolved_at IS NULL") == 1
+    assert database.backed_off_urls("staff_publications", "2026-01-04T00:06:00Z") == set()
 
 
 def test_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
@@ -355,7 +387,7 @@ def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) ->
         ("turkey_analyst", "turkeyanalyst"),
     ]
     database.store_report(item, "turkey_analyst")
-    assert database.db["rejects"].count == 1
+    assert database.db["rejects"].count_where("resolved_at IS NULL") == 1
 
 
 def test_a_publications_pdf_is_linked_by_site_and_id(database: CaciDatabase) -> None:

@@ -559,8 +559,10 @@ NIGHTLY_SCENARIOS: tuple[NightlyScenario, ...] = (
     NightlyScenario("stale feed, 2 new items, walk due", "the feed frozen before the new "
                     "items; the last walk 8 days ago", "exit 0, the weekly walk stores both", 0,
                     "", _walk_due, source="listing", new_rows=2),
-    NightlyScenario("site down", "nothing listening at the base URL", "exit 1: no listing page",
-                    1, "no listing page could be read", _unchanged, site_down=True),
+    NightlyScenario("host refusing connections", "nothing listening at the base URL",
+                    "exit 1: the host given up after robots.txt, one ERROR line naming it and "
+                    "CACI_BASE_URL; no other request", 1,
+                    "did not answer (DownloadConnectionRefusedError", _unchanged, site_down=True),
     NightlyScenario("wrong path prefix", "the listing path answers 404",
                     "exit 1: the first listing page answered 404", 1, "answered HTTP 404",
                     _moved_listing),
@@ -632,7 +634,7 @@ def run_nightly_scenario(
         if "[caci_spider" in line
         and (" ERROR: " in line or (" WARNING: " in line and "another crawl holds" in line))
     ]
-    message = re.sub(r"https?://127\.0\.0\.\d+:\d+", "<site>", lines[0]) if lines else ""
+    message = re.sub(r"(https?://)?127\.0\.0\.\d+:\d+", "<site>", lines[0]) if lines else ""
     message = re.sub(r"/\S+/caci\.db", "<db>", message)
     after = {row["id"]: row for row in _all_rows(workdir)}
     kept = all(after.get(row["id"]) == row for row in before)

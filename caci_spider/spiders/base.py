@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from caci_spider import documents
 from caci_spider.items import Reject, is_empty, utc_now
-from caci_spider.middlewares import archive_fallback
+from caci_spider.middlewares import HostDidNotAnswer, archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.quality import FieldDifference, differences
 from caci_spider.selfcheck import (
@@ -210,6 +210,14 @@ class K2CategorySpider(scrapy.Spider):
         self.requested_documents: set[str] = set()
         # Rejects recorded this run, per target key (the run recorder's per-section counts).
         self.rejects_by_target: dict[str, int] = {}
+        # Pages this run got from the page archive because the site failed: what was taken from
+        # them was not read live (the counts say "not read", not "unchanged").
+        self.archived_pages: set[str] = set()
+        # (table, site, key) of the rows stored from a page read live (the store pipeline).
+        self.live_rows: set[tuple[str, str, str]] = set()
+        # Pages the site served this run (listing, item, home, canary): their earlier rejects
+        # are resolved at close unless this run rejected them again.
+        self.pages_read_live: set[str] = set()
 
     @classmethod
     def policy_of(cls, section: Section) -> type[K2CategorySpider]:
@@ -280,6 +288,7 @@ class K2CategorySpider(scrapy.Spider):
         self.rejects_by_target[key] = self.rejects_by_target.get(key, 0) + 1
 
     def closed(self, reason: str) -> None:
+        self.store.resolve_read_pages(self.pages_read_live)
         if reason != "finished":
             return  # a stopped run resumes its requests: they are not lost
         # Every item request ends in its callback or errback, except when Scrapy drops its
@@ -289,6 +298,21 @@ class K2CategorySpider(scrapy.Spider):
                 "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
             )
             self.store.record_reject(self.reject(url, reason_text))
+
+    def fallback_of(self, response: Response) -> str:
+        """Why ``response`` came from the page archive instead of the site (``""``: it did
+        not); such a page is remembered as not read live."""
+        fallback = archive_fallback(response.meta)
+        urls = {response.url} | ({response.request.url} if response.request is not None else set())
+        if fallback:
+            self.archived_pages.update(urls)
+        elif response.status == 200:
+            self.pages_read_live.update(urls)
+        return fallback
+
+    def read_live(self, urls: list[str]) -> bool:
+        """Whether any of the pages ``urls`` (an item's sources) was read live this run."""
+        return any(url not in self.archived_pages for url in urls)
 
     @property
     def job_state(self) -> dict[str, Any]:
@@ -549,6 +573,11 @@ class K2CategorySpider(scrapy.Spider):
 
     def feed_failed(self, failure: Failure) -> Iterator[Any]:
         key = failed_request(failure).cb_kwargs.get("target")
+        if failure.check(HostDidNotAnswer):
+            # Its listing would be dropped too: nothing to fall back to this run.
+            source = self.sources[self.target(key).key]
+            source.reason = f"not read: {failure.getErrorMessage()}"
+            return
         code = http_status(failure)
         message = failure.getErrorMessage()
         if code is not None:
@@ -600,7 +629,7 @@ class K2CategorySpider(scrapy.Spider):
         self.crawler.stats.inc_value("caci/listing_pages")
         keys, outputs = self.follow_entries(response, listing, section.key)
         entry_count = len(keys)
-        fallback = archive_fallback(response.meta)
+        fallback = self.fallback_of(response)
         if fallback:
             # The archived copy still guides the walk, but says nothing about the site today.
             self.logger.warning("Listing page %s %s", response.url, fallback)
@@ -667,10 +696,11 @@ class K2CategorySpider(scrapy.Spider):
     ) -> Iterator[Any]:
         section = self.target(target)
         self.unanswered.pop(self.item_key(ref), None)
-        fallback = archive_fallback(response.meta)
+        fallback = self.fallback_of(response)
         for tally in self.fetch_tallies(section.key):
             if fallback:
-                tally.failed(fallback.split(";")[0])
+                tally.failed(fallback)
+                tally.not_read += 1
             else:
                 tally.read += 1
         if not isinstance(response, TextResponse):
@@ -731,7 +761,7 @@ class K2CategorySpider(scrapy.Spider):
     async def parse_document(self, response: Response) -> AsyncIterator[Any]:
         """Extract the PDF's text in a worker process (run from a thread: the crawl goes on
         meanwhile); a PDF without readable text is a reject and never touches stored text."""
-        fallback = archive_fallback(response.meta)
+        fallback = self.fallback_of(response)
         if fallback:
             self.logger.warning("Document %s %s", response.url, fallback)
         url = response.request.url if response.request is not None else response.url
@@ -835,11 +865,12 @@ class K2CategorySpider(scrapy.Spider):
         self, response: Response, row: dict[str, Any], attempt: int = 1, target: str | None = None
     ) -> Iterator[Any]:
         policy = self.target(target).policy
-        fallback = archive_fallback(response.meta)
+        fallback = self.fallback_of(response)
         tallies = self.fetch_tallies(target)
         if fallback:
             for tally in tallies:
-                tally.failed(fallback.split(";")[0])
+                tally.failed(fallback)
+                tally.not_read += 1
             self.note_canary(row, f"fetch failed: {fallback}", [])
             return
         for tally in tallies:
@@ -869,6 +900,8 @@ class K2CategorySpider(scrapy.Spider):
         item page that could not be read."""
         request = failed_request(failure)
         status = failure_reason(failure)
+        if failure.check(HostDidNotAnswer):
+            status = "its host did not answer"
         self.note_canary(request.cb_kwargs["row"], f"fetch failed: {status}", [])
         attempt = request.cb_kwargs.get("attempt", 1)
         target = self.target(request.cb_kwargs.get("target"))
@@ -884,6 +917,8 @@ class K2CategorySpider(scrapy.Spider):
         for tally in tallies:
             tally.requested += 1
             tally.failed(status)
+            if http_status(failure) is None:
+                tally.not_read += 1
 
     def note_canary(
         self,
@@ -896,7 +931,7 @@ class K2CategorySpider(scrapy.Spider):
         result = CanaryResult(str(row["id"]), row["url"], outcome, missing, differing or [], site)
         self.canary_results.append(result)
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
-        if outcome.startswith("fetch failed"):
+        if outcome.startswith("fetch failed") and "its host did not answer" not in outcome:
             self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
         try:
             self.store.database.record_canary(
@@ -910,6 +945,10 @@ class K2CategorySpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
         request = failed_request(failure)
+        if failure.check(HostDidNotAnswer):
+            status_text = "its host did not answer"
+        else:
+            status_text = failure_reason(failure)
         if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
             code = http_status(failure)
             walk = self.listing_walks[self.target(request.cb_kwargs.get("target")).key]
@@ -923,9 +962,20 @@ class K2CategorySpider(scrapy.Spider):
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
             self.unanswered.pop(self.item_key(ref), None)
+            unread = http_status(failure) is None and (
+                not failure.check(IgnoreRequest)
+                or failure.check(HostDidNotAnswer)
+                or _BENIGN_IGNORE.search(failure.getErrorMessage())
+            )
             for tally in self.fetch_tallies(request.cb_kwargs.get("target")):
-                tally.failed(failure_reason(failure))
+                tally.failed(status_text)
+                if unread:
+                    tally.not_read += 1
         status = http_status(failure)
+        if failure.check(HostDidNotAnswer):
+            # Not this page's failure: the host's, said once (caci_spider.middlewares).
+            self.crawler.stats.inc_value("caci/dropped")
+            return
         if status is not None:
             reason = f"HTTP {status}"
         elif failure.check(IgnoreRequest) and _BENIGN_IGNORE.search(failure.getErrorMessage()):

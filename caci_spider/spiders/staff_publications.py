@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from caci_spider import documents
 from caci_spider.items import Reject, StaffPublication, utc_now
-from caci_spider.middlewares import archive_fallback
+from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
@@ -96,6 +96,8 @@ class StaffPublicationsSpider(K2CategorySpider):
 
     def home_failed(self, failure: Failure) -> Iterator[Any]:
         """The sidebar is one of the two sources: losing it fails the self-check."""
+        if failure.check(HostDidNotAnswer):
+            return  # said once for the host, not once per page
         code = http_status(failure)
         why = f"answered HTTP {code}" if code is not None else failure_name(failure)
         self.source_problems.append(
@@ -104,7 +106,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         yield from self.fetch_failed(failure)
 
     def parse_home(self, response: Response) -> Iterator[Any]:
-        fallback = archive_fallback(response.meta)
+        fallback = self.fallback_of(response)
         if fallback:
             self.source_problems.append(f"the home page ({response.url}) {fallback}")
         if not isinstance(response, TextResponse):

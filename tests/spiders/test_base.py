@@ -175,7 +175,7 @@ def test_a_listing_from_the_archive_guides_the_walk_but_is_not_live(
     assert items == FIRST_PAGE_IDS and starts == [4, 8, 12, 16]
     walk = spider.listing_walk
     assert (walk.pages, walk.entries, walk.first_entries) == (0, 0, None)
-    assert walk.first_failure == "answered HTTP 503; the page archive's copy was used"
+    assert walk.first_failure == "served from the archive because the site answered HTTP 503"
     assert any("answered HTTP 503" in m for m in caplog.messages)
 
 
@@ -469,7 +469,7 @@ def test_a_canary_from_the_archive_says_nothing_about_the_layout(
     check_canary(spider, row, item_file(7004), **{LIVE_STATUS: "TimeoutError"})
     (result,) = spider.canary_results
     assert result.outcome == (
-        "fetch failed: could not be fetched (TimeoutError); the page archive's copy was used"
+        "fetch failed: served from the archive because the site did not answer (TimeoutError)"
     )
     assert not result.failed
 

@@ -98,7 +98,7 @@ def test_a_home_page_from_the_archive_still_gives_its_sidebar_but_says_so(
     outputs = list(spider.parse_home(html_response(HOME, body, meta={LIVE_STATUS: 502})))
     assert len(outputs) == 7
     assert spider.source_problems == [
-        f"the home page ({HOME}) answered HTTP 502; the page archive's copy was used"
+        f"the home page ({HOME}) served from the archive because the site answered HTTP 502"
     ]
 
 
