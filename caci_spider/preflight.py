@@ -4,7 +4,8 @@
 engine starts. Each problem is a :class:`RunRefused` carrying the exit status a scheduler sees
 (:mod:`caci_spider.exitcodes`) and a one-line message that says what to do:
 
-* spider arguments: only the ones a spider takes (``-a mod=full`` is a typo, not a default run);
+* spider arguments: only the ones a spider takes (``-a mod=full`` is a typo, not a default run),
+  besides the ``_``-prefixed ones schedulers add (Scrapyd's ``_job``, ``_version``);
 * setting values: ours and the few Scrapy numbers an operator overrides, by type and range;
   an unknown ``CACI_*`` name is a typo too;
 * paths: the database, export and archive directories can be created and written;
@@ -16,6 +17,7 @@ engine starts. Each problem is a :class:`RunRefused` carrying the exit status a 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import sqlite3
 import tempfile
@@ -39,8 +41,12 @@ from caci_spider.paths import (
 )
 from caci_spider.sites import SiteMismatch, check_sites
 
-# Arguments Scrapy's own tools pass to every spider: Scrapyd names each job with ``_job``.
-TOOL_ARGUMENTS = frozenset({"_job"})
+logger = logging.getLogger(__name__)
+
+# Arguments that schedulers, not users, pass to every spider start with "_": Scrapyd names each
+# job with ``_job`` and passes on ``_version`` (the deployed version a job asked for); the spider
+# takes none of them, and refusing them would fail every such job.
+TOOL_ARGUMENT_PREFIX = "_"
 # The production paths of settings.py: a loopback site must never write there.
 PRODUCTION_DB: str = default_settings.CACI_DB_PATH
 PRODUCTION_EXPORTS: str = default_settings.CACI_EXPORT_DIR
@@ -113,7 +119,8 @@ def check_spider_arguments(spidercls: type, arguments: Mapping[str, str]) -> Non
     spider = getattr(spidercls, "name", "the spider")
     usage = " ".join(f"-a {name}={'|'.join(values)}" for name, values in accepted.items())
     for name, value in arguments.items():
-        if name in TOOL_ARGUMENTS:
+        if name.startswith(TOOL_ARGUMENT_PREFIX):
+            logger.debug("ignoring the scheduler's argument -a %s=%s", name, value)
             continue
         if name not in accepted:
             raise RunRefused(

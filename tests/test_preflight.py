@@ -66,6 +66,13 @@ def test_known_arguments_and_scrapyd_job_names_pass() -> None:
         check_spider_arguments(FieldReportsSpider, {"mode": mode, "_job": "6487ec79"})
 
 
+def test_every_scheduler_argument_passes() -> None:
+    """Scrapyd passes ``_version`` on as ``-a _version=…``; other schedulers add their own."""
+    scheduler = {"_job": "6487ec79", "_version": "r123", "_priority": "1", "_": ""}
+    check_spider_arguments(FieldReportsSpider, {"mode": "full", **scheduler})
+    check_spider_arguments(StaffPublicationsSpider, scheduler)
+
+
 def test_a_spider_without_arguments_says_so() -> None:
     class Bare:
         name = "bare"
