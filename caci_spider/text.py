@@ -82,9 +82,12 @@ REGIONAL_LETTERS = frozenset(
     "әӘғҒқҚңҢөӨұҰүҮһҺіІ"  # Kazakh, Kyrgyz (Cyrillic)
     "ўЎҳҲӣӢӯӮҷҶҝҜҹҸјЈ" + _CYRILLIC_RUSSIAN  # Uzbek, Tajik, Azerbaijani (Cyrillic)
 )
+# Latin-1 and Latin Extended-A (European names: Ålesund, Čapek, Wałęsa) and Cyrillic. Not
+# Latin Extended-B: its letters (ǒ, ǔ) are what genuine capitals before a quote read as
+# ("GÜÇ”" would become "GÜǔ").
 DOCUMENT_LETTERS = REGIONAL_LETTERS | frozenset(
     c
-    for c in map(chr, [*range(0xC0, 0x250), *range(0x0400, 0x0500)])
+    for c in map(chr, [*range(0xC0, 0x180), *range(0x0400, 0x0500)])
     if unicodedata.category(c).startswith("L")
 )
 
