@@ -52,7 +52,9 @@ def undo_php_escapes(text: str) -> str:
 #   or it stands inside a word of the same script ("BakÄ±", "Ã–calan");
 # * any Latin or Cyrillic letter (DOCUMENT_LETTERS), inside a word of the same script, when
 #   another text of the same page showed mojibake (see :func:`shows_mojibake`).
-# A letter with a punctuation mark after it and no word around it (“Ñ”, ‘Ð’) is genuine.
+# A letter with a punctuation mark after it and no word around it (“Ñ”, ‘Ð’) is genuine. Genuine
+# text taken for mojibake needs a capital Ä or Ñ right before ž (read as Ğ, ў): Turkmen written
+# in Latin letters could hold the first, in English text about the region a rare case accepted.
 
 # Each byte 0x80-0xFF as it reads when UTF-8 is decoded as windows-1252 (a byte windows-1252
 # leaves undefined reads as the C1 control of that number, as in browsers and ftfy's "sloppy"
@@ -63,8 +65,8 @@ _BYTE_OF: dict[str, int] = {
 }
 _CONTINUATIONS = "".join(sorted(c for c, byte in _BYTE_OF.items() if 0x80 <= byte <= 0xBF))
 _CONTINUATION_CLASS = "[" + "".join(re.escape(c) for c in _CONTINUATIONS) + "]"
-# The lead byte of a two-byte UTF-8 letter (C2-DF: Â-ß in both readings), then one continuation.
-_TWO_BYTE_LETTER = re.compile("[\u00c2-\u00df]" + _CONTINUATION_CLASS)
+# The lead byte of a two-byte UTF-8 character (C2-DF: Â-ß in both readings), then a continuation.
+_TWO_BYTE_SEQUENCE = re.compile("[\u00c2-\u00df]" + _CONTINUATION_CLASS)
 # Any UTF-8 lead byte (two- or three-byte) before a continuation: the cheap test for a text
 # that may show mojibake at all.
 _MOJIBAKE_HINT = re.compile("[\u00c2-\u00ef]" + _CONTINUATION_CLASS)
@@ -101,7 +103,7 @@ def _script(letter: str) -> str:
 def _repair_letter_sequences(text: str, letters: frozenset[str]) -> str:
     """Mend each two-character sequence that is one letter of ``letters`` read byte by byte."""
     decoded: dict[int, str] = {}
-    for match in _TWO_BYTE_LETTER.finditer(text):
+    for match in _TWO_BYTE_SEQUENCE.finditer(text):
         # A lead byte C2-DF and a continuation byte always make one valid UTF-8 character.
         letter = bytes(_BYTE_OF[c] for c in match.group()).decode("utf-8")
         if letter in letters:
@@ -150,7 +152,7 @@ def repair_mojibake(text: str, mojibake_seen: bool = False) -> str:
     # ftfy.fix_encoding returns text unchanged when is_bad finds no mojibake pattern; asking
     # is_bad first gives the same result without ftfy's per-call set-up (most paragraphs).
     fixed = ftfy.fix_encoding(text) if is_bad(text) else text
-    if _TWO_BYTE_LETTER.search(fixed):
+    if _TWO_BYTE_SEQUENCE.search(fixed):
         fixed = _repair_letter_sequences(
             fixed, DOCUMENT_LETTERS if mojibake_seen else REGIONAL_LETTERS
         )
