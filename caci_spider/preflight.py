@@ -4,10 +4,14 @@
 engine starts. Each problem is a :class:`RunRefused` carrying the exit status a scheduler sees
 (:mod:`caci_spider.exitcodes`) and a one-line message that says what to do:
 
-* spider arguments: only the ones a spider takes (``-a mod=full`` is a typo, not a default run);
+* spider arguments: only the ones a spider takes (``-a mod=full`` is a typo, not a default run),
+  besides the ``_``-prefixed ones schedulers add (Scrapyd's ``_job``, ``_version``);
 * setting values: ours and the few Scrapy numbers an operator overrides, by type and range;
-  an unknown ``CACI_*`` name is a typo too;
-* paths: the database, export and archive directories can be created and written;
+  every other Scrapy number and true/false by the type of its default, and LOG_LEVEL (those
+  Scrapy reads before the crawl starts already when the options are read); an unknown
+  ``CACI_*`` name is a typo, and so is a ``-s`` name a letter or two from a known setting;
+* paths: the database, export and archive directories can be created and written; an existing
+  database is one the crawler wrote (not another program's, which is left untouched);
 * sites: a database holds the data of the base URLs it was built from
   (:mod:`caci_spider.sites`); a loopback site never writes into the production database;
 * the database lock: another run holding it means this night is skipped (status 75).
@@ -15,20 +19,24 @@ engine starts. Each problem is a :class:`RunRefused` carrying the exit status a 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.settings import default_settings as scrapy_defaults
 
 from caci_spider import exitcodes
 from caci_spider import settings as default_settings
+from caci_spider.contract import TABLES
 from caci_spider.locking import CrawlLocked, lock_database
 from caci_spider.paths import (
     NoDataDir,
@@ -39,8 +47,12 @@ from caci_spider.paths import (
 )
 from caci_spider.sites import SiteMismatch, check_sites
 
-# Arguments Scrapy's own tools pass to every spider: Scrapyd names each job with ``_job``.
-TOOL_ARGUMENTS = frozenset({"_job"})
+logger = logging.getLogger(__name__)
+
+# Arguments that schedulers, not users, pass to every spider start with "_": Scrapyd names each
+# job with ``_job`` and passes on ``_version`` (the deployed version a job asked for); the spider
+# takes none of them, and refusing them would fail every such job.
+TOOL_ARGUMENT_PREFIX = "_"
 # The production paths of settings.py: a loopback site must never write there.
 PRODUCTION_DB: str = default_settings.CACI_DB_PATH
 PRODUCTION_EXPORTS: str = default_settings.CACI_EXPORT_DIR
@@ -107,13 +119,48 @@ SETTING_RULES: dict[str, SettingRule] = {
 }
 
 
+# Every setting name the crawl knows: Scrapy's (its defaults, and two it reads without a default),
+# the project's (settings.py) and ours. A -s name near one of them is a typo; one far from all
+# (a setting of a Scrapy extension) is left alone.
+KNOWN_SETTINGS = frozenset(
+    {name for name in dir(scrapy_defaults) if name.isupper()}
+    | {"CONCURRENT_REQUESTS_PER_IP", "META_COPY_WARN_SKIP_KEYS"}
+    | {name for name in dir(default_settings) if name.isupper()}
+    | set(SETTING_RULES)
+)
+# difflib's similarity from which an unknown name is taken for a known one: one or two letters
+# off (DOWNLOAD_DELY, LOG_LEVL, RETRY_TIME).
+TYPO_SIMILARITY = 0.85
+# The type Scrapy reads each of its own settings as: its default value's, except for these
+# (whole-number defaults read with getfloat or getbool).
+SCRAPY_TYPE_EXCEPTIONS: dict[str, type] = {
+    "DNS_TIMEOUT": float,
+    "DOWNLOAD_DELAY": float,
+    "DOWNLOAD_TIMEOUT": float,
+    "TELNETCONSOLE_ENABLED": bool,
+}
+SCRAPY_TYPES: dict[str, type] = {
+    name: SCRAPY_TYPE_EXCEPTIONS.get(name, type(value))
+    for name in dir(scrapy_defaults)
+    if name.isupper()
+    and type(value := getattr(scrapy_defaults, name)) in (bool, int, float)
+    and name not in SETTING_RULES
+}
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Read by Scrapy before ``scrapy crawl`` runs (logging, the reactor): a bad value there ends in a
+# traceback before preflight, so they are checked when the options are read
+# (caci_spider.commands.crawl), before logging is set up.
+STARTUP_SETTINGS = ("LOG_", "TWISTED_REACTOR_ENABLED", "FORCE_CRAWLER_PROCESS")
+
+
 def check_spider_arguments(spidercls: type, arguments: Mapping[str, str]) -> None:
     """Refuse an argument the spider does not take, or a value it does not know."""
     accepted: Mapping[str, tuple[str, ...]] = getattr(spidercls, "arguments", {})
     spider = getattr(spidercls, "name", "the spider")
     usage = " ".join(f"-a {name}={'|'.join(values)}" for name, values in accepted.items())
     for name, value in arguments.items():
-        if name in TOOL_ARGUMENTS:
+        if name.startswith(TOOL_ARGUMENT_PREFIX):
+            logger.debug("ignoring the scheduler's argument -a %s=%s", name, value)
             continue
         if name not in accepted:
             raise RunRefused(
@@ -133,6 +180,7 @@ def check_settings(settings: BaseSettings) -> None:
                 f"unknown setting {name}: the crawler reads "
                 f"{', '.join(sorted(n for n in SETTING_RULES if n.startswith('CACI_')))}"
             )
+    check_setting_names(settings)
     for name, rule in SETTING_RULES.items():
         value = settings.get(name)
         if value is None:
@@ -140,6 +188,49 @@ def check_settings(settings: BaseSettings) -> None:
         problem = _setting_problem(value, rule)
         if problem:
             raise RunRefused(f"bad setting -s {name}={value}: {problem}")
+    check_scrapy_values(settings)
+
+
+def command_line_settings(settings: BaseSettings) -> Iterator[str]:
+    """The names given with ``-s`` (Scrapyd's ``setting=`` too): the project's own settings and
+    the environment's are not typed by hand at each run."""
+    for name in settings:
+        if settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]:
+            yield name
+
+
+def check_setting_names(settings: BaseSettings) -> None:
+    """Refuse a ``-s`` name that is a typo of a known setting (Scrapy would ignore it)."""
+    for name in command_line_settings(settings):
+        if name in KNOWN_SETTINGS:
+            continue
+        close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=TYPO_SIMILARITY)
+        if close:
+            raise RunRefused(f"unknown setting {name}: did you mean {close[0]}?")
+
+
+def check_scrapy_values(settings: BaseSettings, prefixes: tuple[str, ...] = ("",)) -> None:
+    """Refuse a value Scrapy itself would fail on (with a traceback): a LOG_LEVEL it does not
+    know, a number or a true/false of the wrong form. Only names starting with one of
+    ``prefixes``."""
+    for name in settings:
+        if not name.startswith(prefixes) or name != "LOG_LEVEL" and name not in SCRAPY_TYPES:
+            continue
+        value = settings.get(name)
+        if value is None:
+            continue
+        if name == "LOG_LEVEL":
+            if not isinstance(value, int) and value not in logging.getLevelNamesMapping():
+                raise RunRefused(
+                    f"bad setting -s LOG_LEVEL={value}: expected one of {', '.join(LOG_LEVELS)}"
+                )
+        elif problem := _setting_problem(value, SettingRule(SCRAPY_TYPES[name])):
+            raise RunRefused(f"bad setting -s {name}={value}: {problem}")
+
+
+def check_startup_settings(settings: BaseSettings) -> None:
+    """The settings Scrapy reads before ``scrapy crawl`` runs (see :data:`STARTUP_SETTINGS`)."""
+    check_scrapy_values(settings, STARTUP_SETTINGS)
 
 
 _BOOLEANS = frozenset({"0", "1", "True", "False", "true", "false"})
@@ -147,12 +238,8 @@ _BOOLEANS = frozenset({"0", "1", "True", "False", "true", "false"})
 
 def _setting_problem(value: Any, rule: SettingRule) -> str:
     if rule.kind is bool:
-        # What Scrapy's Settings.getbool accepts.
-        return (
-            ""
-            if isinstance(value, bool | int) or str(value) in _BOOLEANS
-            else ("expected True or False")
-        )
+        # What Scrapy's Settings.getbool accepts: True, False, or a whole number (0: false).
+        return "" if _is_integer(value) or str(value) in _BOOLEANS else "expected True or False"
     if rule.kind in (int, float):
         try:
             number = rule.kind(value)
@@ -177,6 +264,14 @@ def _setting_problem(value: Any, rule: SettingRule) -> str:
     if directory and not Path(directory).expanduser().is_absolute():
         return "expected an absolute path"
     return ""
+
+
+def _is_integer(value: Any) -> bool:
+    try:
+        int(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def is_loopback(url: str) -> bool:
@@ -253,12 +348,46 @@ def check_database_file(path: Path) -> None:
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
             connection.execute("PRAGMA schema_version").fetchone()
+            foreign = not_our_database(connection)
         connection.close()
     except sqlite3.DatabaseError as error:
         raise RunRefused(
             f"CACI_DB_PATH {path} is not a usable SQLite database ({error}): move it away or "
             "choose another -s CACI_DB_PATH=…"
         ) from None
+    if foreign:
+        raise RunRefused(
+            f"CACI_DB_PATH {path} is another program's SQLite database ({foreign}); it was left "
+            "as it is: choose another -s CACI_DB_PATH=…"
+        )
+
+
+_OUR_TABLES = {table.name: frozenset(table.names) for table in TABLES}
+
+
+def not_our_database(connection: sqlite3.Connection) -> str:
+    """Why a SQLite database is not one the crawler wrote ("" when it is, or is empty).
+
+    Ours has a ``sites`` table (every release since it was added writes it first) or, older, a
+    ``publications`` or ``staff_publications`` table; and each of its tables named like one of
+    ours holds at least half of that table's columns (an older release's had fewer, a newer
+    one's has more). A table of another shape under one of our names is another program's.
+    """
+    columns: dict[str, set[str]] = {}
+    for (name,) in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+    ):
+        info = connection.execute(f"PRAGMA table_info([{name}])").fetchall()
+        columns[name] = {row[1] for row in info}
+    if not columns:
+        return ""
+    for name, ours in _OUR_TABLES.items():
+        if name in columns and 2 * len(columns[name] & ours) < len(ours):
+            shown = ", ".join(sorted(columns[name]))
+            return f"its {name} table has the columns {shown}"
+    if not {"sites", "publications", "staff_publications"} & set(columns):
+        return f"it holds none of the crawler's tables, but {', '.join(sorted(columns))}"
+    return ""
 
 
 def check_database_not_busy(path: Path, timeout: float = 10.0) -> None:

@@ -20,33 +20,40 @@ from caci_spider.names import byline_authors
 from caci_spider.text import (
     PARAGRAPH_SEPARATOR,
     collapse_repeated_paragraphs,
+    document_normaliser,
     is_image_label,
     normalise_paragraphs,
-    normalise_text,
     strip_featured_badge,
     word_count,
 )
 
 
 def normalise_field_report(page: FieldReportPage) -> FieldReport:
-    """Clean every text field and parse dates and names; derived fields are filled later."""
+    """Clean every text field and parse dates and names; derived fields are filled later.
+
+    The page's texts are one document: mojibake in one is evidence for the others.
+    """
     published = parse_k2_date(page.date_line)
-    byline = normalise_text(page.byline) or None
-    dated_line = normalise_text(page.dated_line) or None
+    texts = [page.title, page.byline, page.dated_line, page.section, page.author_bio]
+    normalise = document_normaliser([*texts, *page.paragraphs, *page.tags])
+    byline = normalise(page.byline) or None
+    dated_line = normalise(page.dated_line) or None
     issue_date = None
     if byline:
         issue_date = parse_issue_date(byline, published)
     if issue_date is None and dated_line:
         issue_date = parse_dated_line(dated_line, published)
-    title = normalise_text(page.title)
+    title = normalise(page.title)
     # A caption or file name printed as text ("Screenshot 2025-03-12 at 11.11.25 AM") is not body.
-    paragraphs = [p for p in normalise_paragraphs(page.paragraphs) if not is_image_label(p)]
+    paragraphs = [
+        p for p in normalise_paragraphs(page.paragraphs, normalise) if not is_image_label(p)
+    ]
     body = PARAGRAPH_SEPARATOR.join(paragraphs)
     return FieldReport(
         id=page.id if page.id is not None else 0,
         site=page.site,
         url=page.url,
-        section=normalise_text(page.section) or None,
+        section=normalise(page.section) or None,
         title=strip_featured_badge(title) if title else "",
         authors=byline_authors(byline),
         published=iso(published),
@@ -55,11 +62,11 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         issue=parse_issue_designation(byline),
         byline=byline,
         body=body,
-        author_bio=normalise_text(page.author_bio) or None,
+        author_bio=normalise(page.author_bio) or None,
         pdf_url=page.pdf_url or None,
         hits=page.hits,
         modified=iso(parse_k2_date(page.modified_line)),
-        tags=[tag for tag in (normalise_text(t) for t in page.tags) if tag],
+        tags=[tag for tag in (normalise(t) for t in page.tags) if tag],
         word_count=0,
         content_hash="",
         fetched_at=page.fetched_at,
@@ -100,13 +107,16 @@ def build_field_report(page: FieldReportPage) -> tuple[FieldReport | None, str, 
 
 
 def normalise_staff_publication(publication: StaffPublication) -> StaffPublication:
-    """The text rules applied to every field of a staff publication (idempotent)."""
-    publication.title = normalise_text(publication.title) or None
-    publication.kind = normalise_text(publication.kind) or None
-    publication.venue = normalise_text(publication.venue) or None
-    publication.authors = [a for a in (normalise_text(a) for a in publication.authors) if a]
-    publication.roles = {normalise_text(k): v for k, v in publication.roles.items()}
+    """The text rules applied to every field of a staff publication (idempotent), its fields
+    one document as evidence of mojibake."""
+    texts = [publication.title, publication.kind, publication.venue, publication.summary]
+    normalise = document_normaliser([*texts, *publication.authors, *publication.roles])
+    publication.title = normalise(publication.title) or None
+    publication.kind = normalise(publication.kind) or None
+    publication.venue = normalise(publication.venue) or None
+    publication.authors = [a for a in (normalise(a) for a in publication.authors) if a]
+    publication.roles = {normalise(k): v for k, v in publication.roles.items()}
     if publication.summary:
-        paragraphs = normalise_paragraphs(publication.summary.split(PARAGRAPH_SEPARATOR))
+        paragraphs = normalise_paragraphs(publication.summary.split(PARAGRAPH_SEPARATOR), normalise)
         publication.summary = PARAGRAPH_SEPARATOR.join(paragraphs) or None
     return publication

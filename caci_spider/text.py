@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import ftfy
+import ftfy.bad_codecs  # noqa: F401  (registers "sloppy-windows-1252")
 from ftfy.badness import is_bad
 
 # PHP addslashes residue from the legacy imports: Georgia\'s, \"procedural\".
@@ -37,20 +40,142 @@ def undo_php_escapes(text: str) -> str:
     return _PHP_ESCAPE.sub(r"\1", text)
 
 
-def repair_mojibake(text: str) -> str:
+# -- mojibake: UTF-8 read as windows-1252 or Latin-1 --------------------------------------------
+#
+# ftfy repairs a text only when the text as a whole looks wrong: a paragraph whose only non-ASCII
+# word is "ErdoÄŸan" (ğ, UTF-8 bytes C4 9F read as windows-1252) looks like a capital Ä and a
+# Ÿ to it, and stays. What ftfy lacks is the evidence a reader of these sites has: the letters
+# their names are written with, and the rest of the page. A two-character sequence is mended
+# here when its two characters are the two UTF-8 bytes of one letter:
+# * a letter of the region's languages (REGIONAL_LETTERS) on its own evidence, when the
+#   sequence cannot be genuine text: its second character is a letter (Ÿ, ž, Š: "ÄŸ", "Åž"),
+#   or it stands inside a word of the same script ("BakÄ±", "Ã–calan");
+# * any Latin or Cyrillic letter (DOCUMENT_LETTERS), inside a word of the same script, when
+#   another text of the same page showed mojibake (see :func:`shows_mojibake`).
+# A letter with a punctuation mark after it and no word around it (“Ñ”, ‘Ð’) is genuine. Genuine
+# text taken for mojibake needs a capital Ä or Ñ right before ž (read as Ğ, ў): Turkmen written
+# in Latin letters could hold the first, in English text about the region a rare case accepted.
+
+# Each byte 0x80-0xFF as it reads when UTF-8 is decoded as windows-1252 (a byte windows-1252
+# leaves undefined reads as the C1 control of that number, as in browsers and ftfy's "sloppy"
+# codec) or as Latin-1 (every byte as the C1 control or Latin-1 character of its number).
+_BYTE_OF: dict[str, int] = {
+    **{chr(byte): byte for byte in range(0x80, 0x100)},
+    **{bytes([byte]).decode("sloppy-windows-1252"): byte for byte in range(0x80, 0x100)},
+}
+_CONTINUATIONS = "".join(sorted(c for c, byte in _BYTE_OF.items() if 0x80 <= byte <= 0xBF))
+_CONTINUATION_CLASS = "[" + "".join(re.escape(c) for c in _CONTINUATIONS) + "]"
+# The lead byte of a two-byte UTF-8 character (C2-DF: Â-ß in both readings), then a continuation.
+_TWO_BYTE_SEQUENCE = re.compile("[\u00c2-\u00df]" + _CONTINUATION_CLASS)
+# Any UTF-8 lead byte (two- or three-byte) before a continuation: the cheap test for a text
+# that may show mojibake at all.
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00ef]" + _CONTINUATION_CLASS)
+
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+_CYRILLIC_RUSSIAN = "".join(chr(c) for c in range(0x0410, 0x0450)) + "Ёё"
+REGIONAL_LETTERS = frozenset(
+    "çÇğĞıİöÖşŞüÜâÂîÎûÛ"  # Turkish
+    "əƏ"  # Azerbaijani (with the Turkish letters)
+    "äÄňŇýÝžŽ"  # Turkmen
+    "ñÑūŪ"  # Kazakh in Latin letters
+    "áÁǵǴńŃóÓúÚ"  # Karakalpak
+    "\u02bb"  # ʻ of Uzbek oʻ and gʻ
+    "әӘғҒқҚңҢөӨұҰүҮһҺіІ"  # Kazakh, Kyrgyz (Cyrillic)
+    "ўЎҳҲӣӢӯӮҷҶҝҜҹҸјЈ" + _CYRILLIC_RUSSIAN  # Uzbek, Tajik, Azerbaijani (Cyrillic)
+)
+# Latin-1 and Latin Extended-A (European names: Ålesund, Čapek, Wałęsa) and Cyrillic. Not
+# Latin Extended-B: its letters (ǒ, ǔ) are what genuine capitals before a quote read as
+# ("GÜÇ”" would become "GÜǔ").
+DOCUMENT_LETTERS = REGIONAL_LETTERS | frozenset(
+    c
+    for c in map(chr, [*range(0xC0, 0x180), *range(0x0400, 0x0500)])
+    if unicodedata.category(c).startswith("L")
+)
+
+
+def _script(letter: str) -> str:
+    """``LATIN``, ``CYRILLIC``, or ``""`` for a letter of neither (ʻ goes with both)."""
+    script = unicodedata.name(letter, "").split(" ", 1)[0]
+    return script if script in ("LATIN", "CYRILLIC") else ""
+
+
+def _repair_letter_sequences(text: str, letters: frozenset[str]) -> str:
+    """Mend each two-character sequence that is one letter of ``letters`` read byte by byte."""
+    decoded: dict[int, str] = {}
+    for match in _TWO_BYTE_SEQUENCE.finditer(text):
+        # A lead byte C2-DF and a continuation byte always make one valid UTF-8 character.
+        letter = bytes(_BYTE_OF[c] for c in match.group()).decode("utf-8")
+        if letter in letters:
+            decoded[match.start()] = letter
+    if not decoded:
+        return text
+
+    def neighbour(index: int, before: bool) -> str:
+        """The character beside a sequence, read as its letter when it is a sequence too."""
+        at = index - 2 if before else index + 2
+        if at in decoded:
+            return decoded[at]
+        position = index - 1 if before else index + 2
+        return text[position] if 0 <= position < len(text) else ""
+
+    out: list[str] = []
+    last = 0
+    for start, letter in decoded.items():
+        second, script = text[start + 1], _script(letter)
+        words = [
+            c
+            for c in (neighbour(start, True), neighbour(start, False))
+            if c.isalpha() and (not script or _script(c) in (script, ""))
+        ]
+        # A letter as the second character ("ÄŸ", "Åž", "Ðš"): never an accented capital and a
+        # letter of genuine text. A possessive ("Å’s", the village) is.
+        if not second.isalpha() and (not words or _POSSESSIVE.match(text, start + 1)):
+            continue
+        out.append(text[last:start])
+        out.append(letter)
+        last = start + 2
+    out.append(text[last:])
+    return "".join(out)
+
+
+def repair_mojibake(text: str, mojibake_seen: bool = False) -> str:
     """Undo UTF-8 read as windows-1252 (``Georgiaâ€™s`` → ``Georgia’s``).
 
     ``ftfy.fix_encoding`` only repairs encoding; unlike ``fix_text``'s defaults it leaves curly
-    quotes and dashes as published.
+    quotes and dashes as published. What it leaves of single letters is mended with the letters
+    of the region's languages as evidence, and with any letter when ``mojibake_seen`` (another
+    text of the same page showed mojibake).
     """
     if text.isascii():
         return text
     # ftfy.fix_encoding returns text unchanged when is_bad finds no mojibake pattern; asking
     # is_bad first gives the same result without ftfy's per-call set-up (most paragraphs).
     fixed = ftfy.fix_encoding(text) if is_bad(text) else text
+    if _TWO_BYTE_SEQUENCE.search(fixed):
+        fixed = _repair_letter_sequences(
+            fixed, DOCUMENT_LETTERS if mojibake_seen else REGIONAL_LETTERS
+        )
     if "\u2020" in fixed and "\u201c" in fixed:
         fixed = _repair_lost_closing_quotes(fixed)
     return fixed
+
+
+def shows_mojibake(texts: Iterable[str | None]) -> bool:
+    """Whether any of one document's texts shows mojibake that is mended on its own evidence."""
+    return any(
+        text
+        and not text.isascii()
+        and _MOJIBAKE_HINT.search(text)
+        and repair_mojibake(text) != text
+        for text in texts
+    )
+
+
+def document_normaliser(texts: Iterable[str | None]) -> Callable[[str | None], str]:
+    """:func:`normalise_text` for the texts of one document (a page: its title, byline, body
+    paragraphs, tags, bio), with the whole document as evidence of mojibake."""
+    return partial(normalise_text, mojibake_seen=shows_mojibake(texts))
 
 
 def _repair_lost_closing_quotes(text: str) -> str:
@@ -82,17 +207,19 @@ def collapse_whitespace(text: str) -> str:
     return " ".join(text.split())
 
 
-def normalise_text(text: str | None) -> str:
+def normalise_text(text: str | None, mojibake_seen: bool = False) -> str:
     """Apply every text rule: escapes, mojibake, controls, NFC, whitespace.
 
-    Idempotent: normalising a normalised string returns it unchanged.
+    ``mojibake_seen``: another text of the same document showed mojibake
+    (:func:`document_normaliser`). Idempotent: normalising a normalised string returns it
+    unchanged.
     """
     if not text:
         return ""
     # Repairs can uncover more to repair (ftfy fixes "\x80" to "€", which makes a neighbouring
     # "â€™" decodable): run the rules to a fixed point so that normalising twice is a no-op.
     for _ in range(_MAX_PASSES):
-        cleaned = strip_controls(repair_mojibake(undo_php_escapes(text)))
+        cleaned = strip_controls(repair_mojibake(undo_php_escapes(text), mojibake_seen))
         cleaned = collapse_whitespace(unicodedata.normalize("NFC", cleaned))
         if cleaned == text:
             break
@@ -104,9 +231,12 @@ def normalise_text(text: str | None) -> str:
 PARAGRAPH_SEPARATOR = "\n\n"
 
 
-def normalise_paragraphs(paragraphs: list[str]) -> list[str]:
-    """Normalise each paragraph and drop the ones left empty (``<p>&nbsp;</p>``)."""
-    return [p for p in (normalise_text(p) for p in paragraphs) if p]
+def normalise_paragraphs(
+    paragraphs: list[str], normalise: Callable[[str | None], str] = normalise_text
+) -> list[str]:
+    """Normalise each paragraph (with ``normalise``: a :func:`document_normaliser`) and drop the
+    ones left empty (``<p>&nbsp;</p>``)."""
+    return [p for p in (normalise(p) for p in paragraphs) if p]
 
 
 def collapse_repeated_paragraphs(paragraphs: list[str]) -> list[str]:

@@ -24,12 +24,15 @@ from caci_spider.preflight import (
     check_not_production,
     check_settings,
     check_spider_arguments,
+    check_startup_settings,
     check_writable,
     is_loopback,
     preflight,
 )
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
+from caci_spider.storage import CaciDatabase
+from tests.conftest import REPO_ROOT, run_crawl
 from tests.unit_crawler import unit_settings
 
 LOCAL = "http://127.0.0.1:8088"
@@ -64,6 +67,13 @@ def test_an_unknown_mode_names_the_modes() -> None:
 def test_known_arguments_and_scrapyd_job_names_pass() -> None:
     for mode in ("incremental", "full", "reparse"):
         check_spider_arguments(FieldReportsSpider, {"mode": mode, "_job": "6487ec79"})
+
+
+def test_every_scheduler_argument_passes() -> None:
+    """Scrapyd passes ``_version`` on as ``-a _version=…``; other schedulers add their own."""
+    scheduler = {"_job": "6487ec79", "_version": "r123", "_priority": "1", "_": ""}
+    check_spider_arguments(FieldReportsSpider, {"mode": "full", **scheduler})
+    check_spider_arguments(StaffPublicationsSpider, scheduler)
 
 
 def test_a_spider_without_arguments_says_so() -> None:
@@ -130,6 +140,87 @@ def test_a_bad_value_is_refused_with_its_setting(
 )
 def test_a_good_value_passes(tmp_path: Path, name: str, value: object) -> None:
     check_settings(settings_for(tmp_path, **{name: value}))
+
+
+def given(tmp_path: Path, **settings: Any) -> Settings:
+    """The project's settings with ``settings`` given on the command line (``-s``)."""
+    result = settings_for(tmp_path)
+    result.setdict(settings, priority="cmdline")
+    return result
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [
+        ("DOWNLOAD_DELY", "DOWNLOAD_DELAY"),
+        ("LOG_LEVL", "LOG_LEVEL"),
+        ("RETRY_TIME", "RETRY_TIMES"),
+        ("CONCURENT_REQUESTS", "CONCURRENT_REQUESTS"),
+        ("ITEM_PIPELINE", "ITEM_PIPELINES"),
+        ("HTTPCACHE_DRI", "HTTPCACHE_DIR"),
+        ("SILKROAD_BASE_UR", "SILKROAD_BASE_URL"),
+    ],
+)
+def test_a_setting_name_near_a_known_one_is_a_typo(tmp_path: Path, name: str, known: str) -> None:
+    refused = refusal(check_settings, given(tmp_path, **{name: "0"}))
+    assert str(refused) == f"unknown setting {name}: did you mean {known}?"
+    assert refused.exit_code == exitcodes.USAGE
+
+
+def test_settings_far_from_every_known_one_pass(tmp_path: Path) -> None:
+    """Settings of Scrapy extensions, and a near name set in settings.py, not with -s."""
+    extensions = {"PLAYWRIGHT_BROWSER_TYPE": "firefox", "ZYTE_API_KEY": "k", "SENTRY_DSN": "x"}
+    extensions |= {"SCHEDULER_PERSIST": "True", "REDIS_URL": "redis://127.0.0.1"}
+    check_settings(given(tmp_path, **extensions))
+    check_settings(settings_for(tmp_path, DOWNLOAD_DELY="0"))  # priority "project"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("LOG_LEVEL", "LOUD", "expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+        ("LOG_LEVEL", "info", "expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+        ("LOG_ENABLED", "maybe", "expected True or False"),
+        ("CONCURRENT_ITEMS", "many", "expected an integer"),
+        ("DEPTH_LIMIT", "2.5", "expected an integer"),
+        ("AUTOTHROTTLE_TARGET_CONCURRENCY", "high", "expected a number"),
+        ("CLOSESPIDER_TIMEOUT", "1h", "expected a number"),
+        ("TELNETCONSOLE_ENABLED", "no", "expected True or False"),
+        ("DNS_TIMEOUT", "soon", "expected a number"),
+    ],
+)
+def test_a_value_scrapy_would_fail_on_is_refused(
+    tmp_path: Path, name: str, value: str, problem: str
+) -> None:
+    refused = refusal(check_settings, given(tmp_path, **{name: value}))
+    assert str(refused) == f"bad setting -s {name}={value}: {problem}"
+    assert refused.exit_code == exitcodes.USAGE
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOG_LEVEL", "DEBUG"),
+        ("LOG_LEVEL", "WARNING"),
+        ("LOG_ENABLED", "0"),
+        ("DNS_TIMEOUT", "2.5"),  # a whole-number default Scrapy reads as a float
+        ("DOWNLOAD_TIMEOUT", "7.5"),
+        ("TELNETCONSOLE_ENABLED", "False"),  # default 1, read as true/false
+        ("CLOSESPIDER_ITEMCOUNT", "100"),
+        ("FEED_EXPORT_ENCODING", "latin-1"),  # a string: any value
+    ],
+)
+def test_a_value_scrapy_takes_passes(tmp_path: Path, name: str, value: str) -> None:
+    check_settings(given(tmp_path, **{name: value}))
+
+
+def test_the_startup_settings_are_the_logging_ones(tmp_path: Path) -> None:
+    """What Scrapy reads before the command runs; the rest waits for preflight (logged)."""
+    with pytest.raises(RunRefused, match="LOG_LEVEL=LOUD"):
+        check_startup_settings(given(tmp_path, LOG_LEVEL="LOUD"))
+    with pytest.raises(RunRefused, match="TWISTED_REACTOR_ENABLED=maybe"):
+        check_startup_settings(given(tmp_path, TWISTED_REACTOR_ENABLED="maybe"))
+    check_startup_settings(given(tmp_path, CONCURRENT_ITEMS="many"))
 
 
 def test_an_unknown_caci_setting_is_a_typo(tmp_path: Path) -> None:
@@ -203,8 +294,60 @@ def test_the_database_file(tmp_path: Path) -> None:
     refused = refusal(check_database_file, tmp_path / "text.db")
     assert "is not a usable SQLite database" in str(refused)
     assert refused.exit_code == exitcodes.USAGE
-    sqlite3.connect(tmp_path / "good.db").execute("CREATE TABLE t (x)").connection.close()
+    sqlite3.connect(tmp_path / "empty.db").close()
+    check_database_file(tmp_path / "empty.db")
+    CaciDatabase(tmp_path / "good.db").close()
     check_database_file(tmp_path / "good.db")
+
+
+def tables(path: Path, *statements: str) -> Path:
+    with sqlite3.connect(path) as connection:
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("statements", "problem"),
+    [
+        (
+            ["CREATE TABLE publications (id INTEGER PRIMARY KEY, doi TEXT, title TEXT)"],
+            "its publications table has the columns doi, id, title",
+        ),
+        (
+            ["CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT, url TEXT)"],
+            "its sites table has the columns id, name, url",
+        ),
+        (
+            ["CREATE TABLE notes (id, text)", "CREATE TABLE tags (note_id, tag)"],
+            "it holds none of the crawler's tables, but notes, tags",
+        ),
+    ],
+)
+def test_another_programs_database_is_refused(
+    tmp_path: Path, statements: list[str], problem: str
+) -> None:
+    database = tables(tmp_path / "caci.db", *statements)
+    refused = refusal(check_database_file, database)
+    assert str(refused) == (
+        f"CACI_DB_PATH {database} is another program's SQLite database ({problem}); it was "
+        "left as it is: choose another -s CACI_DB_PATH=…"
+    )
+    assert refused.exit_code == exitcodes.USAGE
+
+
+def test_databases_of_every_release_are_ours(tmp_path: Path) -> None:
+    # An older release's (fewer columns), one from before the sites table, a newer one's.
+    check_database_file(REPO_ROOT / "tests" / "data" / "caci-before-issue-15.db")
+    old = "CREATE TABLE publications (id INTEGER PRIMARY KEY, url, section, title, authors, "
+    old += "published, issue_date, byline, body, hits, modified, tags, word_count)"
+    check_database_file(tables(tmp_path / "old.db", old))
+    newer = CaciDatabase(tmp_path / "newer.db")
+    newer.db.execute("ALTER TABLE publications ADD COLUMN language TEXT")
+    newer.db.execute("CREATE TABLE schema_versions (version INTEGER)")
+    newer.close()
+    check_database_file(tmp_path / "newer.db")
 
 
 @pytest.mark.parametrize(
@@ -270,7 +413,7 @@ def test_a_database_another_program_writes_to_is_a_failure(
 ) -> None:
     database = tmp_path / "caci.db"
     writer = sqlite3.connect(database, isolation_level=None)
-    writer.execute("CREATE TABLE t (x)")
+    writer.execute("CREATE TABLE sites (setting, base_url, recorded_at)")
     writer.execute("BEGIN IMMEDIATE")
     real_connect = sqlite3.connect
     monkeypatch.setattr(  # no ten-second wait for the writer
@@ -339,3 +482,31 @@ def test_an_egg_without_a_data_dir_refuses_a_relative_path(
     settings = settings_for(tmp_path, CACI_DB_PATH="exports/caci.db", CACI_DATA_DIR=str(tmp_path))
     preflight(FieldReportsSpider, settings, {}).close()
     assert (tmp_path / "exports" / "caci.db.lock").is_file()
+
+
+# -- through the real ``scrapy crawl`` ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["-s", "DOWNLOAD_DELY=0"], "unknown setting DOWNLOAD_DELY: did you mean DOWNLOAD_DELAY?"),
+        (["-s", "LOG_LEVEL=LOUD"], "bad setting -s LOG_LEVEL=LOUD: expected one of CRITICAL,"),
+        (["-s", "CONCURRENT_ITEMS=many"], "bad setting -s CONCURRENT_ITEMS=many: expected an"),
+        (["-s", "LOG_FILE_APPEND=maybe"], "bad setting -s LOG_FILE_APPEND=maybe: expected True"),
+        ([], "is another program's SQLite database (its publications table has the columns"),
+    ],
+)
+def test_scrapy_crawl_refuses_in_one_line(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    database = tables(
+        tmp_path / "caci.db",
+        "CREATE TABLE publications (id INTEGER PRIMARY KEY, doi TEXT, title TEXT)",
+        "INSERT INTO publications VALUES (1, '10.1000/1', 'Another program wrote this')",
+    )
+    before = database.read_bytes()
+    result = run_crawl("field_reports", "http://127.0.0.1:9", tmp_path, *arguments, expect_exit=2)
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert database.read_bytes() == before  # left byte for byte as it was
+    assert [p.name for p in tmp_path.iterdir()] == ["caci.db"]  # nothing made beside it

@@ -89,15 +89,20 @@ def test_normalise_text_is_idempotent_and_clean(text: str) -> None:
     once = normalise_text(text)
     assert isinstance(once, str)
     assert normalise_text(once) == once
+    # On a page whose other texts showed mojibake, too.
+    seen = normalise_text(text, mojibake_seen=True)
+    assert normalise_text(seen, mojibake_seen=True) == seen
     assert not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in once)
     once.encode("utf-8")  # always valid UTF-8
 
 
-# Mojibake-prone text: the characters ftfy's badness patterns are made of, next to ASCII.
+# Mojibake-prone text: the characters ftfy's badness patterns are made of, next to ASCII, and
+# letters of the region read byte by byte.
+MOJIBAKE_PIECES = ["â€™", "Ã©", "Â ", "Ã\xa0", "вЂ", "√©", "\x9d", "a", " ", ".",
+                   "ÄŸ", "Åž", "Ã–", "Ä±", "Ð¢", "Ã…"]  # fmt: skip
 mojibake_prone_text = st.lists(
     st.one_of(
-        st.characters(min_codepoint=0x80, max_codepoint=0x2122),
-        st.sampled_from(["â€™", "Ã©", "Â ", "Ã\xa0", "вЂ", "√©", "\x9d", "a", " ", "."]),
+        st.characters(min_codepoint=0x80, max_codepoint=0x2122), st.sampled_from(MOJIBAKE_PIECES)
     ),
     max_size=40,
 ).map("".join)
@@ -107,10 +112,15 @@ mojibake_prone_text = st.lists(
 @given(st.one_of(hostile_text, mojibake_prone_text))
 def test_the_mojibake_shortcut_matches_ftfy(text: str) -> None:
     """repair_mojibake asks is_bad before calling ftfy: never a different answer."""
-    expected = ftfy.fix_encoding(text)
-    if "\u2020" in expected and "\u201c" in expected:
-        expected = text_rules._repair_lost_closing_quotes(expected)
-    assert repair_mojibake(text) == expected
+    fixed_by_ftfy = ftfy.fix_encoding(text)
+    for seen, letters in (
+        (False, text_rules.REGIONAL_LETTERS),
+        (True, text_rules.DOCUMENT_LETTERS),
+    ):
+        expected = text_rules._repair_letter_sequences(fixed_by_ftfy, letters)
+        if "\u2020" in expected and "\u201c" in expected:
+            expected = text_rules._repair_lost_closing_quotes(expected)
+        assert repair_mojibake(text, mojibake_seen=seen) == expected
 
 
 @PROPERTY

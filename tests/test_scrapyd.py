@@ -111,8 +111,9 @@ class Node:
         with urllib.request.urlopen(url, timeout=10) as response:
             return response.read().decode("utf-8", "replace")
 
-    def schedule(self, spider: str, settings: dict[str, str]) -> str:
-        fields = [("project", PROJECT), ("spider", spider)]
+    def schedule(self, spider: str, settings: dict[str, str], **fields_: str) -> str:
+        """``fields_``: more schedule.json parameters, such as ``_version``."""
+        fields = [("project", PROJECT), ("spider", spider), *fields_.items()]
         fields += [("setting", f"{name}={value}") for name, value in settings.items()]
         data = urllib.parse.urlencode(fields).encode()
         with urllib.request.urlopen(f"{self.url}/schedule.json", data, timeout=10) as response:
@@ -223,12 +224,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=10)
 
 
-def deploy(node: Node) -> None:
+def deploy(node: Node) -> str:
+    """The doc's deploy; returns the version Scrapyd recorded for the egg."""
     result = node.bash(block("Deploy", "sh"), f"{node.home}/bin:/usr/bin:/bin", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     project_spiders = SpiderLoader.from_settings(get_project_settings()).list()
     assert answer["status"] == "ok" and answer["spiders"] == len(project_spiders), answer
+    versions = json.loads(node.get("listversions.json", project=PROJECT))["versions"]
+    assert len(versions) == 1, versions
+    return str(versions[0])
 
 
 def schedule_recipe(node: Node) -> dict[str, str]:
@@ -253,7 +258,7 @@ def runs(db: Path) -> list[tuple[str, str, str]]:
 
 
 def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
-    deploy(node)
+    version = deploy(node)
     eggs = list((node.srv / "scrapyd" / "eggs" / PROJECT).glob("*.egg"))
     assert len(eggs) == 1, eggs
     jobs = schedule_recipe(node)
@@ -291,6 +296,8 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
 
     # A job scheduled while another run holds the database lock is skipped (75); a job whose
     # self-check fails (the site is down) exits 1 and says why in its log and its database.
+    # Both ask for the deployed version: Scrapyd passes it on as -a _version=…, which the
+    # spiders accept like _job.
     down = f"http://127.0.0.1:{free_port()}"
     lock = Path(f"{db}.lock")
     with lock.open("r+b") as handle:
@@ -301,11 +308,11 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
         settings = {"CACI_BASE_URL": node.site, "SILKROAD_BASE_URL": node.site}
         settings |= {"CACI_DB_PATH": "local/caci.db", "CACI_EXPORT_DIR": "local"}
         settings |= {"HTTPCACHE_DIR": "local/httpcache", "DOWNLOAD_DELAY": "0"}
-        skipped = node.schedule("field_reports", settings)
+        skipped = node.schedule("field_reports", settings, _version=version)
         settings |= {"CACI_BASE_URL": down, "SILKROAD_BASE_URL": down, "RETRY_TIMES": "0"}
         settings |= {"CACI_DB_PATH": "down/caci.db", "CACI_EXPORT_DIR": "down"}
         settings |= {"HTTPCACHE_DIR": "down/httpcache"}
-        failed = node.schedule("field_reports", settings)
+        failed = node.schedule("field_reports", settings, _version=version)
         more = node.wait_finished({skipped, failed})
     log = node.job_log(more[skipped])
     assert re.search(
@@ -317,6 +324,7 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
     assert len(runs(db)) == 2  # the skipped job left no trace in the data
 
     log = node.job_log(more[failed])
+    assert "_version" not in log  # taken in silence (DEBUG), not refused
     assert "ERROR: Self-check failed for field_reports: no listing page could be read" in log
     assert "exitstatus=1" in node.exit_line(failed)
     ((spider, verdict, problems),) = runs(node.srv / "caci" / "down" / "caci.db")

@@ -1,10 +1,12 @@
 """``scrapy crawl`` with plain errors and exit statuses a scheduler can act on.
 
 Before Scrapy starts, :func:`caci_spider.preflight.preflight` checks the spider arguments, the
-settings, the paths, the database's sites and its lock; a problem is one ERROR line and exit 2
-(usage) or 75 (another run holds the lock), never a traceback. After the crawl, the status is 1
-when the run did not finish normally (``banned``, ``shutdown``, ``archive_unavailable``, …) or
-failed its self-check (see :mod:`caci_spider.extensions`). Codes: :mod:`caci_spider.exitcodes`.
+settings, the paths, the database's sites and its lock (the settings Scrapy reads before the
+command runs, such as LOG_LEVEL, as soon as the options are read); a problem is one ERROR line
+and exit 2 (usage) or 75 (another run holds the lock), never a traceback. After the crawl, the
+status is 1 when the run did not finish normally (``banned``, ``shutdown``,
+``archive_unavailable``, …) or failed its self-check (see :mod:`caci_spider.extensions`).
+Codes: :mod:`caci_spider.exitcodes`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from scrapy.spiders import Spider
 
 from caci_spider import exitcodes
 from caci_spider.extensions import SELF_CHECK_STAT
-from caci_spider.preflight import RunRefused, preflight
+from caci_spider.preflight import RunRefused, check_startup_settings, preflight
 from caci_spider.selfcheck import finished_normally
 
 logger = logging.getLogger("caci_spider")
@@ -39,6 +41,17 @@ class Command(ScrapyCrawlCommand):
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        # Scrapy sets up logging (LOG_LEVEL, …) before it runs the command: a value it cannot
+        # take is refused here, in one line on stderr, as logging is not set up yet.
+        if self.settings is not None:
+            try:
+                check_startup_settings(self.settings)
+            except RunRefused as refused:
+                print(f"ERROR: {refused}", file=sys.stderr)
+                sys.exit(refused.exit_code)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) == 1 and self.crawler_process and self.settings is not None:

@@ -41,6 +41,7 @@ from caci_spider.storage import CaciDatabase, export_publications
 
 SEED_ID = 8145  # the seed page: the usual target
 CURLY_ID = 12990  # a page whose text has curly apostrophes (for the encoding fault)
+MOJIBAKE_ID = 9612  # a page whose text is mojibake (UTF-8 read as windows-1252)
 _CONTROL_OR_MARKUP = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|<\s*(script|style|img)\b", re.I)
 
 
@@ -55,6 +56,9 @@ class Scenario:
     reject: str | None = None  # a substring of the target's reject reason, if it is rejected
     settings: tuple[str, ...] = ()
     refetch: bool = False  # crawl clean first, then inject and refetch everything (mode=full)
+    arguments: tuple[str, ...] = ()  # more command-line arguments (-a …)
+    exit_status: int | None = None  # the exit status it must end with, when the row shows it
+    exact_body: bool = False  # the target's stored body must be its oracle's, to the letter
 
 
 @dataclass
@@ -75,8 +79,10 @@ class Outcome:
             not self.rejects if self.scenario.reject is None
             else any(self.scenario.reject in r for r in self.rejects)
         )  # fmt: skip
+        exit_ok = self.scenario.exit_status in (None, self.exit_status)
         return (
             self.stored == self.scenario.stored
+            and exit_ok
             and reject_ok
             and not self.lost
             and self.offsite_requests == 0
@@ -90,7 +96,10 @@ class Outcome:
         return re.sub(r"https?://(?:127\.0\.0\.1|localhost):\d+", "<site>", self._observed())
 
     def _observed(self) -> str:
-        parts = ["stored" if self.stored else "not stored"]
+        parts = [] if self.scenario.exit_status is None else [f"exit {self.exit_status}"]
+        parts.append("stored" if self.stored else "not stored")
+        if self.scenario.exact_body and self.stored:
+            parts.append("body as published" if self.target_body_ok else "body differs")
         parts += [f"reject “{r}”" for r in self.rejects]
         if self.offsite_requests:
             parts.append(f"{self.offsite_requests} off-site requests")
@@ -121,6 +130,10 @@ def _listing_noise(site: LocalK2Site, other: str) -> None:
         f'<a href="/publications/field-reports/item/1{"9" * 3000}-long.html">long</a> '
         f'<a href="{other}/publications/field-reports.html?start=4">off-site listing</a></p>'
     )
+
+
+def _no_fault(_site: LocalK2Site, _other: str) -> None:
+    """The fixture site as it is: the case is in the page (9612) or in the command line."""
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -159,7 +172,14 @@ SCENARIOS: tuple[Scenario, ...] = (
              stored=False, reject="fetch failed", settings=("DOWNLOAD_MAXSIZE=1048576",)),
     Scenario("windows-1252, no charset", "page re-encoded, no header or meta charset",
              "decoded correctly, stored with its text as published",
-             _fault(CURLY_ID, Fault("cp1252")), target=CURLY_ID),
+             _fault(CURLY_ID, Fault("cp1252")), target=CURLY_ID, exact_body=True),
+    Scenario("Turkish mojibake", "a page holds AÅŸgabat (ş as UTF-8 read as windows-1252) alone "
+             "in its paragraph, Ã…lesund in another (fixture 9612)",
+             "exit 0; stored as Aşgabat and Ålesund", _no_fault, target=MOJIBAKE_ID,
+             exit_status=0, exact_body=True),
+    Scenario("`_version` job", "-a _version=r123 -a _job=6487ec79, as Scrapyd passes them",
+             "exit 0; taken in silence, the crawl as usual", _no_fault,
+             arguments=("-a", "_version=r123", "-a", "_job=6487ec79"), exit_status=0),
     Scenario("redirect loop", "302 to itself", "reject “dropped without an answer”",
              _fault(SEED_ID, Fault("redirect-loop")), stored=False,
              reject="redirect loop"),
@@ -195,7 +215,7 @@ def run_scenario(scenario: Scenario, workdir: Path) -> Outcome:
     env = {**os.environ, "PYTHONPATH": str(DEFAULT_FIXTURES.parent)}
     settings = [
         "-s", "RETRY_TIMES=1", "-s", "CACI_COVERAGE_MIN_ITEMS=1000",
-        *[arg for s in scenario.settings for arg in ("-s", s)],
+        *[arg for s in scenario.settings for arg in ("-s", s)], *scenario.arguments,
     ]  # fmt: skip
     with serve(LocalK2Site()) as (base_url, site), serve(LocalK2Site()) as (other, other_site):
         other = other.replace("127.0.0.1", "localhost")  # another host, not another port
@@ -251,12 +271,12 @@ def _observe(
     if before is not None:  # refetch scenarios: the stored row must be exactly as it was
         after = _row(workdir, scenario.target)
         outcome.target_body_ok = after is not None and after["body"] == before["body"]
-    elif outcome.stored and scenario.target == CURLY_ID:
+    elif outcome.stored and scenario.exact_body:
         expected = json.loads(
-            next((DEFAULT_FIXTURES / "field_reports" / "items").glob(f"{CURLY_ID}-*.json"))
+            next((DEFAULT_FIXTURES / "field_reports" / "items").glob(f"{scenario.target}-*.json"))
             .read_text("utf-8")
         )  # fmt: skip
-        stored_row = _row(workdir, CURLY_ID)
+        stored_row = _row(workdir, scenario.target)
         outcome.target_body_ok = stored_row is not None and stored_row["body"] == expected["body"]
     return outcome
 
