@@ -260,10 +260,10 @@ class CrawlRunRecorder:
         verdict = "failed" if problems else "ok"
         stats.set_value(SELF_CHECK_STAT, verdict)
         logger.info(
-            "Run %d of %s: %d new, %d updated, %d unchanged, %d duplicate, %d rejected; "
+            "Run %d of %s: %d new, %d updated, %d unchanged, %d duplicate, %d rejected%s; "
             "self-check %s",
             run_id, spider.name, counts["new"], counts["updated"], counts["unchanged"],
-            counts["duplicate"], rejected, verdict,
+            counts["duplicate"], rejected, upgrade_summary(values), verdict,
         )  # fmt: skip
         prefix = "downloader/response_status_count/"
         run: dict[str, Any] = {
@@ -324,6 +324,21 @@ class CrawlRunRecorder:
         except sqlite3.Error as error:
             store.write_failed(f"crawl_runs row {run_id}", error)
             stats.set_value(SELF_CHECK_STAT, "failed")
+
+
+def upgrade_summary(values: dict[str, Any]) -> str:
+    """The run line's account of the extraction upgrade (``""``: none this run): rows read
+    again from their archived pages, how many of them changed, and how many wait for their
+    next fetch (no archived page)."""
+    rederived = values.get("caci/upgrade/rederived", 0)
+    waiting = values.get("caci/upgrade/not_archived", 0)
+    if not rederived and not waiting:
+        return ""
+    summary = (
+        f"; extraction upgrade: {rederived} re-derived, "
+        f"{values.get('caci/upgrade/changed', 0)} changed"
+    )
+    return summary + (f", {waiting} not archived (re-derived when fetched)" if waiting else "")
 
 
 class JobDirMarks:

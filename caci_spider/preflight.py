@@ -10,6 +10,7 @@ engine starts. Each problem is a :class:`RunRefused` carrying the exit status a 
 * paths: the database, export and archive directories can be created and written;
 * sites: a database holds the data of the base URLs it was built from
   (:mod:`caci_spider.sites`); a loopback site never writes into the production database;
+* the schema: a database a newer release wrote is refused, untouched (:mod:`caci_spider.versions`);
 * the database lock: another run holding it means this night is skipped (status 75).
 """
 
@@ -38,6 +39,7 @@ from caci_spider.paths import (
     project_path,
 )
 from caci_spider.sites import SiteMismatch, check_sites
+from caci_spider.storage import NewerDatabase, refuse_newer, schema_version_of
 
 # Arguments Scrapy's own tools pass to every spider: Scrapyd names each job with ``_job``.
 TOOL_ARGUMENTS = frozenset({"_job"})
@@ -253,12 +255,17 @@ def check_database_file(path: Path) -> None:
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
             connection.execute("PRAGMA schema_version").fetchone()
+            version = schema_version_of(connection)
         connection.close()
     except sqlite3.DatabaseError as error:
         raise RunRefused(
             f"CACI_DB_PATH {path} is not a usable SQLite database ({error}): move it away or "
             "choose another -s CACI_DB_PATH=…"
         ) from None
+    try:
+        refuse_newer(path, version)
+    except NewerDatabase as newer:
+        raise RunRefused(str(newer)) from None
 
 
 def check_database_not_busy(path: Path, timeout: float = 10.0) -> None:

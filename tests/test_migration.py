@@ -213,7 +213,7 @@ def test_the_first_open_gives_the_contracts_schema_keyed_by_site_and_id(release,
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     for table in ("publications", "duplicates"):
         assert database.db[table].pks == ["site", "id"]
-    assert database.db["publication_versions"].pks == ["site", "id", "content_hash"]
+    assert database.db["publication_versions"].pks == ["site", "id", "content_hash", "reason"]
     assert database.db["publication_authors"].pks == ["site", "publication_id", "position"]
     assert database.db["item_runs"].pks == ["item_table", "site", "item_id"]
     # The same schema as a database made new, to the index and the trigger.

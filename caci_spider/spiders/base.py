@@ -19,10 +19,11 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
+from twisted.internet import defer, reactor, threads
 from twisted.python.failure import Failure
 
 from caci_spider import documents
+from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import Reject, is_empty, utc_now
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
@@ -41,6 +42,7 @@ from caci_spider.sources import Section, SiteProfile, sister_spiders
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
+from caci_spider.versions import EXTRACTION_VERSION
 
 MODES = ("incremental", "full", "reparse")
 # ``-a walk=listing``: walk the listing whatever the feed says (``auto``: feed first when due).
@@ -210,6 +212,11 @@ class K2CategorySpider(scrapy.Spider):
         self.requested_documents: set[str] = set()
         # Rejects recorded this run, per target key (the run recorder's per-section counts).
         self.rejects_by_target: dict[str, int] = {}
+        # The extraction upgrade (upgrade_requests): (site, id) of the rows being read again
+        # from their archived pages, the requests not answered yet, and when all are.
+        self.upgrading: set[tuple[str, int]] = set()
+        self.upgrade_pending = 0
+        self.upgrade_done: defer.Deferred[None] | None = None
 
     @classmethod
     def policy_of(cls, section: Section) -> type[K2CategorySpider]:
@@ -429,8 +436,87 @@ class K2CategorySpider(scrapy.Spider):
         if self.mode == "incremental":
             self.known = self.known_items()
             self.known_documents = self.store.database.document_urls() | self.backed_off_urls()
+        upgrades = self.upgrade_requests()
+        if upgrades:
+            self.upgrade_done = defer.Deferred()
+            for request in upgrades:
+                yield request
+            # Nothing is judged (canaries read their rows below) before every row is re-derived.
+            await maybe_deferred_to_future(self.upgrade_done)
         for request in [*self.initial_requests(), *self.canary_requests()]:
             yield request
+
+    # -- the extraction upgrade: rows made by older page rules, read again from the archive ----
+    def upgrade_requests(self) -> list[scrapy.Request]:
+        """A request per stored row of the spider's sections made by older page rules than
+        this release's (:data:`caci_spider.versions.EXTRACTION_VERSION`), served by the page
+        archive only (never the network): its page goes through the spider's extraction and the
+        pipelines as in ``-a mode=reparse``, and the store keeps what changes as a version with
+        the reason ``extraction upgrade``. A row whose page the archive lacks keeps its version
+        and is re-derived when next fetched. Not in ``mode=reparse``, which reads every page
+        of the archive anyway."""
+        if self.export_table != PUBLICATIONS or self.mode == "reparse":
+            return []
+        rows = self.store.database.outdated_publications(
+            (target.site, target.category) for target in self.targets
+        )
+        requests = []
+        for row in rows:
+            target = self.target_of_url(row["url"])
+            ref = target.ref(row["url"], row["url"]) if target is not None else None
+            if target is None or ref is None or ref.id != row["id"]:
+                continue
+            self.upgrading.add(self.item_key(ref))
+            requests.append(
+                scrapy.Request(
+                    ref.url,
+                    callback=self.parse_upgrade,
+                    errback=self.upgrade_failed,
+                    cb_kwargs={"ref": ref, "listing_title": row["title"], "target": target.key},
+                    # The archive only: a night's upgrade costs the site nothing. Not filtered:
+                    # the walk may still ask the site for this page (mode=full).
+                    meta={ARCHIVED_ONLY: True, "dont_obey_robotstxt": True},
+                    dont_filter=True,
+                    priority=3,
+                )
+            )
+        self.upgrade_pending = len(requests)
+        if requests:
+            self.logger.info(
+                "Extraction upgrade: %d stored rows were made by older page rules than this "
+                "release's (version %d); reading them again from the page archive first",
+                len(requests), EXTRACTION_VERSION,
+            )  # fmt: skip
+        return requests
+
+    def parse_upgrade(
+        self, response: Response, ref: ItemRef, target: str | None = None, **context: Any
+    ) -> Iterator[Any]:
+        try:
+            yield from self.read_item(response, ref, self.target(target), **context)
+        finally:
+            self.upgrade_answered()
+
+    def upgrade_failed(self, failure: Failure) -> Iterator[Any]:
+        """No archived copy (or an unreadable one): the row keeps its version and is re-derived
+        when next fetched."""
+        request = failed_request(failure)
+        self.crawler.stats.inc_value("caci/upgrade/not_archived")
+        self.logger.info(
+            "Extraction upgrade: no archived page for %s (%s): the row keeps its version until "
+            "its page is fetched again",
+            request.url, failure.getErrorMessage()[:200],
+        )  # fmt: skip
+        self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+        self.upgrade_answered()
+        yield from ()
+
+    def upgrade_answered(self) -> None:
+        self.upgrade_pending -= 1
+        if self.upgrade_pending == 0 and self.upgrade_done is not None:
+            done, self.upgrade_done = self.upgrade_done, None
+            # On the next turn of the reactor: the last page's items are through the pipelines.
+            reactor.callLater(0, done.callback, None)  # type: ignore[attr-defined]
 
     def initial_requests(self) -> list[scrapy.Request]:
         """Where the crawl begins: each target's feed, or its first listing page (spiders add
@@ -673,6 +759,12 @@ class K2CategorySpider(scrapy.Spider):
                 tally.failed(fallback.split(";")[0])
             else:
                 tally.read += 1
+        yield from self.read_item(response, ref, section, **context)
+
+    def read_item(
+        self, response: Response, ref: ItemRef, section: Target, **context: Any
+    ) -> Iterator[Any]:
+        """An item page (fetched, or an archived copy) read into items, or a reject."""
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return
