@@ -19,7 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor, threads
+from twisted.internet import defer, threads
 from twisted.python.failure import Failure
 
 from caci_spider import documents
@@ -515,6 +515,9 @@ class K2CategorySpider(scrapy.Spider):
         self.upgrade_pending -= 1
         if self.upgrade_pending == 0 and self.upgrade_done is not None:
             done, self.upgrade_done = self.upgrade_done, None
+            # Imported here: importing it at module level would install the default reactor.
+            from twisted.internet import reactor
+
             # On the next turn of the reactor: the last page's items are through the pipelines.
             reactor.callLater(0, done.callback, None)  # type: ignore[attr-defined]
 
