@@ -91,11 +91,12 @@ def nightly(
     base_urls: Mapping[str, str],
     *arguments: str,
     extra_path: Path | None = None,
+    logs: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``python -m caci_spider.nightly`` of ``release`` (its spiders, its defaults), from its
-    directory, against the local site, logging to ``out/logs``."""
+    directory, against the local site, logging to ``logs`` (default ``out/logs``)."""
     command = [
-        sys.executable, "-m", "caci_spider.nightly", "--log-dir", str(out / "logs"),
+        sys.executable, "-m", "caci_spider.nightly", "--log-dir", str(logs or out / "logs"),
         "--jobdir", str(out / "jobs"), *local_settings(out, base_url, base_urls), *arguments,
     ]  # fmt: skip
     return subprocess.run(

@@ -68,9 +68,12 @@ def test_leaving_marks_a_finished_run_spent_and_a_stopped_one_resumable(
 ) -> None:
     jobdir = job_with(tmp_path, RUNNING_MARK)
     leave_jobdir(str(jobdir), finished=finished)
-    assert sorted(
-        p.name for p in jobdir.iterdir() if p.name.startswith(".") and p.name != VERSION_MARK
-    ) == marks
+    assert (
+        sorted(
+            p.name for p in jobdir.iterdir() if p.name.startswith(".") and p.name != VERSION_MARK
+        )
+        == marks
+    )
     assert (jobdir / "spider.state").exists()
 
 

@@ -15,9 +15,11 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer, threads
 from twisted.python.failure import Failure
@@ -252,6 +254,8 @@ class K2CategorySpider(scrapy.Spider):
             {domain_of(target.base_url) for target in spider.targets}
             or {domain_of(spider.base_url)}
         )
+        # A request the scheduler drops gets no callback: an upgrade request must still count.
+        crawler.signals.connect(spider.upgrade_dropped, signal=signals.request_dropped)
         if spider.mode == "reparse":
             # The page archive is the only source: no network, no politeness delay needed.
             for name, value in {
@@ -457,6 +461,8 @@ class K2CategorySpider(scrapy.Spider):
         of the archive anyway."""
         if self.export_table != PUBLICATIONS or self.mode == "reparse":
             return []
+        if not self.crawler.settings.getbool("HTTPCACHE_ENABLED"):
+            return []  # no archive to read: the rows are re-derived as their pages are fetched
         rows = self.store.database.outdated_publications(
             (target.site, target.category) for target in self.targets
         )
@@ -511,15 +517,17 @@ class K2CategorySpider(scrapy.Spider):
         self.upgrade_answered()
         yield from ()
 
+    def upgrade_dropped(self, request: scrapy.Request) -> None:
+        if request.meta.get(ARCHIVED_ONLY) and request.callback == self.parse_upgrade:
+            self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+            self.upgrade_answered()
+
     def upgrade_answered(self) -> None:
         self.upgrade_pending -= 1
         if self.upgrade_pending == 0 and self.upgrade_done is not None:
             done, self.upgrade_done = self.upgrade_done, None
-            # Imported here: importing it at module level would install the default reactor.
-            from twisted.internet import reactor
-
-            # On the next turn of the reactor: the last page's items are through the pipelines.
-            reactor.callLater(0, done.callback, None)  # type: ignore[attr-defined]
+            # On the next turn of the event loop: the last page's items are through the pipelines.
+            call_later(0, done.callback, None)
 
     def initial_requests(self) -> list[scrapy.Request]:
         """Where the crawl begins: each target's feed, or its first listing page (spiders add
