@@ -489,13 +489,18 @@ class CaciDatabase:
         Publications rotate through the rows of ``sections`` (``(site, category)`` pairs: the
         spider's own; every row when ``None``); staff publications through the rows whose own
         page was read (their ``url`` is among their ``sources``: an item page of the listing).
+        A publication made by older page rules than this release's (one the extraction upgrade
+        found no archived page for) comes last: a canary compares a page read by today's rules
+        with a row read by today's rules wherever there is one.
         """
         if count <= 0:
             return []
         params: list[Any] = [spider]
+        outdated = "0"
         if table == PUBLICATIONS:
             site = "t.site"
             order = "t.site, t.id"
+            outdated = f"coalesce(t.extraction_version, 0) < {int(EXTRACTION_VERSION)}"
             pairs = None if sections is None else list(sections)
             if pairs is None:
                 where = "1"
@@ -512,7 +517,8 @@ class CaciDatabase:
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
             f" ON c.spider = ? AND c.site = {site} AND c.item_key = CAST(t.id AS TEXT)"
-            f" WHERE ({where}) ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
+            f" WHERE ({where}) ORDER BY {outdated}, c.checked_at IS NOT NULL, c.checked_at, {order}"
+            " LIMIT ?",
             [*params, count],
         )
         names = [d[0] for d in cursor.description]

@@ -26,6 +26,12 @@ EXTRACTION_VERSION = 1
 # wrote it (SQLite's ``PRAGMA user_version``); a release whose schema is older refuses it before
 # touching it (:class:`caci_spider.storage.NewerDatabase`). 0: a database written before schema
 # versions were recorded.
+#
+# ``user_version`` rather than a row of the ``sites`` table: it sits in the file's header, so it
+# is read with one statement before any table is looked at (or exists), by a read-only
+# connection, and is written in the migration's own transaction (the file says which schema it
+# holds exactly when it holds it); it is no data, so Datasette, the exports and the sites claim
+# never see it.
 SCHEMA_VERSION = 1
 
 # Scrapy's resume state (``JOBDIR``: the request queue and ``spider.state``): raise it whenever

@@ -217,7 +217,7 @@ class K2CategorySpider(scrapy.Spider):
         # The extraction upgrade (upgrade_requests): (site, id) of the rows being read again
         # from their archived pages, the requests not answered yet, and when all are.
         self.upgrading: set[tuple[str, int]] = set()
-        self.upgrade_pending = 0
+        self.upgrade_pending: set[tuple[str, int]] = set()
         self.upgrade_done: defer.Deferred[None] | None = None
 
     @classmethod
@@ -486,7 +486,8 @@ class K2CategorySpider(scrapy.Spider):
                     priority=3,
                 )
             )
-        self.upgrade_pending = len(requests)
+        # By row, not by request: a resumed run (JOBDIR) may hold this run's requests twice.
+        self.upgrade_pending = set(self.upgrading)
         if requests:
             self.logger.info(
                 "Extraction upgrade: %d stored rows were made by older page rules than this "
@@ -501,7 +502,7 @@ class K2CategorySpider(scrapy.Spider):
         try:
             yield from self.read_item(response, ref, self.target(target), **context)
         finally:
-            self.upgrade_answered()
+            self.upgrade_answered(ref)
 
     def upgrade_failed(self, failure: Failure) -> Iterator[Any]:
         """No archived copy (or an unreadable one): the row keeps its version and is re-derived
@@ -514,17 +515,17 @@ class K2CategorySpider(scrapy.Spider):
             request.url, failure.getErrorMessage()[:200],
         )  # fmt: skip
         self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
-        self.upgrade_answered()
+        self.upgrade_answered(request.cb_kwargs["ref"])
         yield from ()
 
     def upgrade_dropped(self, request: scrapy.Request) -> None:
         if request.meta.get(ARCHIVED_ONLY) and request.callback == self.parse_upgrade:
             self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
-            self.upgrade_answered()
+            self.upgrade_answered(request.cb_kwargs["ref"])
 
-    def upgrade_answered(self) -> None:
-        self.upgrade_pending -= 1
-        if self.upgrade_pending == 0 and self.upgrade_done is not None:
+    def upgrade_answered(self, ref: ItemRef) -> None:
+        self.upgrade_pending.discard(self.item_key(ref))
+        if not self.upgrade_pending and self.upgrade_done is not None:
             done, self.upgrade_done = self.upgrade_done, None
             # On the next turn of the event loop: the last page's items are through the pipelines.
             call_later(0, done.callback, None)
