@@ -496,11 +496,11 @@ class CaciDatabase:
         if count <= 0:
             return []
         params: list[Any] = [spider]
-        outdated = "0"
+        outdated = ""  # ORDER BY terms before the checks' own
         if table == PUBLICATIONS:
             site = "t.site"
             order = "t.site, t.id"
-            outdated = f"coalesce(t.extraction_version, 0) < {int(EXTRACTION_VERSION)}"
+            outdated = f"coalesce(t.extraction_version, 0) < {int(EXTRACTION_VERSION)}, "
             pairs = None if sections is None else list(sections)
             if pairs is None:
                 where = "1"
@@ -517,7 +517,7 @@ class CaciDatabase:
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
             f" ON c.spider = ? AND c.site = {site} AND c.item_key = CAST(t.id AS TEXT)"
-            f" WHERE ({where}) ORDER BY {outdated}, c.checked_at IS NOT NULL, c.checked_at, {order}"
+            f" WHERE ({where}) ORDER BY {outdated}c.checked_at IS NOT NULL, c.checked_at, {order}"
             " LIMIT ?",
             [*params, count],
         )
