@@ -779,6 +779,8 @@ class CaciDatabase:
             if old is not None and is_truncated_copy(old["body"], report.body):
                 return "kept"
             row = merge_keeping_known(old, new)
+            if old is not None and reason == EXTRACTION_UPGRADE:
+                row["fetched_at"] = old["fetched_at"]  # read from the archive, not fetched again
             changed = (
                 []
                 if old is None

@@ -509,7 +509,8 @@ class K2CategorySpider(scrapy.Spider):
         when next fetched."""
         request = failed_request(failure)
         self.crawler.stats.inc_value("caci/upgrade/not_archived")
-        self.logger.info(
+        # Counted on the run line; one line per page only in a debug log.
+        self.logger.debug(
             "Extraction upgrade: no archived page for %s (%s): the row keeps its version until "
             "its page is fetched again",
             request.url, failure.getErrorMessage()[:200],
