@@ -7,7 +7,10 @@
   ``If-None-Match`` / ``If-Modified-Since`` from the archived copy; a 304 answer is served from
   the archive (so ``mode=full`` re-reads unchanged pages without downloading them), and so is a
   5xx answer or a dropped connection (a good copy beats an error page).
-* Offline (``CACI_OFFLINE``, set by ``mode=reparse``), the archive is the only source.
+* Offline (``CACI_OFFLINE``, set by ``mode=reparse``), the archive is the only source; online,
+  so it is for one request whose ``meta`` sets :data:`ARCHIVED_ONLY` (a row read again after an
+  upgrade of the page rules): a page the archive lacks is then not fetched
+  (``IgnoreRequest``), never asked of the site.
 
 Which archive a spider reads: its own file, ``<HTTPCACHE_DIR>/<spider>.sqlite`` (``-a
 mode=reparse`` of ``field_reports`` reads ``field_reports.sqlite``, of ``publications``
@@ -30,7 +33,7 @@ from pathlib import Path
 
 from scrapy import Spider
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
@@ -49,6 +52,10 @@ logger = logging.getLogger(__name__)
 # run's self-check fails on them (caci_spider.extensions).
 STORE_ERRORS_STAT = "caci/archive/store_errors"
 FIRST_STORE_ERROR_STAT = "caci/archive/first_store_error"
+
+# ``request.meta`` key: serve this request from the archive (its own file or a sister's), never
+# from the network.
+ARCHIVED_ONLY = "caci_archived_only"
 
 
 def sister_archives(spider: Spider) -> list[str]:
@@ -81,7 +88,7 @@ class ArchivePolicy:
         return response.status == 200
 
     def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
-        if self.offline:
+        if self.offline or request.meta.get(ARCHIVED_ONLY):
             return True
         etag = cachedresponse.headers.get(b"ETag")
         last_modified = cachedresponse.headers.get(b"Last-Modified")
@@ -108,6 +115,15 @@ class ArchiveMiddleware(HttpCacheMiddleware):
     archived copy only once Scrapy's retries are spent, as error answers are (ArchivePolicy)."""
 
     policy: ArchivePolicy
+
+    def process_request(  # type: ignore[override]
+        self, request: Request
+    ) -> Request | Response | None:
+        response = super().process_request(request)
+        if response is None and request.meta.get(ARCHIVED_ONLY):
+            # The benign "not in cache" of offline runs: the row waits for its next fetch.
+            raise IgnoreRequest(f"Ignored request not in cache: {request}")
+        return response
 
     def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
@@ -170,8 +186,8 @@ class SqliteArchiveStorage:
         self._stats = spider.crawler.stats
         self.path = self.path_for(spider.name)
         try:
-            if self.offline:
-                self.sisters = self._open_sisters(sister_archives(spider))
+            # Online, read only for ARCHIVED_ONLY requests.
+            self.sisters = self._open_sisters(sister_archives(spider))
             if not (self.offline and self.sisters and not self.path.exists()):
                 self.connection = self._open(self.path)
             if self.offline and not self._has_pages():
@@ -284,7 +300,8 @@ class SqliteArchiveStorage:
                 logger.warning("The page archive cannot be read for %s (%s)", request.url, error)
                 self._damaged(error)
                 return None
-        for sister in self.sisters:
+        sisters = self.sisters if self.offline or request.meta.get(ARCHIVED_ONLY) else []
+        for sister in sisters:
             try:
                 found = sister.execute(_SELECT_PAGE, (fingerprint,)).fetchone()
             except sqlite3.Error as error:

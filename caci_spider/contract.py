@@ -159,6 +159,7 @@ PUBLICATIONS = Table(
         Column("word_count", int, "whitespace-separated tokens in body"),
         Column("content_hash", str, "sha256 hex digest of the UTF-8 body", hidden=True),
         Column("fetched_at", str, "ISO 8601 UTC time of the fetch (`2026-11-27T17:49:47Z`)"),
+        Column("extraction_version", int, "the version of the page rules that made the row (`caci_spider/versions.py`); a newer release reads an older row again from its archived page; null: made before versions were recorded", nullable=True, hidden=True),
         _year("published"),
         _month("published"),
     ),
@@ -292,15 +293,17 @@ REJECTS = Table(
 
 PUBLICATION_VERSIONS = Table(
     "publication_versions",
-    "The previous body of every publication whose body changed on a refetch.",
+    "The previous body of every publication whose body changed on a refetch, and the previous values of every row a newer release's page rules read otherwise.",
     (
         Column("id", int, "the publication (`publications.id`)"),
         Column("site", str, "its site (`publications.site`)"),
         Column("content_hash", str, "sha256 hex digest of that body", hidden=True),
         Column("body", str, "the earlier body"),
         Column("fetched_at", str, "when the earlier body was fetched"),
+        Column("reason", str, "`page changed` (a refetch brought another body) or `extraction upgrade` (a newer release read the archived page otherwise)", facet="column"),
+        Column("previous", str, "the earlier values of the fields that changed, by field (`fetched_at` aside); null in entries kept before it was recorded", shape="object", nullable=True),
     ),
-    pk=("site", "id", "content_hash"),
+    pk=("site", "id", "content_hash", "reason"),
     sort_desc="fetched_at",
 )  # fmt: skip
 

@@ -339,10 +339,10 @@ class CrawlRunRecorder:
         stats.set_value(SELF_CHECK_STAT, verdict)
         logger.info(
             "Run %d of %s: %d read, %d new, %d updated, %d unchanged, %d checked, %d not read, "
-            "%d duplicate, %d rejected; self-check %s",
+            "%d duplicate, %d rejected%s; self-check %s",
             run_id, spider.name, counts["read"], counts["new"], counts["updated"],
             counts["unchanged"], counts["checked"], counts["not_read"], counts["duplicate"],
-            rejected, verdict,
+            rejected, upgrade_summary(values), verdict,
         )  # fmt: skip
         prefix = "downloader/response_status_count/"
         run: dict[str, Any] = {
@@ -407,6 +407,21 @@ class CrawlRunRecorder:
                 "Self-check failed for %s: the run could not be recorded in %s (%s)",
                 spider.name, store.path, error,
             )  # fmt: skip
+
+
+def upgrade_summary(values: dict[str, Any]) -> str:
+    """The run line's account of the extraction upgrade (``""``: none this run): rows read
+    again from their archived pages, how many of them changed, and how many wait for their
+    next fetch (no archived page)."""
+    rederived = values.get("caci/upgrade/rederived", 0)
+    waiting = values.get("caci/upgrade/not_archived", 0)
+    if not rederived and not waiting:
+        return ""
+    summary = (
+        f"; extraction upgrade: {rederived} re-derived, "
+        f"{values.get('caci/upgrade/changed', 0)} changed"
+    )
+    return summary + (f", {waiting} not archived (re-derived when fetched)" if waiting else "")
 
 
 class JobDirMarks:

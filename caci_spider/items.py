@@ -16,6 +16,7 @@ from enum import IntEnum
 from typing import Any
 
 from caci_spider.contract import export_keys
+from caci_spider.versions import EXTRACTION_VERSION
 
 
 def is_empty(value: Any) -> bool:
@@ -74,6 +75,8 @@ class FieldReport:
     word_count: int
     content_hash: str
     fetched_at: str
+    # The page rules that made it: this release's.
+    extraction_version: int | None = EXTRACTION_VERSION
 
     def as_row(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

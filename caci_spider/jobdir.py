@@ -5,6 +5,12 @@ A JOBDIR holds one run's queue. ``FINISHED_MARK``: its run finished, the next ru
 killed (SIGKILL, a crash, a power loss) before Scrapy could save its state, and a JOBDIR in
 that state must not be resumed. A run stopped cleanly (SIGTERM, Ctrl-C) removes RUNNING and
 is resumed by the next run with the same JOBDIR.
+
+``VERSION_MARK`` holds the :data:`~caci_spider.versions.JOBDIR_VERSION` of the release that
+wrote the JOBDIR: a stopped run's JOBDIR from another release (or from one before JOBDIRs were
+versioned) is started afresh with one INFO line, never read under names it did not write
+(its queue's callbacks and ``spider.state`` keys may mean other things to this release). An
+incremental run loses nothing by it: what the stopped run stored is known from the database.
 """
 
 from __future__ import annotations
@@ -13,10 +19,21 @@ import logging
 import shutil
 from pathlib import Path
 
+from caci_spider.versions import JOBDIR_VERSION
+
 logger = logging.getLogger(__name__)
 
 FINISHED_MARK = ".caci-finished"
 RUNNING_MARK = ".caci-running"
+VERSION_MARK = ".caci-version"
+
+
+def jobdir_version(path: Path) -> int | None:
+    """The JOBDIR version its release wrote in ``VERSION_MARK`` (``None``: none or unreadable)."""
+    try:
+        return int(Path(path, VERSION_MARK).read_text("ascii").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def prepare_jobdir(jobdir: str | None) -> None:
@@ -33,7 +50,17 @@ def prepare_jobdir(jobdir: str | None) -> None:
         shutil.rmtree(path)
     elif Path(path, FINISHED_MARK).exists():
         shutil.rmtree(path)
+    elif path.is_dir() and any(path.iterdir()):
+        version = jobdir_version(path)
+        if version != JOBDIR_VERSION:
+            logger.info(
+                "JOBDIR %s was left by a run of another release (resume state version %s, this "
+                "release's is %d): starting afresh instead of resuming it",
+                path.resolve(), "none" if version is None else version, JOBDIR_VERSION,
+            )  # fmt: skip
+            shutil.rmtree(path)
     path.mkdir(parents=True, exist_ok=True)
+    Path(path, VERSION_MARK).write_text(f"{JOBDIR_VERSION}\n", "ascii")
     Path(path, RUNNING_MARK).touch()
 
 

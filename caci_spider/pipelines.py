@@ -38,7 +38,15 @@ from caci_spider.records import (
     validation_problem,
 )
 from caci_spider.sources import Section, SiteProfile
-from caci_spider.storage import PUBLICATIONS, STAFF, STAFF_SITE, export_publications, export_table
+from caci_spider.storage import (
+    EXTRACTION_UPGRADE,
+    PAGE_CHANGED,
+    PUBLICATIONS,
+    STAFF,
+    STAFF_SITE,
+    export_publications,
+    export_table,
+)
 from caci_spider.store import DatabaseStore, store_of
 
 logger = logging.getLogger(__name__)
@@ -219,7 +227,17 @@ class StorePipeline(_CrawlerPipeline):
         run_id = self.store.run_id
         if isinstance(item, FieldReport):
             stored = database.publication(item.site, item.id)
-            outcome = database.store_report(item, self.spider_name, run_id)
+            # A row read again from its archived page by newer page rules (the extraction
+            # upgrade: spiders.base.K2CategorySpider.upgrade_requests), once.
+            upgrading: set[tuple[str, int]] = getattr(self.crawler.spider, "upgrading", set())
+            upgrade = (item.site, item.id) in upgrading
+            reason = EXTRACTION_UPGRADE if upgrade else PAGE_CHANGED
+            outcome = database.store_report(item, self.spider_name, run_id, reason)
+            if upgrade and outcome in ("updated", "unchanged"):
+                upgrading.discard((item.site, item.id))
+                self.crawler.stats.inc_value("caci/upgrade/rederived")
+                if outcome == "updated":
+                    self.crawler.stats.inc_value("caci/upgrade/changed")
             if stored is not None and outcome in ("updated", "unchanged"):
                 self.note_refetch(item, stored)
             if outcome == "clash":

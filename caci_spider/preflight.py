@@ -14,6 +14,7 @@ engine starts. Each problem is a :class:`RunRefused` carrying the exit status a 
   database is one the crawler wrote (not another program's, which is left untouched);
 * sites: a database holds the data of the base URLs it was built from
   (:mod:`caci_spider.sites`); a loopback site never writes into the production database;
+* the schema: a database a newer release wrote is refused, untouched (:mod:`caci_spider.versions`);
 * the database lock: another run holding it means this night is skipped (status 75).
 """
 
@@ -46,6 +47,7 @@ from caci_spider.paths import (
     project_path,
 )
 from caci_spider.sites import SiteMismatch, check_sites
+from caci_spider.storage import NewerDatabase, refuse_newer, schema_version_of
 
 logger = logging.getLogger(__name__)
 
@@ -349,6 +351,7 @@ def check_database_file(path: Path) -> None:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
             connection.execute("PRAGMA schema_version").fetchone()
             foreign = not_our_database(connection)
+            version = schema_version_of(connection)
         connection.close()
     except sqlite3.DatabaseError as error:
         raise RunRefused(
@@ -360,6 +363,10 @@ def check_database_file(path: Path) -> None:
             f"CACI_DB_PATH {path} is another program's SQLite database ({foreign}); it was left "
             "as it is: choose another -s CACI_DB_PATH=…"
         )
+    try:
+        refuse_newer(path, version)
+    except NewerDatabase as newer:
+        raise RunRefused(str(newer)) from None
 
 
 _OUR_TABLES = {table.name: frozenset(table.names) for table in TABLES}

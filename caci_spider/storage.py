@@ -56,6 +56,7 @@ from caci_spider.sources import CACIANALYST, SILKROADSTUDIES
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.text import PARAGRAPH_SEPARATOR, title_key
 from caci_spider.urls import is_staff_listing_or_item
+from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
@@ -86,6 +87,38 @@ SITE_OF_EARLIER_ROWS: dict[str, str] = {
     "item_runs": _BY_TABLE,
     "document_links": _BY_TABLE,
 }
+# What a column the contract added holds in the rows stored before it existed (besides
+# ``site``): every earlier version entry was a body a refetch replaced.
+FILL_EARLIER_ROWS: dict[tuple[str, str], str] = {
+    ("publication_versions", "reason"): "'page changed'",
+}
+# Why a publication's previous values were kept (``publication_versions.reason``).
+PAGE_CHANGED = "page changed"
+EXTRACTION_UPGRADE = "extraction upgrade"
+# Fields of a row that say when and how it was made, not what the page says.
+_STAMPS = ("fetched_at", "extraction_version")
+
+
+class NewerDatabase(Exception):
+    """The database was written by a newer release (its schema version is higher than this
+    release's): this one must not write rows of its older shape into it."""
+
+
+def schema_version_of(connection: sqlite3.Connection) -> int:
+    """The schema version of the newest release that wrote the database (``PRAGMA
+    user_version``; 0: written before schema versions were recorded)."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    return int(version)
+
+
+def refuse_newer(path: str | os.PathLike[str], version: int) -> None:
+    """Raise :class:`NewerDatabase` when ``version`` (the database's) is above this release's."""
+    if version > SCHEMA_VERSION:
+        raise NewerDatabase(
+            f"{path} was written by a newer release of caci_spider (schema {version}; this "
+            f"release reads schema {SCHEMA_VERSION} and older): run the newer release, or "
+            "restore the copy kept before the upgrade (docs/upgrading.md)"
+        )
 
 
 def category_path(category: str) -> str:
@@ -104,9 +137,9 @@ def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> st
 
 
 _UPSERT_PUBLICATION = upsert_sql(PUBLICATIONS, tuple(_PUBLICATION_COLUMNS), ("site", "id"))
-_VERSION_COLUMNS = ("id", "site", "content_hash", "body", "fetched_at")
+_VERSION_COLUMNS = tuple(sqlite_columns("publication_versions"))
 _UPSERT_VERSION = upsert_sql(
-    "publication_versions", _VERSION_COLUMNS, ("site", "id", "content_hash")
+    "publication_versions", _VERSION_COLUMNS, ("site", "id", "content_hash", "reason")
 )
 _UPSERT_ITEM_RUN = upsert_sql(
     "item_runs",
@@ -149,6 +182,13 @@ class CaciDatabase:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
+        # Before anything writes to the file (even the switch to WAL): a newer release's
+        # database is left exactly as it is.
+        try:
+            refuse_newer(self.path, schema_version_of(self.db.conn))
+        except NewerDatabase:
+            self.db.close()
+            raise
         # What each run did to the rows it touched: (run id, table, site, key) → new / updated /
         # unchanged, in the order it first touched them.
         self.run_outcomes: dict[tuple[int | None, str, str, str], str] = {}
@@ -211,6 +251,13 @@ class CaciDatabase:
                         f"UPDATE [{declared.name}] SET site = "
                         f"{SITE_OF_EARLIER_ROWS[declared.name]} WHERE site IS NULL"
                     )
+                for column in added:
+                    fill = FILL_EARLIER_ROWS.get((declared.name, column.name))
+                    if fill is not None:
+                        db.execute(
+                            f"UPDATE [{declared.name}] SET [{column.name}] = {fill}"
+                            f" WHERE [{column.name}] IS NULL"
+                        )
                 if any(c.derived for c in added):
                     self._backfill_derived(declared.name)
                 order = [c.name for c in declared.columns]
@@ -247,6 +294,9 @@ class CaciDatabase:
             for declared in TABLES:
                 if declared.fts:
                     self._ensure_fts(declared.name, declared.fts, declared.name in rebuilt)
+            # In the same transaction: the file says which schema it holds once it holds it.
+            if schema_version_of(db.conn) != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _ensure_fts(self, name: str, columns: tuple[str, ...], rebuilt: bool) -> None:
         """The FTS5 index of ``name`` over ``columns`` (external content, the rows' ``rowid``)
@@ -441,13 +491,18 @@ class CaciDatabase:
         Publications rotate through the rows of ``sections`` (``(site, category)`` pairs: the
         spider's own; every row when ``None``); staff publications through the rows whose own
         page was read (their ``url`` is among their ``sources``: an item page of the listing).
+        A publication made by older page rules than this release's (one the extraction upgrade
+        found no archived page for) comes last: a canary compares a page read by today's rules
+        with a row read by today's rules wherever there is one.
         """
         if count <= 0:
             return []
         params: list[Any] = [spider]
+        outdated = ""  # ORDER BY terms before the checks' own
         if table == PUBLICATIONS:
             site = "t.site"
             order = "t.site, t.id"
+            outdated = f"coalesce(t.extraction_version, 0) < {int(EXTRACTION_VERSION)}, "
             pairs = None if sections is None else list(sections)
             if pairs is None:
                 where = "1"
@@ -464,7 +519,8 @@ class CaciDatabase:
         cursor = self.db.execute(
             f"SELECT t.* FROM [{table}] t LEFT JOIN canary_checks c"
             f" ON c.spider = ? AND c.site = {site} AND c.item_key = CAST(t.id AS TEXT)"
-            f" WHERE ({where}) ORDER BY c.checked_at IS NOT NULL, c.checked_at, {order} LIMIT ?",
+            f" WHERE ({where}) ORDER BY {outdated}c.checked_at IS NOT NULL, c.checked_at, {order}"
+            " LIMIT ?",
             [*params, count],
         )
         names = [d[0] for d in cursor.description]
@@ -684,6 +740,27 @@ class CaciDatabase:
             pk=("site", "id"),
         )  # fmt: skip
 
+    def outdated_publications(
+        self, sections: Iterable[tuple[str, str]], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """``site``, ``id``, ``url`` and ``title`` of the rows of ``sections`` (``(site,
+        category)`` pairs) made by older page rules than this release's (or before versions
+        were recorded), in key order."""
+        pairs = list(sections)
+        if not pairs:
+            return []
+        where = " OR ".join(["(site = ? AND instr(url, ?) > 0)"] * len(pairs))
+        params: list[Any] = [EXTRACTION_VERSION]
+        for site, category in pairs:
+            params += [site, category_path(category)]
+        cursor = self.db.execute(
+            f"SELECT site, id, url, title FROM {PUBLICATIONS}"
+            f" WHERE coalesce(extraction_version, 0) < ? AND ({where}) ORDER BY site, id"
+            + (f" LIMIT {int(limit)}" if limit is not None else ""),
+            params,
+        )
+        return [dict(zip(("site", "id", "url", "title"), row, strict=True)) for row in cursor]
+
     def _delete_publication(self, site: str, item_id: int) -> None:
         gone = (PUBLICATIONS, site, str(item_id))
         for key in [k for k in self.run_outcomes if k[1:] == gone]:
@@ -698,14 +775,22 @@ class CaciDatabase:
             [PUBLICATIONS, site, str(item_id)],
         )
 
-    def store_report(self, report: FieldReport, spider: str, run_id: int | None = None) -> str:
+    def store_report(
+        self,
+        report: FieldReport,
+        spider: str,
+        run_id: int | None = None,
+        reason: str = PAGE_CHANGED,
+    ) -> str:
         """Upsert one report and its authors in one transaction.
 
         Returns ``"new"``, ``"updated"``, ``"unchanged"``, ``"kept"`` (a truncated refetch:
         nothing written) or ``"clash"`` (a refetch whose body is now another stored row's:
         nothing written). Fields the new fetch lacks keep their stored values, so a worse page
         never erases a good row; a changed body keeps the previous one in
-        ``publication_versions``.
+        ``publication_versions`` (with the previous values of the fields that changed), and so
+        does any change when ``reason`` is :data:`EXTRACTION_UPGRADE` (the row read again from
+        its archived page by a release with newer page rules).
         """
         new = report.as_row()
         site = report.site
@@ -733,15 +818,26 @@ class CaciDatabase:
             if old is not None and is_truncated_copy(old["body"], report.body):
                 return "kept"
             row = merge_keeping_known(old, new)
-            if old is not None and all(
-                old.get(key) == row.get(key) for key in CONTRACT_KEYS if key != "fetched_at"
-            ):
+            if old is not None and reason == EXTRACTION_UPGRADE:
+                row["fetched_at"] = old["fetched_at"]  # read from the archive, not fetched again
+            changed = (
+                []
+                if old is None
+                else [k for k in CONTRACT_KEYS if k not in _STAMPS and old.get(k) != row.get(k)]
+            )
+            if old is not None and not changed:
                 outcome = "unchanged"
             else:
                 outcome = "new" if old is None else "updated"
-            if old is not None and old["content_hash"] != row["content_hash"]:
+            body_changed = old is not None and old["content_hash"] != row["content_hash"]
+            if body_changed:
                 self.bodies_changed.add((run_id, site, report.id))
-                self.db.execute(_UPSERT_VERSION, [old[k] for k in _VERSION_COLUMNS])
+            if old is not None and (body_changed or (changed and reason == EXTRACTION_UPGRADE)):
+                entry = old | {
+                    "reason": reason,
+                    "previous": json.dumps({k: old[k] for k in changed}, ensure_ascii=False),
+                }
+                self.db.execute(_UPSERT_VERSION, [entry[k] for k in _VERSION_COLUMNS])
             encoded = _encode(row) | derive(PUBLICATIONS, row)
             self.db.execute(_UPSERT_PUBLICATION, [encoded[c] for c in _PUBLICATION_COLUMNS])
             self._note_change(PUBLICATIONS, site, report.id, run_id, outcome)

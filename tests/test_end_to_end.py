@@ -11,10 +11,13 @@ import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS
 from caci_spider.localsite import BROKEN_SERVER_ITEM_ID, MISSING_ITEM_ID
+from caci_spider.versions import EXTRACTION_VERSION
 from tests.conftest import ITEM_FIXTURES, expected_for, run_crawl
 
 COMPARED_KEYS = [
-    key for key in CONTRACT_KEYS if key not in ("url", "fetched_at", "word_count", "content_hash")
+    key
+    for key in CONTRACT_KEYS
+    if key not in ("url", "fetched_at", "word_count", "content_hash", "extraction_version")
 ]
 
 
@@ -56,6 +59,7 @@ def test_every_good_fixture_is_stored_with_its_expected_fields(crawled) -> None:
                 value = json.loads(value)
             assert value == want[key], f"{item_id} {key}"
         assert row["url"] == want["url"].replace("https://www.cacianalyst.org", base_url)
+        assert row["extraction_version"] == EXTRACTION_VERSION  # today's rules made it
 
 
 def test_a_normal_first_crawl_passes_its_self_check(crawled) -> None:

@@ -13,7 +13,7 @@ from scrapy.http import HtmlResponse, Request
 from caci_spider.archive import SqliteArchiveStorage
 from caci_spider.extensions import ContactWarning, CrawlRunRecorder, JobDirMarks
 from caci_spider.items import FieldReport
-from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK
+from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK, VERSION_MARK
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import store_of
@@ -184,11 +184,12 @@ def test_no_run_no_record(tmp_path: Path) -> None:
 def test_jobdir_marks(tmp_path: Path, reason: str, marks: list[str]) -> None:
     jobdir = tmp_path / "jobs" / "field_reports"
     crawler = component_crawler(tmp_path, FieldReportsSpider, JOBDIR=str(jobdir))
-    assert sorted(p.name for p in jobdir.iterdir()) == [RUNNING_MARK]  # marked when built
+    # Marked when built, with the version of its resume state.
+    assert sorted(p.name for p in jobdir.iterdir()) == [RUNNING_MARK, VERSION_MARK]
     extension = crawler.get_extension(JobDirMarks)
     assert extension is not None
     extension.spider_closed(crawler._create_spider(), reason)
-    assert sorted(p.name for p in jobdir.iterdir()) == marks
+    assert sorted(p.name for p in jobdir.iterdir()) == sorted([*marks, VERSION_MARK])
 
 
 def test_without_a_jobdir_the_marks_do_nothing(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """Databases written by earlier releases are migrated in place on open, nothing lost:
 tests/data/caci-before-issue-15.db was written before the contract (storage.py at bc49a8e),
-tests/data/caci-before-issue-12.db.gz before rows were keyed by (site, id) (9577242)."""
+tests/data/caci-before-issue-12.db.gz before rows were keyed by (site, id) (9577242),
+tests/data/caci-before-issue-28.db.gz before databases and page rules were versioned (f61f9fe,
+written by ``python -m tests.release``). Every one of them goes through today's code."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from caci_spider.contract import export_keys, schema_drift
+from caci_spider.sources import sections
 from caci_spider.storage import CaciDatabase
+from caci_spider.versions import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
 from tests.reports import field_report
 
@@ -213,7 +217,7 @@ def test_the_first_open_gives_the_contracts_schema_keyed_by_site_and_id(release,
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     for table in ("publications", "duplicates"):
         assert database.db[table].pks == ["site", "id"]
-    assert database.db["publication_versions"].pks == ["site", "id", "content_hash"]
+    assert database.db["publication_versions"].pks == ["site", "id", "content_hash", "reason"]
     assert database.db["publication_authors"].pks == ["site", "publication_id", "position"]
     assert database.db["item_runs"].pks == ["item_table", "site", "item_id"]
     # The same schema as a database made new, to the index and the trigger.
@@ -326,3 +330,51 @@ def test_a_database_that_has_site_but_is_keyed_by_id_is_finished_alike(tmp_path:
     assert schema(path) == schema(tmp_path / "new.db")
     kept = {t: len(rows) for t, rows in every_row(path).items()}
     assert {t: len(rows) for t, rows in before.items()} == {t: kept[t] for t in before}
+
+
+# -- every release database (tests/data/caci-*.db*, written by tests/release.py since issue 28)
+RELEASE_DATABASES = sorted((REPO_ROOT / "tests" / "data").glob("caci-*.db*"))
+
+
+def unpacked(release_db: Path, target: Path) -> Path:
+    opener = gzip.open if release_db.suffix == ".gz" else open
+    with opener(release_db, "rb") as source, target.open("wb") as copy:
+        shutil.copyfileobj(source, copy)
+    return target
+
+
+def test_a_release_database_is_kept_for_each_release() -> None:
+    names = [path.name for path in RELEASE_DATABASES]
+    assert names == [
+        "caci-before-issue-12.db.gz", "caci-before-issue-15.db", "caci-before-issue-28.db.gz",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("release_db", RELEASE_DATABASES, ids=lambda path: path.name)
+def test_every_release_database_opens_in_todays_schema_keeping_every_row(
+    release_db: Path, tmp_path: Path
+) -> None:
+    before = unpacked(release_db, tmp_path / "before.db")
+    path = unpacked(release_db, tmp_path / "caci.db")
+    with sqlite3.connect(before) as connection:
+        assert connection.execute("PRAGMA user_version").fetchone() == (0,)  # not versioned yet
+    database = CaciDatabase(path)
+    # Every row was made by earlier page rules: the first crawl re-derives them all.
+    every_section = [(profile.key, section.category) for profile, section in sections()]
+    outdated = database.outdated_publications(every_section)
+    assert len(outdated) == database.count("publications") > 0
+    database.close()
+    with sqlite3.connect(path) as connection:
+        assert schema_drift(connection) == []
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        for fts in ("publications_fts", "staff_publications_fts"):
+            connection.execute(f"INSERT INTO {fts}({fts}) VALUES('integrity-check')")
+        reasons = connection.execute("SELECT DISTINCT reason FROM publication_versions").fetchall()
+    assert set(reasons) <= {("page changed",)}
+    # Every row of what was collected (author ids aside: an old release's authors are merged
+    # by today's name rules, as test_migration_merges_authors_and_links_staff_authors shows).
+    old, kept = every_row(before), every_row(path, columns_of=before)
+    collected = ("publications", "staff_publications", "publication_versions", "duplicates",
+                 "rejects", "crawl_runs", "documents", "canary_checks")  # fmt: skip
+    assert {t: kept[t] for t in collected if t in old} == {t: old[t] for t in collected if t in old}

@@ -373,6 +373,22 @@ def test_stored_rows_and_canary_candidates_read_the_site(database: CaciDatabase)
     assert database.canary_candidates("x", "publications", 1, []) == []
 
 
+def test_rows_of_older_page_rules_are_found_and_canaried_last(database: CaciDatabase) -> None:
+    for item_id in (5, 6, 7):
+        database.store_report(report(item_id, f"Body {item_id}."), "field_reports", run_id=1)
+    database.store_report(turkey(5, "Turkey."), "turkey_analyst", run_id=1)
+    database.db.execute("UPDATE publications SET extraction_version = NULL WHERE id = 5")
+    database.db.execute("UPDATE publications SET extraction_version = 0 WHERE id = 6")
+    field_reports = [("cacianalyst", "field-reports")]
+    outdated = database.outdated_publications(field_reports)
+    assert [(r["site"], r["id"]) for r in outdated] == [("cacianalyst", 5), ("cacianalyst", 6)]
+    assert len(database.outdated_publications(field_reports, limit=1)) == 1
+    assert database.outdated_publications([]) == []
+    # Never checked, all three: the one of today's rules first.
+    candidates = database.canary_candidates("field_reports", "publications", 3, field_reports)
+    assert [r["id"] for r in candidates] == [7, 5, 6]
+
+
 def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) -> None:
     item = turkey(7)
     database.record_reject(

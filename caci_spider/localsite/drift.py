@@ -38,7 +38,9 @@ from caci_spider.localsite.crawl import crawl_command
 PRODUCTION_BASE_URL = "https://www.cacianalyst.org"
 # Row keys compared with the oracles (url with the base replaced; derived keys follow the body).
 PUBLICATION_KEYS = tuple(
-    key for key in CONTRACT_KEYS if key not in ("fetched_at", "word_count", "content_hash")
+    key
+    for key in CONTRACT_KEYS
+    if key not in ("fetched_at", "word_count", "content_hash", "extraction_version")
 )
 STAFF_KEYS_COMPARED = ("kind", "title", "authors", "roles", "venue", "date", "summary", "url")
 _JSON_COLUMNS = ("authors", "tags", "roles")

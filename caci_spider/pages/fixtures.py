@@ -89,7 +89,10 @@ def read_item_as(
     if ref is None:
         raise ValueError(f"not an item URL of {profile.key} {section.category}: {url}")
     report, reason, _raw = build_field_report(page_object(document, ref, FETCHED_AT).extract())
-    return {"reject": reason} if report is None else report.as_row()
+    if report is None:
+        return {"reject": reason}
+    # The oracle is the page's: which release read it is not part of it.
+    return {k: v for k, v in report.as_row().items() if k != "extraction_version"}
 
 
 def section_of_url(url: str) -> tuple[SiteProfile, Section]:
@@ -168,7 +171,8 @@ def _article_kinds() -> list[PageKind]:
                 page_class=K2ItemPage,
                 read=_read_item,
                 url_of=_item_url_of(profile, section),
-                keys=CONTRACT_KEYS,
+                # extraction_version stamps the release that read the page, not the page.
+                keys=tuple(k for k in CONTRACT_KEYS if k != "extraction_version"),
                 derived=("word_count", "content_hash", "fetched_at"),
                 annotations=("duplicate_of",),
             )

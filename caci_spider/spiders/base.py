@@ -15,14 +15,17 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import threads
+from twisted.internet import defer, threads
 from twisted.python.failure import Failure
 
 from caci_spider import documents
+from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import Reject, is_empty, utc_now
 from caci_spider.middlewares import HostDidNotAnswer, archive_fallback
 from caci_spider.pages.listing import K2ListingPage
@@ -41,6 +44,7 @@ from caci_spider.sources import Section, SiteProfile, sister_spiders
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
+from caci_spider.versions import EXTRACTION_VERSION
 
 MODES = ("incremental", "full", "reparse")
 # ``-a walk=listing``: walk the listing whatever the feed says (``auto``: feed first when due).
@@ -218,6 +222,11 @@ class K2CategorySpider(scrapy.Spider):
         # Pages the site served this run (listing, item, home, canary): their earlier rejects
         # are resolved at close unless this run rejected them again.
         self.pages_read_live: set[str] = set()
+        # The extraction upgrade (upgrade_requests): (site, id) of the rows being read again
+        # from their archived pages, the requests not answered yet, and when all are.
+        self.upgrading: set[tuple[str, int]] = set()
+        self.upgrade_pending: set[tuple[str, int]] = set()
+        self.upgrade_done: defer.Deferred[None] | None = None
 
     @classmethod
     def policy_of(cls, section: Section) -> type[K2CategorySpider]:
@@ -253,6 +262,8 @@ class K2CategorySpider(scrapy.Spider):
             {domain_of(target.base_url) for target in spider.targets}
             or {domain_of(spider.base_url)}
         )
+        # A request the scheduler drops gets no callback: an upgrade request must still count.
+        crawler.signals.connect(spider.upgrade_dropped, signal=signals.request_dropped)
         if spider.mode == "reparse":
             # The page archive is the only source: no network, no politeness delay needed.
             for name, value in {
@@ -312,7 +323,7 @@ class K2CategorySpider(scrapy.Spider):
 
     def read_live(self, urls: list[str]) -> bool:
         """Whether any of the pages ``urls`` (an item's sources) was read live this run."""
-        return any(url not in self.archived_pages for url in urls)
+        return any(url in self.pages_read_live or url not in self.archived_pages for url in urls)
 
     @property
     def job_state(self) -> dict[str, Any]:
@@ -453,8 +464,98 @@ class K2CategorySpider(scrapy.Spider):
         if self.mode == "incremental":
             self.known = self.known_items()
             self.known_documents = self.store.database.document_urls() | self.backed_off_urls()
+        upgrades = self.upgrade_requests()
+        if upgrades:
+            self.upgrade_done = defer.Deferred()
+            for request in upgrades:
+                yield request
+            # Nothing is judged (canaries read their rows below) before every row is re-derived.
+            await maybe_deferred_to_future(self.upgrade_done)
         for request in [*self.initial_requests(), *self.canary_requests()]:
             yield request
+
+    # -- the extraction upgrade: rows made by older page rules, read again from the archive ----
+    def upgrade_requests(self) -> list[scrapy.Request]:
+        """A request per stored row of the spider's sections made by older page rules than
+        this release's (:data:`caci_spider.versions.EXTRACTION_VERSION`), served by the page
+        archive only (never the network): its page goes through the spider's extraction and the
+        pipelines as in ``-a mode=reparse``, and the store keeps what changes as a version with
+        the reason ``extraction upgrade``. A row whose page the archive lacks keeps its version
+        and is re-derived when next fetched. Not in ``mode=reparse``, which reads every page
+        of the archive anyway."""
+        if self.export_table != PUBLICATIONS or self.mode == "reparse":
+            return []
+        if not self.crawler.settings.getbool("HTTPCACHE_ENABLED"):
+            return []  # no archive to read: the rows are re-derived as their pages are fetched
+        rows = self.store.database.outdated_publications(
+            (target.site, target.category) for target in self.targets
+        )
+        requests = []
+        for row in rows:
+            target = self.target_of_url(row["url"])
+            ref = target.ref(row["url"], row["url"]) if target is not None else None
+            if target is None or ref is None or ref.id != row["id"]:
+                continue
+            self.upgrading.add(self.item_key(ref))
+            requests.append(
+                scrapy.Request(
+                    ref.url,
+                    callback=self.parse_upgrade,
+                    errback=self.upgrade_failed,
+                    cb_kwargs={"ref": ref, "listing_title": row["title"], "target": target.key},
+                    # The archive only: a night's upgrade costs the site nothing. Not filtered:
+                    # the walk may still ask the site for this page (mode=full).
+                    meta={ARCHIVED_ONLY: True, "dont_obey_robotstxt": True},
+                    dont_filter=True,
+                    priority=3,
+                )
+            )
+        # By row, not by request: a resumed run (JOBDIR) may hold this run's requests twice.
+        self.upgrade_pending = set(self.upgrading)
+        if requests:
+            self.logger.info(
+                "Extraction upgrade: %d stored rows were made by older page rules than this "
+                "release's (version %d); reading them again from the page archive first",
+                len(requests), EXTRACTION_VERSION,
+            )  # fmt: skip
+        return requests
+
+    def parse_upgrade(
+        self, response: Response, ref: ItemRef, target: str | None = None, **context: Any
+    ) -> Iterator[Any]:
+        # Read from the archive, not the site: its row is not "unchanged" in the run line.
+        self.archived_pages.update({response.url, ref.url})
+        try:
+            yield from self.read_item(response, ref, self.target(target), **context)
+        finally:
+            self.upgrade_answered(ref)
+
+    def upgrade_failed(self, failure: Failure) -> Iterator[Any]:
+        """No archived copy (or an unreadable one): the row keeps its version and is re-derived
+        when next fetched."""
+        request = failed_request(failure)
+        self.crawler.stats.inc_value("caci/upgrade/not_archived")
+        # Counted on the run line; one line per page only in a debug log.
+        self.logger.debug(
+            "Extraction upgrade: no archived page for %s (%s): the row keeps its version until "
+            "its page is fetched again",
+            request.url, failure.getErrorMessage()[:200],
+        )  # fmt: skip
+        self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+        self.upgrade_answered(request.cb_kwargs["ref"])
+        yield from ()
+
+    def upgrade_dropped(self, request: scrapy.Request) -> None:
+        if request.meta.get(ARCHIVED_ONLY) and request.callback == self.parse_upgrade:
+            self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+            self.upgrade_answered(request.cb_kwargs["ref"])
+
+    def upgrade_answered(self, ref: ItemRef) -> None:
+        self.upgrade_pending.discard(self.item_key(ref))
+        if not self.upgrade_pending and self.upgrade_done is not None:
+            done, self.upgrade_done = self.upgrade_done, None
+            # On the next turn of the event loop: the last page's items are through the pipelines.
+            call_later(0, done.callback, None)
 
     def initial_requests(self) -> list[scrapy.Request]:
         """Where the crawl begins: each target's feed, or its first listing page (spiders add
@@ -703,6 +804,12 @@ class K2CategorySpider(scrapy.Spider):
                 tally.not_read += 1
             else:
                 tally.read += 1
+        yield from self.read_item(response, ref, section, **context)
+
+    def read_item(
+        self, response: Response, ref: ItemRef, section: Target, **context: Any
+    ) -> Iterator[Any]:
+        """An item page (fetched, or an archived copy) read into items, or a reject."""
         if not isinstance(response, TextResponse):
             yield self.reject(ref.url, "item is not a text page", status=response.status)
             return

@@ -21,11 +21,13 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
+from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
+from caci_spider.versions import EXTRACTION_VERSION
 from tests.conftest import FIXTURES, expected_for
 from tests.unit_crawler import CACI, build_spider, html_response
 
@@ -308,6 +310,7 @@ def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[
         "url": item_url(item_id),
         "title": "T",
         "body": "B",
+        "extraction_version": EXTRACTION_VERSION,  # made by this release's page rules
         **fields,
     }
     spider.store.database.db.table("publications").insert(row)
@@ -327,6 +330,43 @@ def test_an_incremental_run_starts_with_the_listing_then_its_canary(tmp_path: Pa
     assert spider.known == {("cacianalyst", i) for i in (7315, 8145, 12834)}
     # The walk will not ask for the canaries' pages again.
     assert requests_of(listing(spider, "page-first", 0))[0] == [12871]
+
+
+def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
+    tmp_path: Path,
+) -> None:
+    spider = spider_for(tmp_path, {"CACI_CANARY_ITEMS": 3})
+    stored_row(spider, 8145, extraction_version=None)  # before versions were recorded
+    stored_row(spider, 7315, extraction_version=EXTRACTION_VERSION - 1)
+    stored_row(spider, 12834)  # this release's: nothing to do
+
+    async def run() -> tuple[list[Request], bool, list[Request]]:
+        start = spider.start()
+        upgrades = [await anext(start), await anext(start)]
+        following = asyncio.ensure_future(anext(start))
+        await asyncio.sleep(0.05)
+        waited = not following.done()  # nothing else is asked for before they are answered
+        page = item_file(8145).read_text("utf-8")
+        for request in upgrades:
+            if request.url == item_url(8145):
+                response = html_response(request.url, page, meta=request.meta)
+                items = list(spider.parse_upgrade(response, **request.cb_kwargs))
+                assert [type(item) for item in items] == [FieldReportPage]
+            else:  # no archived page: the row waits for its next fetch
+                error = IgnoreRequest("Ignored request not in cache")
+                assert list(spider.upgrade_failed(failure_of(error, request))) == []
+        return upgrades, waited, [await following] + [r async for r in start]
+
+    upgrades, waited, rest = asyncio.run(run())
+    assert [(r.url, r.meta.get(ARCHIVED_ONLY), r.dont_filter) for r in upgrades] == [
+        (item_url(7315), True, True), (item_url(8145), True, True),
+    ]  # fmt: skip
+    assert waited
+    assert rest[0].callback == spider.parse_listing
+    assert [r.callback for r in rest[1:]] == [spider.parse_canary] * 3
+    # The store pipeline is told which row is an upgrade (until it is stored).
+    assert spider.upgrading == {("cacianalyst", 8145)}
+    assert spider.crawler.stats.get_value("caci/upgrade/not_archived") == 1
 
 
 @pytest.mark.parametrize(

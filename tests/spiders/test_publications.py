@@ -27,6 +27,7 @@ from caci_spider.spiders.publications import PublicationsSpider
 from caci_spider.spiders.turkey_analyst import TurkeyAnalystSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
+from caci_spider.versions import EXTRACTION_VERSION
 from tests.conftest import FIXTURES
 from tests.unit_crawler import CACI, build_spider, html_response
 
@@ -61,8 +62,10 @@ def listing(spider: K2CategorySpider, directory: str, base: str, category: str) 
 
 def store_row(spider: K2CategorySpider, site: str, item_id: int, url: str) -> None:
     spider.store.database.db.table("publications").insert(
-        {"id": item_id, "site": site, "url": url, "title": "T", "body": "B"}
-    )
+        # Made by this release's page rules: no extraction upgrade to wait for.
+        {"id": item_id, "site": site, "url": url, "title": "T", "body": "B",
+         "extraction_version": EXTRACTION_VERSION}
+    )  # fmt: skip
 
 
 # -- targets ----------------------------------------------------------------------------------
