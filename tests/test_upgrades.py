@@ -119,8 +119,7 @@ def test_the_previous_releases_database_and_archive_upgrade_without_a_failed_nig
             if night == 1:
                 after_first = rows(db, "SELECT * FROM publications ORDER BY site, id")
                 assert (
-                    f"extraction upgrade: {len(before)} re-derived, {len(changed)} changed"
-                    in line
+                    f"extraction upgrade: {len(before)} re-derived, {len(changed)} changed" in line
                 ), line
             else:
                 assert "extraction upgrade" not in line, line
@@ -138,8 +137,14 @@ def test_the_previous_releases_database_and_archive_upgrade_without_a_failed_nig
     for old, new in zip(before, after, strict=True):
         expected = old["title"].replace("'", "\u2019")
         assert new["title"] == expected
-        # The rest as it was, fetched_at too: the page was read from the archive.
-        assert {k: new[k] for k in old if k != "title"} == {k: old[k] for k in old if k != "title"}
+        # The rest as it was, fetched_at too: the page was read from the archive (the repaired
+        # bodies aside).
+        rest = {"title"} | (
+            {"body", "content_hash"} if (old["site"], old["id"]) in mojibake else set()
+        )
+        assert {k: new[k] for k in old if k not in rest} == {
+            k: old[k] for k in old if k not in rest
+        }
     # Exactly the rows read otherwise have a version entry: their previous values, the reason.
     versions = rows(db, "SELECT site, id, reason, previous, body FROM publication_versions")
     upgrades = {
@@ -147,7 +152,9 @@ def test_the_previous_releases_database_and_archive_upgrade_without_a_failed_nig
         for v in versions
         if v["reason"] == EXTRACTION_UPGRADE
     }
-    assert upgrades == {key: {"title": title} for key, title in apostrophes.items()}
+    assert upgrades.keys() == changed
+    for key, title in apostrophes.items():
+        assert upgrades[key]["title"] == title
     with sqlite3.connect(db) as connection:
         assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
 
