@@ -144,6 +144,7 @@ PUBLICATIONS = Table(
         Column("site", str, "the site's profile key (`caci_spider/sources.py`): `cacianalyst` or `turkeyanalyst`; a K2 id is unique only within its site", facet="column"),
         Column("url", str, "the site's base URL (`CACI_BASE_URL`, `TURKEY_ANALYST_BASE_URL`) + `/publications/<category>/item/<id>-<alias>.html` of the item's own section, no query, no fragment"),
         Column("section", str, 'the K2 category, from "Published in …" on the item page: "Field Reports", "Analytical Articles", "Feature Articles", "News Digest"; the Turkey Analyst\'s "Articles"', nullable=True, facet="column"),
+        Column("kind", str, 'the type label a Silk Road Paper, monograph or book prints ("Silk Road Paper", "Book", "Monograph", "Policy Paper", as printed); null for every other section', nullable=True, facet="column"),
         Column("title", str, "as published (uppercase stays), whitespace collapsed, escapes fixed, mojibake repaired, \"Featured\" badge removed; an empty `itemTitle` falls back to `og:title`, then `<title>`, then the listing's title"),
         Column("authors", str, "person names only, in byline order (README, “Authors”); `By empty` → `[]`", shape="list[str]", facet="array"),
         Column("published", str, "`YYYY-MM-DD` from the item's date line", nullable=True),

@@ -74,7 +74,7 @@ FAULT_NAMES = {
 }
 _LOG_LEVEL = re.compile(r"\] (WARNING|ERROR|CRITICAL): ")
 _URL = re.compile(r"https?://[^\s<>\"']+")
-_CATEGORY = re.compile(r"^/publications/([\w-]+)(?:/|\.html$|\.feed$)")
+_CATEGORY = re.compile(r"^/(?:publications/)?([\w-]+)(?:/|\.html$|\.feed$)")
 
 
 # -- what the demo crawls ---------------------------------------------------------------------

@@ -49,6 +49,11 @@ class FieldReportPage:
     author_bio: str | None = None
     # The absolute URL of the publication's PDF link (the link's text is not in the body).
     pdf_url: str | None = None
+    # A paper's type label ("Silk Road Paper") and printed month ("June 2025"), as printed, and
+    # a book's chapter PDFs (caci_spider.pages.sections.read_paper); none on other sections.
+    kind: str | None = None
+    printed_month: str | None = None
+    chapter_urls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +64,7 @@ class FieldReport:
     site: str
     url: str
     section: str | None
+    kind: str | None
     title: str
     authors: list[str]
     published: str | None

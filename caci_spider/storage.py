@@ -35,7 +35,7 @@ from typing import Any
 
 import sqlite_utils
 
-from caci_spider import contract
+from caci_spider import contract, sources
 from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
 from caci_spider.contract import TABLES, VIEWS, derive, json_columns, sqlite_columns
 from caci_spider.dates import dates_compatible
@@ -88,7 +88,7 @@ SITE_OF_EARLIER_ROWS: dict[str, str] = {
 
 def category_path(category: str) -> str:
     """``/publications/<category>/item/``: what every item URL of a section holds."""
-    return f"/publications/{category}/item/"
+    return f"{sources.category_path(category)}/item/"
 
 
 def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:

@@ -71,7 +71,6 @@ PAGE_SIZE = 4
 MISSING_ITEM_ID = 7999
 # An id whose item page always answers 500, so that retries run out.
 BROKEN_SERVER_ITEM_ID = 7998
-_ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 # The section that carries the site's deliberate faults (a stale link, an item answering 500,
 # the host-variant and print-view links, ``failing``, ``faults``, ``overrides``): field reports.
 FAULTY_SPIDER = "field_reports"
@@ -85,10 +84,10 @@ STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
 # for the institute's staff listing; every other crawled site (the Turkey Analyst) answers on a
 # host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
 MAIN_HOST = FAULTY_PROFILE.key
-_FEED_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)\.feed$")
+_FEED_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.feed$")
 # Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
-    category: (f"/publications/{category}.html", name)
+    category: (f"{sources.category_path(category)}.html", name)
     for category, name in sources.section_names_by_category().items()
 }
 # Created date of an item page without a K2 date line.
@@ -157,7 +156,7 @@ class ItemFixture:
 
     @property
     def href(self) -> str:
-        return f"/publications/{self.category}/item/{self.id}-{self.alias}.html"
+        return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
 
 
 def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
@@ -207,7 +206,7 @@ class SectionContent:
 
     @property
     def listing_path(self) -> str:
-        return f"/publications/{self.section.category}.html"
+        return f"{self.section.path}.html"
 
 
 @dataclass
@@ -432,7 +431,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = _ITEM_PATH.match(path)
+        match = sources.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
@@ -455,7 +454,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = _ITEM_PATH.match(path)
+        match = sources.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         if self.forbidden:
