@@ -99,6 +99,18 @@ class NormalisedReport:
 
 
 @dataclass
+class DocumentLinks:
+    """Documents a publication links besides its ``pdf_url``: a book's chapter PDFs. Follows
+    the publication's page through the pipelines and is recorded in ``document_links`` only
+    when the publication's row is stored."""
+
+    site: str
+    id: int
+    links: list[tuple[str, str]]  # (document URL, role)
+    fetched_at: str
+
+
+@dataclass
 class Reject:
     """A page or item that did not make it into the dataset, and why."""
 

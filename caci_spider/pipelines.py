@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 
 from caci_spider import documents
 from caci_spider.items import (
+    DocumentLinks,
     FieldReport,
     FieldReportPage,
     NormalisedReport,
@@ -26,6 +27,7 @@ from caci_spider.items import (
     StaffPublication,
     is_empty,
 )
+from caci_spider.pages.sections import rules_for
 from caci_spider.paths import export_dir
 from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
 from caci_spider.records import (
@@ -37,6 +39,7 @@ from caci_spider.records import (
 from caci_spider.sources import Section, SiteProfile
 from caci_spider.storage import PUBLICATIONS, STAFF, STAFF_SITE, export_publications, export_table
 from caci_spider.store import DatabaseStore, store_of
+from caci_spider.urls import ItemRef
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +130,8 @@ class ValidatePipeline(_CrawlerPipeline):
         if isinstance(item, Reject):
             self.store.record_reject(item)
             raise DropItem(f"rejected {item.url}: {item.reason}", log_level="DEBUG")
+        if isinstance(item, DocumentLinks):
+            return item  # recorded with its publication's row (StorePipeline)
         if isinstance(item, NormalisedReport):
             page, report = item.page, item.report
             reason, raw = validation_problem(page, report)
@@ -229,10 +234,12 @@ class StorePipeline(_CrawlerPipeline):
                     site=item.site,
                 )
             if item.pdf_url:
-                # Its PDF (a feature article's): linked as a staff row's download links are.
+                # Its PDF (a feature article's, a paper's): linked as a staff row's download
+                # links are; a paper's PDF is the publication itself.
+                paper = rules_for(ItemRef(item.id, item.url, item.site)).paper
                 database.link_document(
                     item.pdf_url, PUBLICATIONS, item.site, str(item.id),
-                    documents.ROLE_DOWNLOAD, item.fetched_at,
+                    documents.ROLE_PAPER if paper else documents.ROLE_DOWNLOAD, item.fetched_at,
                 )  # fmt: skip
             repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
             if repeated is not None:
@@ -240,6 +247,14 @@ class StorePipeline(_CrawlerPipeline):
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
             self.link_documents(item)
+        elif isinstance(item, DocumentLinks):
+            # Only for a stored row: a rejected or duplicate page links nothing.
+            if database.publication(item.site, item.id) is not None:
+                for url, role in item.links:
+                    database.link_document(
+                        url, PUBLICATIONS, item.site, str(item.id), role, item.fetched_at
+                    )
+            return item
         else:
             return item
         # Counted per row, once, by the run recorder (caci_spider.extensions).

@@ -187,6 +187,7 @@ SILKROADSTUDIES = SiteProfile(
         "Staff Publications",
         "Joint Center Publications",
         "Silkroad Papers and Monographs",
+        "Silk Road Papers and Monographs",
         "News",
         "Forums & Events",
     ),

@@ -349,7 +349,7 @@ def unglue_cover_alts(paragraphs: list[str], alts: list[str]) -> list[str]:
     for paragraph in paragraphs:
         for alt in alts:
             rest = paragraph[len(alt) :] if paragraph.startswith(alt) else ""
-            if rest[:1].isupper() or rest[:1] in "\"“‘'":
+            if rest and (rest[0].isupper() or rest[0] in "\"“‘'"):
                 paragraph = rest
                 break
         kept.append(paragraph)
