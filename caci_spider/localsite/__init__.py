@@ -44,6 +44,7 @@ import json
 import math
 import re
 import socket
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -179,6 +180,17 @@ def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, It
     return items
 
 
+_PDF_LINK = re.compile(rb'<a href="(?P<href>/[^"]+\.pdf)"[^>]*>(?P<words>[^<]+)</a>')
+
+
+def _pdf_links(page: Path) -> list[tuple[str, str]]:
+    """``(path, link words)`` of the same-site PDF links a fixture page holds."""
+    return [
+        (m["href"].decode("utf-8"), html.unescape(m["words"].decode("utf-8")).strip())
+        for m in _PDF_LINK.finditer(page.read_bytes())
+    ]
+
+
 def listing_order(ids: list[int]) -> list[int]:
     """A fixed order that is not chronological, as on the real site."""
     return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
@@ -300,8 +312,17 @@ class LocalK2Site:
                 expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
                 if expected.get("pdf_url"):
                     lines = (expected.get("title") or item.alias, *(expected.get("authors") or ()))
+                    if expected.get("kind"):
+                        # A paper's PDF is the paper: its summary's first paragraph is in it.
+                        first = (expected.get("body") or "").split("\n\n")[0]
+                        lines = (*lines, *textwrap.wrap(first, 90))
                     pdf_path = urlsplit(expected["pdf_url"]).path
                     self.section_pdfs[pdf_path] = (host_of_profile(content.profile), lines)
+                # A book's chapter PDFs (links to .pdf files besides its pdf_url): each a page
+                # of its link's words; the test PDFs under PDF_PATH are served as they are.
+                for pdf_path, words in _pdf_links(item.path):
+                    if pdf_path not in self.section_pdfs and not pdf_path.startswith(pdfs.PDF_PATH):
+                        self.section_pdfs[pdf_path] = (host_of_profile(content.profile), (words,))
         # Profile key → the base URL it is served at (set by serve()).
         self.base_urls: dict[str, str] = {}
         self.hits: dict[str, int] = {}
@@ -681,7 +702,7 @@ class LocalK2Site:
             expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
             body = expected.get("body") or expected.get("summary") or ""
             cached = feeds.FeedItem(
-                f"/publications/{category}/item/{path.stem}.html",
+                f"{sources.category_path(category)}/item/{path.stem}.html",
                 expected.get("title") or path.stem.split("-", 1)[-1].replace("-", " "),
                 created,
                 tuple(expected.get("authors") or ()),
@@ -722,7 +743,7 @@ class LocalK2Site:
     ) -> str:
         content = content or self._content(FAULTY_CATEGORY)
         item = content.items.get(item_id) if item_id is not None else None
-        missing = f"/publications/{content.category}/item/{item_id}-unavailable.html"
+        missing = f"{content.section.path}/item/{item_id}-unavailable.html"
         href = item.href if item else missing
         title = item.title if item else "A REPORT THE SITE CANNOT SERVE"
         teaser = "".join(f"<p>{html.escape(line)}</p>" for line in (item.teaser if item else []))
@@ -796,7 +817,7 @@ class LocalK2Site:
         """A sister site's home page: a menu of its sections."""
         profiles = hosts().get(host, ())
         menu = "".join(
-            f'<li><a href="/publications/{s.category}.html">{html.escape(s.name)}</a></li>'
+            f'<li><a href="{s.path}.html">{html.escape(s.name)}</a></li>'
             for p in profiles
             for s in p.sections
         )
