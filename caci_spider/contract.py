@@ -467,6 +467,23 @@ DOCUMENT_VERSIONS = Table(
     sort_desc="fetched_at",
 )  # fmt: skip
 
+STAFF_PAPERS = Table(
+    "staff_papers",
+    "One work, one identity: a staff publication that is one of the Silk Road Papers, monographs "
+    "or books (`publications` rows with a `kind`), by the same normalised title and a compatible "
+    "date (its `date` agrees with the paper's `issue_date` or `published`). Both rows stay; join "
+    "either way. Made again at the end of every run.",
+    (
+        Column("staff_id", str, "the staff publication (`staff_publications.id`)"),
+        Column("site", str, "the paper's site (`publications.site`)"),
+        Column("paper_id", int, "the paper's K2 id (`publications.id`)"),
+        Column("linked_at", str, "ISO 8601 UTC time the link was made"),
+    ),
+    pk=("staff_id", "site", "paper_id"),
+    indexes=(("site", "paper_id"),),
+    sort_desc="linked_at",
+)  # fmt: skip
+
 TABLES: tuple[Table, ...] = (
     PUBLICATIONS,
     STAFF_PUBLICATIONS,
@@ -487,6 +504,7 @@ TABLES: tuple[Table, ...] = (
     DOCUMENTS,
     DOCUMENT_LINKS,
     DOCUMENT_VERSIONS,
+    STAFF_PAPERS,
 )
 
 AUTHOR_PUBLICATIONS = View(

@@ -26,6 +26,7 @@ from caci_spider.items import (
     Reject,
     StaffPublication,
     is_empty,
+    utc_now,
 )
 from caci_spider.pages.sections import rules_for
 from caci_spider.paths import export_dir
@@ -292,6 +293,9 @@ class StorePipeline(_CrawlerPipeline):
         file (that site's rows of that category, by id) and the aggregate when it has one
         (every row, by site then id); for any other, its table's file."""
         spider = self.crawler.spider
+        # One work, one identity: staff rows that are papers, linked after either was stored.
+        linked = self.store.database.link_staff_papers(utc_now())
+        self.crawler.stats.set_value("caci/staff_papers", linked)
         sections = getattr(spider, "crawled_sections", None)
         if sections and getattr(spider, "export_table", "") == PUBLICATIONS:
             self.export_publications(sections, getattr(spider, "aggregate_export", None))
