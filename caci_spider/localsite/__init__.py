@@ -183,7 +183,7 @@ def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, It
 _PDF_LINK = re.compile(rb'<a href="(?P<href>/[^"]+\.pdf)"[^>]*>(?P<words>[^<]+)</a>')
 
 
-def _pdf_links(page: Path) -> list[tuple[str, str]]:
+def pdf_links(page: Path) -> list[tuple[str, str]]:
     """``(path, link words)`` of the same-site PDF links a fixture page holds."""
     return [
         (m["href"].decode("utf-8"), html.unescape(m["words"].decode("utf-8")).strip())
@@ -320,7 +320,7 @@ class LocalK2Site:
                     self.section_pdfs[pdf_path] = (host_of_profile(content.profile), lines)
                 # A book's chapter PDFs (links to .pdf files besides its pdf_url): each a page
                 # of its link's words; the test PDFs under PDF_PATH are served as they are.
-                for pdf_path, words in _pdf_links(item.path):
+                for pdf_path, words in pdf_links(item.path):
                     if pdf_path not in self.section_pdfs and not pdf_path.startswith(pdfs.PDF_PATH):
                         self.section_pdfs[pdf_path] = (host_of_profile(content.profile), (words,))
         # Profile key → the base URL it is served at (set by serve()).
