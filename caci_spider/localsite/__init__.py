@@ -11,14 +11,16 @@ there; items from ``fixtures/<spider>/items/``):
   (and the institute's staff listing), one of its own for each other site, the Turkey Analyst
   (``site.base_urls``). A host answers only for its own sites' sections: a path of another
   site's section is 404 there, so the same K2 id on both sites (12997) is two different pages.
-* ``/publications/<category>.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
+* ``/publications/<category>.html?start=N`` (or ``limitstart``; ``/<category>.html`` for a
+  top-level category, silkroadstudies.org's news and events): K2 category listing, 4 entries
   a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
   The field reports carry the site's faults: their first page also links one entry through a
   host variant and a print view; their listing also holds an id that has no page (404, a stale
   link) and one whose page always answers 500.
 * ``/publications/<category>/item/<id>-<alias>.html``: the fixture page of that id in that
   section (any alias; ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
-* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title.
+* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title (a
+  paper's with its summary's first paragraph), and a book's chapter PDFs.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
 * ``/publications/joint-center-publications.html?start=N`` and its ``/item/`` pages: the
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
