@@ -2,10 +2,11 @@
 ``scrapy crawl publications`` (:mod:`caci_spider.spiders.publications`).
 
 A section spider (``field_reports``, ``analytical_articles``, ``feature_articles``,
-``news_digest``, ``turkey_analyst``) crawls one (site, section) pair of :mod:`caci_spider.sources`;
-``publications`` crawls all of them, each section with its own feed-first decision, listing
-walk, canaries and coverage minimums (its section spider's policy), each site at its own base
-URL and with its own politeness (Scrapy's download slots are per host).
+``news_digest``, ``turkey_analyst``, ``silk_road_papers``, ``srs_news``, ``srs_events``) crawls
+one (site, section) pair of :mod:`caci_spider.sources`; ``publications`` crawls all of them,
+each section with its own feed-first decision, listing walk, canaries and coverage minimums
+(its section spider's policy), each site at its own base URL and with its own politeness
+(Scrapy's download slots are per host).
 """
 
 from __future__ import annotations
