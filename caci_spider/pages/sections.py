@@ -49,12 +49,11 @@ from caci_spider.sources import (
     RULE_PDF_LINK,
     RULE_SECTION_LABELS,
     SILKROADSTUDIES,
+    item_path_match,
     section_by_category,
 )
 from caci_spider.text import collapse_whitespace
 from caci_spider.urls import ItemRef, is_same_site
-
-_CATEGORY = re.compile(r"/(?:publications/)?(?P<category>[\w-]+)/item/\d+")
 
 # "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S), and the
 # co-authors' and bare forms: "AUTHORS' BIOS:", "AUTHOR BIO:".
@@ -109,7 +108,7 @@ NO_RULES = SectionRules()
 def rules_for(ref: ItemRef) -> SectionRules:
     """The rules of the section an item is in: its site's section whose category its URL holds
     (none for a section or site sources.py does not declare)."""
-    match = _CATEGORY.search(urlsplit(ref.url).path)
+    match = item_path_match(urlsplit(ref.url).path)
     section = section_by_category(ref.site, match["category"]) if match else None
     return SectionRules.named(section.rules) if section is not None else NO_RULES
 
@@ -275,8 +274,8 @@ def _unglue(paragraph: str, alts: list[str]) -> str:
 
 # The type labels the papers listing prints, as printed (docs/site-notes.md, "Silk Road Papers").
 PAPER_KIND = re.compile(
-    r"^(?:silk\s+road\s+(?:paper|monograph)|book|monograph|policy\s+paper|research\s+paper"
-    r"|conference\s+report)s?$",
+    r"^(?:silk\s+road\s+(?:paper|monograph)|book|monograph|policy\s+(?:paper|brief)"
+    r"|research\s+paper|occasional\s+paper|conference\s+report)s?$",
     re.IGNORECASE,
 )
 # The printed month of a paper ("June 2025").
