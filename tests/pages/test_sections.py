@@ -64,8 +64,10 @@ def ref(category: str, site: str = "cacianalyst", base: str = CACI, item: int = 
         (ref("silkroad-papers-and-monographs", "silkroadstudies", SRS), SectionRules(paper=True)),
         (ItemRef(1, f"{SRS}/silkroadstudies-news/item/1-a.html", "silkroadstudies"), NO_RULES),
         # the papers' category hangs under /publications only
-        (ItemRef(1, f"{SRS}/silkroad-papers-and-monographs/item/1-a.html", "silkroadstudies"),
-         NO_RULES),
+        (
+            ItemRef(1, f"{SRS}/silkroad-papers-and-monographs/item/1-a.html", "silkroadstudies"),
+            NO_RULES,
+        ),
     ],
 )
 def test_rules_come_from_the_items_site_and_category(item: ItemRef, rules: SectionRules) -> None:
