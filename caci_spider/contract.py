@@ -138,16 +138,18 @@ def _month(source: str) -> Column:
 PUBLICATIONS = Table(
     "publications",
     "Publications of the Central Asia-Caucasus Analyst (field reports, analytical articles, "
-    "feature articles, news digests) and The Turkey Analyst: one row per site and K2 item.",
+    "feature articles, news digests), The Turkey Analyst and the institute's silkroadstudies.org "
+    "(Silk Road Papers and Monographs, news, events): one row per site and K2 item.",
     (
         Column("id", int, "K2 item id from the URL (`/item/7315-…` → 7315); with `site`, the identity of a publication"),
-        Column("site", str, "the site's profile key (`caci_spider/sources.py`): `cacianalyst` or `turkeyanalyst`; a K2 id is unique only within its site", facet="column"),
-        Column("url", str, "the site's base URL (`CACI_BASE_URL`, `TURKEY_ANALYST_BASE_URL`) + `/publications/<category>/item/<id>-<alias>.html` of the item's own section, no query, no fragment"),
+        Column("site", str, "the site's profile key (`caci_spider/sources.py`): `cacianalyst`, `turkeyanalyst` or `silkroadstudies`; a K2 id is unique only within its site", facet="column"),
+        Column("url", str, "the site's base URL (`CACI_BASE_URL`, `TURKEY_ANALYST_BASE_URL`, `SILKROAD_BASE_URL`) + `/publications/<category>/item/<id>-<alias>.html` of the item's own section (`/<category>/item/…` for silkroadstudies.org's news and events), no query, no fragment"),
         Column("section", str, 'the K2 category, from "Published in …" on the item page: "Field Reports", "Analytical Articles", "Feature Articles", "News Digest"; the Turkey Analyst\'s "Articles"', nullable=True, facet="column"),
+        Column("kind", str, 'the type label a Silk Road Paper, monograph or book prints ("Silk Road Paper", "Book", "Monograph", "Policy Paper", as printed); null for every other section', nullable=True, facet="column"),
         Column("title", str, "as published (uppercase stays), whitespace collapsed, escapes fixed, mojibake repaired, \"Featured\" badge removed; an empty `itemTitle` falls back to `og:title`, then `<title>`, then the listing's title"),
         Column("authors", str, "person names only, in byline order (README, “Authors”); `By empty` → `[]`", shape="list[str]", facet="array"),
         Column("published", str, "`YYYY-MM-DD` from the item's date line", nullable=True),
-        Column("issue_date", str, "the date the byline gives (README, “Issue date”)", nullable=True),
+        Column("issue_date", str, "the date the byline gives (README, “Issue date”); a paper's printed month as `YYYY-MM`", nullable=True),
         Column("issue", str, "an issue designation that is not a date: `(vol. 2, no. 3 of the Turkey Analyst)` → `vol. 2, no. 3`; null elsewhere", nullable=True),
         Column("byline", str, "as published: for 2000–14 items the whole `By … (… issue of the CACI Analyst)` paragraph (the Turkey Analyst's `By … (vol. 2, no. 3 of the Turkey Analyst)`); for 2015+ the name line only, with or without \"By\"", nullable=True),
         Column("body", str, "paragraphs joined by one blank line (`\\n\\n`)"),
@@ -445,10 +447,10 @@ DOCUMENT_LINKS = Table(
     "`documents` row is off the allowed hosts, or its PDF is in `rejects`.",
     (
         Column("document_url", str, "the document (`documents.url`)"),
-        Column("item_table", str, "`staff_publications`, or `publications` (a feature article's `pdf_url`)", facet="column"),
+        Column("item_table", str, "`staff_publications`, or `publications` (a feature article's or a paper's `pdf_url`, a book's chapters)", facet="column"),
         Column("site", str, "the row's site (`publications.site`; `silkroadstudies` for a staff publication)"),
         Column("item_id", str, "the row's id"),
-        Column("role", str, "`url` or `download`", facet="column"),
+        Column("role", str, "`url`, `download`, `paper` (a paper's `pdf_url`: the publication itself) or `chapter` (a book's chapter)", facet="column"),
         Column("linked_at", str, "ISO 8601 UTC time the link was last seen"),
     ),
     pk=("document_url", "item_table", "site", "item_id"),
@@ -468,6 +470,23 @@ DOCUMENT_VERSIONS = Table(
     ),
     pk=("url", "sha256"),
     sort_desc="fetched_at",
+)  # fmt: skip
+
+STAFF_PAPERS = Table(
+    "staff_papers",
+    "One work, one identity: a staff publication that is one of the Silk Road Papers, monographs "
+    "or books (`publications` rows with a `kind`), by the same normalised title and a compatible "
+    "date (its `date` agrees with the paper's `issue_date` or `published`). Both rows stay; join "
+    "either way. Made again at the end of every run.",
+    (
+        Column("staff_id", str, "the staff publication (`staff_publications.id`)"),
+        Column("site", str, "the paper's site (`publications.site`)"),
+        Column("paper_id", int, "the paper's K2 id (`publications.id`)"),
+        Column("linked_at", str, "ISO 8601 UTC time the link was made"),
+    ),
+    pk=("staff_id", "site", "paper_id"),
+    indexes=(("site", "paper_id"),),
+    sort_desc="linked_at",
 )  # fmt: skip
 
 TABLES: tuple[Table, ...] = (
@@ -490,6 +509,7 @@ TABLES: tuple[Table, ...] = (
     DOCUMENTS,
     DOCUMENT_LINKS,
     DOCUMENT_VERSIONS,
+    STAFF_PAPERS,
 )
 
 AUTHOR_PUBLICATIONS = View(

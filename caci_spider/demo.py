@@ -42,10 +42,13 @@ from urllib.parse import parse_qs, urlsplit
 from caci_spider import citations, contract, exitcodes, preflight, sources
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
+    DEFAULT_FIXTURES,
     FAULTY_SPIDER,
     MISSING_ITEM_ID,
     STAFF_SECTION,
     LocalK2Site,
+    pdf_links,
+    pdfs,
     section_of_category,
     serve,
 )
@@ -74,7 +77,7 @@ FAULT_NAMES = {
 }
 _LOG_LEVEL = re.compile(r"\] (WARNING|ERROR|CRITICAL): ")
 _URL = re.compile(r"https?://[^\s<>\"']+")
-_CATEGORY = re.compile(r"^/publications/([\w-]+)(?:/|\.html$|\.feed$)")
+_CATEGORY = re.compile(r"^/(?:publications/)?([\w-]+)(?:/|\.html$|\.feed$)")
 
 
 # -- what the demo crawls ---------------------------------------------------------------------
@@ -115,8 +118,25 @@ def crawled_sections(spiders: Sequence[str]) -> list[tuple[sources.SiteProfile, 
     return crawled
 
 
+@cache
+def chapter_documents() -> dict[str, str]:
+    """The PDFs the papers' fixture pages link besides their ``pdf_url`` (a book's chapters),
+    by path, with the spider of the section linking them."""
+    found: dict[str, str] = {}
+    for _profile, section in sources.sections():
+        if sources.RULE_PAPER not in section.rules:
+            continue
+        for page in sorted((DEFAULT_FIXTURES / section.spider / "items").glob("*.html")):
+            for path, _words in pdf_links(page):
+                found.setdefault(path, section.spider)
+    return found
+
+
 def section_spider(url: str, default: str = "") -> str:
-    """The spider of the section a URL's path belongs to (``default`` when none does)."""
+    """The spider of the section a URL's path belongs to (``default`` when none does); a
+    chapter's PDF belongs to the section of the book linking it."""
+    if urlsplit(url).path in chapter_documents():
+        return chapter_documents()[urlsplit(url).path]
     match = _CATEGORY.match(urlsplit(url).path)
     found = section_of_category(match[1]) if match else None
     return found[1].spider if found else default
@@ -243,6 +263,8 @@ def where(url: str) -> str:
     item = re.search(r"/item/(\d+)", parts.path)
     if item:
         return f"item {item[1]}"
+    if parts.path.lower().endswith(".pdf"):
+        return f"document {parts.path.rsplit('/', 1)[-1]}"
     if parts.path in ("", "/"):
         return "home page"
     query = parse_qs(parts.query)
@@ -293,12 +315,23 @@ def _oracle_faults(spider: str, items: dict, listed: set, where_files: str) -> l
 
 
 def _section_faults(site: LocalK2Site) -> list[Fault]:
-    """The sections other than the field reports: only their oracles' faults."""
+    """The sections other than the field reports: their oracles' faults, and a bad test PDF a
+    book links as a chapter."""
     faults: list[Fault] = []
     for content in site.sections.values():
         listed = {i for i in content.order if i is not None}
         spider = content.section.spider
         faults += _oracle_faults(spider, content.items, listed, f"fixtures/{spider}/items")
+    for path, spider in chapter_documents().items():
+        name = path.removeprefix(pdfs.PDF_PATH).removesuffix(".pdf")
+        if path.startswith(pdfs.PDF_PATH) and name in pdfs.BAD_REASONS:
+            faults.append(
+                Fault(
+                    spider, f"document {name}.pdf", pdfs.BAD_REASONS[name],
+                    "a bad chapter PDF on purpose",
+                    f"a book's chapter links a bad PDF ({name}.pdf): a reject, the run goes on",
+                )
+            )  # fmt: skip
     return faults
 
 
@@ -448,6 +481,9 @@ def expected_documents(site: LocalK2Site, faults: list[Fault], spiders: Sequence
             oracle = json.loads(item.path.with_suffix(".json").read_text("utf-8"))
             if oracle.get("pdf_url"):
                 urls.add(urlsplit(oracle["pdf_url"]).path)
+            if sources.RULE_PAPER in section.rules:
+                # A book's chapters: each PDF the local site serves as a good one.
+                urls.update(p for p, _w in pdf_links(item.path) if p in site.section_pdfs)
     return len(urls)
 
 

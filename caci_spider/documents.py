@@ -34,6 +34,8 @@ EXPORT_NAME = "documents.jsonl"
 # document_links.role: what the link is to its row.
 ROLE_URL = "url"  # the row's own url is the document
 ROLE_DOWNLOAD = "download"  # a download link on the row's item page
+ROLE_PAPER = "paper"  # the PDF that is the publication (a Silk Road Paper, monograph, book)
+ROLE_CHAPTER = "chapter"  # one chapter's PDF of a book
 
 
 _DOWNLOAD_TEXT = re.compile(

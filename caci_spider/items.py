@@ -50,6 +50,11 @@ class FieldReportPage:
     author_bio: str | None = None
     # The absolute URL of the publication's PDF link (the link's text is not in the body).
     pdf_url: str | None = None
+    # A paper's type label ("Silk Road Paper") and printed month ("June 2025"), as printed, and
+    # a book's chapter PDFs (caci_spider.pages.sections.read_paper); none on other sections.
+    kind: str | None = None
+    printed_month: str | None = None
+    chapter_urls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class FieldReport:
     site: str
     url: str
     section: str | None
+    kind: str | None
     title: str
     authors: list[str]
     published: str | None
@@ -93,6 +99,18 @@ class NormalisedReport:
 
     page: FieldReportPage
     report: FieldReport
+
+
+@dataclass
+class DocumentLinks:
+    """Documents a publication links besides its ``pdf_url``: a book's chapter PDFs. Follows
+    the publication's page through the pipelines and is recorded in ``document_links`` only
+    when the publication's row is stored."""
+
+    site: str
+    id: int
+    links: list[tuple[str, str]]  # (document URL, role)
+    fetched_at: str
 
 
 @dataclass

@@ -22,13 +22,16 @@ from scrapy.exceptions import DropItem
 
 from caci_spider import citations, documents
 from caci_spider.items import (
+    DocumentLinks,
     FieldReport,
     FieldReportPage,
     NormalisedReport,
     Reject,
     StaffPublication,
     is_empty,
+    utc_now,
 )
+from caci_spider.pages.sections import rules_for
 from caci_spider.paths import export_dir
 from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
 from caci_spider.records import (
@@ -48,6 +51,7 @@ from caci_spider.storage import (
     export_table,
 )
 from caci_spider.store import DatabaseStore, store_of
+from caci_spider.urls import ItemRef
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +142,8 @@ class ValidatePipeline(_CrawlerPipeline):
         if isinstance(item, Reject):
             self.store.record_reject(item)
             raise DropItem(f"rejected {item.url}: {item.reason}", log_level="DEBUG")
+        if isinstance(item, DocumentLinks):
+            return item  # recorded with its publication's row (StorePipeline)
         if isinstance(item, NormalisedReport):
             page, report = item.page, item.report
             reason, raw = validation_problem(page, report)
@@ -250,10 +256,12 @@ class StorePipeline(_CrawlerPipeline):
                     site=item.site,
                 )
             if item.pdf_url:
-                # Its PDF (a feature article's): linked as a staff row's download links are.
+                # Its PDF (a feature article's, a paper's): linked as a staff row's download
+                # links are; a paper's PDF is the publication itself.
+                paper = rules_for(ItemRef(item.id, item.url, item.site)).paper
                 database.link_document(
                     item.pdf_url, PUBLICATIONS, item.site, str(item.id),
-                    documents.ROLE_DOWNLOAD, item.fetched_at,
+                    documents.ROLE_PAPER if paper else documents.ROLE_DOWNLOAD, item.fetched_at,
                 )  # fmt: skip
             repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
             if repeated is not None:
@@ -261,6 +269,14 @@ class StorePipeline(_CrawlerPipeline):
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
             self.link_documents(item)
+        elif isinstance(item, DocumentLinks):
+            # Only for a stored row: a rejected or duplicate page links nothing.
+            if database.publication(item.site, item.id) is not None:
+                for url, role in item.links:
+                    database.link_document(
+                        url, PUBLICATIONS, item.site, str(item.id), role, item.fetched_at
+                    )
+            return item
         else:
             return item
         # A row counts as unchanged only when a page it was taken from was read live, not
@@ -312,6 +328,9 @@ class StorePipeline(_CrawlerPipeline):
         be written keeps its previous file, fails the run's self-check (DatabaseStore
         .export_failed) and does not keep the others from being written."""
         spider = self.crawler.spider
+        # One work, one identity: staff rows that are papers, linked after either was stored.
+        linked = self.store.database.link_staff_papers(utc_now())
+        self.crawler.stats.set_value("caci/staff_papers", linked)
         directory = export_dir(self.crawler.settings)
         if getattr(spider, "export_table", ""):
             self.export_citations(directory)

@@ -14,6 +14,7 @@ from caci_spider.dates import (
     parse_issue_date,
     parse_issue_designation,
     parse_k2_date,
+    parse_partial_date,
 )
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
 from caci_spider.names import byline_authors
@@ -34,7 +35,7 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
     The page's texts are one document: mojibake in one is evidence for the others.
     """
     published = parse_k2_date(page.date_line)
-    texts = [page.title, page.byline, page.dated_line, page.section, page.author_bio]
+    texts = [page.title, page.byline, page.dated_line, page.section, page.kind, page.author_bio]
     normalise = document_normaliser([*texts, *page.paragraphs, *page.tags])
     byline = normalise(page.byline) or None
     dated_line = normalise(page.dated_line) or None
@@ -43,6 +44,8 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         issue_date = parse_issue_date(byline, published)
     if issue_date is None and dated_line:
         issue_date = parse_dated_line(dated_line, published)
+    # A paper's printed month ("June 2025" → "2025-06"): a partial date, as printed.
+    printed_month = parse_partial_date(page.printed_month) if page.printed_month else None
     title = normalise(page.title)
     # A caption or file name printed as text ("Screenshot 2025-03-12 at 11.11.25 AM") is not body.
     paragraphs = [
@@ -54,10 +57,11 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         site=page.site,
         url=page.url,
         section=normalise(page.section) or None,
+        kind=normalise(page.kind) or None,
         title=strip_featured_badge(title) if title else "",
         authors=byline_authors(byline),
         published=iso(published),
-        issue_date=iso(issue_date),
+        issue_date=printed_month or iso(issue_date),
         # "(vol. 2, no. 3 of the Turkey Analyst)": an issue that is not a date.
         issue=parse_issue_designation(byline),
         byline=byline,

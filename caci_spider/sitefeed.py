@@ -20,6 +20,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from caci_spider.sources import category_path
 from caci_spider.urls import ItemRef, item_ref
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -38,7 +39,7 @@ class FeedEntry:
 
 def feed_path(category: str) -> str:
     """K2's feed of a category: ``publications/field-reports.feed``."""
-    return f"publications/{category}.feed"
+    return f"{category_path(category).lstrip('/')}.feed"
 
 
 def parse_feed(

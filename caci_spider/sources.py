@@ -39,13 +39,18 @@ RULE_PDF_LINK = "pdf-link"
 # BACKGROUND: / IMPLICATIONS: / CONCLUSIONS: labels open paragraphs; an image's alt text glued
 # before one ("karachagBACKGROUND:") is not text.
 RULE_SECTION_LABELS = "section-labels"
+# A Silk Road Paper, monograph or book page of silkroadstudies.org: the institute line, the type
+# label (→ kind), the printed month (→ issue_date), the download / "Buy on Amazon" lines and the
+# "Executive Summary" heading are page chrome; the download link → pdf_url, a book's chapter
+# links → its chapters' PDFs; a cover image's alt text glued to a paragraph is not text.
+RULE_PAPER = "paper"
 
 
 @dataclass(frozen=True)
 class Section:
     """One crawled section of a site: a K2 category and the spider that walks it."""
 
-    category: str  # the K2 category slug: /publications/<category>.html
+    category: str  # the K2 category slug: /<parent>/<category>.html
     spider: str  # the spider's name (``scrapy crawl <spider>``)
     name: str  # the human name the site prints ("Published in Field Reports")
     export_name: str  # the file under CACI_EXPORT_DIR
@@ -53,6 +58,15 @@ class Section:
     coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # The section rules its item pages are read with (the RULE_* names above).
     rules: frozenset[str] = frozenset()
+    # The menu path the category hangs under: "publications" (/publications/<category>.html),
+    # or "" for a top-level category (silkroadstudies.org's /silkroadstudies-news.html).
+    parent: str = "publications"
+
+    @property
+    def path(self) -> str:
+        """``/publications/field-reports``: the listing is this + ``.html``, the feed this +
+        ``.feed``, an item this + ``/item/<id>-<alias>.html``."""
+        return f"/{self.parent}/{self.category}" if self.parent else f"/{self.category}"
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,14 @@ SILKROADSTUDIES = SiteProfile(
         "silkroadstudies.org",
         "www.silkroadstudies.org",
     ),
-    section_names=("Staff Publications", "Joint Center Publications"),
+    section_names=(
+        "Staff Publications",
+        "Joint Center Publications",
+        "Silkroad Papers and Monographs",
+        "Silk Road Papers and Monographs",
+        "News",
+        "Forums & Events",
+    ),
     sections=(
         Section(
             category="joint-center-publications",
@@ -178,6 +199,34 @@ SILKROADSTUDIES = SiteProfile(
             export_name="staff_publications.jsonl",
             # Sidebar and listing entries are messier than item pages: a lower bar for titles.
             coverage_minimums=MappingProxyType({"title": 0.90}),
+        ),
+        Section(
+            category="silkroad-papers-and-monographs",
+            spider="silk_road_papers",
+            name="Silkroad Papers and Monographs",
+            export_name="silk_road_papers.jsonl",
+            # Every paper prints its type label and links its PDF.
+            coverage_minimums=MappingProxyType(
+                {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90, "kind": 0.90}
+            ),
+            rules=frozenset({RULE_PAPER}),
+        ),
+        Section(
+            category="silkroadstudies-news",
+            spider="srs_news",
+            name="News",
+            export_name="srs_news.jsonl",
+            # Announcements: no byline to measure.
+            coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
+            parent="",
+        ),
+        Section(
+            category="forums-and-events",
+            spider="srs_events",
+            name="Forums & Events",
+            export_name="srs_events.jsonl",
+            coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
+            parent="",
         ),
     ),
 )
@@ -247,6 +296,30 @@ def section_by_category(site: str, category: str) -> Section | None:
     if profile is None:
         return None
     return next((s for s in profile.sections if s.category == category), None)
+
+
+# An item page of a K2 category: /publications/<category>/item/<id>-<alias>.html, or
+# /<category>/item/… for a top-level category (Section.parent ""); category_path() says which.
+ITEM_PATH = re.compile(
+    r"^/(?:publications/)?(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
+)
+
+
+def category_path(category: str) -> str:
+    """``/publications/field-reports``: the path of a crawled section's category (its
+    ``Section.path``); an unknown category is taken to hang under ``/publications``, as K2's
+    article categories of these sites do."""
+    found = next((s for _, s in sections() if s.category == category), None)
+    return found.path if found is not None else f"/publications/{category}"
+
+
+def item_path_match(path: str) -> re.Match[str] | None:
+    """The :data:`ITEM_PATH` match of an item path whose category is where its section hangs
+    (``/publications/silkroadstudies-news/item/…`` is no item of the top-level news)."""
+    match = ITEM_PATH.match(path)
+    if match is None or not path.startswith(category_path(match["category"]) + "/item/"):
+        return None
+    return match
 
 
 # The spider that crawls every section of the publications table in one run.

@@ -36,7 +36,7 @@ from typing import Any
 
 import sqlite_utils
 
-from caci_spider import contract
+from caci_spider import contract, sources
 from caci_spider.backoff import DEFAULT_MAX_DAYS, is_transient, next_attempt_at
 from caci_spider.contract import TABLES, VIEWS, derive, json_columns, sqlite_columns
 from caci_spider.dates import dates_compatible
@@ -123,7 +123,7 @@ def refuse_newer(path: str | os.PathLike[str], version: int) -> None:
 
 def category_path(category: str) -> str:
     """``/publications/<category>/item/``: what every item URL of a section holds."""
-    return f"/publications/{category}/item/"
+    return f"{sources.category_path(category)}/item/"
 
 
 def upsert_sql(table: str, columns: tuple[str, ...], key: tuple[str, ...]) -> str:
@@ -1050,6 +1050,31 @@ class CaciDatabase:
         self.db.execute(
             _UPSERT_DOCUMENT_LINK, [document_url, item_table, site, item_id, role, when]
         )
+
+    def link_staff_papers(self, when: str) -> int:
+        """Make ``staff_papers`` again: each paper (a ``publications`` row with a ``kind``)
+        whose title is a staff publication's (the staff id is the hash of the normalised title)
+        and whose ``issue_date`` or ``published`` agrees with its date. Returns the links."""
+        papers = self.db.execute(
+            "SELECT site, id, title, issue_date, published FROM publications WHERE kind IS NOT NULL"
+        ).fetchall()
+        links = []
+        for site, paper_id, title, issue_date, published in papers:
+            found = self.db.execute(
+                "SELECT id, date FROM staff_publications WHERE id = ?", [staff_id(title)]
+            ).fetchone()
+            if found and (
+                dates_compatible(found[1], issue_date) or dates_compatible(found[1], published)
+            ):
+                links.append((found[0], site, paper_id, when))
+        with self.db.atomic():
+            self.db.execute("DELETE FROM staff_papers")
+            self.db.conn.executemany(
+                "INSERT INTO staff_papers (staff_id, site, paper_id, linked_at)"
+                " VALUES (?, ?, ?, ?)",
+                links,
+            )
+        return len(links)
 
     def rows(self, table: str, order_by: str = "id") -> Iterator[dict[str, Any]]:
         if table not in self.db.table_names():

@@ -13,12 +13,11 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import add_or_replace_parameter, safe_url_string
 
-from caci_spider.sources import section_of, site_hosts
+from caci_spider.sources import category_path, item_path_match, section_of, site_hosts
 
 # Hosts whose links are the site's own, whatever base URL the crawl runs against: every
 # profile's hosts (caci_spider.sources).
 SITE_HOSTS = site_hosts()
-_ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
 # The K2 category of the institute's "Staff Publications" on silkroadstudies.org.
 STAFF_CATEGORY = section_of("staff_publications")[1].category
@@ -74,7 +73,7 @@ def item_ref(
     absolute = urljoin(page_url, href)
     if not is_same_site(absolute, base_url):
         return None
-    match = _ITEM_PATH.match(urlsplit(absolute).path)
+    match = item_path_match(urlsplit(absolute).path)
     if not match or match["category"] != category:
         return None
     url = safe_url_string(base_url.rstrip("/") + match.group(0))
@@ -100,4 +99,4 @@ def listing_start(url: str) -> int | None:
 def is_staff_listing_or_item(url: str) -> bool:
     """True for the full staff listing and its item pages (the authoritative copies)."""
     path = urlsplit(url).path
-    return path.startswith(f"/publications/{STAFF_CATEGORY}")
+    return path.startswith(category_path(STAFF_CATEGORY))

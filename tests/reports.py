@@ -21,6 +21,7 @@ def field_report(
         site="cacianalyst",
         url=f"{CACI}/publications/field-reports/item/{item_id}-x.html",
         section="Field Reports",
+        kind=None,
         title=f"TITLE {item_id}",
         authors=["Fariz Ismailzade"],
         published="2004-02-11",

@@ -124,7 +124,7 @@ def test_facets_and_hidden_columns_come_from_the_columns() -> None:
     config = contract.datasette_config()
     tables = config["databases"]["caci"]["tables"]
     assert tables["publications"]["facets"] == [
-        "site", "section", {"array": "authors"}, {"array": "tags"}, "year"
+        "site", "section", "kind", {"array": "authors"}, {"array": "tags"}, "year"
     ]  # fmt: skip
     assert tables["publications"]["sort_desc"] == "published"
     assert tables["staff_publications"]["sort_desc"] == "date"

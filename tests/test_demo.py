@@ -69,13 +69,14 @@ ROWS = section_rows()
 
 
 def linked_pdfs() -> int:
-    """The PDFs the crawled sections' fixtures link (their oracles' pdf_url, each once)."""
+    """The PDFs the crawled sections' fixtures link (their oracles' pdf_url, each once), and
+    the book's chapters, one of them a bad PDF (a reject): 10 and 2."""
     urls = {
         json.loads(path.read_text("utf-8")).get("pdf_url")
         for _profile, section in SECTIONS
         for path in (REPO_ROOT / "fixtures" / section.spider / "items").glob("*.json")
     }
-    return len(urls - {None})
+    return len(urls - {None}) + 2
 
 
 EXPECTED_COUNTS = {
@@ -83,7 +84,7 @@ EXPECTED_COUNTS = {
     "staff_publications": 16,
     "documents": linked_pdfs(),
     "duplicates": 1,
-    "rejects": 11,
+    "rejects": 12,
 }
 
 
@@ -171,7 +172,7 @@ def table_rows(output: str) -> dict[str, list[str]]:
 def test_the_table_counts_rows_per_site_and_section(two_runs) -> None:
     out, runs = two_runs
     rows = table_rows(runs[-1][0].stdout)
-    rejects = {FAULTY_SPIDER: 3, STAFF_SPIDER: 8}
+    rejects = {FAULTY_SPIDER: 3, STAFF_SPIDER: 8, "silk_road_papers": 1}
     assert list(rows) == [section.name for _p, section in SECTIONS]
     for profile, section in SECTIONS:
         n = ROWS[section.spider]
@@ -199,17 +200,18 @@ def test_output_names_the_intended_faults(two_runs) -> None:
         assert text in note, text
     # After each crawl: its WARNING and ERROR lines are the intended ones.
     assert crawls.count("all from the intended faults above") == len(SPIDERS), crawls
-    assert "Log: 1 ERROR and 3 WARNING lines" in crawls
+    assert "Log: 1 ERROR and 4 WARNING lines" in crawls
     assert "Log: 0 ERROR and 8 WARNING lines" in crawls
     assert "NOT" not in crawls
     # Every reject is listed with its reason and the fault it comes from.
     rejects = crawls.split("\nRejects:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     listed = [line for line in rejects if line.startswith("  ") and "rejects are" not in line]
-    assert len(listed) == 11
+    assert len(listed) == 12
     assert all("intended: " in line for line in listed), listed
     assert any("HTTP 500" in line and "BROKEN_SERVER_ITEM_ID" in line for line in listed)
     assert any("HTTP 404" in line and "MISSING_ITEM_ID" in line for line in listed)
-    assert "11 of 11 rejects are intended faults of the local site" in crawls
+    assert any("document truncated.pdf" in line and "chapter" in line for line in listed)
+    assert "12 of 12 rejects are intended faults of the local site" in crawls
 
 
 def printed_loading_commands(output: str) -> list[str]:

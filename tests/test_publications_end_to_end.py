@@ -1,5 +1,6 @@
 """The real ``scrapy crawl publications`` (and a section spider alone) against the local K2
-sites over HTTP: the Analyst and the Turkey Analyst on hosts of their own."""
+sites over HTTP: the Analyst (with the institute's silkroadstudies sections) and the Turkey
+Analyst on hosts of their own."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_every_fixture_publication_of_both_sites_is_stored_once(crawled) -> None
     stored = sorted((row["site"], row["id"]) for row in db["publications"].rows)
     want = sorted(key for _, section in SECTIONS for key in fixture_keys(section.spider))
     assert stored == want
-    assert {site for site, _ in stored} == {"cacianalyst", "turkeyanalyst"}
+    assert {site for site, _ in stored} == {"cacianalyst", "turkeyanalyst", "silkroadstudies"}
 
 
 def test_the_same_id_on_two_sites_is_two_publications(crawled) -> None:
@@ -94,7 +95,7 @@ def test_every_section_export_and_the_aggregate_are_written(crawled) -> None:
     for profile, section in SECTIONS:
         rows = exported(out / section.export_name)
         assert [(r["site"], r["id"]) for r in rows] == fixture_keys(section.spider)
-        assert all(f"/publications/{section.category}/item/" in r["url"] for r in rows)
+        assert all(f"{section.path}/item/" in r["url"] for r in rows)
         assert {r["site"] for r in rows} == {profile.key}
     everything = [(r["site"], r["id"]) for r in exported(out / "publications.jsonl")]
     assert everything == sorted(everything)  # by site, then id
@@ -117,15 +118,56 @@ def test_the_runs_row_records_every_section(crawled) -> None:
     assert sum(s["new"] for s in sections.values()) == run["items_new"]
 
 
-def test_the_feature_articles_pdfs_are_linked_and_fetched(crawled) -> None:
+def test_the_pdfs_are_linked_and_fetched(crawled) -> None:
+    """Every pdf_url is linked to its row (a paper's as the paper itself) and fetched once; a
+    book's chapters are linked to the book and fetched; a chapter's bad PDF is a reject, and
+    the run is still ok (the crawl exited 0)."""
     _base, _site, _out, _log, db = crawled
     links = list(db.query("SELECT * FROM document_links WHERE item_table = 'publications'"))
     pdfs = {
-        row["pdf_url"]
-        for row in db.query("SELECT pdf_url FROM publications WHERE pdf_url IS NOT NULL")
+        (row["site"], str(row["id"]), row["pdf_url"], "paper" if row["kind"] else "download")
+        for row in db.query("SELECT * FROM publications WHERE pdf_url IS NOT NULL")
     }
-    assert pdfs and {link["document_url"] for link in links} == pdfs
-    assert {row["url"] for row in db["documents"].rows} == pdfs
+    own = {(link["site"], link["item_id"], link["document_url"], link["role"]) for link in links}
+    assert pdfs and {link for link in own if link[3] != "chapter"} == pdfs
+    assert {site for site, _id, _url, role in pdfs if role == "paper"} == {"silkroadstudies"}
+    chapters = [link for link in own if link[3] == "chapter"]
+    assert sorted(url.rsplit("/", 1)[1] for _site, _id, url, _role in chapters) == [
+        "2007_01_BOOK_Starr_New-Silk-Roads_Afghanistan.pdf",
+        "2007_01_BOOK_Starr_New-Silk-Roads_Introduction.pdf",
+        "truncated.pdf",
+    ]
+    assert {(site, item_id) for site, item_id, _url, _role in chapters} == {
+        ("silkroadstudies", "13125")
+    }
+    fetched = {row["url"] for row in db["documents"].rows}
+    bad = next(url for _site, _id, url, _role in chapters if url.endswith("truncated.pdf"))
+    assert fetched == {url for _s, _i, url, _r in pdfs} | {u for _s, _i, u, _r in chapters} - {bad}
+    assert db.execute("SELECT count(*) FROM rejects WHERE url = ?", [bad]).fetchone()[0] == 1
+
+
+def test_the_papers_rows_and_their_text(crawled) -> None:
+    """A paper's row: its type label, printed month, By line (an editor marked) and PDF; the
+    documents' full-text index finds it by a sentence of its summary."""
+    _base, _site, _out, _log, db = crawled
+    papers = {
+        row["id"]: row
+        for row in db.query("SELECT * FROM publications WHERE site = 'silkroadstudies'")
+    }
+    assert (papers[13012]["kind"], papers[13012]["published"], papers[13012]["issue_date"]) == (
+        "Silk Road Paper", "2005-11-01", "2005-11",
+    )  # fmt: skip
+    assert (papers[13125]["kind"], papers[13125]["byline"]) == (
+        "Book",
+        "By S. Frederick Starr, ed.",
+    )
+    assert papers[13433]["kind"] is None and papers[13441]["kind"] is None  # news, event
+    found = db.execute(
+        "SELECT d.url FROM documents_fts JOIN documents d ON d.rowid = documents_fts.rowid"
+        " WHERE documents_fts MATCH ?",
+        ['"post-Soviet landscape of Central Asia"'],
+    ).fetchall()
+    assert found == [(papers[13862]["pdf_url"],)]
 
 
 def test_an_unchanged_night_reads_the_feeds_and_a_canary_per_section(crawled, tmp_path) -> None:
@@ -151,7 +193,7 @@ def test_an_unchanged_night_reads_the_feeds_and_a_canary_per_section(crawled, tm
     assert all(c["url"].startswith(site.base_urls[c["site"]]) for c in canaries), canaries
 
 
-@pytest.mark.parametrize("spider", ["turkey_analyst", "analytical_articles"])
+@pytest.mark.parametrize("spider", ["turkey_analyst", "analytical_articles", "srs_events"])
 def test_a_section_spider_alone_writes_only_its_rows(local_site, tmp_path, spider) -> None:
     base_url, site = local_site
     crawl(spider, site, base_url, tmp_path)
@@ -165,6 +207,38 @@ def test_a_section_spider_alone_writes_only_its_rows(local_site, tmp_path, spide
     assert [(r["site"], r["id"]) for r in exported(tmp_path / section.export_name)] == (
         fixture_keys(spider)
     )
+
+
+def test_the_papers_alone_then_the_staff_listing_link_the_same_works(local_site, tmp_path) -> None:
+    """``silk_road_papers`` alone writes its rows, its export and the documents; the staff
+    spider after it links the staff rows that are papers (same title, compatible date) in
+    ``staff_papers``, which joins both ways."""
+    base_url, site = local_site
+    crawl("silk_road_papers", site, base_url, tmp_path)
+    db = sqlite_utils.Database(tmp_path / "caci.db")
+    papers = fixture_keys("silk_road_papers")
+    assert sorted((row["site"], row["id"]) for row in db["publications"].rows) == papers
+    files = sorted(path.name for path in tmp_path.glob("*.jsonl"))
+    assert files == ["documents.jsonl", "silk_road_papers.jsonl"]
+    assert db["staff_papers"].count == 0  # no staff row yet
+    crawl("staff_publications", site, base_url, tmp_path)
+    linked = list(
+        db.query(
+            "SELECT s.title AS staff_title, p.title, p.id FROM staff_papers l"
+            " JOIN staff_publications s ON s.id = l.staff_id"
+            " JOIN publications p ON p.site = l.site AND p.id = l.paper_id ORDER BY p.id"
+        )
+    )
+    assert [(row["id"], row["title"]) for row in linked] == [
+        (13818, "Türkiye's Return to Central Asia and the Caucasus"),
+        (13830, "Greater Central Asia as A Component of U.S. Global Strategy"),
+    ]
+    # the other way: from the paper to its staff row
+    (staff,) = db.query(
+        "SELECT s.* FROM publications p JOIN staff_papers l ON l.site = p.site AND"
+        " l.paper_id = p.id JOIN staff_publications s ON s.id = l.staff_id WHERE p.id = 13830"
+    )
+    assert staff["date"].startswith("2024-10")
 
 
 def test_a_section_spider_after_publications_reads_its_feed_and_keeps_the_backoff(
@@ -237,7 +311,8 @@ def test_one_sections_item_pages_forbidden_fail_the_run(tmp_path) -> None:
         later_log = crawl("publications", site, base_url, later, expect_exit=1)
     assert "Articles (turkeyanalyst): none of the 5 item pages asked for could be read" in first_log
     db = sqlite_utils.Database(first / "caci.db")
-    assert db.execute("SELECT DISTINCT site FROM publications").fetchall() == [("cacianalyst",)]
+    stored = {site for (site,) in db.execute("SELECT DISTINCT site FROM publications")}
+    assert stored == {"cacianalyst", "silkroadstudies"}
     assert "Articles (turkeyanalyst): none of the 1 item pages asked for could be read" in later_log
     assert last_run(sqlite_utils.Database(later / "caci.db"))["self_check"] == "failed"
 

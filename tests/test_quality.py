@@ -252,7 +252,7 @@ def test_a_long_offending_value_is_shortened_in_the_message() -> None:
 
 def test_items_are_read_like_rows() -> None:
     report = FieldReport(
-        id=8145, site="cacianalyst", url="u", section=None, title="Home", authors=[],
+        id=8145, site="cacianalyst", url="u", section=None, kind=None, title="Home", authors=[],
         published=None, issue_date=None, issue=None, byline=None, body="Share\n\nText.",
         author_bio=None, pdf_url=None, hits=None, modified=None,
         tags=[], word_count=0, content_hash="", fetched_at="",

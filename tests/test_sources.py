@@ -60,10 +60,15 @@ def test_publications_crawls_every_publications_section_of_both_sites() -> None:
         ("cacianalyst", "analytical_articles"),
         ("cacianalyst", "feature_articles"),
         ("cacianalyst", "news_digest"),
+        ("silkroadstudies", "silk_road_papers"),
+        ("silkroadstudies", "srs_news"),
+        ("silkroadstudies", "srs_events"),
         ("turkeyanalyst", "turkey_analyst"),
     ]
     assert spider.aggregate_export == "publications.jsonl"  # type: ignore[attr-defined]
-    assert spider.site_settings == ("CACI_BASE_URL", "TURKEY_ANALYST_BASE_URL")  # type: ignore[attr-defined]
+    assert spider.site_settings == (  # type: ignore[attr-defined]
+        "CACI_BASE_URL", "SILKROAD_BASE_URL", "TURKEY_ANALYST_BASE_URL",
+    )  # fmt: skip
 
 
 def test_the_spiders_attributes_are_as_before() -> None:
@@ -158,6 +163,10 @@ def test_quality_names_are_every_crawled_sites() -> None:
         "Feature Articles",
         "Staff Publications",
         "Joint Center Publications",
+        "Silkroad Papers and Monographs",
+        "Silk Road Papers and Monographs",
+        "News",
+        "Forums & Events",
         "Articles",
     )
 
@@ -166,9 +175,8 @@ def test_local_site_names_its_categories_from_the_profiles() -> None:
     declared = {section.category: section.name for _, section in sources.sections()}
     assert declared == SECTIONS
     assert declared["turkey-analyst-articles"] == "Articles"
-    assert {
-        category: (f"/publications/{category}.html", name) for category, name in declared.items()
-    } == _LISTINGS
+    listings = {s.category: (f"{s.path}.html", s.name) for _, s in sources.sections()}
+    assert listings == _LISTINGS
 
 
 @pytest.mark.parametrize(

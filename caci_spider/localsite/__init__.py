@@ -11,14 +11,16 @@ there; items from ``fixtures/<spider>/items/``):
   (and the institute's staff listing), one of its own for each other site, the Turkey Analyst
   (``site.base_urls``). A host answers only for its own sites' sections: a path of another
   site's section is 404 there, so the same K2 id on both sites (12997) is two different pages.
-* ``/publications/<category>.html?start=N`` (or ``limitstart``): K2 category listing, 4 entries
+* ``/publications/<category>.html?start=N`` (or ``limitstart``; ``/<category>.html`` for a
+  top-level category, silkroadstudies.org's news and events): K2 category listing, 4 entries
   a page in a fixed non-chronological order, Joomla pagination links, an empty page past the end.
   The field reports carry the site's faults: their first page also links one entry through a
   host variant and a print view; their listing also holds an id that has no page (404, a stale
   link) and one whose page always answers 500.
 * ``/publications/<category>/item/<id>-<alias>.html``: the fixture page of that id in that
   section (any alias; ``?tmpl=component&print=1`` serves the same page); unknown ids answer 404.
-* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title.
+* The PDFs the sections' items link (an oracle's ``pdf_url``): a one-page PDF of its title (a
+  paper's with its summary's first paragraph), and a book's chapter PDFs.
 * ``/``: a home page carrying the "Staff Publications" sidebar of the seed page.
 * ``/publications/joint-center-publications.html?start=N`` and its ``/item/`` pages: the
   institute's staff listing (``fixtures/staff_publications/``), so that one local server stands
@@ -44,6 +46,7 @@ import json
 import math
 import re
 import socket
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -71,7 +74,6 @@ PAGE_SIZE = 4
 MISSING_ITEM_ID = 7999
 # An id whose item page always answers 500, so that retries run out.
 BROKEN_SERVER_ITEM_ID = 7998
-_ITEM_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$")
 # The section that carries the site's deliberate faults (a stale link, an item answering 500,
 # the host-variant and print-view links, ``failing``, ``faults``, ``overrides``): field reports.
 FAULTY_SPIDER = "field_reports"
@@ -85,10 +87,10 @@ STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
 # for the institute's staff listing; every other crawled site (the Turkey Analyst) answers on a
 # host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
 MAIN_HOST = FAULTY_PROFILE.key
-_FEED_PATH = re.compile(r"^/publications/(?P<category>[\w-]+)\.feed$")
+_FEED_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.feed$")
 # Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
-    category: (f"/publications/{category}.html", name)
+    category: (f"{sources.category_path(category)}.html", name)
     for category, name in sources.section_names_by_category().items()
 }
 # Created date of an item page without a K2 date line.
@@ -157,7 +159,7 @@ class ItemFixture:
 
     @property
     def href(self) -> str:
-        return f"/publications/{self.category}/item/{self.id}-{self.alias}.html"
+        return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
 
 
 def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
@@ -178,6 +180,17 @@ def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, It
             int(match[1]), match[2], path, expected.get("title"), teaser, category
         )
     return items
+
+
+_PDF_LINK = re.compile(rb'<a href="(?P<href>/[^"]+\.pdf)"[^>]*>(?P<words>[^<]+)</a>')
+
+
+def pdf_links(page: Path) -> list[tuple[str, str]]:
+    """``(path, link words)`` of the same-site PDF links a fixture page holds."""
+    return [
+        (m["href"].decode("utf-8"), html.unescape(m["words"].decode("utf-8")).strip())
+        for m in _PDF_LINK.finditer(page.read_bytes())
+    ]
 
 
 def listing_order(ids: list[int]) -> list[int]:
@@ -207,7 +220,7 @@ class SectionContent:
 
     @property
     def listing_path(self) -> str:
-        return f"/publications/{self.section.category}.html"
+        return f"{self.section.path}.html"
 
 
 @dataclass
@@ -301,8 +314,17 @@ class LocalK2Site:
                 expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
                 if expected.get("pdf_url"):
                     lines = (expected.get("title") or item.alias, *(expected.get("authors") or ()))
+                    if expected.get("kind"):
+                        # A paper's PDF is the paper: its summary's first paragraph is in it.
+                        first = (expected.get("body") or "").split("\n\n")[0]
+                        lines = (*lines, *textwrap.wrap(first, 90))
                     pdf_path = urlsplit(expected["pdf_url"]).path
                     self.section_pdfs[pdf_path] = (host_of_profile(content.profile), lines)
+                # A book's chapter PDFs (links to .pdf files besides its pdf_url): each a page
+                # of its link's words; the test PDFs under PDF_PATH are served as they are.
+                for pdf_path, words in pdf_links(item.path):
+                    if pdf_path not in self.section_pdfs and not pdf_path.startswith(pdfs.PDF_PATH):
+                        self.section_pdfs[pdf_path] = (host_of_profile(content.profile), (words,))
         # Profile key → the base URL it is served at (set by serve()).
         self.base_urls: dict[str, str] = {}
         self.hits: dict[str, int] = {}
@@ -432,7 +454,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = _ITEM_PATH.match(path)
+        match = sources.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
@@ -455,7 +477,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = _ITEM_PATH.match(path)
+        match = sources.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         if self.forbidden:
@@ -682,7 +704,7 @@ class LocalK2Site:
             expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
             body = expected.get("body") or expected.get("summary") or ""
             cached = feeds.FeedItem(
-                f"/publications/{category}/item/{path.stem}.html",
+                f"{sources.category_path(category)}/item/{path.stem}.html",
                 expected.get("title") or path.stem.split("-", 1)[-1].replace("-", " "),
                 created,
                 tuple(expected.get("authors") or ()),
@@ -723,7 +745,7 @@ class LocalK2Site:
     ) -> str:
         content = content or self._content(FAULTY_CATEGORY)
         item = content.items.get(item_id) if item_id is not None else None
-        missing = f"/publications/{content.category}/item/{item_id}-unavailable.html"
+        missing = f"{content.section.path}/item/{item_id}-unavailable.html"
         href = item.href if item else missing
         title = item.title if item else "A REPORT THE SITE CANNOT SERVE"
         teaser = "".join(f"<p>{html.escape(line)}</p>" for line in (item.teaser if item else []))
@@ -797,7 +819,7 @@ class LocalK2Site:
         """A sister site's home page: a menu of its sections."""
         profiles = hosts().get(host, ())
         menu = "".join(
-            f'<li><a href="/publications/{s.category}.html">{html.escape(s.name)}</a></li>'
+            f'<li><a href="{s.path}.html">{html.escape(s.name)}</a></li>'
             for p in profiles
             for s in p.sections
         )

@@ -415,12 +415,12 @@ def renamed_token(token: str) -> str:
 
 def _section(path: str) -> tuple[str, str]:
     """(name, listing path) of the category a page path belongs to."""
-    match = re.match(r"^/publications/(?P<slug>[\w-]+?)(?:/item/|\.html)", path)
+    match = re.match(r"^/(?:publications/)?(?P<slug>[\w-]+?)(?:/item/|\.html)", path)
     if match is None:
         return "Field Reports", "/publications/field-reports.html"
     slug = match["slug"]
     name = SECTIONS.get(slug) or slug.replace("-", " ").title()
-    return name, f"/publications/{slug}.html"
+    return name, f"{sources.category_path(slug)}.html"
 
 
 def _item_id(path: str) -> str:

@@ -27,7 +27,7 @@ from caci_spider.records import build_field_report
 
 # CACI_BASE_URL is re-exported for the tests.
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
-from caci_spider.sources import SILKROADSTUDIES, Section, SiteProfile, section_of, sections
+from caci_spider.sources import Section, SiteProfile, section_of, sections
 from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref, listing_url
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
@@ -38,6 +38,7 @@ FIELD_REPORTS = "field-reports"
 # The field reports' kinds keep their first names ("item", "listing"); every other article
 # section's are "<spider, dashed>-item" and "<spider, dashed>-listing" ("turkey-analyst-item").
 _FIRST_SECTION = "field_reports"
+STAFF_SPIDER = "staff_publications"
 
 Oracle = dict[str, Any]
 
@@ -99,7 +100,7 @@ def section_of_url(url: str) -> tuple[SiteProfile, Section]:
     """The crawled section an item or listing URL (at a profile's default base URL) is of;
     the field reports for any other URL."""
     for profile, section in sections():
-        prefix = f"{profile.default_base_url}/publications/{section.category}"
+        prefix = f"{profile.default_base_url}{section.path}"
         if url.startswith((prefix + "/", prefix + ".html")):
             return profile, section
     return section_of(_FIRST_SECTION)
@@ -138,10 +139,11 @@ def _read_staff_item(document: bytes, url: str) -> Oracle:
 
 def _item_url_of(profile: SiteProfile, section: Section) -> Callable[[Path], str]:
     """``<id>-<alias>.html`` is read as
-    ``<base>/publications/<category>/item/<id>-<alias>.html``."""
+    ``<base>/publications/<category>/item/<id>-<alias>.html`` (``<base>/<category>/item/…`` for
+    a top-level category)."""
 
     def url_of(path: Path) -> str:
-        return f"{profile.default_base_url}/publications/{section.category}/item/{path.stem}.html"
+        return f"{profile.default_base_url}{section.path}/item/{path.stem}.html"
 
     return url_of
 
@@ -160,7 +162,7 @@ def _article_kinds() -> list[PageKind]:
     added there is a fixture directory here, with no new code."""
     kinds: list[PageKind] = []
     for profile, section in sections():
-        if profile is SILKROADSTUDIES:
+        if section.spider == STAFF_SPIDER:
             continue
         item_kind, listing_kind = _kind_names(section)
         kinds.append(

@@ -41,9 +41,11 @@ from caci_spider.pages.k2 import (
 )
 from caci_spider.pages.sections import (
     PDF_LINK_TEXT,
+    PaperParts,
     SectionRules,
     find_pdf_link,
     image_alts,
+    read_paper,
     rules_for,
     split_author_bio,
     unglue_image_alts,
@@ -268,6 +270,18 @@ class K2ItemPage:
     def pdf_url(self) -> str | None:
         return self.section_body[2]
 
+    @field
+    def kind(self) -> str | None:
+        return self.paper.kind if self.paper is not None else None
+
+    @field
+    def printed_month(self) -> str | None:
+        return self.paper.month if self.paper is not None else None
+
+    @field
+    def chapter_urls(self) -> list[str]:
+        return list(self.paper.chapters) if self.paper is not None else []
+
     def extract(self) -> FieldReportPage:
         return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
 
@@ -356,6 +370,8 @@ class K2ItemPage:
         """``(body paragraphs, author bio, PDF URL)``: the body after the byline, read by the
         section's rules (caci_spider.pages.sections)."""
         body, bio, pdf = self.head.body, None, None
+        if self.paper is not None:
+            body, pdf = self.paper.body, self.paper.pdf_url
         if self.rules.section_labels:
             body = unglue_image_alts(body, image_alts(self.root))
         if self.rules.pdf_link:
@@ -363,6 +379,13 @@ class K2ItemPage:
         if self.rules.author_bio:
             body, bio = split_author_bio(body)
         return body, bio, pdf
+
+    @cached_property
+    def paper(self) -> PaperParts | None:
+        """A paper's parts (the ``paper`` rule), None on any other section's page."""
+        if not self.rules.paper:
+            return None
+        return read_paper(self.root, self.head.body, self.ref.url)
 
     @cached_property
     def head(self) -> Head:

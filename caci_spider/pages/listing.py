@@ -11,6 +11,7 @@ from lxml import etree
 from caci_spider.pages.blocks import element_text, parse_html
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import ClassIndex
+from caci_spider.sources import category_path
 from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
 
 _OFFSET_PARAMETER = re.compile(r"[?&](?:limit)?start=\d")
@@ -57,7 +58,7 @@ class K2ListingPage:
         self.url = url
         self.base_url = base_url
         self.category = category
-        self.category_path = f"/publications/{category}.html"
+        self.category_path = f"{category_path(category)}.html"
         self._entries: list[ListingEntry] | None = None
         self.classes = ClassIndex(self.root)
         self._refs: dict[str, ItemRef | None] = {}

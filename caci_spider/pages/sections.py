@@ -13,6 +13,12 @@ entry in :mod:`caci_spider.sources` names the rules its pages also need (``Secti
   "Click here to download PDF", "Click Here to Download", also with only some of the words
   linked, and at the end of a text paragraph) gives ``pdf_url`` (absolute, and safe as every
   URL the spider stores), and its words are not body text (:func:`find_pdf_link`);
+* ``paper`` (the Silk Road Papers and Monographs of silkroadstudies.org): the lines the page
+  prints before the summary (institute, type label → ``kind``, printed month →
+  ``issue_date``), its download and "Buy on Amazon" lines, the ``Executive Summary`` heading
+  and a book's chapter list are not body text; the download link gives ``pdf_url`` and the
+  chapter links a book's chapter PDFs; a cover image's alt text glued to a paragraph is
+  dropped (:func:`read_paper`);
 * ``section-labels`` (analytical articles): the labels ``BACKGROUND:``, ``IMPLICATIONS:``,
   ``CONCLUSIONS:`` stay at the start of their paragraphs as published, and an image's alt text
   glued before one (``karachagBACKGROUND:``, the alt of an image on the same page) is dropped
@@ -39,14 +45,15 @@ from w3lib.url import safe_url_string
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text
 from caci_spider.sources import (
     RULE_AUTHOR_BIO,
+    RULE_PAPER,
     RULE_PDF_LINK,
     RULE_SECTION_LABELS,
+    SILKROADSTUDIES,
+    item_path_match,
     section_by_category,
 )
 from caci_spider.text import collapse_whitespace
 from caci_spider.urls import ItemRef, is_same_site
-
-_CATEGORY = re.compile(r"/publications/(?P<category>[\w-]+)/item/\d+")
 
 # "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S), and the
 # co-authors' and bare forms: "AUTHORS' BIOS:", "AUTHOR BIO:".
@@ -82,6 +89,7 @@ class SectionRules:
     author_bio: bool = False
     pdf_link: bool = False
     section_labels: bool = False
+    paper: bool = False
 
     @classmethod
     def named(cls, names: Iterable[str]) -> SectionRules:
@@ -90,6 +98,7 @@ class SectionRules:
             author_bio=RULE_AUTHOR_BIO in names,
             pdf_link=RULE_PDF_LINK in names,
             section_labels=RULE_SECTION_LABELS in names,
+            paper=RULE_PAPER in names,
         )
 
 
@@ -99,7 +108,7 @@ NO_RULES = SectionRules()
 def rules_for(ref: ItemRef) -> SectionRules:
     """The rules of the section an item is in: its site's section whose category its URL holds
     (none for a section or site sources.py does not declare)."""
-    match = _CATEGORY.search(urlsplit(ref.url).path)
+    match = item_path_match(urlsplit(ref.url).path)
     section = section_by_category(ref.site, match["category"]) if match else None
     return SectionRules.named(section.rules) if section is not None else NO_RULES
 
@@ -259,3 +268,133 @@ def _unglue(paragraph: str, alts: list[str]) -> str:
             if SECTION_LABEL.match(rest):
                 return rest
     return paragraph
+
+
+# -- paper ---------------------------------------------------------------------------------------
+
+# The type labels the papers listing prints, as printed (docs/site-notes.md, "Silk Road Papers").
+PAPER_KIND = re.compile(
+    r"^(?:silk\s+road\s+(?:paper|monograph)|book|monograph|policy\s+(?:paper|brief)"
+    r"|research\s+paper|occasional\s+paper|conference\s+report)s?$",
+    re.IGNORECASE,
+)
+# The printed month of a paper ("June 2025").
+PRINTED_MONTH = re.compile(
+    r"^(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december)\s+(?:19|20)\d{2}$",
+    re.IGNORECASE,
+)
+# A download line: "Click Here to Download", "Click Here To Download <Title>.", "Click to
+# Download PDF file", "Click to Download PDF", "Free, downloadable PDF files are available
+# below."; and the external "Buy on Amazon".
+DOWNLOAD_LINE = re.compile(
+    r"^(?:click\s+(?:here\s+)?to\s+download\b.*|free,?\s+downloadable\s+pdf\s+files?\s+are"
+    r"\s+available\s+below\.?|buy\s+(?:it\s+)?on\s+amazon\.?)$",
+    re.IGNORECASE,
+)
+EXECUTIVE_SUMMARY = re.compile(r"^executive\s+summary:?$", re.IGNORECASE)
+CHAPTERS_HEADING = re.compile(r"^individual\s+chapters\s*:?$", re.IGNORECASE)
+# The institute line every paper prints under its byline.
+_INSTITUTE = {name.casefold() for name in SILKROADSTUDIES.site_names}
+
+
+@dataclass(frozen=True)
+class PaperParts:
+    """What :func:`read_paper` makes of a paper's paragraphs."""
+
+    body: list[str]
+    kind: str | None  # the type label, as printed
+    month: str | None  # the printed month line ("June 2025")
+    pdf_url: str | None  # the download link of the paper (or the whole book)
+    chapters: tuple[str, ...]  # a book's chapter PDFs, in order
+
+
+def read_paper(root: etree._Element, paragraphs: list[str], page_url: str) -> PaperParts:
+    """The paper's summary without the page's chrome (see the module's docstring).
+
+    The lines before the first prose paragraph that are the institute line, a type label or a
+    month are read as such (only there: a month in the text stays text); download lines,
+    "Executive Summary" and everything from "Individual chapters:" that is a chapter link
+    leave the body wherever they stand."""
+    kind = month = None
+    body: list[str] = []
+    in_head = True
+    chapter_titles = {collapse_whitespace(element_text(a)) for a in _chapter_links(root)}
+    for paragraph in paragraphs:
+        text = collapse_whitespace(paragraph)
+        if in_head and text.casefold() in _INSTITUTE:
+            continue
+        if in_head and kind is None and PAPER_KIND.match(text):
+            kind = text
+            continue
+        if in_head and month is None and PRINTED_MONTH.match(text):
+            month = text
+            continue
+        if DOWNLOAD_LINE.match(text) or EXECUTIVE_SUMMARY.match(text):
+            continue
+        if CHAPTERS_HEADING.match(text) or text in chapter_titles:
+            continue
+        in_head = False
+        body.append(paragraph)
+    body = unglue_cover_alts(body, image_alts(root))
+    return PaperParts(body, kind, month, _download_link(root, page_url), _chapters(root, page_url))
+
+
+def unglue_cover_alts(paragraphs: list[str], alts: list[str]) -> list[str]:
+    """Each paragraph without an image's alt text glued before its first word
+    (``2505-Instac-CoverThe post-Soviet …`` → ``The post-Soviet …``): only an alt the page
+    gives, and only when a capital letter or a quote follows it at once."""
+    kept = []
+    for paragraph in paragraphs:
+        for alt in alts:
+            rest = paragraph[len(alt) :] if paragraph.startswith(alt) else ""
+            if rest and (rest[0].isupper() or rest[0] in "\"“‘'"):
+                paragraph = rest
+                break
+        kept.append(paragraph)
+    return kept
+
+
+def _download_link(root: etree._Element, page_url: str) -> str | None:
+    """The first link whose words are a download line ("Click Here to Download"), absolute
+    and safe; a chapter link never is."""
+    chapters = set(_chapter_links(root))
+    for link in root.iter("a"):
+        href = (link.get("href") or "").strip()
+        line = _link_line(link) if href and link not in chapters else ""
+        if DOWNLOAD_LINE.match(line) and not re.match(r"^buy\b", line, re.IGNORECASE):
+            return safe_url_string(urljoin(page_url, href))
+    return None
+
+
+def _link_line(link: etree._Element) -> str:
+    """The words of a link's block when the link is all of it, else the link's own words."""
+    block = _block_of(link)
+    text = collapse_whitespace(element_text(link))
+    whole = collapse_whitespace(element_text(block)) if block is not None else text
+    return whole if text and whole.startswith(text[:12]) else text
+
+
+def _chapter_links(root: etree._Element) -> list[etree._Element]:
+    """The PDF links after the "Individual chapters:" heading of a book, in order."""
+    links: list[etree._Element] = []
+    seen_heading = False
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in BLOCK_TAGS and not seen_heading:
+            own = collapse_whitespace(element.text or "")
+            seen_heading = bool(CHAPTERS_HEADING.match(own)) or bool(
+                CHAPTERS_HEADING.match(collapse_whitespace(element_text(element)))
+            )
+            continue
+        href = (element.get("href") or "").strip() if element.tag == "a" else ""
+        if seen_heading and href and urlsplit(href).path.lower().endswith(".pdf"):
+            links.append(element)
+    return links
+
+
+def _chapters(root: etree._Element, page_url: str) -> tuple[str, ...]:
+    links = _chapter_links(root)
+    urls = (safe_url_string(urljoin(page_url, (a.get("href") or "").strip())) for a in links)
+    return tuple(dict.fromkeys(urls))

@@ -125,7 +125,7 @@ class Target:
 
     @property
     def category_path(self) -> str:
-        return f"publications/{self.category}.html"
+        return f"{self.section.path.lstrip('/')}.html"
 
     def ref(self, href: str, page_url: str) -> ItemRef | None:
         """The canonical item of this section ``href`` points to, on this site."""
@@ -137,7 +137,7 @@ class Target:
         parts = urlsplit(url)
         if host_key(parts.netloc) != host_key(urlsplit(self.base_url).netloc):
             return False
-        prefix = f"/publications/{self.category}"
+        prefix = self.section.path
         return parts.path.startswith((f"{prefix}/", f"{prefix}.")) or parts.path == prefix
 
 

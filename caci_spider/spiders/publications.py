@@ -1,4 +1,4 @@
-"""``scrapy crawl publications``: every section of both K2 sites in one run.
+"""``scrapy crawl publications``: every section of the three K2 sites in one run.
 
 The one a scheduler calls. Each section keeps its section spider's policy (feed first or not,
 coverage and canary fields) and its own listing walk, canaries and coverage minimums; each site
@@ -18,6 +18,9 @@ from caci_spider.spiders.feature_articles import FeatureArticlesSpider
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.news_digest import NewsDigestSpider
 from caci_spider.spiders.sections import K2PublicationsSpider
+from caci_spider.spiders.silk_road_papers import SilkRoadPapersSpider
+from caci_spider.spiders.srs_events import SilkRoadEventsSpider
+from caci_spider.spiders.srs_news import SilkRoadNewsSpider
 from caci_spider.spiders.turkey_analyst import TurkeyAnalystSpider
 
 # The section spiders whose sections ``publications`` crawls, by name.
@@ -29,6 +32,9 @@ SECTION_SPIDERS: dict[str, type[K2PublicationsSpider]] = {
         FeatureArticlesSpider,
         NewsDigestSpider,
         TurkeyAnalystSpider,
+        SilkRoadPapersSpider,
+        SilkRoadNewsSpider,
+        SilkRoadEventsSpider,
     )
 }
 

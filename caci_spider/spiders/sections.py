@@ -2,10 +2,11 @@
 ``scrapy crawl publications`` (:mod:`caci_spider.spiders.publications`).
 
 A section spider (``field_reports``, ``analytical_articles``, ``feature_articles``,
-``news_digest``, ``turkey_analyst``) crawls one (site, section) pair of :mod:`caci_spider.sources`;
-``publications`` crawls all of them, each section with its own feed-first decision, listing
-walk, canaries and coverage minimums (its section spider's policy), each site at its own base
-URL and with its own politeness (Scrapy's download slots are per host).
+``news_digest``, ``turkey_analyst``, ``silk_road_papers``, ``srs_news``, ``srs_events``) crawls
+one (site, section) pair of :mod:`caci_spider.sources`; ``publications`` crawls all of them,
+each section with its own feed-first decision, listing walk, canaries and coverage minimums
+(its section spider's policy), each site at its own base URL and with its own politeness
+(Scrapy's download slots are per host).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import scrapy
 from scrapy.http import TextResponse
 
-from caci_spider.items import FieldReportPage, utc_now
+from caci_spider import documents
+from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
 from caci_spider.sources import Section, SiteProfile, section_of
@@ -100,7 +102,7 @@ class K2PublicationsSpider(K2CategorySpider):
         ref: ItemRef,
         listing_title: str | None = None,
         **context: Any,
-    ) -> Iterator[FieldReportPage | scrapy.Request]:
+    ) -> Iterator[FieldReportPage | DocumentLinks | scrapy.Request]:
         page = item_page(response.text, ref, utc_now()).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
@@ -109,3 +111,8 @@ class K2PublicationsSpider(K2CategorySpider):
         if pdf_url:
             # Linked to the row once stored, fetched (once, on the allowed hosts) after the pages.
             yield from self.document_requests([pdf_url])
+        if page.chapter_urls and page.id is not None:
+            # A book's chapters: linked once its row is stored, each fetched once.
+            links = [(url, documents.ROLE_CHAPTER) for url in page.chapter_urls]
+            yield DocumentLinks(page.site, page.id, links, page.fetched_at)
+            yield from self.document_requests(page.chapter_urls)

@@ -8,6 +8,7 @@ Most checks go through ``LocalK2Site.respond`` (no sockets); the host tests serv
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import urllib.error
@@ -61,7 +62,9 @@ def content_of(category: str) -> SectionContent:
 
 
 def hrefs(page: bytes) -> list[str]:
-    return re.findall(r'href="(/publications/[^"]+)"', page.decode("utf-8"))
+    # Every section's pages: /publications/… and the top-level categories' own paths.
+    tops = "|".join(s.path[1:] for _p, s in sources.sections() if not s.parent)
+    return re.findall(rf'href="(/(?:publications/|{tops})[^"]+)"', page.decode("utf-8"))
 
 
 # -- what each section serves ---------------------------------------------------------------
@@ -72,7 +75,7 @@ def test_every_crawled_section_has_fixtures_and_its_site_a_host() -> None:
         content = content_of(section.category)
         assert content.items, f"fixtures/{section.spider}/items/ is empty"
         assert all(item.category == section.category for item in content.items.values())
-        assert content.listing_path == f"/publications/{section.category}.html"
+        assert content.listing_path == f"{section.path}.html"
     assert hosts() == {
         MAIN_HOST: (sources.CACIANALYST, sources.SILKROADSTUDIES),
         sources.TURKEYANALYST.key: (sources.TURKEYANALYST,),
@@ -92,12 +95,12 @@ def test_every_section_is_listed_and_paginated(profile, section) -> None:
         reply = site().respond(f"{content.listing_path}?start={page * 4}", host=host)
         assert reply.status == 200
         text = reply.body.decode("utf-8")
-        assert f"<h2>{section.name}</h2>" in text
+        assert f"<h2>{html.escape(section.name)}</h2>" in text
         entries = re.findall(r'<a class="k2ReadMore" href="([^"]+)"', text)
         assert len(entries) == (min(4, len(content.order) - page * 4) if page < pages else 0)
         listed += entries
         if entries:
-            assert text.count(f"Published in {section.name}") == len(entries)
+            assert text.count(f"Published in {html.escape(section.name)}") == len(entries)
         # Joomla's pagination links when the category spans pages, none on its last page's "Next".
         if pages > 1 and page < pages:
             assert f"Page {page + 1} of {pages}" in text
@@ -106,7 +109,7 @@ def test_every_section_is_listed_and_paginated(profile, section) -> None:
             assert "k2Pagination" not in text
     expected = [content.items[i].href for i in content.order if i in content.items]
     assert [href for href in listed if "-unavailable.html" not in href] == expected
-    assert all(urlsplit(href).path.startswith(f"/publications/{section.category}/item/")
+    assert all(urlsplit(href).path.startswith(f"{section.path}/item/")
                for href in listed)  # fmt: skip
     # The field reports' fixed order that is neither chronological nor by id, as on the site.
     assert [i for i in content.order if i in content.items] == listing_order(list(content.items))
@@ -131,7 +134,7 @@ def test_item_pages_under_their_own_category(profile, section) -> None:
         assert reply.status == 200
         assert reply.body == item.path.read_bytes()
         # Any alias, and the print view, serve the same page.
-        other_alias = f"/publications/{section.category}/item/{item.id}-x.html"
+        other_alias = f"{section.path}/item/{item.id}-x.html"
         assert site().respond(f"{other_alias}?tmpl=component&print=1", host=host).body == (
             reply.body
         )
@@ -139,11 +142,11 @@ def test_item_pages_under_their_own_category(profile, section) -> None:
         for _p, other in SECTIONS:
             if other.category == section.category:
                 continue
-            elsewhere = f"/publications/{other.category}/item/{item.id}-{item.alias}.html"
+            elsewhere = f"{other.path}/item/{item.id}-{item.alias}.html"
             answer = site().respond(elsewhere, host=host)
             if answer.status == 200:
                 assert answer.body != reply.body
-    unknown = f"/publications/{section.category}/item/1-nothing.html"
+    unknown = f"{section.path}/item/1-nothing.html"
     assert site().respond(unknown, host=host).status == 404
 
 
@@ -152,7 +155,7 @@ def test_feeds_per_section(profile, section) -> None:
     content = content_of(section.category)
     host = host_of_profile(profile)
     headers = {"Host": "127.0.0.1:1234"}
-    rss = site().respond(f"/publications/{section.category}.feed", headers, host)
+    rss = site().respond(f"{section.path}.feed", headers, host)
     assert rss.status == 200 and "rss+xml" in rss.content_type
     channel = lxml.etree.fromstring(rss.body)
     assert channel.findtext("channel/title") == section.name
@@ -163,7 +166,7 @@ def test_feeds_per_section(profile, section) -> None:
     assert atom.status == 200 and b"<entry>" in atom.body
     # The other host has no such feed.
     other = next(key for key in hosts() if key != host)
-    assert site().respond(f"/publications/{section.category}.feed", headers, other).status == 404
+    assert site().respond(f"{section.path}.feed", headers, other).status == 404
 
 
 def test_the_feature_articles_pdfs_are_served_on_their_host() -> None:
@@ -199,7 +202,7 @@ def test_the_two_hosts_serve_their_own_sites_only() -> None:
         for profile, section in sources.sections():
             own = served.base_urls[profile.key]
             other = turkey if own == base_url else base_url
-            listing = f"/publications/{section.category}.html"
+            listing = f"{section.path}.html"
             assert get(own + listing)[0] == 200, (profile.key, listing)
             assert get(other + listing)[0] == 404, (profile.key, listing)
         for url in (base_url, turkey):

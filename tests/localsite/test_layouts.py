@@ -138,7 +138,8 @@ def served(layout: str, page: Page) -> bytes:
 
 def section_name(page: Page) -> str:
     """The name of the section whose page ``page`` is ("Field Reports")."""
-    found = section_of_category(page.path.split("/")[2].split(".")[0])
+    category = re.match(r"^/(?:publications/)?([\w-]+)", page.path)
+    found = section_of_category(category[1]) if category else None
     assert found is not None, page
     return found[1].name
 

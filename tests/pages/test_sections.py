@@ -17,6 +17,7 @@ from caci_spider.pages.sections import (
     find_pdf_link,
     image_alts,
     is_pdf_link,
+    read_paper,
     rules_for,
     split_author_bio,
     unglue_image_alts,
@@ -25,8 +26,10 @@ from caci_spider.records import build_field_report
 from caci_spider.sources import (
     CACIANALYST,
     RULE_AUTHOR_BIO,
+    RULE_PAPER,
     RULE_PDF_LINK,
     RULE_SECTION_LABELS,
+    SILKROADSTUDIES,
     TURKEYANALYST,
 )
 from caci_spider.urls import ItemRef
@@ -35,6 +38,7 @@ from tests.pages.test_templates import READABLE, context_of
 
 CACI = "https://www.cacianalyst.org"
 TURKEY = "https://www.turkeyanalyst.org"
+SRS = "https://www.silkroadstudies.org"
 
 
 def ref(category: str, site: str = "cacianalyst", base: str = CACI, item: int = 1) -> ItemRef:
@@ -56,6 +60,14 @@ def ref(category: str, site: str = "cacianalyst", base: str = CACI, item: int = 
         (ref("feature-articles", "turkeyanalyst", TURKEY), NO_RULES),
         (ref("silkroad-papers"), NO_RULES),
         (ItemRef(1, f"{CACI}/about.html"), NO_RULES),
+        # the institute's papers; its news, a top-level category, has none
+        (ref("silkroad-papers-and-monographs", "silkroadstudies", SRS), SectionRules(paper=True)),
+        (ItemRef(1, f"{SRS}/silkroadstudies-news/item/1-a.html", "silkroadstudies"), NO_RULES),
+        # the papers' category hangs under /publications only
+        (
+            ItemRef(1, f"{SRS}/silkroad-papers-and-monographs/item/1-a.html", "silkroadstudies"),
+            NO_RULES,
+        ),
     ],
 )
 def test_rules_come_from_the_items_site_and_category(item: ItemRef, rules: SectionRules) -> None:
@@ -63,8 +75,8 @@ def test_rules_come_from_the_items_site_and_category(item: ItemRef, rules: Secti
 
 
 def test_every_rule_a_section_names_is_known() -> None:
-    known = {RULE_AUTHOR_BIO, RULE_PDF_LINK, RULE_SECTION_LABELS}
-    for profile in (CACIANALYST, TURKEYANALYST):
+    known = {RULE_AUTHOR_BIO, RULE_PDF_LINK, RULE_SECTION_LABELS, RULE_PAPER}
+    for profile in (CACIANALYST, TURKEYANALYST, SILKROADSTUDIES):
         for section in profile.sections:
             assert section.rules <= known, section.spider
 
@@ -506,3 +518,36 @@ def test_a_bio_label_alone_or_inline_is_read_in_analytical_articles_only() -> No
         assert report["author_bio"] is None
         assert "AUTHOR'S BIO:" in report["body"]
         assert report["body"].endswith("Jane Roe is a writer.")
+
+
+# -- paper ---------------------------------------------------------------------------------------
+
+PAPER_PAGE = """<html><body><div class="itemIntroText">
+<p><a href="https://www.amazon.com/dp/1">Buy on Amazon</a></p>
+<p>Silk Road Paper</p><p>May 2024</p>
+<p><a href="/resources/pdf/publications/2405.pdf">Click Here to Download</a></p>
+<p><img src="/c.jpg" alt="2405-cover" /></p>
+<p>Executive Summary</p>
+<p>2405-coverThe summary starts here.</p>
+<p>May 2024</p>
+<p>2405-cover-like words that are text.</p>
+<p>Individual chapters:</p>
+<ul><li><a href="/resources/pdf/ch1.pdf">One</a></li>
+<li><a href="/resources/pdf/ch2.pdf">Two</a></li></ul>
+</div></body></html>"""
+
+
+def test_a_papers_chrome_is_read_and_leaves_its_body() -> None:
+    root = parse_html(PAPER_PAGE)
+    url = f"{SRS}/publications/silkroad-papers-and-monographs/item/1-a.html"
+    parts = read_paper(root, read_paragraphs(root), url)
+    # the external "Buy on Amazon" link comes first and is never the paper's PDF
+    assert parts.pdf_url == f"{SRS}/resources/pdf/publications/2405.pdf"
+    assert (parts.kind, parts.month) == ("Silk Road Paper", "May 2024")
+    # a month after the summary has started is text; an alt is dropped only before a capital
+    assert parts.body == [
+        "The summary starts here.",
+        "May 2024",
+        "2405-cover-like words that are text.",
+    ]
+    assert parts.chapters == (f"{SRS}/resources/pdf/ch1.pdf", f"{SRS}/resources/pdf/ch2.pdf")

@@ -16,6 +16,7 @@ from scrapy import Request
 from scrapy.core.downloader import Downloader
 from scrapy.utils.project import get_project_settings
 
+from caci_spider import sources
 from caci_spider.extensions import CrawlRunRecorder
 from caci_spider.items import Reject, utc_now
 from caci_spider.preflight import RunRefused, check_not_production
@@ -32,13 +33,28 @@ from tests.conftest import FIXTURES
 from tests.unit_crawler import CACI, build_spider, html_response
 
 TURKEY = "https://www.turkeyanalyst.org"
+SRS = "https://www.silkroadstudies.org"
 CATEGORIES = [
     "field-reports",
     "analytical-articles",
     "feature-articles",
     "news-digest",
+    "silkroad-papers-and-monographs",
+    "silkroadstudies-news",
+    "forums-and-events",
     "turkey-analyst-articles",
 ]
+# Each category's site and base URL.
+SITE_OF = {
+    **dict.fromkeys(CATEGORIES[:4], ("cacianalyst", CACI)),
+    **dict.fromkeys(CATEGORIES[4:7], ("silkroadstudies", SRS)),
+    "turkey-analyst-articles": ("turkeyanalyst", TURKEY),
+}
+
+
+def path_of(category: str) -> str:
+    """``/publications/<category>``, or ``/<category>`` for a top-level one."""
+    return sources.category_path(category)
 
 
 def opened(spidercls: type[K2CategorySpider], tmp_path: Path, **settings: Any) -> Any:
@@ -72,18 +88,16 @@ def store_row(spider: K2CategorySpider, site: str, item_id: int, url: str) -> No
 def test_publications_has_a_target_per_section_each_at_its_sites_base_url(tmp_path) -> None:
     spider = opened(PublicationsSpider, tmp_path)
     assert [(t.site, t.key, t.base_url) for t in spider.targets] == [
-        ("cacianalyst", "field-reports", CACI),
-        ("cacianalyst", "analytical-articles", CACI),
-        ("cacianalyst", "feature-articles", CACI),
-        ("cacianalyst", "news-digest", CACI),
-        ("turkeyanalyst", "turkey-analyst-articles", TURKEY),
+        (SITE_OF[c][0], c, SITE_OF[c][1]) for c in CATEGORIES
     ]
     # each section follows its section spider's policy
     assert [t.policy.name for t in spider.targets] == [
         "field_reports", "analytical_articles", "feature_articles", "news_digest",
-        "turkey_analyst",
+        "silk_road_papers", "srs_news", "srs_events", "turkey_analyst",
     ]  # fmt: skip
-    assert spider.site_settings == ("CACI_BASE_URL", "TURKEY_ANALYST_BASE_URL")
+    assert spider.site_settings == (
+        "CACI_BASE_URL", "SILKROAD_BASE_URL", "TURKEY_ANALYST_BASE_URL",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -103,9 +117,9 @@ def test_every_first_request_carries_its_target(tmp_path) -> None:
     # a first run: every section's listing (no complete walk recorded yet), in order
     assert [r.cb_kwargs["target"] for r in requests] == CATEGORIES
     assert [r.url for r in requests] == [
-        *(f"{CACI}/publications/{c}.html?start=0" for c in CATEGORIES[:4]),
-        f"{TURKEY}/publications/turkey-analyst-articles.html?start=0",
+        f"{SITE_OF[c][1]}{path_of(c)}.html?start=0" for c in CATEGORIES
     ]
+    assert f"{SRS}/silkroadstudies-news.html?start=0" in [r.url for r in requests]
     assert {key: source.reason for key, source in spider.sources.items()} == dict.fromkeys(
         CATEGORIES, "no complete listing walk recorded yet"
     )
@@ -160,20 +174,17 @@ def test_an_incremental_night_reads_each_sections_feed_and_a_canary_of_each(tmp_
             spider,
             target.site,
             100 + len(target.key),
-            f"{target.base_url}/publications/{target.key}/item/{100 + len(target.key)}-a.html",
+            f"{target.base_url}{path_of(target.key)}/item/{100 + len(target.key)}-a.html",
         )
     requests = started(spider)
     feeds = [r for r in requests if r.callback == spider.parse_feed]
     canaries = [r for r in requests if r.callback == spider.parse_canary]
-    assert [r.url for r in feeds] == [
-        *(f"{CACI}/publications/{c}.feed" for c in CATEGORIES[:4]),
-        f"{TURKEY}/publications/turkey-analyst-articles.feed",
-    ]
+    assert [r.url for r in feeds] == [f"{SITE_OF[c][1]}{path_of(c)}.feed" for c in CATEGORIES]
     # one canary per section, among that section's own rows
     assert [(r.cb_kwargs["target"], r.cb_kwargs["row"]["site"]) for r in canaries] == [
-        (c, "turkeyanalyst" if c.startswith("turkey") else "cacianalyst") for c in CATEGORIES
+        (c, SITE_OF[c][0]) for c in CATEGORIES
     ]
-    assert all(f"/publications/{r.cb_kwargs['target']}/item/" in r.url for r in canaries)
+    assert all(f"{path_of(r.cb_kwargs['target'])}/item/" in r.url for r in canaries)
 
 
 def test_a_feed_that_fails_sends_only_its_section_to_the_listing(tmp_path) -> None:
@@ -194,7 +205,7 @@ def test_a_feed_that_fails_sends_only_its_section_to_the_listing(tmp_path) -> No
 # -- politeness: per host -----------------------------------------------------------------------
 def test_both_sites_are_allowed_and_each_host_is_its_own_download_slot(tmp_path) -> None:
     spider = opened(PublicationsSpider, tmp_path)
-    assert spider.allowed_domains == ["cacianalyst.org", "turkeyanalyst.org"]
+    assert spider.allowed_domains == ["cacianalyst.org", "silkroadstudies.org", "turkeyanalyst.org"]
     settings = spider.crawler.settings
     # one request at a time per host, DOWNLOAD_DELAY and robots.txt per host
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
@@ -281,6 +292,9 @@ def test_the_runs_row_counts_items_and_rejects_per_section(tmp_path) -> None:
         "analytical-articles": (0, 0, 0, 0),
         "feature-articles": (0, 0, 0, 0),
         "news-digest": (0, 0, 0, 0),
+        "silkroad-papers-and-monographs": (0, 0, 0, 0),
+        "silkroadstudies-news": (0, 0, 0, 0),
+        "forums-and-events": (0, 0, 0, 0),
         "turkey-analyst-articles": (1, 0, 0, 1),
     }
     assert run["items_new"] == 2

@@ -1,0 +1,54 @@
+"""A database of the release before the institute's sections (tests/data/
+caci-before-issue-24.db.gz: ``scrapy crawl publications`` of the local site by that release,
+f61f9fe) is migrated in place by the first crawl of a new section, which exits 0: its rows are
+as they were (``kind`` null), the new sections' rows beside them."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+from pathlib import Path
+
+from caci_spider.contract import schema_drift
+from tests.conftest import REPO_ROOT
+from tests.test_publications_end_to_end import crawl, fixture_keys
+
+RELEASE = REPO_ROOT / "tests" / "data" / "caci-before-issue-24.db.gz"
+
+
+def rows(path: Path) -> dict[tuple[str, int], dict]:
+    with sqlite3.connect(path) as connection:
+        connection.row_factory = sqlite3.Row
+        return {
+            (row["site"], row["id"]): dict(row)
+            for row in connection.execute("SELECT * FROM publications")
+        }
+
+
+def test_the_release_database_migrates_and_crawls_the_new_sections(local_site, tmp_path) -> None:
+    base_url, site = local_site
+    path = tmp_path / "caci.db"
+    with gzip.open(RELEASE) as packed, path.open("wb") as unpacked:
+        shutil.copyfileobj(packed, unpacked)
+    before = rows(path)
+    with sqlite3.connect(path) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(publications)")]
+    assert before and "kind" not in columns  # the release's schema
+    assert {key for key, _row in before.items()} and {s for s, _i in before} == {
+        "cacianalyst", "turkeyanalyst",
+    }  # fmt: skip
+    crawl("silk_road_papers", site, base_url, tmp_path)
+    crawl("srs_news", site, base_url, tmp_path)
+    after = rows(path)
+    for key, row in before.items():
+        assert after[key] == {**row, "kind": None}, key
+    new = sorted(key for key in after if key not in before)
+    assert new == sorted(fixture_keys("silk_road_papers") + fixture_keys("srs_news"))
+    with sqlite3.connect(path) as connection:
+        assert schema_drift(connection) == []
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kinds = connection.execute(
+            "SELECT DISTINCT kind FROM publications WHERE kind IS NOT NULL ORDER BY kind"
+        ).fetchall()
+    assert kinds == [("Book",), ("Silk Road Paper",)]
