@@ -35,7 +35,7 @@ from caci_spider.localsite.layouts import (
     unreadable_data,
 )
 from caci_spider.pages.blocks import paragraphs, parse_html
-from caci_spider.text import normalise_text
+from caci_spider.text import document_normaliser, normalise_text
 
 FIELD_ITEMS = sorted((DEFAULT_FIXTURES / "field_reports" / "items").glob("*.html"))
 STAFF_ITEMS = sorted((DEFAULT_FIXTURES / "staff_publications" / "items").glob("*.html"))
@@ -157,8 +157,11 @@ def text_of(element: lxml.html.HtmlElement | None) -> str:
 
 
 def visible_text(root: lxml.html.HtmlElement) -> str:
-    """The page's text as a reader sees it, each paragraph normalised as extraction does."""
-    return "\n".join(normalise_text(p) for p in paragraphs(root))
+    """The page's text as a reader sees it, normalised as extraction does: the page's
+    paragraphs one document as evidence of mojibake."""
+    texts = paragraphs(root)
+    normalise = document_normaliser(texts)
+    return "\n".join(normalise(p) for p in texts)
 
 
 def expected_paragraphs(page: Page) -> list[str]:
