@@ -440,7 +440,9 @@ def test_cron_mails_when_the_site_is_down(deployment: Deployment, closed_port_ur
     for spider, line, cause in zip(SPIDERS, lines[::2], lines[1::2], strict=True):
         (log_file,) = (deployment.root / "logs").glob(f"{spider}-*.log")
         assert line == f"caci_spider.nightly: {spider} failed (exit 1), see {log_file}"
-        assert cause.startswith(f"caci_spider.nightly:   ERROR: Self-check failed for {spider}: ")
+        # A site that does not answer: the line naming the host and its base-URL setting.
+        assert cause.startswith("caci_spider.nightly:   ERROR: 127.0.0.1:"), cause
+        assert " did not answer (" in cause and "_BASE_URL (" in cause, cause
 
 
 def test_systemd_service_on_a_healthy_site(deployment: Deployment, local_site) -> None:
@@ -479,7 +481,7 @@ def test_systemd_service_fails_when_the_site_is_down(
     assert [line.split(" failed (exit 1), see ")[0] for line in journal[::2]] == [
         f"caci_spider.nightly: {spider}" for spider in SPIDERS
     ]
-    assert all("Self-check failed" in line for line in journal[1::2])
+    assert all(" did not answer (" in line for line in journal[1::2]), journal
 
 
 def test_systemd_stop_leaves_a_job_that_the_next_night_resumes(deployment: Deployment) -> None:
