@@ -669,6 +669,7 @@ class LocalK2Site:
                 content.items[item_id].href,
                 category_json,
                 self.json_utc_offset,
+                content.items[item_id].title,
             )
             for item_id in ids[offset : offset + count]
         ]

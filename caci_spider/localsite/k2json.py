@@ -40,8 +40,6 @@ JSON_MODES = ("new", "old", "none", "jsonp", "broken", "wrong-category")
 OLD_PAGE_SIZE = 100
 # K2's null date: an item never modified.
 NULL_DATE = "0000-00-00 00:00:00"
-# Created date of a page without a K2 date line (as the feeds use).
-_UNDATED = datetime(2000, 1, 1)
 _HITS = re.compile(r"read\s+([\d,]+)\s+times", re.IGNORECASE)
 
 
@@ -71,6 +69,7 @@ def json_item(
     href: str,
     category: dict[str, object],
     offset: timedelta,
+    listed_title: str | None = None,
 ) -> dict[str, object]:
     """One item of K2's JSON listing, from the item's page as the site serves it (before any
     layout). ``category``: the JSON category object."""
@@ -81,6 +80,8 @@ def json_item(
         for badge in title_element.xpath(".//sup"):  # K2's "Featured" badge is not the title
             badge.drop_tree()
         title = " ".join(title_element.text_content().split())
+    # A legacy item whose page prints an empty title still has one in K2 (the listing shows it).
+    title = title or listed_title or ""
     intro = _first(root, "itemIntroText")
     full = _first(root, "itemFullText")
     created_line = layouts.k2_date_line(page)
@@ -100,6 +101,8 @@ def json_item(
             attachments_element.iter("a") if attachments_element is not None else ()
         )
     ]
+    image_block = _first(root, "itemImageBlock")
+    image = next(image_block.iter("img"), None) if image_block is not None else None
     digest = int(hashlib.sha256(str(item_id).encode()).hexdigest()[:6], 16)
     return {
         "id": item_id,
@@ -111,11 +114,13 @@ def json_item(
         "introtext": _inner_html(intro) if intro is not None else "",
         "fulltext": _inner_html(full) if full is not None else "",
         "extra_fields": [],
-        "created": _utc(created_line, offset) or (_UNDATED - offset).strftime("%Y-%m-%d %H:%M:%S"),
+        # A page without a date line stands for an item whose date K2 does not know.
+        "created": _utc(created_line, offset) or NULL_DATE,
         "created_by_alias": "",
         "modified": _utc(modified_line, offset) or NULL_DATE,
         "featured": "0",
-        "image": "",
+        "image": image.get("src", "") if image is not None else "",
+        "image_caption": image.get("alt", "") if image is not None else "",
         # The page's counter where it prints one; K2 always has one.
         "hits": int(hits_match[1].replace(",", "")) if hits_match else 100 + digest % 5000,
         "category": category,
