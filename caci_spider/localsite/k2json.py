@@ -85,10 +85,18 @@ def json_item(
     intro = _first(root, "itemIntroText")
     full = _first(root, "itemFullText")
     created_line = layouts.k2_date_line(page)
+    if intro is None and full is None:
+        # A page without K2's item view (an article template): its content block is the text,
+        # its meta line the date.
+        intro = _first(root, "content")
+        meta = _first(root, "meta")
+        created_line = created_line or (meta.text_content() if meta is not None else None)
     modified_element = _first(root, "itemDateModified")
     modified_line = modified_element.text_content() if modified_element is not None else None
     hits_element = _first(root, "itemHits")
-    hits_match = _HITS.search(hits_element.text_content()) if hits_element is not None else None
+    hits_match = _HITS.search(
+        hits_element.text_content() if hits_element is not None else root.text_content()
+    )
     tags_element = _first(root, "itemTags")
     tags = [
         {"name": " ".join(link.text_content().split()), "link": link.get("href", "")}
