@@ -172,7 +172,9 @@ def _item(raw: Any, page_url: str, base_url: str, category: str, site: str) -> J
         modified=None if modified in (None, NULL_DATE) else modified,
         hits=hits,
         tags=tuple(
-            tag["name"] for tag in tags if isinstance(tag, dict) and isinstance(tag.get("name"), str)
+            tag["name"]
+            for tag in tags
+            if isinstance(tag, dict) and isinstance(tag.get("name"), str)
         ),
         attachments=tuple(
             (a["link"], str(a.get("title") or ""))
@@ -270,7 +272,7 @@ def item_html(item: JsonItem, offset: timedelta) -> str:
             if item.created != NULL_DATE
             else ""
         )
-        +         # K2 stores the title escaped: written as it is, it reads back unescaped.
+        +  # K2 stores the title escaped: written as it is, it reads back unescaped.
         f'<h2 class="itemTitle">{item.title}</h2>'
         f'<div class="itemCategory"><span>Published in</span>'
         f'<a href="#">{html.escape(item.category_name)}</a></div></div>{image}'

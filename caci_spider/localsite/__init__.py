@@ -327,6 +327,7 @@ class LocalK2Site:
         # of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
         # the site's UTC offset (JSON dates are UTC, the pages' date lines site-local).
         self.json_mode = "none"
+        self.json_section_modes: dict[str, str] = {}  # category → its own mode (tests fold)
         self.json_cap = 100
         self.json_utc_offset = timedelta(hours=1)
 
@@ -396,8 +397,12 @@ class LocalK2Site:
             _HTML_LISTING_PATH.match(parts.path) if query.get("format") == ["json"] else None
         )
         netloc = (headers or {}).get("Host") or "127.0.0.1"
-        if json_path or (json_query and self.json_mode != "none"):
-            category = (json_path or json_query)["category"]  # type: ignore[index]
+        json_match = json_path or json_query
+        if json_match and (
+            json_path
+            or self.json_section_modes.get(json_match["category"], self.json_mode) != "none"
+        ):
+            category = json_match["category"]
             reply = self.json_listing(category, query, netloc, host)
         elif feed or query.get("format") == ["feed"]:
             category = feed["category"] if feed else parts.path.rsplit("/", 1)[-1].split(".")[0]
@@ -651,12 +656,13 @@ class LocalK2Site:
     ) -> Reply:
         """K2's JSON listing of ``category`` in the site's ``json_mode``."""
         content = self.section(category) if self._serves(host, category) else None
-        if content is None or self.json_mode == "none":
+        mode = self.json_section_modes.get(category, self.json_mode)
+        if content is None or mode == "none":
             return Reply(404, _NOT_FOUND)
-        offset, count = k2json.page_window(self.json_mode, query, self.page_size, self.json_cap)
+        offset, count = k2json.page_window(mode, query, self.page_size, self.json_cap)
         ids = [i for i in content.order if i is not None and i in content.items]
         alias = category
-        if self.json_mode == "wrong-category":
+        if mode == "wrong-category":
             alias = next(c for c in _LISTINGS if c != category)
         category_json = k2json.category_object(
             alias, content.section.name, f"/publications/{alias}.html"
@@ -681,7 +687,7 @@ class LocalK2Site:
         }
         callback = (query.get("callback") or [None])[0]
         status, body, content_type = k2json.render(
-            self.json_mode, site, category_json, items, callback
+            mode, site, category_json, items, callback
         )
         return Reply(status, body, content_type)
 
