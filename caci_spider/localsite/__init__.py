@@ -686,9 +686,7 @@ class LocalK2Site:
             else content.profile.key,
         }
         callback = (query.get("callback") or [None])[0]
-        status, body, content_type = k2json.render(
-            mode, site, category_json, items, callback
-        )
+        status, body, content_type = k2json.render(mode, site, category_json, items, callback)
         return Reply(status, body, content_type)
 
     # -- feeds ------------------------------------------------------------------------------
