@@ -96,13 +96,13 @@ def test_a_first_crawl_reads_json_where_it_proves_itself_and_html_elsewhere(craw
         "news-digest": "listing",
         "turkey-analyst-articles": "listing",
     }
-    assert "offset P*limit" in sources["field-reports"]["reason"]
-    assert f"JSON pages of {CAP}" in sources["field-reports"]["reason"]
-    assert "page counts from 1" in sources["analytical-articles"]["reason"]
-    assert "UTC offset +01:00" in sources["field-reports"]["reason"]
-    assert "JSONP" in sources["feature-articles"]["reason"]
-    assert "not well-formed" in sources["news-digest"]["reason"]
-    assert "category 'field-reports'" in sources["turkey-analyst-articles"]["reason"]
+    assert "offset P*limit" in sources["field-reports"]["json"]
+    assert f"JSON pages of {CAP}" in sources["field-reports"]["json"]
+    assert "page counts from 1" in sources["analytical-articles"]["json"]
+    assert "UTC offset +01:00" in sources["field-reports"]["json"]
+    assert "JSONP" in sources["feature-articles"]["json"]
+    assert "not well-formed" in sources["news-digest"]["json"]
+    assert "category 'field-reports'" in sources["turkey-analyst-articles"]["json"]
     # Requests: ceil(N/cap) + 3 JSON pages at most, 3 item pages (cross-checks), no listing page.
     reports = site.section("field-reports")
     assert reports is not None

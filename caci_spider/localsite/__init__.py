@@ -685,7 +685,7 @@ class LocalK2Site:
             if content.profile.site_names
             else content.profile.key,
         }
-        callback = (query.get("callback") or [None])[0]
+        callback = query["callback"][0] if query.get("callback") else None
         status, body, content_type = k2json.render(mode, site, category_json, items, callback)
         return Reply(status, body, content_type)
 

@@ -49,9 +49,9 @@ def _inner_html(element: etree._Element) -> str:
     return "".join(parts).strip()
 
 
-def _first(root: etree._Element, css_class: str) -> etree._Element | None:
+def _first(root: lxml.html.HtmlElement, css_class: str) -> lxml.html.HtmlElement | None:
     found = root.xpath(f'//*[contains(concat(" ", normalize-space(@class), " "), " {css_class} ")]')
-    return found[0] if found else None
+    return found[0] if found and isinstance(found[0], lxml.html.HtmlElement) else None
 
 
 def _utc(line: str | None, offset: timedelta) -> str | None:

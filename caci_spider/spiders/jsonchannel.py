@@ -13,8 +13,8 @@ K2 answers the same category as JSON, up to 100 items a request with their full 
    UTC offset (JSON dates are UTC), and their rows must equal the rows built from JSON;
 4. store every item through the item page object and the pipelines, as the HTML route does.
 
-Anything refused on the way walks the HTML listing as before, with the reason in
-``crawl_runs.sources`` and one INFO line; a cross-check that differs systematically (or dates
+Anything refused on the way walks the HTML listing as before, with the reason in the
+section's ``json`` entry of ``crawl_runs.sources`` and one INFO line; a cross-check that differs systematically (or dates
 that agree on no UTC offset) also fails the run, and nothing of the JSON is stored.
 Nightly feed-first runs never come here.
 """
@@ -225,7 +225,8 @@ class JsonListingChannel(K2CategorySpider):
         self.logger.info(
             "JSON listing of %s not used (%s); walking the HTML listing", target.category, why
         )
-        self.use_listing(f"{walk.reason}; JSON listing not used: {why}", target.key)
+        self.use_listing(walk.reason, target.key)
+        self.sources[target.key].json = f"not used: {why}"
         yield self.listing_request(0, target.key)
 
     # -- cross-checks: a few items read as item pages too -------------------------------------
@@ -334,12 +335,12 @@ class JsonListingChannel(K2CategorySpider):
         walk = self.json_walks[target.key]
         source = self.sources[target.key]
         pages = len(walk.urls) - (1 if walk.form else 0)
-        source.reason = (
-            f"{walk.reason}; {len(walk.items)} items in {pages} JSON pages of "
+        source.json = (
+            f"{len(walk.items)} items in {pages} JSON pages of "
             f"{walk.page_size} ({walk.paging or 'one page'}), {checked} cross-checked, "
             f"site UTC offset {format_offset(offset)}"
         )
-        self.logger.info("JSON listing of %s: %s", target.category, source.reason)
+        self.logger.info("JSON listing of %s: %s", target.category, source.json)
         listing = self.listing_walks[target.key]
         listing.first_url = walk.urls[-pages]
         listing.first_status = 200
