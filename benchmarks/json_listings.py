@@ -66,7 +66,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(
-        "| N | run | requests | JSON pages | item pages | listing pages | robots.txt | rows new | rows updated | elapsed |"
+        "| N | run | requests | JSON pages | item pages | listing pages | robots.txt "
+        "| rows new | rows updated | elapsed |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
@@ -94,7 +95,8 @@ def main() -> None:
 
 def report(n: int, label: str, counted: Counter[str], run: dict, elapsed: float) -> None:
     print(
-        f"| {n:,} | {label} | {sum(counted.values()):,} | {counted['json']:,} | {counted['item']:,} "
+        f"| {n:,} | {label} | {sum(counted.values()):,} | {counted['json']:,} "
+        f"| {counted['item']:,} "
         f"| {counted['listing/other']:,} | {counted['robots']} | {run['items_new']:,} "
         f"| {run['items_updated']:,} | {elapsed:.1f} s |"
     )

@@ -14,8 +14,9 @@ K2 answers the same category as JSON, up to 100 items a request with their full 
 4. store every item through the item page object and the pipelines, as the HTML route does.
 
 Anything refused on the way walks the HTML listing as before, with the reason in the
-section's ``json`` entry of ``crawl_runs.sources`` and one INFO line; a cross-check that differs systematically (or dates
-that agree on no UTC offset) also fails the run, and nothing of the JSON is stored.
+section's ``json`` entry of ``crawl_runs.sources`` and one INFO line; a cross-check that differs
+systematically (or dates that agree on no UTC offset) also fails the run, and nothing of the
+JSON is stored.
 Nightly feed-first runs never come here.
 """
 
