@@ -107,6 +107,7 @@ class Crawl:
     statuses: dict[int, int]
     urls: list[str] = field(default_factory=list)
     feed: int = 0  # the section's K2 feed
+    json: int = 0  # the JSON listing channel's probes and pages
 
     @property
     def pages(self) -> int:
