@@ -107,6 +107,7 @@ class Crawl:
     statuses: dict[int, int]
     urls: list[str] = field(default_factory=list)
     feed: int = 0  # the section's K2 feed
+    json: int = 0  # the JSON listing channel's probes and pages
 
     @property
     def pages(self) -> int:
@@ -127,13 +128,15 @@ class Crawl:
 
 def classify(site: RecordingSite, since: int, base_url: str) -> dict[str, Any]:
     """What the site answered since log position ``since``: counts and the URLs, in order."""
-    listing = items = other = feed = 0
+    listing = items = other = feed = json_pages = 0
     statuses: Counter[int] = Counter()
     urls = []
     for raw_path, status in site.requests[since:]:
         path = raw_path.split("?", 1)[0]
         statuses[status] += 1
-        if path == LISTING_PATH:
+        if path.endswith(".json") or "format=json" in raw_path:
+            json_pages += 1  # the JSON listing channel's probes and pages
+        elif path == LISTING_PATH:
             listing += 1
             urls.append(base_url + raw_path)
         elif path.endswith(".feed"):
@@ -148,6 +151,7 @@ def classify(site: RecordingSite, since: int, base_url: str) -> dict[str, Any]:
         "items": items,
         "other": other,
         "feed": feed,
+        "json": json_pages,
         "statuses": dict(statuses),
         "urls": urls,
     }

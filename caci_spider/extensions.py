@@ -392,7 +392,7 @@ class CrawlRunRecorder:
                 section_problems = sections[key]["walk_problems"] if key in sections else []
                 if (
                     finished_normally(reason)
-                    and source.source == "listing"
+                    and source.source in ("listing", "json")
                     and section_walk.pages
                     and not section_problems
                 ):

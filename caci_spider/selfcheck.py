@@ -71,9 +71,13 @@ class SectionSource:
     feed_url: str = ""
     feed_items: int | None = None  # items the feed listed (when it could be read)
     feed_new: int | None = None  # of them, ids not stored yet
+    # What the JSON listing channel did (caci_spider.spiders.jsonchannel): read, or why not.
+    json: str = ""
 
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"source": self.source, "reason": self.reason}
+        if self.json:
+            record["json"] = self.json
         if self.feed_url:
             record.update(feed=self.feed_url, feed_items=self.feed_items, feed_new=self.feed_new)
         return record

@@ -114,6 +114,18 @@ CACI_LISTING_WALK_DAYS = 7
 # A feed larger than this is refused unread (10 items of intro text are a few KiB) and the run
 # walks the listing instead.
 CACI_FEED_MAXSIZE = 1024 * 1024
+# K2's JSON category listings (caci_spider.spiders.jsonchannel, docs/json-listings.md): a due
+# walk of a section's listing (first crawl, mode=full, CACI_LISTING_WALK_DAYS) reads the section
+# as JSON, CACI_JSON_PAGE_SIZE items a request, when the site answers it and the answer passes
+# every check; CACI_JSON_CROSS_CHECKS of its items are fetched as item pages and compared.
+# Anything else walks the HTML listing. False: always the HTML listing.
+CACI_JSON_LISTINGS = True
+CACI_JSON_PAGE_SIZE = 100
+# A JSON page larger than this is refused unread (100 items of full text are a few MiB at most).
+CACI_JSON_MAXSIZE = 16 * 1024 * 1024
+# A section of more than this many JSON pages is walked as HTML (a site that pages forever).
+CACI_JSON_MAX_PAGES = 200
+CACI_JSON_CROSS_CHECKS = 3
 # Linked PDFs (caci_spider.documents): one larger than this is not downloaded (a reject), and
 # its text extraction runs in a worker process killed after CACI_PDF_TIMEOUT seconds.
 CACI_PDF_MAXSIZE = 50 * 1024 * 1024

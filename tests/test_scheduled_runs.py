@@ -216,7 +216,8 @@ def test_two_runs_never_share_a_database(site, tmp_path) -> None:
 def test_without_pagination_links_the_walk_steps_to_the_first_empty_page(site, tmp_path) -> None:
     base_url, local_site = site
     local_site.pagination = False
-    run_crawl("field_reports", base_url, tmp_path)
+    # The HTML walk alone (the JSON channel would probe <listing>.html?format=json too).
+    run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_JSON_LISTINGS=False")
     assert len(rows(tmp_path)) == 18
     pages = (len(local_site.order) + 3) // 4
     assert local_site.hits["/publications/field-reports.html"] == pages + 1  # + the empty one
@@ -227,7 +228,7 @@ def test_a_site_that_ignores_start_does_not_loop(site, tmp_path) -> None:
     local_site.pagination = False
     original = local_site.listing_page
     local_site.listing_page = lambda start: original(0)  # every offset serves page one
-    run_crawl("field_reports", base_url, tmp_path)
+    run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_JSON_LISTINGS=False")
     assert local_site.hits["/publications/field-reports.html"] == 2
 
 

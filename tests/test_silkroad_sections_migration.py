@@ -1,7 +1,8 @@
 """A database of the release before the institute's sections (tests/data/
 caci-before-issue-28.db.gz: ``scrapy crawl publications`` of the local site by that release,
-f61f9fe, the one before versioned databases too) is migrated in place by the first crawl of a new section, which exits 0: its rows are
-as they were (``kind`` and ``extraction_version`` null), the new sections' rows beside them."""
+f61f9fe, the one before versioned databases too) is migrated in place by the first crawl of a
+new section, which exits 0: its rows are as they were (``kind`` and ``extraction_version``
+null), the new sections' rows beside them."""
 
 from __future__ import annotations
 

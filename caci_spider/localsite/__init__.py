@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import sources
-from caci_spider.localsite import feeds, layouts, pdfs
+from caci_spider.localsite import feeds, k2json, layouts, pdfs
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
 # host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
 MAIN_HOST = FAULTY_PROFILE.key
 _FEED_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.feed$")
+_JSON_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.json$")
+_HTML_LISTING_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.html$")
 # Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
     category: (f"{sources.category_path(category)}.html", name)
@@ -343,6 +345,13 @@ class LocalK2Site:
         # item pages link them (STAFF_PDF_LINKS: every good and bad case, and one off-site PDF).
         self.pdfs = False
         self.pdf_overrides: dict[str, bytes] = {}  # name → other bytes (a changed PDF)
+        # K2's JSON listings (caci_spider.localsite.k2json): which K2 version's behaviour (one
+        # of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
+        # the site's UTC offset (JSON dates are UTC, the pages' date lines site-local).
+        self.json_mode = "none"
+        self.json_section_modes: dict[str, str] = {}  # category → its own mode (tests fold)
+        self.json_cap = 100
+        self.json_utc_offset = timedelta(hours=1)
 
     @property
     def layout(self) -> str:
@@ -405,9 +414,20 @@ class LocalK2Site:
             self.hits[parts.path] = self.hits.get(parts.path, 0) + 1
         query = parse_qs(parts.query)
         feed = _FEED_PATH.match(parts.path)
-        if feed or query.get("format") == ["feed"]:
+        json_path = _JSON_PATH.match(parts.path)
+        json_query = (
+            _HTML_LISTING_PATH.match(parts.path) if query.get("format") == ["json"] else None
+        )
+        netloc = (headers or {}).get("Host") or "127.0.0.1"
+        json_match = json_path or json_query
+        if json_match and (
+            json_path
+            or self.json_section_modes.get(json_match["category"], self.json_mode) != "none"
+        ):
+            category = json_match["category"]
+            reply = self.json_listing(category, query, netloc, host)
+        elif feed or query.get("format") == ["feed"]:
             category = feed["category"] if feed else parts.path.rsplit("/", 1)[-1].split(".")[0]
-            netloc = (headers or {}).get("Host") or "127.0.0.1"
             kind = (query.get("type") or ["rss"])[0]
             if self._serves(host, category):
                 reply = self.feed(category, kind, f"http://{netloc}")
@@ -651,6 +671,45 @@ class LocalK2Site:
         next_ = self._staff_link(ids[position + 1]) if position + 1 < len(ids) else None
         others = tuple(self._staff_link(i) for i in ids if i != item_id)
         return PageContext("item", self._staff_link(item_id).href, previous, next_, others)
+
+    # -- JSON listings ----------------------------------------------------------------------
+    def json_listing(
+        self, category: str, query: dict[str, list[str]], netloc: str, host: str = MAIN_HOST
+    ) -> Reply:
+        """K2's JSON listing of ``category`` in the site's ``json_mode``."""
+        content = self.section(category) if self._serves(host, category) else None
+        mode = self.json_section_modes.get(category, self.json_mode)
+        if content is None or mode == "none":
+            return Reply(404, _NOT_FOUND)
+        offset, count = k2json.page_window(mode, query, self.page_size, self.json_cap)
+        ids = [i for i in content.order if i is not None and i in content.items]
+        alias = category
+        if mode == "wrong-category":
+            alias = next(c for c in _LISTINGS if c != category)
+        category_json = k2json.category_object(
+            alias, content.section.name, f"/publications/{alias}.html"
+        )
+        items = [
+            k2json.json_item(
+                self.item_content(item_id, category),
+                item_id,
+                content.items[item_id].alias,
+                content.items[item_id].href,
+                category_json,
+                self.json_utc_offset,
+                content.items[item_id].title,
+            )
+            for item_id in ids[offset : offset + count]
+        ]
+        site = {
+            "url": f"http://{netloc}",
+            "name": content.profile.site_names[0]
+            if content.profile.site_names
+            else content.profile.key,
+        }
+        callback = query["callback"][0] if query.get("callback") else None
+        status, body, content_type = k2json.render(mode, site, category_json, items, callback)
+        return Reply(status, body, content_type)
 
     # -- feeds ------------------------------------------------------------------------------
     def feed(self, category: str, kind: str, base: str) -> Reply:

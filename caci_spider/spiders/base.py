@@ -573,6 +573,12 @@ class K2CategorySpider(scrapy.Spider):
         reason = self.listing_reason(target.key)
         if reason is None:
             return [self.feed_request(target.key)]
+        return self.walk_requests(reason, target)
+
+    def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request]:
+        """The first requests of a due walk of ``target``'s listing (``reason``: why it is
+        walked); a spider with another way to read the whole listing overrides it
+        (:mod:`caci_spider.spiders.jsonchannel`)."""
         self.use_listing(reason, target.key)
         return [self.listing_request(0, target.key)]
 

@@ -57,6 +57,8 @@ def spider(tmp_path: Path) -> FieldReportsSpider:
 def spider_for(
     tmp_path: Path, settings: dict[str, Any] | None = None, mode: str = "incremental"
 ) -> FieldReportsSpider:
+    # The HTML walk's requests (the JSON listing channel: tests/test_json_listings.py).
+    settings = {"CACI_JSON_LISTINGS": False, **(settings or {})}
     spider = build_spider(FieldReportsSpider, tmp_path, settings, mode=mode)
     store_of(spider.crawler).spider_opened(spider)
     return spider

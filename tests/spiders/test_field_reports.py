@@ -132,7 +132,7 @@ def test_a_resumed_run_keeps_the_source_it_chose(tmp_path: Path) -> None:
         "listing",
         "feed failed: the feed answered HTTP 404",
     )
-    fresh = build_spider(FieldReportsSpider, tmp_path / "fresh")
+    fresh = build_spider(FieldReportsSpider, tmp_path / "fresh", {"CACI_JSON_LISTINGS": False})
     (first,) = fresh.initial_requests()  # nothing decided: no walk recorded yet, the listing
     assert fresh.section_source.reason == "no complete listing walk recorded yet"
     assert first.callback == fresh.parse_listing

@@ -112,7 +112,7 @@ def test_a_section_spider_has_one_target(spidercls, tmp_path) -> None:
 
 
 def test_every_first_request_carries_its_target(tmp_path) -> None:
-    spider = opened(PublicationsSpider, tmp_path, CACI_CANARY_ITEMS=0)
+    spider = opened(PublicationsSpider, tmp_path, CACI_CANARY_ITEMS=0, CACI_JSON_LISTINGS=False)
     requests = started(spider)
     # a first run: every section's listing (no complete walk recorded yet), in order
     assert [r.cb_kwargs["target"] for r in requests] == CATEGORIES
