@@ -48,6 +48,7 @@ from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
 
 DEFAULT_PORT = sitechoice.DEFAULT_LOCAL_PORT
+DATASETTE = ("metadata.json", "datasette.json")  # generated from the data contract
 
 
 def _layout(name: str) -> str:
@@ -179,7 +180,8 @@ def crawl(spiders: list[str], base_url: str, site: LocalK2Site) -> int:
     db = shlex.quote(shown(out / DB_NAME))
     print(f"\nThe data: {db} (and the .jsonl exports in {shlex.quote(shown(out))}/). Open it with:")
     print(f"  sqlite-utils tables {db} --counts")
-    print(f"  datasette {db} -m datasette/metadata.json -c datasette/datasette.json")
+    config = {name: shlex.quote(shown(PROJECT_ROOT / "datasette" / name)) for name in DATASETTE}
+    print(f"  datasette {db} -m {config['metadata.json']} -c {config['datasette.json']}")
     return status
 
 
