@@ -1,5 +1,6 @@
 """The data contract is declared once (caci_spider.contract): the schema, the JSON Lines keys,
-the tables of the data page (docs/data.md) and the Datasette files agree with it, and each drifts detectably."""
+the tables of the data page (docs/data.md) and the Datasette files agree with it, and each
+drifts detectably."""
 
 from __future__ import annotations
 
