@@ -78,6 +78,7 @@ class CrawlRunRecorder:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.verdict = HeldBack()
+        self.engine_running = False
         settings = crawler.settings
         self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS")
         self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE")
@@ -88,6 +89,7 @@ class CrawlRunRecorder:
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.engine_started, signal=signals.engine_started)
         crawler.signals.connect(recorder.engine_stopped, signal=signals.engine_stopped)
         return recorder
 
@@ -95,7 +97,9 @@ class CrawlRunRecorder:
         store = store_of(self.crawler)
         if store.run_id is None:
             return
-        logger.addFilter(self.verdict)
+        # Without a running engine (a unit test) there is nothing to wait for: log it at once.
+        if self.engine_running:
+            logger.addFilter(self.verdict)
         try:
             self.judge(spider, reason, store)
         except Exception:
@@ -104,6 +108,9 @@ class CrawlRunRecorder:
             logger.exception("Self-check failed for %s: the run could not be judged", spider.name)
         finally:
             logger.removeFilter(self.verdict)
+
+    def engine_started(self) -> None:
+        self.engine_running = True
 
     def engine_stopped(self) -> None:
         records, self.verdict.records = self.verdict.records, []
