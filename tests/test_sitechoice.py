@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from caci_spider import sitechoice
+from caci_spider import exitcodes, nightly, sitechoice
 from caci_spider.paths import project_path
 from caci_spider.preflight import RunRefused, check_not_production, check_settings
 from tests.conftest import REPO_ROOT
@@ -77,3 +77,16 @@ def test_a_bad_value_is_refused_before_the_run(value: str) -> None:
         sitechoice.apply(project_settings(CACI_SITE=value))
     with pytest.raises(RunRefused, match=f"bad setting -s CACI_SITE={value}: expected"):
         check_settings(project_settings(CACI_SITE=value))
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "9000"], "--port is the local site's: give it with --local"),
+        (["--local", "-s", "CACI_SITE=live"], "set CACI_SITE with --local, not -s"),
+        (["--local", "--port", "70000"], "--port 70000: expected a port from 1 to 65534"),
+    ],
+)
+def test_the_nightly_local_switch_refuses_bad_use(argv, message, capsys) -> None:
+    assert nightly.main(argv) == exitcodes.USAGE
+    assert capsys.readouterr().err == f"caci_spider.nightly: {message}\n"
