@@ -1,4 +1,4 @@
-"""Browse a crawl of the local site in Datasette, or photograph it for the README.
+"""Browse a crawl of the local site in Datasette, or photograph it for docs/datasette.png.
 
 ``python -m caci_spider.browse --screenshot docs/datasette.png`` crawls the local K2 sites (the
 demo's crawls: ``publications`` and ``staff_publications``) into a temporary directory, serves

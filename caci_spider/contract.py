@@ -6,13 +6,13 @@ Everything else is derived from :data:`TABLES` and :data:`VIEWS`:
   :func:`sqlite_columns`, :attr:`Table.pk`, :attr:`Table.fts`, :attr:`View.sql`);
 * the JSON Lines key order (:func:`export_keys`; ``items.CONTRACT_KEYS`` and
   ``items.STAFF_KEYS`` are checked against it);
-* the README's contract tables (:func:`readme_tables`, written between ``<!-- contract: … -->``
-  markers);
+* the contract tables of the documentation's data page, ``docs/data.md`` (:func:`readme_block`,
+  written between ``<!-- contract: … -->`` markers);
 * the Datasette configuration and metadata (:func:`datasette_config`,
   :func:`datasette_metadata`): descriptions, facets, default sort, hidden columns, canned
   queries.
 
-``python -m caci_spider.contract --datasette datasette --readme README.md`` rewrites the
+``python -m caci_spider.contract --datasette datasette --page docs/data.md`` rewrites the
 generated files; ``--check`` exits 1 naming every file that drifted (``tests/test_contract.py``
 runs it). Adding a column is one :class:`Column` in its table: a ``facet`` on it makes it a
 Datasette facet, ``derived`` computes it in SQLite only (:func:`derive`), ``hidden`` hides it in
@@ -41,7 +41,7 @@ DATABASE = "caci"  # Datasette names a database after its file: exports/caci.db
 class Column:
     name: str
     type: type  # int, str or float: the SQLite column type
-    meaning: str  # one line: the README's rule and Datasette's column description
+    meaning: str  # one line: the data page's rule and Datasette's column description
     shape: str = ""  # what a reader gets, if not the type: "list[str]", "object"
     nullable: bool = False
     facet: Facet | None = None  # a Datasette facet by default
@@ -147,9 +147,9 @@ PUBLICATIONS = Table(
         Column("section", str, 'the K2 category, from "Published in …" on the item page: "Field Reports", "Analytical Articles", "Feature Articles", "News Digest"; the Turkey Analyst\'s "Articles"', nullable=True, facet="column"),
         Column("kind", str, 'the type label a Silk Road Paper, monograph or book prints ("Silk Road Paper", "Book", "Monograph", "Policy Paper", as printed); null for every other section', nullable=True, facet="column"),
         Column("title", str, "as published (uppercase stays), whitespace collapsed, escapes fixed, mojibake repaired, \"Featured\" badge removed; an empty `itemTitle` falls back to `og:title`, then `<title>`, then the listing's title"),
-        Column("authors", str, "person names only, in byline order (README, “Authors”); `By empty` → `[]`", shape="list[str]", facet="array"),
+        Column("authors", str, "person names only, in byline order (docs/data.md, “Authors”); `By empty` → `[]`", shape="list[str]", facet="array"),
         Column("published", str, "`YYYY-MM-DD` from the item's date line", nullable=True),
-        Column("issue_date", str, "the date the byline gives (README, “Issue date”); a paper's printed month as `YYYY-MM`", nullable=True),
+        Column("issue_date", str, "the date the byline gives (docs/data.md, “Issue date”); a paper's printed month as `YYYY-MM`", nullable=True),
         Column("issue", str, "an issue designation that is not a date: `(vol. 2, no. 3 of the Turkey Analyst)` → `vol. 2, no. 3`; null elsewhere", nullable=True),
         Column("byline", str, "as published: for 2000–14 items the whole `By … (… issue of the CACI Analyst)` paragraph (the Turkey Analyst's `By … (vol. 2, no. 3 of the Turkey Analyst)`); for 2015+ the name line only, with or without \"By\"", nullable=True),
         Column("body", str, "paragraphs joined by one blank line (`\\n\\n`)"),
@@ -641,7 +641,7 @@ def schema_drift(connection: Any) -> list[str]:
     return problems
 
 
-# -- derived: README ---------------------------------------------------------------------------
+# -- derived: the data page (docs/data.md) ---------------------------------------------------------------------------
 
 
 def _cell(text: str) -> str:
@@ -695,15 +695,15 @@ def _markers(block: str) -> tuple[str, str]:
 
 
 def readme_with_tables(text: str) -> str:
-    """``text`` (the README) with every generated block rewritten from the contract."""
+    """``text`` (the data page) with every generated block rewritten from the contract."""
     for block in README_BLOCKS:
         start, end = _markers(block)
         head, found, rest = text.partition(start)
         if not found:
-            raise ValueError(f"README has no marker {start!r}")
+            raise ValueError(f"the data page has no marker {start!r}")
         _old, found, tail = rest.partition(end)
         if not found:
-            raise ValueError(f"README has no marker {end!r}")
+            raise ValueError(f"the data page has no marker {end!r}")
         text = f"{head}{start}\n{readme_block(block)}\n{end}{tail}"
     return text
 
@@ -828,15 +828,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--datasette", type=Path, default=root / "datasette",
                         help="directory of datasette.json and metadata.json (default: datasette/)")  # fmt: skip
-    parser.add_argument("--readme", type=Path, default=root / "README.md")
+    parser.add_argument("--page", type=Path, default=root / "docs" / "data.md",
+                        help="the Markdown page holding the contract tables between their "
+                        "markers (default: docs/data.md)")  # fmt: skip
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 on drift")
     args = parser.parse_args(argv)
     if args.check:
-        stale = drifted(args.datasette, args.readme)
+        stale = drifted(args.datasette, args.page)
         for path in stale:
             print(f"{path} differs from the contract: run python -m caci_spider.contract")
         return 1 if stale else 0
-    for path, text in generated_files(args.datasette, args.readme).items():
+    for path, text in generated_files(args.datasette, args.page).items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
         print(f"wrote {path}")

@@ -4,9 +4,9 @@ Starts the local K2 site on free loopback ports (the Analyst's host and the Turk
 runs the real ``scrapy crawl publications`` (every section of both sites in one run) and
 ``scrapy crawl staff_publications`` against it, and prints what was stored: a table of rows per
 site and section (in the database, in the section's export, rejected), the tables' counts,
-every reject with the deliberate fault of the local site it comes from, and the sqlite-utils
-commands of the README's "Loading the data" with this run's paths. What it expects is read from
-the fixtures and the site's fault list, never typed in.
+every reject with the deliberate fault of the local site it comes from, the sqlite-utils
+commands of docs/loading.md with this run's paths and the Datasette command. What it expects is
+read from the fixtures and the site's fault list, never typed in.
 
 The crawls are data (:func:`crawl_spiders`): ``publications`` and ``staff_publications`` when
 the project has a ``publications`` spider, else every section spider it has, one by one.
@@ -596,7 +596,7 @@ def run_summary(db: Path, spider: str) -> str:
 
 
 def loading_commands(db: Path, out: Path, program: str) -> list[str]:
-    """README "Loading the data", pointed at ``db``; each runs as printed in a shell."""
+    """docs/loading.md ("Loading the data"), pointed at ``db``; each runs as printed in a shell."""
     path = shlex.quote(shown(db))
     return [
         f"{program} tables {path} --counts",
@@ -614,13 +614,28 @@ def loading_commands(db: Path, out: Path, program: str) -> list[str]:
     ]
 
 
+def datasette_command(db: Path) -> str:
+    """Datasette on ``db`` with the configuration generated from the data contract."""
+    config = PROJECT_ROOT / "datasette"
+    program = venv_program("datasette")
+    return (
+        f"{program} {shlex.quote(shown(db))} -m {shlex.quote(shown(config / 'metadata.json'))}"
+        f" -c {shlex.quote(shown(config / 'datasette.json'))}"
+    )
+
+
+def venv_program(name: str) -> str:
+    """``name`` when the venv's copy is the one on PATH, else its path."""
+    beside = Path(sys.executable).parent / name
+    found = shutil.which(name)
+    if found and beside.exists() and Path(found).resolve() == beside.resolve():
+        return name
+    return shown(beside) if beside.exists() else name
+
+
 def sqlite_utils_program() -> str:
     """``sqlite-utils`` when the venv's copy is the one on PATH, else its path."""
-    beside = Path(sys.executable).parent / "sqlite-utils"
-    found = shutil.which("sqlite-utils")
-    if found and beside.exists() and Path(found).resolve() == beside.resolve():
-        return "sqlite-utils"
-    return shown(beside) if beside.exists() else "sqlite-utils"
+    return venv_program("sqlite-utils")
 
 
 def stored_sections(
@@ -794,9 +809,11 @@ def report(
     print("\nExports: " + ", ".join(
         f"{shown(p)} ({len(p.read_text('utf-8').splitlines())} rows)" for p in exports if p.exists()
     ))  # fmt: skip
-    print('\nLoad the data (README "Loading the data", with this demo\'s paths):')
+    print("\nLoad the data (docs/loading.md, with this demo's paths):")
     for command in loading_commands(db, out, sqlite_utils_program()):
         print(f"  {command}")
+    print("\nBrowse it in Datasette (docs/datasette.md):")
+    print(f"  {datasette_command(db)}")
     return ok
 
 

@@ -60,12 +60,30 @@ COVERAGE_STAT = "caci/coverage"
 SECTION_COVERAGE_STAT = "caci/coverage_by_section"
 
 
+class HeldBack(logging.Filter):
+    """Holds a logger's records back instead of emitting them, to be emitted later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.records.append(record)
+        return False
+
+
 class CrawlRunRecorder:
     """Fills the run's ``crawl_runs`` row (started by :class:`DatabaseStore`) and fails the
-    self-check when the site changed."""
+    self-check when the site changed.
+
+    The verdict (the self-check's ERROR lines and the run line) is judged when the spider
+    closes but logged when the engine stops, after Scrapy's stats dump and "Spider closed": the
+    last lines a person or a scheduler reads are the run's verdict."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.verdict = HeldBack()
+        self.engine_running = False
         settings = crawler.settings
         self.min_items = settings.getint("CACI_COVERAGE_MIN_ITEMS")
         self.min_share = settings.getfloat("CACI_LISTING_MIN_SHARE")
@@ -76,18 +94,33 @@ class CrawlRunRecorder:
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(recorder.engine_stopped, signal=signals.engine_stopped)
         return recorder
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         store = store_of(self.crawler)
         if store.run_id is None:
             return
+        # Without a running engine (a unit test) there is nothing to wait for: log it at once.
+        if self.engine_running:
+            logger.addFilter(self.verdict)
         try:
             self.judge(spider, reason, store)
         except Exception:
             # The verdict must not be lost with the recorder: the exit status says failed.
             self.crawler.stats.set_value(SELF_CHECK_STAT, "failed")
             logger.exception("Self-check failed for %s: the run could not be judged", spider.name)
+        finally:
+            logger.removeFilter(self.verdict)
+
+    def engine_started(self) -> None:
+        self.engine_running = True
+
+    def engine_stopped(self) -> None:
+        records, self.verdict.records = self.verdict.records, []
+        for record in records:
+            logger.handle(record)
 
     def repeated_paragraphs(self, spider: Spider, store: DatabaseStore) -> RepeatedParagraphs:
         """This run's edge paragraphs, with the stored rows that hold them too when the run

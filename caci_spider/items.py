@@ -59,7 +59,7 @@ class FieldReportPage:
 
 @dataclass
 class FieldReport:
-    """One publication, keys in the order of the data contract (README)."""
+    """One publication, keys in the order of the data contract (docs/data.md)."""
 
     id: int
     site: str

@@ -3,7 +3,7 @@
 ::
 
     python -m caci_spider.nightly [--spider NAME ...] [--log-dir DIR] [--jobdir DIR]
-                                  [-s NAME=VALUE ...] [-a NAME=VALUE ...]
+                                  [-s NAME=VALUE ...] [-a NAME=VALUE ...] [--local [--port N]]
 
 Runs ``scrapy crawl <spider>`` for each spider in turn (by default ``publications``, every
 section of both K2 sites, then ``staff_publications``: both write to one database, so never at
@@ -27,6 +27,13 @@ Exit status (:mod:`caci_spider.exitcodes`): 0 when every crawl exited 0 or 75 (s
 2 when any crawl exited 2 (usage or configuration error), or this command's own arguments or
 log directory are wrong; otherwise 1 when any crawl failed or the run was stopped.
 
+``--local`` is the same night against the local K2 site (:mod:`caci_spider.localsite`), served
+by this command on 127.0.0.1 (``--port``, 8088, and the next port up for the Turkey Analyst) for
+as long as the crawls run: every crawl gets ``-s CACI_SITE=local`` (:mod:`caci_spider.sitechoice`:
+the local base URLs, ``exports/local/`` for the database, exports and page archive, no delay), the
+logs go to ``exports/local/logs`` unless ``--log-dir`` says otherwise, and since a person runs it,
+it ends with each crawl's run line and where the data is.
+
 Each SIGTERM or SIGINT this command receives is passed on once to the running crawl (SIGHUP as
 SIGTERM). The crawl runs in its own process group, so that a terminal's Ctrl-C or ``timeout``
 reach it only through here: Scrapy never sees a second signal, which would make it stop
@@ -37,6 +44,7 @@ started, and the exit status is 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import signal
 import subprocess
@@ -46,12 +54,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from caci_spider import sitechoice
 from caci_spider.exitcodes import CRAWL_FAILED, OK, SKIPPED, USAGE
 
 SPIDERS = ("publications", "staff_publications")
 FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # Settings this command sets itself, per spider.
-OWN_SETTINGS = ("LOG_FILE", "JOBDIR")
+OWN_SETTINGS = {"LOG_FILE": "--log-dir", "JOBDIR": "--jobdir", sitechoice.SETTING: "--local"}
 PREFIX = "caci_spider.nightly"
 
 
@@ -98,10 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-dir",
         type=Path,
-        default=Path("logs"),
         metavar="DIR",
         help="where <spider>-<YYYY-MM-DD>.log goes; relative to the project directory "
-        "(default: logs)",
+        "(default: logs; exports/local/logs with --local)",
     )
     parser.add_argument(
         "--jobdir",
@@ -109,6 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="give each crawl -s JOBDIR=DIR/<spider> (relative to the project directory), so "
         "that a stopped run resumes",
+    )
+    parser.add_argument(
+        "--local",
+        action="store_true",
+        help="serve the local K2 site and crawl it into exports/local/ (-s CACI_SITE=local), "
+        "never the production database",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help=f"with --local: the local site's port (default {sitechoice.DEFAULT_LOCAL_PORT}; "
+        "the Turkey Analyst on the next one up)",
     )
     parser.add_argument(
         "-s",
@@ -290,16 +311,50 @@ class Runner:
         return returncode
 
 
+def last_run_line(log_file: Path) -> str:
+    """The crawl's run line (``Run 12 of publications: … self-check ok``) in ``log_file``,
+    without the time stamp; ``""`` if none."""
+    try:
+        lines = log_file.read_text("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    runs = [line for line in lines if "[caci_spider.extensions] INFO: Run " in line]
+    return runs[-1].split("] INFO: ", 1)[-1] if runs else ""
+
+
+def serve_local_site(stack: contextlib.ExitStack, port: int) -> None:
+    """Serve the local K2 site on ``port`` (the sister sites on the next ones up) until
+    ``stack`` closes."""
+    from caci_spider.localsite import LocalK2Site, other_ports, serve
+
+    try:
+        stack.enter_context(serve(LocalK2Site(), "127.0.0.1", port, other_ports(port)))
+    except OSError as error:
+        raise NightlyError(
+            f"cannot serve the local site on 127.0.0.1 port {port} and up ({error.strerror}): "
+            "choose another --port"
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         for setting in args.settings:
             name = setting.partition("=")[0].strip()
             if name in OWN_SETTINGS:
-                option = "--log-dir" if name == "LOG_FILE" else "--jobdir"
-                raise NightlyError(f"set {name} with {option}, not -s")
+                raise NightlyError(f"set {name} with {OWN_SETTINGS[name]}, not -s")
+        if args.port is not None and not args.local:
+            raise NightlyError("--port is the local site's: give it with --local")
+        if args.port is not None and not 0 < args.port < 65535:
+            raise NightlyError(f"--port {args.port}: expected a port from 1 to 65534")
+        port = args.port or sitechoice.DEFAULT_LOCAL_PORT
+        settings = list(args.settings)
+        if args.local:
+            value = "local" if port == sitechoice.DEFAULT_LOCAL_PORT else f"local:{port}"
+            settings.append(f"{sitechoice.SETTING}={value}")
         root = find_project_root()
-        log_dir = root / args.log_dir
+        default_logs = sitechoice.local_dir(port) / "logs" if args.local else Path("logs")
+        log_dir = root / (args.log_dir or default_logs)
         jobdir = root / args.jobdir if args.jobdir is not None else None
         try:
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -313,13 +368,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log_file.open("ab").close()
             except OSError as error:
                 raise NightlyError(f"cannot write the log file {log_file}: {error}") from None
-            command = crawl_command(spider, log_file, jobdir, args.settings, args.spider_arguments)
+            command = crawl_command(spider, log_file, jobdir, settings, args.spider_arguments)
             commands.append((spider, command, log_file))
+        runner = Runner()
+        with contextlib.ExitStack() as stack:
+            if args.local:
+                serve_local_site(stack, port)
+            outcomes = runner.run(commands, cwd=root)
     except NightlyError as error:
         print(f"{PREFIX}: {error}", file=sys.stderr)
         return USAGE
-    runner = Runner()
-    outcomes = runner.run(commands, cwd=root)
+    if args.local:
+        # A person runs the local night: where the data is, then each crawl's verdict, last.
+        print(f"{PREFIX}: the local night's data is in {root / sitechoice.local_dir(port)}/")
+        for outcome in outcomes:
+            if outcome.returncode is not None:
+                verdict = last_run_line(outcome.log_file) or outcome.describe()
+                print(f"{PREFIX}: {verdict} (log: {outcome.log_file})")
     for line in report_lines(outcomes, runner.stopped_by):
         print(line, file=sys.stderr)
     return overall_status(outcomes, stopped=runner.stopped_by is not None)

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.settings import default_settings as scrapy_defaults
 
-from caci_spider import exitcodes
+from caci_spider import exitcodes, sitechoice
 from caci_spider import settings as default_settings
 from caci_spider.contract import TABLES
 from caci_spider.locking import CrawlLocked, lock_database
@@ -78,7 +78,7 @@ class SettingRule:
     kind: type  # int, float or str ("url", "path" are str with extra checks)
     minimum: float | None = None
     maximum: float | None = None
-    check: str = ""  # "url" or "path"
+    check: str = ""  # "url", "path", "directory" or "site"
     above_minimum: bool = False  # the minimum itself is refused: (minimum, maximum]
 
 
@@ -89,6 +89,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "SILKROAD_BASE_URL": SettingRule(str, check="url"),
     "TURKEY_ANALYST_BASE_URL": SettingRule(str, check="url"),
     "CACI_DATA_DIR": SettingRule(str, check="directory"),
+    "CACI_SITE": SettingRule(str, check="site"),
     "CACI_DB_PATH": SettingRule(str, check="path"),
     "CACI_EXPORT_DIR": SettingRule(str, check="path"),
     "CACI_COVERAGE_MIN_ITEMS": SettingRule(int, 0),
@@ -265,6 +266,11 @@ def _setting_problem(value: Any, rule: SettingRule) -> str:
             return "expected an http(s) URL such as https://www.cacianalyst.org"
         if parts.path.strip("/") or parts.query:
             return "expected the site's root URL, without a path or query"
+    if rule.check == "site":
+        try:
+            sitechoice.local_port(str(value))
+        except sitechoice.BadSite as bad:
+            return str(bad)
     if rule.check == "path" and not str(value).strip():
         return "expected a path"
     directory = rule.check == "directory" and str(value).strip()
@@ -311,7 +317,7 @@ def check_not_production(settings: BaseSettings, site_settings: tuple[str, ...])
         if path == production_path:
             raise RunRefused(
                 f"{local[0]} points at a local site but {name} is the production {what} {path}: "
-                f"add {LOCAL_SETTINGS} (python -m caci_spider.localsite prints the whole command)"
+                f"add {LOCAL_SETTINGS}, or crawl the local site with -s CACI_SITE=local alone"
             )
 
 

@@ -9,7 +9,7 @@ row still comes from the item page.
 Parsed with the standard library's ElementTree through ``defusedxml`` (a Scrapy dependency),
 which refuses any DTD: no entity expansion (billion laughs), no external entities. Its size is
 capped before parsing by the request's ``download_maxsize`` (``CACI_FEED_MAXSIZE``). Why not
-feedparser: README, "Dependencies".
+feedparser: docs/contributing.md, "Dependencies".
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The data contract is declared once (caci_spider.contract): the schema, the JSON Lines keys,
-the README's tables and the Datasette files agree with it, and each drifts detectably."""
+the tables of the data page (docs/data.md) and the Datasette files agree with it, and each
+drifts detectably."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from caci_spider.items import (
 from caci_spider.storage import CaciDatabase
 from tests.conftest import REPO_ROOT
 
-README = REPO_ROOT / "README.md"
+DATA_PAGE = REPO_ROOT / "docs" / "data.md"
 DATASETTE = REPO_ROOT / "datasette"
 
 
@@ -46,16 +47,16 @@ def test_a_new_database_has_the_contracts_schema(tmp_path: Path) -> None:
         assert schema_drift(connection) == []
 
 
-def test_the_committed_readme_tables_and_datasette_files_are_the_contracts() -> None:
-    assert drifted(DATASETTE, README) == [], "run: python -m caci_spider.contract"
-    assert contract.main(["--check", "--datasette", str(DATASETTE), "--readme", str(README)]) == 0
+def test_the_committed_data_page_tables_and_datasette_files_are_the_contracts() -> None:
+    assert drifted(DATASETTE, DATA_PAGE) == [], "run: python -m caci_spider.contract"
+    assert contract.main(["--check", "--datasette", str(DATASETTE), "--page", str(DATA_PAGE)]) == 0
 
 
 @pytest.fixture
 def copies(tmp_path: Path) -> tuple[Path, Path]:
     shutil.copytree(DATASETTE, tmp_path / "datasette")
-    shutil.copy(README, tmp_path / "README.md")
-    return tmp_path / "datasette", tmp_path / "README.md"
+    shutil.copy(DATA_PAGE, tmp_path / "data.md")
+    return tmp_path / "datasette", tmp_path / "data.md"
 
 
 def with_extra_column(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,11 +70,11 @@ def with_extra_column(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_path) -> None:
-    datasette, readme = copies
+    datasette, page = copies
     CaciDatabase(tmp_path / "caci.db").close()  # the schema as the unchanged contract makes it
     with_extra_column(monkeypatch)
-    assert sorted(p.name for p in drifted(datasette, readme)) == [
-        "README.md",
+    assert sorted(p.name for p in drifted(datasette, page)) == [
+        "data.md",
         "datasette.json",  # a facet
         "metadata.json",  # a column description
     ]
@@ -83,20 +84,20 @@ def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_p
     assert tuple(f.name for f in dataclasses.fields(FieldReport)) != export_keys("publications")
 
 
-def test_a_column_added_to_the_readme_only_is_drift(copies) -> None:
-    datasette, readme = copies
-    text = readme.read_text("utf-8")
+def test_a_column_added_to_the_data_page_only_is_drift(copies) -> None:
+    datasette, page = copies
+    text = page.read_text("utf-8")
     row = "| fetched_at | str | ISO 8601 UTC time of the fetch"
-    readme.write_text(text.replace(row, "| site | str | the site |\n" + row, 1), "utf-8")
-    assert [p.name for p in drifted(datasette, readme)] == ["README.md"]
+    page.write_text(text.replace(row, "| site | str | the site |\n" + row, 1), "utf-8")
+    assert [p.name for p in drifted(datasette, page)] == ["data.md"]
 
 
 def test_a_column_added_to_the_datasette_files_only_is_drift(copies) -> None:
-    datasette, readme = copies
+    datasette, page = copies
     metadata = datasette / "metadata.json"
     text = metadata.read_text("utf-8")
     metadata.write_text(text.replace('"columns": {', '"columns": {"site": "x", ', 1), "utf-8")
-    assert [p.name for p in drifted(datasette, readme)] == ["metadata.json"]
+    assert [p.name for p in drifted(datasette, page)] == ["metadata.json"]
 
 
 def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from caci_spider import exitcodes, sources
+from caci_spider import exitcodes, sitechoice, sources
 from caci_spider.demo import (
     AGGREGATE_EXPORT,
     AGGREGATE_SPIDER,
@@ -215,7 +215,7 @@ def test_output_names_the_intended_faults(two_runs) -> None:
 
 
 def printed_loading_commands(output: str) -> list[str]:
-    block = output.split('\nLoad the data (README "Loading the data"', 1)[1]
+    block = output.split("\nLoad the data (docs/loading.md", 1)[1]
     lines = block.split("\n")[1:]
     commands = []
     for line in lines:
@@ -231,7 +231,7 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
     assert len(commands) == 8, commands
     outputs = []
     for command in commands:
-        # With the venv activated (as the README has it) the tool is plain `sqlite-utils`.
+        # With the venv activated (as docs/loading.md has it) the tool is plain `sqlite-utils`.
         assert command.startswith("sqlite-utils "), command
         assert str(out / "caci.db") in command
         result = subprocess.run(
@@ -245,6 +245,11 @@ def test_loading_commands_run_as_printed(two_runs) -> None:
         assert result.returncode == 0, (command, result.stderr)
         outputs.append(result.stdout)
     tables, search, staff_search, _rows, authors, works, staff, documents = outputs
+    # Then how to browse it: Datasette on this database with the contract's configuration.
+    browse = runs[-1][0].stdout.split("\nBrowse it in Datasette (docs/datasette.md):\n", 1)[1]
+    program, database, *options = shlex.split(browse.splitlines()[0])
+    assert program.endswith("datasette") and database == str(out / "caci.db")
+    assert options[::2] == ["-m", "-c"] and all((REPO_ROOT / o).is_file() for o in options[1::2])
     # The feature articles' PDFs about corridors (their text is stored and searchable).
     assert {row["title"] for row in json.loads(documents)} >= {"Coordinating the Corridors"}
     publications = EXPECTED_COUNTS["publications"]
@@ -340,32 +345,39 @@ def project_path(value: str) -> Path:
 
 @pytest.mark.parametrize("from_root", [True, False])
 def test_localsite_hint_writes_to_its_own_files(from_root, tmp_path, monkeypatch) -> None:
+    """On its own ports the local site prints ``-s CACI_SITE=local``: one word for every
+    site's base URL, the local files and the pace; on others, the settings one by one."""
     monkeypatch.chdir(REPO_ROOT if from_root else tmp_path)
     base_url = "http://127.0.0.1:8088"
     turkey = "http://127.0.0.1:8089"
     urls = {"cacianalyst": base_url, "silkroadstudies": base_url, "turkeyanalyst": turkey}
     commands = hint_commands(base_url, urls)
-    assert [command[:3] for command in commands] == [
-        ["scrapy", "crawl", spider] for spider in SPIDERS
-    ]
+    assert commands == [["scrapy", "crawl", spider, "-s", "CACI_SITE=local"] for spider in SPIDERS]
     local = REPO_ROOT / "exports" / "local"
-    for command in commands:
+    free_ports = {**urls, "turkeyanalyst": "http://127.0.0.1:9999"}
+    for command in [*commands, *hint_commands(base_url, free_ports)]:
         settings = settings_of(command)
+        if "CACI_SITE" in settings:
+            port = sitechoice.local_port(settings["CACI_SITE"])
+            assert port is not None
+            settings = sitechoice.local_settings(port)
         assert settings["CACI_BASE_URL"] == settings["SILKROAD_BASE_URL"] == base_url
-        assert settings["TURKEY_ANALYST_BASE_URL"] == turkey
+        assert settings["TURKEY_ANALYST_BASE_URL"] in (turkey, free_ports["turkeyanalyst"])
         database = project_path(settings["CACI_DB_PATH"])
         assert database == local / "caci.db" != REPO_ROOT / "exports" / "caci.db"
         assert project_path(settings["CACI_EXPORT_DIR"]) == local
-        # A relative HTTPCACHE_DIR lives under .scrapy/: this one must not.
-        archive = Path(settings["HTTPCACHE_DIR"])
-        assert archive.is_absolute()
+        # The page archive is taken from the project root, never Scrapy's .scrapy/.
+        archive = project_path(settings["HTTPCACHE_DIR"])
         assert archive == local / "httpcache"
         assert not archive.is_relative_to(REPO_ROOT / ".scrapy")
         assert settings["DOWNLOAD_DELAY"] == "0"
         assert settings["AUTOTHROTTLE_ENABLED"] == "False"
     # Another port is another site, so another database (a database keeps one site).
-    other = settings_of(hint_commands("http://127.0.0.1:9000")[0])
+    at_9000 = {"cacianalyst": "http://127.0.0.1:9000", "turkeyanalyst": "http://127.0.0.1:9001"}
+    assert hint_commands(at_9000["cacianalyst"], at_9000)[0][3:] == ["-s", "CACI_SITE=local:9000"]
+    other = sitechoice.local_settings(9000)
     assert project_path(other["CACI_DB_PATH"]) == REPO_ROOT / "exports" / "local-9000" / "caci.db"
+    assert other["TURKEY_ANALYST_BASE_URL"] == "http://127.0.0.1:9001"
 
 
 def printed_crawl_commands(output: str) -> list[list[str]]:
@@ -415,13 +427,16 @@ def test_localsite_prints_its_hint_and_faults(monkeypatch) -> None:
     assert "MISSING_ITEM_ID" in output and "BROKEN_SERVER_ITEM_ID" in output
 
 
-def test_the_printed_loading_commands_are_the_readmes() -> None:
-    """The demo prints README "Loading the data" with its own paths: pointed at the README's
-    path, every command it prints stands in the README, word for word."""
-    from caci_spider.demo import loading_commands
+def test_the_printed_loading_commands_are_the_docs() -> None:
+    """The demo prints docs/loading.md's commands with its own paths: pointed at the page's
+    path, every command it prints stands in the page, word for word; so does its Datasette
+    command in docs/datasette.md."""
+    from caci_spider.demo import datasette_command, loading_commands
 
-    readme = (REPO_ROOT / "README.md").read_text("utf-8")
-    section = readme.split("\n## Loading the data\n", 1)[1].split("\n## ", 1)[0]
+    datasette = (REPO_ROOT / "docs" / "datasette.md").read_text("utf-8")
+    browse = datasette_command(REPO_ROOT / "exports" / "demo" / "caci.db")
+    assert " ".join(browse.split()[1:]) in " ".join(datasette.split())
+    section = (REPO_ROOT / "docs" / "loading.md").read_text("utf-8")
     blocks = " ".join(
         part.split("```", 1)[0] for part in section.split("```sh\n")[1:]
     )  # the shell blocks

@@ -262,7 +262,7 @@ def test_a_local_site_is_refused_each_production_path(tmp_path: Path, production
     settings = settings_for(tmp_path, SILKROAD_BASE_URL=LOCAL, **paths)
     refused = refusal(check_not_production, settings, ("CACI_BASE_URL", "SILKROAD_BASE_URL"))
     assert str(refused).startswith(f"SILKROAD_BASE_URL points at a local site but {production} ")
-    assert "python -m caci_spider.localsite" in str(refused)
+    assert "-s CACI_SITE=local" in str(refused)
     assert refused.exit_code == exitcodes.USAGE
     check_not_production(settings, ("CACI_BASE_URL",))  # the live Analyst site: its own files
 

@@ -604,7 +604,8 @@ def test_crawl_command() -> None:
 
 def test_arguments() -> None:
     args = nightly.build_parser().parse_args([])
-    assert (args.spiders, args.log_dir, args.jobdir) == (None, Path("logs"), None)
+    # No --log-dir: logs/, or exports/local/logs/ with --local.
+    assert (args.spiders, args.log_dir, args.jobdir, args.local) == (None, None, None, False)
     assert (args.settings, args.spider_arguments) == ([], [])
     args = nightly.build_parser().parse_args(
         ["--spider", "b", "--spider", "a", "--jobdir", "jobs", "-s", "X=1", "-a", "mode=full"]

@@ -19,7 +19,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
-from caci_spider import exitcodes
+from caci_spider import exitcodes, sitechoice
 from caci_spider.extensions import SELF_CHECK_STAT
 from caci_spider.preflight import RunRefused, check_startup_settings, preflight
 from caci_spider.selfcheck import finished_normally
@@ -62,6 +62,16 @@ class Command(ScrapyCrawlCommand):
                 self.refuse(f"unknown spider {args[0]!r}: choose one of {spiders}", exitcodes.USAGE)
                 return
             else:
+                try:
+                    # CACI_SITE=local stands for the local site's base URLs, paths and pace;
+                    # preflight then checks them as if they had been given one by one.
+                    sitechoice.apply(self.settings)
+                except sitechoice.BadSite as bad:
+                    value = sitechoice.chosen(self.settings)
+                    self.refuse(
+                        f"bad setting -s {sitechoice.SETTING}={value}: {bad}", exitcodes.USAGE
+                    )
+                    return
                 try:
                     self.lock = preflight(spidercls, self.settings, opts.spargs)
                 except RunRefused as refused:

@@ -15,12 +15,17 @@ crawls the same site again (an incremental run).
 ``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.localsite.layouts`), so that a
 crawl of the same content through each can be compared with the fixtures' expected rows.
 ``--pdfs`` makes the staff item pages link the test PDFs (:mod:`caci_spider.localsite.pdfs`).
+
+``--crawl SPIDER`` (repeatable) runs those crawls against the site it serves, then stops: a
+local night in one command (``--crawl publications --crawl staff_publications``). It exits with
+the first failed crawl's status, else 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+import subprocess
 import sys
 import time
 from contextlib import ExitStack
@@ -28,7 +33,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from caci_spider import sources
+from caci_spider import exitcodes, sitechoice, sources
 from caci_spider.demo import (
     DB_NAME,
     PROJECT_ROOT,
@@ -42,7 +47,8 @@ from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, other_ports, se
 from caci_spider.localsite.crawl import crawl_command
 from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
 
-DEFAULT_PORT = 8088
+DEFAULT_PORT = sitechoice.DEFAULT_LOCAL_PORT
+DATASETTE = ("metadata.json", "datasette.json")  # generated from the data contract
 
 
 def _layout(name: str) -> str:
@@ -54,9 +60,25 @@ def _layout(name: str) -> str:
 
 def output_dir(base_url: str) -> Path:
     """Where the printed crawls write: ``exports/local`` (``exports/local-<port>``)."""
-    port = urlsplit(base_url).port
-    name = "local" if port == DEFAULT_PORT else f"local-{port}"
-    return PROJECT_ROOT / "exports" / name
+    return PROJECT_ROOT / sitechoice.local_dir(urlsplit(base_url).port or DEFAULT_PORT)
+
+
+def site_command(
+    spider: str, base_url: str, base_urls: dict[str, str] | None = None
+) -> list[str] | None:
+    """``scrapy crawl <spider> -s CACI_SITE=local[:port]`` when that one word names the hosts
+    serving the local site (the sister sites on the next ports up), else None."""
+    port = urlsplit(base_url).port or DEFAULT_PORT
+    served = {
+        profile.base_url_setting: (base_urls or {}).get(profile.key, base_url)
+        for profile in sources.PROFILES
+    }
+    if served != sitechoice.local_base_urls(port, urlsplit(base_url).hostname or "127.0.0.1"):
+        return None
+    if urlsplit(base_url).hostname != "127.0.0.1":
+        return None
+    value = "local" if port == DEFAULT_PORT else f"local:{port}"
+    return ["scrapy", "crawl", spider, "-s", f"{sitechoice.SETTING}={value}"]
 
 
 def hint_commands(base_url: str, base_urls: dict[str, str] | None = None) -> list[list[str]]:
@@ -71,7 +93,9 @@ def hint_commands(base_url: str, base_urls: dict[str, str] | None = None) -> lis
     if Path.cwd().resolve() == PROJECT_ROOT:
         out = out.relative_to(PROJECT_ROOT)
     return [
-        shell_command(crawl_command(spider, base_url, out, base_urls)) for spider in crawl_spiders()
+        site_command(spider, base_url, base_urls)
+        or shell_command(crawl_command(spider, base_url, out, base_urls))
+        for spider in crawl_spiders()
     ]
 
 
@@ -124,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         "they are)",
     )
     parser.add_argument(
+        "--crawl",
+        action="append",
+        metavar="SPIDER",
+        help="run scrapy crawl SPIDER against the site (repeatable, in the order given), "
+        "then stop; exit with the first failed crawl's status",
+    )
+    parser.add_argument(
         "--pdfs",
         action="store_true",
         help="the staff item pages link the test PDFs (/images/pdf/: good ones and every bad "
@@ -132,7 +163,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main() -> None:
+def crawl(spiders: list[str], base_url: str, site: LocalK2Site) -> int:
+    """Run each spider against the served site from the project root; the first failed
+    crawl's exit status, else 0. Ends with where the data is and how to open it."""
+    out = output_dir(base_url)
+    status = exitcodes.OK
+    for spider in spiders:
+        command = site_command(spider, base_url, site.base_urls) or shell_command(
+            crawl_command(spider, base_url, out, site.base_urls)
+        )
+        print(f"$ {wrapped(command)}", flush=True)
+        # The venv's own scrapy: the one that imports this checkout.
+        returncode = subprocess.call([sys.executable, "-m", *command], cwd=PROJECT_ROOT)
+        if returncode != exitcodes.OK and status == exitcodes.OK:
+            status = returncode
+    db = shlex.quote(shown(out / DB_NAME))
+    print(f"\nThe data: {db} (and the .jsonl exports in {shlex.quote(shown(out))}/). Open it with:")
+    print(f"  sqlite-utils tables {db} --counts")
+    config = {name: shlex.quote(shown(PROJECT_ROOT / "datasette" / name)) for name in DATASETTE}
+    print(f"  datasette {db} -m {config['metadata.json']} -c {config['datasette.json']}")
+    return status
+
+
+def main() -> int:
     args = build_parser().parse_args()
     with ExitStack() as stack:
         try:
@@ -153,6 +206,8 @@ def main() -> None:
             )
             raise SystemExit(2) from None
         site.pdfs = args.pdfs
+        if args.crawl:
+            return crawl(args.crawl, base_url, site)
         print_hint(base_url, site)
         if site.pdfs:
             print("The staff item pages link the test PDFs (/images/pdf/).")
@@ -164,7 +219,8 @@ def main() -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+    return exitcodes.OK
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
