@@ -40,6 +40,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import citations, contract, exitcodes, preflight, sources
+from caci_spider.citations import EXPORT_NAMES as CITATION_EXPORTS
 from caci_spider.localsite import (
     BROKEN_SERVER_ITEM_ID,
     DEFAULT_FIXTURES,
@@ -809,6 +810,11 @@ def report(
     print("\nExports: " + ", ".join(
         f"{shown(p)} ({len(p.read_text('utf-8').splitlines())} rows)" for p in exports if p.exists()
     ))  # fmt: skip
+    citations = [out / name for name in CITATION_EXPORTS.values() if (out / name).exists()]
+    if citations:
+        print(
+            "Citations, one record per row (docs/citations.md): " + ", ".join(map(shown, citations))
+        )
     print("\nLoad the data (docs/loading.md, with this demo's paths):")
     for command in loading_commands(db, out, sqlite_utils_program()):
         print(f"  {command}")
