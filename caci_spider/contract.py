@@ -6,7 +6,7 @@ Everything else is derived from :data:`TABLES` and :data:`VIEWS`:
   :func:`sqlite_columns`, :attr:`Table.pk`, :attr:`Table.fts`, :attr:`View.sql`);
 * the JSON Lines key order (:func:`export_keys`; ``items.CONTRACT_KEYS`` and
   ``items.STAFF_KEYS`` are checked against it);
-* the contract tables of the documentation's data page, ``docs/data.md`` (:func:`readme_block`,
+* the contract tables of the documentation's data page, ``docs/data.md`` (:func:`page_block`,
   written between ``<!-- contract: … -->`` markers);
 * the Datasette configuration and metadata (:func:`datasette_config`,
   :func:`datasette_metadata`): descriptions, facets, default sort, hidden columns, canned
@@ -648,7 +648,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def readme_table(name: str) -> str:
+def page_table(name: str) -> str:
     """The Markdown table of one table's or view's columns."""
     found = next(t for t in tables_and_views() if t.name == name)
     lines = [f"`{name}`: {found.description}", "", "| column | type | meaning |", "|---|---|---|"]
@@ -658,7 +658,7 @@ def readme_table(name: str) -> str:
     return "\n".join(lines)
 
 
-README_BLOCKS: dict[str, tuple[str, ...]] = {
+PAGE_BLOCKS: dict[str, tuple[str, ...]] = {
     "publications": ("publications",),
     "staff_publications": ("staff_publications",),
     "authors": (
@@ -683,8 +683,8 @@ README_BLOCKS: dict[str, tuple[str, ...]] = {
 }
 
 
-def readme_block(block: str) -> str:
-    return "\n\n".join(readme_table(name) for name in README_BLOCKS[block])
+def page_block(block: str) -> str:
+    return "\n\n".join(page_table(name) for name in PAGE_BLOCKS[block])
 
 
 def _markers(block: str) -> tuple[str, str]:
@@ -696,7 +696,7 @@ def _markers(block: str) -> tuple[str, str]:
 
 def readme_with_tables(text: str) -> str:
     """``text`` (the data page) with every generated block rewritten from the contract."""
-    for block in README_BLOCKS:
+    for block in PAGE_BLOCKS:
         start, end = _markers(block)
         head, found, rest = text.partition(start)
         if not found:
@@ -704,7 +704,7 @@ def readme_with_tables(text: str) -> str:
         _old, found, tail = rest.partition(end)
         if not found:
             raise ValueError(f"the data page has no marker {end!r}")
-        text = f"{head}{start}\n{readme_block(block)}\n{end}{tail}"
+        text = f"{head}{start}\n{page_block(block)}\n{end}{tail}"
     return text
 
 
