@@ -33,6 +33,7 @@ MODES = {
     "feature-articles": "jsonp",
     "news-digest": "broken",
     "turkey-analyst-articles": "wrong-category",
+    "silkroadstudies-news": "new",  # a top-level category: /silkroadstudies-news.json
 }
 CAP = 7
 
@@ -95,9 +96,9 @@ def test_a_first_crawl_reads_json_where_it_proves_itself_and_html_elsewhere(craw
         "feature-articles": "listing",
         "news-digest": "listing",
         "turkey-analyst-articles": "listing",
-        # silkroadstudies.org's sections: their host answers no JSON here.
+        # silkroadstudies.org's sections: JSON where the local site answers it.
         "silkroad-papers-and-monographs": "listing",
-        "silkroadstudies-news": "listing",
+        "silkroadstudies-news": "json",
         "forums-and-events": "listing",
     }
     assert "offset P*limit" in sources["field-reports"]["json"]

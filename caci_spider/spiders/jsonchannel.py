@@ -50,10 +50,11 @@ from caci_spider.records import collapse_body, normalise_field_report
 from caci_spider.spiders.base import K2CategorySpider, Target, failed_request, failure_reason
 from caci_spider.storage import CONTRACT_KEYS, PUBLICATIONS
 
-# The two URL forms K2 answers JSON at (Joomla maps a ``.json`` suffix to ``format=json``).
+# The two URL forms K2 answers JSON at (Joomla maps a ``.json`` suffix to ``format=json``);
+# ``path`` is the section's listing path (``/publications/field-reports``, ``/silkroadstudies-news``).
 JSON_FORMS = (
-    "{base}/publications/{category}.json?limit={limit}",
-    "{base}/publications/{category}.html?format=json&limit={limit}",
+    "{base}{path}.json?limit={limit}",
+    "{base}{path}.html?format=json&limit={limit}",
 )
 PAGING_OFFSET = "page=P is offset P*limit (K2 2.10+)"
 PAGING_FROM_ONE = "page counts from 1 (K2 2.6-2.9)"
@@ -124,7 +125,7 @@ class JsonListingChannel(K2CategorySpider):
         settings = self.crawler.settings
         url = JSON_FORMS[form].format(
             base=target.base_url,
-            category=target.category,
+            path=target.section.path,
             limit=settings.getint("CACI_JSON_PAGE_SIZE"),
         )
         if page:
