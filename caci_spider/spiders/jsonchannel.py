@@ -51,7 +51,8 @@ from caci_spider.spiders.base import K2CategorySpider, Target, failed_request, f
 from caci_spider.storage import CONTRACT_KEYS, PUBLICATIONS
 
 # The two URL forms K2 answers JSON at (Joomla maps a ``.json`` suffix to ``format=json``);
-# ``path`` is the section's listing path (``/publications/field-reports``, ``/silkroadstudies-news``).
+# ``path`` is the section's listing path (``/publications/field-reports``,
+# ``/silkroadstudies-news``).
 JSON_FORMS = (
     "{base}{path}.json?limit={limit}",
     "{base}{path}.html?format=json&limit={limit}",
