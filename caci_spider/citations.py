@@ -148,10 +148,19 @@ def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dic
         item["id"] = f"{row['site']}:{row['id']}"
         item["type"] = "article-magazine"
         container = CONTAINER_TITLES.get(row["site"])
+        kind = row.get("kind")
         if container:
             item["container-title"] = container
-        if row.get("section"):
-            item["genre"] = row["section"]
+        elif kind:  # the institute's own papers and books, typed as a staff row of that kind
+            item["type"] = _staff_type(kind, None)
+            item["publisher"] = INSTITUTE
+            if kind == SILK_ROAD_PAPER:
+                item["collection-title"] = SILK_ROAD_PAPERS
+        else:  # the institute's news and events: pages of its site
+            item["type"] = "webpage"
+            item["container-title"] = INSTITUTE
+        if kind or row.get("section"):
+            item["genre"] = kind or row["section"]
         issue = _VOLUME_ISSUE.search(row.get("issue") or "")
         if issue:
             item["volume"] = issue["volume"]
@@ -159,7 +168,9 @@ def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dic
                 item["issue"] = issue["issue"]
         authors = [person(name) for name in row.get("authors") or []]
         editors: list[dict[str, str]] = []
-        issued = date_parts(row.get("published") or row.get("issue_date"))
+        # A paper's printed month is its date as printed; K2's date is when it was posted.
+        first, second = ("issue_date", "published") if kind else ("published", "issue_date")
+        issued = date_parts(row.get(first) or row.get(second))
         pdf_url = row.get("pdf_url") or None
     elif table == STAFF:
         item["id"] = row["id"]

@@ -143,3 +143,31 @@ def test_the_exports_replace_old_files_whole(tmp_path) -> None:
     ]  # fmt: skip
     (item,) = json.loads((tmp_path / "citations.json").read_text("utf-8"))
     assert item["author"] == [{"family": "Shaffer", "given": "Brenda"}]
+
+
+def test_the_institutes_papers_books_and_news_are_typed_by_what_they_are() -> None:
+    paper = csl_item(
+        "publications",
+        publication_row(
+            site="silkroadstudies", section="Silkroad Papers and Monographs",
+            kind="Silk Road Paper", published="2025-06-03", issue_date="2025-06",
+        ),
+    )  # fmt: skip
+    assert paper["type"] == "report" and paper["genre"] == "Silk Road Paper"
+    assert (paper["collection-title"], paper["publisher"]) == ("Silk Road Papers", INSTITUTE)
+    assert "container-title" not in paper
+    assert paper["issued"] == {"date-parts": [[2025, 6]]}  # the printed month
+    book = csl_item(
+        "publications",
+        publication_row(
+            site="silkroadstudies", section="Silkroad Papers and Monographs", kind="Book"
+        ),
+    )
+    assert (book["type"], book["publisher"]) == ("book", INSTITUTE)
+    assert "collection-title" not in book
+    news = csl_item("publications", publication_row(site="silkroadstudies", section="News"))
+    assert (news["type"], news["container-title"], news["genre"]) == ("webpage", INSTITUTE, "News")
+    analyst = csl_item("publications", publication_row(kind=None))
+    assert (analyst["type"], analyst["container-title"]) == (
+        "article-magazine", "Central Asia-Caucasus Analyst",
+    )  # fmt: skip
