@@ -681,7 +681,9 @@ def print_sections(
 ) -> bool:
     """The table of rows per site and section; ``True`` when every row is as expected."""
     ok = True
-    print(f"  {'site':16} {'section':22} {'database':>8} {'export':>8} {'rejects':>8}")
+    rows = [*found.values(), *([total] if total is not None else [])]
+    width = max(22, *(len(row.section) for row in rows))
+    print(f"  {'site':16} {'section':{width}} {'database':>8} {'export':>8} {'rejects':>8}")
     for spider, want in expected.items():
         got = found[spider]
         differs = [
@@ -691,13 +693,13 @@ def print_sections(
         ]
         ok &= not differs
         print(
-            f"  {got.site:16} {got.section:22} {got.database:8d} {got.export:8d} "
+            f"  {got.site:16} {got.section:{width}} {got.database:8d} {got.export:8d} "
             f"{got.rejects:8d}  ({'; '.join(differs) or 'as expected'})"
         )
     if total is not None:
         same = total.database == total.export
         print(
-            f"  {total.site:16} {total.section:22} {total.database:8d} {total.export:8d} "
+            f"  {total.site:16} {total.section:{width}} {total.database:8d} {total.export:8d} "
             f"{total.rejects:8d}  ({'as expected' if same else 'EXPORT DIFFERS FROM THE TABLE'})"
         )
         ok &= same
