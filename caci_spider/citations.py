@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from nameparser import HumanName
 
 from caci_spider import exitcodes
 from caci_spider.documents import is_pdf_url
+from caci_spider.storage import write_atomic
 
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
@@ -427,26 +426,6 @@ def csl_json_text(items: list[dict[str, Any]]) -> str:
 # -- files ---------------------------------------------------------------------------------------
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename: readers see the old file or the new, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-
-
 def export_texts(connection: sqlite3.Connection) -> tuple[int, dict[str, str]]:
     """The record count and the text of each export file (by file name), from the same
     records."""
@@ -460,7 +439,7 @@ def export_texts(connection: sqlite3.Connection) -> tuple[int, dict[str, str]]:
 
 def write_export(path: Path, text: str, count: int) -> int:
     """One export file, written atomically; returns ``count`` (its records), for the log."""
-    write_text_atomic(path, text)
+    write_atomic(path, lambda handle: handle.write(text))
     return count
 
 

@@ -24,7 +24,6 @@ from caci_spider.archive import FIRST_STORE_ERROR_STAT, STORE_ERRORS_STAT
 from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
 from caci_spider.middlewares import HOST_DOWN_STAT, PAGES_READ_STAT
-from caci_spider.preflight import is_loopback
 from caci_spider.selfcheck import (
     ItemFetches,
     ListingWalk,
@@ -49,6 +48,7 @@ from caci_spider.selfcheck import (
 )
 from caci_spider.storage import CaciDatabase
 from caci_spider.store import DatabaseStore, store_of
+from caci_spider.urls import is_loopback
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ engine starts. Each problem is a :class:`RunRefused` carrying the exit status a 
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import logging
 import os
 import sqlite3
@@ -48,6 +47,7 @@ from caci_spider.paths import (
 )
 from caci_spider.sites import SiteMismatch, check_sites
 from caci_spider.storage import NewerDatabase, refuse_newer, schema_version_of
+from caci_spider.urls import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -285,16 +285,6 @@ def _is_integer(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_not_production(settings: BaseSettings, site_settings: tuple[str, ...]) -> None:

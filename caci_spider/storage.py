@@ -30,9 +30,9 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import sqlite_utils
 
@@ -1112,22 +1112,20 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return decoded
 
 
-def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
-    """Write rows as JSON Lines via a temporary file and a rename; returns the row count.
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[str]], int]) -> int:
+    """Write a text file via a temporary file and a rename; ``write`` fills the open file and
+    returns what it counted (rows), which this returns.
 
     Readers see either the previous complete file or the new complete file, never a part.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, then renamed)
         "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
     )
     try:
         with handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
+            count = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600; an export is for sharing: the usual mode under the umask.
@@ -1139,6 +1137,19 @@ def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, An
         Path(handle.name).unlink(missing_ok=True)
         raise
     return count
+
+
+def write_jsonl_atomic(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> int:
+    """Write rows as JSON Lines atomically (:func:`write_atomic`); returns the row count."""
+
+    def write(handle: IO[str]) -> int:
+        count = 0
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+
+    return write_atomic(path, write)
 
 
 EXPORTS = {

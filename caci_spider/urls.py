@@ -7,6 +7,7 @@ The K2 id is the identity of a publication: ``/item/7315-any-alias.html``, its p
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -100,3 +101,14 @@ def is_staff_listing_or_item(url: str) -> bool:
     """True for the full staff listing and its item pages (the authoritative copies)."""
     path = urlsplit(url).path
     return path.startswith(category_path(STAFF_CATEGORY))
+
+
+def is_loopback(url: str | None) -> bool:
+    """A URL on a loopback address: the local site (a test or demo crawl), never a live one."""
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

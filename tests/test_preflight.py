@@ -26,12 +26,12 @@ from caci_spider.preflight import (
     check_spider_arguments,
     check_startup_settings,
     check_writable,
-    is_loopback,
     preflight,
 )
 from caci_spider.spiders.field_reports import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.storage import CaciDatabase
+from caci_spider.urls import is_loopback
 from tests.conftest import REPO_ROOT, run_crawl
 from tests.unit_crawler import unit_settings
 

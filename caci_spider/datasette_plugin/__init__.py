@@ -16,13 +16,11 @@ Registered through the ``datasette`` entry point (pyproject.toml), so that ``pip
 
 from __future__ import annotations
 
-import ipaddress
 import sqlite3
 import warnings
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode, urlsafe_components
@@ -31,6 +29,7 @@ from markupsafe import Markup
 from caci_spider import citations
 from caci_spider.citations import PUBLICATIONS, STAFF
 from caci_spider.contract import DATABASE
+from caci_spider.urls import is_loopback
 
 CATALOGUE_TABLES = (PUBLICATIONS, STAFF, "documents", "authors")
 # citeproc-py implements CSL 1.0.1: the current Chicago styles (CSL 1.0.2) print a stray
@@ -200,17 +199,6 @@ def formatted_citations(item: dict[str, Any]) -> dict[str, Markup]:
         return {}
 
 
-def is_local(url: str | None) -> bool:
-    """A link to a loopback address: a demo crawl of the local site, which stops with it."""
-    host = urlsplit(url or "").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _highwire_date(parts: Sequence[int]) -> str:
     return "/".join(f"{p:02d}" if i else str(p) for i, p in enumerate(parts))
 
@@ -350,7 +338,7 @@ def extra_template_vars(
 ) -> Any:
     common: dict[str, Any] = {
         "catalogue_order": catalogue_order,
-        "is_local": is_local,
+        "is_local": is_loopback,
         "local_note": LOCAL_NOTE,
     }
     if view_name == "index":
@@ -389,6 +377,10 @@ def extra_template_vars(
 @hookimpl
 def render_cell(value: Any, column: str) -> Markup | None:
     """A link to the local demo site is shown as text that says so: that site has stopped."""
-    if column in ("url", "pdf_url", "document_url") and isinstance(value, str) and is_local(value):
+    if (
+        column in ("url", "pdf_url", "document_url")
+        and isinstance(value, str)
+        and is_loopback(value)
+    ):
         return Markup('<span class="local-link">{}</span> <em>({})</em>').format(value, LOCAL_NOTE)
     return None
