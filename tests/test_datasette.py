@@ -407,3 +407,10 @@ def test_row_pages_read_like_a_catalogue_in_a_real_browser(crawled, datasette) -
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_staff_publications_row_page_is_a_catalogue_entry_too(crawled, datasette) -> None:
+    (staff,) = stored(crawled, "SELECT id, title FROM staff_publications ORDER BY id LIMIT 1")
+    page = get(datasette, f"/caci/staff_publications/{staff['id']}").text
+    assert "Every column of this row" in page  # the catalogue layout, the columns folded away
+    assert f"<title>{escape(staff['title'])}</title>" in page
