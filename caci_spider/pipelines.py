@@ -329,8 +329,12 @@ class StorePipeline(_CrawlerPipeline):
         .export_failed) and does not keep the others from being written."""
         spider = self.crawler.spider
         # One work, one identity: staff rows that are papers, linked after either was stored.
-        linked = self.store.database.link_staff_papers(utc_now())
-        self.crawler.stats.set_value("caci/staff_papers", linked)
+        # A refused write fails the run like any other and keeps the exports from being skipped.
+        try:
+            linked = self.store.database.link_staff_papers(utc_now())
+            self.crawler.stats.set_value("caci/staff_papers", linked)
+        except sqlite3.Error as error:
+            self.store.write_failed("the staff_papers links", error)
         directory = export_dir(self.crawler.settings)
         if getattr(spider, "export_table", ""):
             self.export_citations(directory)

@@ -246,6 +246,21 @@ def test_close_exports_the_table(stages: Stages) -> None:
     assert stages.stat("caci/exported") == 2
 
 
+def test_a_refused_staff_paper_link_fails_the_run_and_the_exports_are_still_written(
+    stages: Stages, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stages.through(page(8145))
+
+    def full(*args: Any) -> int:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(stages.store.database, "link_staff_papers", full)
+    stages.stored.close_spider()
+    assert stages.store.write_errors == ["the staff_papers links: database or disk is full"]
+    path = Path(stages.crawler.settings["CACI_EXPORT_DIR"]) / "field_reports.jsonl"
+    assert [json.loads(line)["id"] for line in path.read_text("utf-8").splitlines()] == [8145]
+
+
 def staff(title: str | None, **fields: Any) -> StaffPublication:
     listing = f"{SILKROAD}/publications/joint-center-publications.html?start=0"
     return StaffPublication(
