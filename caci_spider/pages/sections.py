@@ -42,6 +42,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from w3lib.url import safe_url_string
 
+from caci_spider.dates import parse_partial_date
 from caci_spider.pages.blocks import BLOCK_TAGS, element_text
 from caci_spider.sources import (
     RULE_AUTHOR_BIO,
@@ -278,12 +279,6 @@ PAPER_KIND = re.compile(
     r"|research\s+paper|occasional\s+paper|conference\s+report)s?$",
     re.IGNORECASE,
 )
-# The printed month of a paper ("June 2025").
-PRINTED_MONTH = re.compile(
-    r"^(?:january|february|march|april|may|june|july|august|september|october|november"
-    r"|december)\s+(?:19|20)\d{2}$",
-    re.IGNORECASE,
-)
 # A download line: "Click Here to Download", "Click Here To Download <Title>.", "Click to
 # Download PDF file", "Click to Download PDF", "Free, downloadable PDF files are available
 # below."; and the external "Buy on Amazon".
@@ -292,10 +287,18 @@ DOWNLOAD_LINE = re.compile(
     r"\s+available\s+below\.?|buy\s+(?:it\s+)?on\s+amazon\.?)$",
     re.IGNORECASE,
 )
+
+
 EXECUTIVE_SUMMARY = re.compile(r"^executive\s+summary:?$", re.IGNORECASE)
 CHAPTERS_HEADING = re.compile(r"^individual\s+chapters\s*:?$", re.IGNORECASE)
 # The institute line every paper prints under its byline.
 _INSTITUTE = {name.casefold() for name in SILKROADSTUDIES.site_names}
+
+
+def is_printed_month(text: str) -> bool:
+    """A paper's printed month ("June 2025"): a date of the dates grammar, month precise."""
+    parsed = parse_partial_date(text)
+    return parsed is not None and len(parsed) == len("2025-06")
 
 
 @dataclass(frozen=True)
@@ -327,7 +330,7 @@ def read_paper(root: etree._Element, paragraphs: list[str], page_url: str) -> Pa
         if in_head and kind is None and PAPER_KIND.match(text):
             kind = text
             continue
-        if in_head and month is None and PRINTED_MONTH.match(text):
+        if in_head and month is None and is_printed_month(text):
             month = text
             continue
         if DOWNLOAD_LINE.match(text) or EXECUTIVE_SUMMARY.match(text):
