@@ -21,3 +21,14 @@ def test_output_locations_and_base_urls() -> None:
     assert settings["SILKROAD_BASE_URL"] == "https://www.silkroadstudies.org"
     assert settings["CACI_DB_PATH"] == "exports/caci.db"
     assert settings["CACI_EXPORT_DIR"] == "exports"
+
+
+def test_every_scrapy_extension_but_the_two_consoles_is_kept() -> None:
+    """The consoles (off anyway) are left out of EXTENSIONS_BASE so that a crawl does not import
+    them; every other extension Scrapy ships, now or in a later release, stays."""
+    from scrapy.settings.default_settings import EXTENSIONS_BASE as scrapy_extensions
+
+    ours = get_project_settings().getdict("EXTENSIONS_BASE")
+    left_out = set(scrapy_extensions) - set(ours)
+    assert {path.rsplit(".", 1)[-1] for path in left_out} == {"TelnetConsole", "RemoteControl"}
+    assert all(ours[path] == order for path, order in scrapy_extensions.items() if path in ours)
