@@ -45,6 +45,27 @@ RULE_SECTION_LABELS = "section-labels"
 # links → its chapters' PDFs; a cover image's alt text glued to a paragraph is not text.
 RULE_PAPER = "paper"
 
+# What a section's rows are, and so which spider class walks it (caci_spider/spiders/):
+# "publications": a row per item page, every field from the page (K2PublicationsSpider; its
+# spider is generated from the Section, caci_spider/spiders/generated.py);
+# "staff-publications": a row merges a listing entry with its item page and the Analyst's
+# home-page sidebar (StaffPublicationsSpider, a spider of its own).
+KIND_PUBLICATIONS = "publications"
+KIND_STAFF_PUBLICATIONS = "staff-publications"
+
+# The spider policy of a publications section unless its Section says otherwise: every field of
+# a row comes from the item page, so the section's feed is all a night needs.
+COVERAGE_FIELDS = ("title", "authors", "published", "issue_date", "body", "hits")
+# A stored publication whose page no longer yields one of these has changed layout. (tags too:
+# incremental nights refetch no stored item but the canary, so a template that loses only the
+# tags is seen here or nowhere)
+CANARY_FIELDS = ("title", "authors", "published", "issue_date", "body", "hits", "tags")
+# ... and these must read as its row has them (field → one of caci_spider.quality.COMPARISONS:
+# "exact", "key", "keys", "date", "words"; a body by word-level similarity).
+CANARY_COMPARED: Mapping[str, str] = MappingProxyType(
+    {"title": "exact", "authors": "exact", "published": "exact", "body": "words"}
+)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -61,6 +82,24 @@ class Section:
     # The menu path the category hangs under: "publications" (/publications/<category>.html),
     # or "" for a top-level category (silkroadstudies.org's /silkroadstudies-news.html).
     parent: str = "publications"
+    # Its spider's policy (caci_spider.spiders: the spider class's attributes of these names).
+    # Which spider class walks it (a KIND_* above).
+    kind: str = KIND_PUBLICATIONS
+    # The fields whose share of items the run reports (and judges with coverage_minimums).
+    coverage_fields: tuple[str, ...] = COVERAGE_FIELDS
+    # Fields a canary (a stored item fetched again) must still yield when its row has them.
+    canary_fields: tuple[str, ...] = CANARY_FIELDS
+    # Fields a canary's page must give as its row has them, and how.
+    canary_compared: Mapping[str, str] = field(default_factory=lambda: CANARY_COMPARED)
+    # Its rows link PDFs (``pdf_url``, caci_spider.documents), fetched into ``documents``, and
+    # exports/documents.jsonl is written too.
+    links_documents: bool = False
+    # Feed-first incremental runs (caci_spider.sitefeed): the section's K2 feed says which ids
+    # are new, and the listing is walked only when the feed cannot say. A feed that fails sends
+    # the run to the listing, with the reason recorded in crawl_runs.sources. A section whose
+    # rows take more than the item page gives walks its listing, and says why.
+    feed_first: bool = True
+    listing_only_reason: str = "this section does not read its feed"
 
     @property
     def path(self) -> str:
@@ -130,6 +169,8 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            # Feed first: the section stopped in October 2016; its feed still answers, with ids
+            # all known: a night costs the feed and the canaries.
         ),
         Section(
             category="analytical-articles",
@@ -140,6 +181,8 @@ CACIANALYST = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
             rules=frozenset({RULE_AUTHOR_BIO, RULE_SECTION_LABELS}),
+            # Feed first: the section's feed is live (its newest items are the newest articles);
+            # the listing every CACI_LISTING_WALK_DAYS.
         ),
         Section(
             category="feature-articles",
@@ -151,6 +194,11 @@ CACIANALYST = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
             rules=frozenset({RULE_PDF_LINK}),
+            # Abstracts with a PDF (a row is its item page: abstract, name line, date, PDF
+            # link); no hits counter and no issue date other than the dated line.
+            coverage_fields=("title", "authors", "published", "issue_date", "body", "pdf_url"),
+            canary_fields=("title", "authors", "published", "body", "pdf_url"),
+            links_documents=True,
         ),
         Section(
             category="news-digest",
@@ -159,6 +207,14 @@ CACIANALYST = SiteProfile(
             export_name="news_digest.jsonl",
             # 2001–2006 digests are "By empty": authors are not a measure of extraction here.
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
+            # ... and no authors to compare. Whether its feed answers is not known: feed first
+            # anyway, as a feed with known ids (the section ended in 2011) makes a night one
+            # request plus the canaries, and one that fails costs the listing walk it would
+            # have made anyway (~800 pages every night to learn nothing).
+            canary_fields=("title", "published", "issue_date", "body", "hits", "tags"),
+            canary_compared=MappingProxyType(
+                {"title": "exact", "published": "exact", "body": "words"}
+            ),
         ),
     ),
 )
@@ -199,6 +255,23 @@ SILKROADSTUDIES = SiteProfile(
             export_name="staff_publications.jsonl",
             # Sidebar and listing entries are messier than item pages: a lower bar for titles.
             coverage_minimums=MappingProxyType({"title": 0.90}),
+            kind=KIND_STAFF_PUBLICATIONS,
+            coverage_fields=("title", "authors", "date", "venue", "url", "summary"),
+            # What a staff item page itself gives (the rest of a row may come from the listing);
+            # where it gives them, they must agree with the row (which may hold the listing's
+            # spelling: titles and names by key, dates as compatible).
+            canary_fields=("title",),
+            canary_compared=MappingProxyType({"title": "key", "authors": "keys", "date": "date"}),
+            links_documents=True,
+            # Its K2 category has a feed too, but the listing is one or two pages and the
+            # sidebar is fetched anyway: reading the feed first would save next to nothing and
+            # lose the listing's word.
+            feed_first=False,
+            listing_only_reason=(
+                "staff rows merge each listing entry with its item page (the feed has neither "
+                "the entries' venue, date and summary nor the entries without a page): the "
+                "listing is walked every night"
+            ),
         ),
         Section(
             category="silkroad-papers-and-monographs",
@@ -210,15 +283,30 @@ SILKROADSTUDIES = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90, "kind": 0.90}
             ),
             rules=frozenset({RULE_PAPER}),
+            # A row is its item page; papers print no hits counter we rely on; their month is
+            # the issue date. The paper's PDF and a book's chapter PDFs are fetched.
+            coverage_fields=(
+                "title",
+                "authors",
+                "published",
+                "issue_date",
+                "kind",
+                "body",
+                "pdf_url",
+            ),  # fmt: skip
+            canary_fields=("title", "authors", "published", "kind", "body", "pdf_url"),
+            links_documents=True,
         ),
         Section(
             category="silkroadstudies-news",
             spider="srs_news",
             name="News",
             export_name="srs_news.jsonl",
-            # Announcements: no byline to measure.
+            # Announcements: no byline to measure, and no issue date.
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
             parent="",
+            coverage_fields=("title", "published", "body"),
+            canary_fields=("title", "published", "body"),
         ),
         Section(
             category="forums-and-events",
@@ -227,6 +315,10 @@ SILKROADSTUDIES = SiteProfile(
             export_name="srs_events.jsonl",
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
             parent="",
+            # Events carry no byline and no issue date; their date and place lines stay in the
+            # body.
+            coverage_fields=("title", "published", "body"),
+            canary_fields=("title", "published", "body"),
         ),
     ),
 )
@@ -262,6 +354,17 @@ TURKEYANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            # Items with an issue designation ("vol. 2, no. 3") have no issue date. The same K2
+            # URL grammar, so the same category feed path; whether it answers is not known.
+            coverage_fields=(
+                "title",
+                "authors",
+                "published",
+                "issue_date",
+                "issue",
+                "body",
+                "hits",
+            ),  # fmt: skip
         ),
     ),
 )

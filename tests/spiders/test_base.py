@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from caci_spider.versions import EXTRACTION_VERSION

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from caci_spider.items import FieldReportPage, Reject, utc_now
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from tests.conftest import FIXTURES, expected_for
