@@ -73,7 +73,8 @@ def parse_feed(
         raise FeedRefused("the feed lists no items")
     entries = []
     for link, element in items:
-        ref = item_ref(link or "", feed_url, base_url, category)
+        # The spider keys the entries by its target's site (a feed knows only its base URL).
+        ref = item_ref(link or "", feed_url, base_url, category, site="")
         if ref is None:
             raise FeedRefused(f"a feed item has no K2 item link of this section ({link!r:.80})")
         entries.append(FeedEntry(ref, _text(element, title_tag), _text(element, date_tag)))

@@ -393,6 +393,12 @@ def section_of(spider: str) -> tuple[SiteProfile, Section]:
     raise KeyError(spider)
 
 
+def staff_section() -> tuple[SiteProfile, Section]:
+    """The site and section of the institute's staff publications (the one section of kind
+    ``staff-publications``)."""
+    return next((p, s) for p, s in sections() if s.kind == KIND_STAFF_PUBLICATIONS)
+
+
 def section_by_category(site: str, category: str) -> Section | None:
     """The crawled section of the site keyed ``site`` whose K2 category is ``category``."""
     profile = BY_KEY.get(site)
@@ -475,17 +481,25 @@ def publication_names_pattern(names: tuple[str, ...] | None = None) -> str:
     return "(?:" + "|".join(_words_pattern(name).lower() for name in names) + ")"
 
 
-def body_end_pattern() -> str:
-    """The alternation of every profile's footer blurbs (line starts), newsletter and sidebar
-    headings (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
-    parts: list[str] = []
-    for profile in PROFILES:
-        for blurb in profile.boilerplate.footer_blurbs:
-            parts.append(_words_pattern(blurb).lower())
-        boilerplate = profile.boilerplate
-        for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
-            parts.append(_words_pattern(heading).lower() + "$")
+def boilerplate_pattern(boilerplate: Boilerplate) -> str:
+    """The alternation of one site's footer blurbs (line starts), newsletter and sidebar
+    headings (whole lines), lower-case, for a case-insensitive end of body
+    (:func:`caci_spider.pages.k2.body_end`); "" for a site with none."""
+    parts = [_words_pattern(blurb).lower() for blurb in boilerplate.footer_blurbs]
+    for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
+        parts.append(_words_pattern(heading).lower() + "$")
     return "|".join(dict.fromkeys(parts))
+
+
+def profile_of(site: str) -> SiteProfile:
+    """The declared profile keyed ``site``; for a key sources.py does not declare, a profile
+    with no boilerplate, names or sections (its pages are read by the K2 rules alone)."""
+    found = BY_KEY.get(site)
+    if found is not None:
+        return found
+    return SiteProfile(
+        key=site, base_url_setting="", default_base_url="", hosts=(), publication_name=None
+    )
 
 
 def site_names(profiles: tuple[SiteProfile, ...] | None = None) -> tuple[str, ...]:

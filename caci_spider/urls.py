@@ -14,14 +14,15 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import add_or_replace_parameter, safe_url_string
 
-from caci_spider.sources import category_path, item_path_match, section_of, site_hosts
+from caci_spider.sources import category_path, item_path_match, site_hosts, staff_section
 
 # Hosts whose links are the site's own, whatever base URL the crawl runs against: every
 # profile's hosts (caci_spider.sources).
 SITE_HOSTS = site_hosts()
 _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
-# The K2 category of the institute's "Staff Publications" on silkroadstudies.org.
-STAFF_CATEGORY = section_of("staff_publications")[1].category
+# The site and K2 category of the institute's "Staff Publications" (silkroadstudies.org).
+STAFF_SITE_PROFILE, STAFF_SECTION = staff_section()
+STAFF_CATEGORY = STAFF_SECTION.category
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,9 @@ class ItemRef:
     id: int
     url: str
     # The profile key of the site the item is on (caci_spider.sources): a K2 id is unique only
-    # within its site.
-    site: str = "cacianalyst"
+    # within its site. "" where the site is not known yet (a listing's or feed's links, which
+    # the spider keys by its target's site).
+    site: str
 
 
 def host_key(netloc: str) -> str:
@@ -60,9 +62,7 @@ def is_same_site(url: str, base_url: str) -> bool:
     return key == host_key(urlsplit(base_url).netloc) or key in SITE_HOSTS
 
 
-def item_ref(
-    href: str, page_url: str, base_url: str, category: str, site: str = "cacianalyst"
-) -> ItemRef | None:
+def item_ref(href: str, page_url: str, base_url: str, category: str, site: str) -> ItemRef | None:
     """The canonical item a link points to, or ``None`` when it is not an item of ``category``.
 
     The canonical URL is ``base_url`` + the item path, with no query and no fragment; ``site``

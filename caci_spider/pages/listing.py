@@ -66,7 +66,8 @@ class K2ListingPage:
     def _ref(self, href: str | None) -> ItemRef | None:
         href = href or ""
         if href not in self._refs:  # a title link is met again among the entries' links
-            self._refs[href] = item_ref(href, self.url, self.base_url, self.category)
+            # Entries carry ids and URLs; the spider keys them by its target's site.
+            self._refs[href] = item_ref(href, self.url, self.base_url, self.category, site="")
         return self._refs[href]
 
     def _links_under(self, classes: tuple[str, ...]) -> list[etree._Element]:

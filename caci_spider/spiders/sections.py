@@ -28,6 +28,7 @@ from caci_spider.sources import (
     COVERAGE_FIELDS,
     Section,
     SiteProfile,
+    profile_of,
     section_of,
 )
 from caci_spider.spiders.base import K2CategorySpider
@@ -81,6 +82,12 @@ class K2PublicationsSpider(JsonListingChannel):
                     bind_section(cls, *section_of(name))
         super().__init_subclass__(**kwargs)
 
+    def site_profile(self, site: str) -> SiteProfile:
+        """The profile of the crawled site keyed ``site`` (a test profile's too): its item pages
+        are read with its boilerplate and names."""
+        found = next((target.profile for target in self.targets if target.site == site), None)
+        return found if found is not None else profile_of(site)
+
     def known_items(self) -> set[tuple[str, int]]:
         """``(site, id)`` of the ids stored or duplicates on each crawled site, and of the
         rejected items whose next attempt is not due."""
@@ -97,7 +104,7 @@ class K2PublicationsSpider(JsonListingChannel):
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         ref = ItemRef(row["id"], row["url"], row["site"])
-        page = item_page(response.text, ref, utc_now()).extract()
+        page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         # As the pipelines build a row (normalise, then collapse the body), minus validation: a
         # field the page lost must show as missing, not as a reject.
         return collapse_body(normalise_field_report(page)).as_row()
@@ -109,7 +116,7 @@ class K2PublicationsSpider(JsonListingChannel):
         listing_title: str | None = None,
         **context: Any,
     ) -> Iterator[FieldReportPage | DocumentLinks | scrapy.Request]:
-        page = item_page(response.text, ref, utc_now()).extract()
+        page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
         yield page
