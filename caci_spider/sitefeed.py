@@ -20,8 +20,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from caci_spider.sources import category_path
-from caci_spider.urls import ItemRef, item_ref
+from caci_spider.urls import ItemRef, category_path, item_ref
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -10,16 +10,17 @@ declared here once; the modules that need them read them from here:
   :data:`~caci_spider.urls.STAFF_CATEGORY`;
 * ``dates.py``: the publication names of the dated lines (:func:`publication_names_pattern`);
 * ``quality.py``: :data:`~caci_spider.quality.SITE_NAMES` and ``SECTION_NAMES``;
-* ``pages/k2.py``: the footer blurbs and newsletter headings that end a body
-  (:func:`body_end_pattern`);
-* the spiders: ``category``, ``export_name``, ``coverage_minimums``, ``base_url_setting``
-  (:func:`section_of`);
-* the local site: its listings' and categories' names;
-* ``pages/sections.py``: the rules a section's item pages are read with (:attr:`Section.rules`,
-  named by the ``RULE_*`` constants below), picked by the site and category of the item's URL
-  (:func:`section_by_category`).
+* the page objects (``pages/item.py``, ``pages/k2.py``, ``pages/sections.py``): the item's
+  site profile (:func:`profile_of`, or the one a spider passes) gives the boilerplate that ends
+  a body (:func:`boilerplate_pattern`), the chrome names of a ``<title>`` and the section rules
+  its pages are read with (:attr:`Section.rules`, named by the ``RULE_*`` constants below);
+* the spiders: ``scrapy crawl <Section.spider>`` is generated from its Section
+  (``caci_spider/spiders/generated.py``), with the section's policy (coverage and canary
+  fields, feed first, document links; :attr:`Section.kind` says which spider class);
+* the local site: its listings' and categories' names.
 
-This module imports nothing of the project, so that any module (settings included) can read it.
+This module imports nothing of the project at import time, so that any module (settings
+included) can read it; the paths of a section are spelled in :mod:`caci_spider.urls`.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ RULE_SECTION_LABELS = "section-labels"
 # "Executive Summary" heading are page chrome; the download link → pdf_url, a book's chapter
 # links → its chapters' PDFs; a cover image's alt text glued to a paragraph is not text.
 RULE_PAPER = "paper"
+
+# The menu path K2's article categories of these sites hang under (Section.parent).
+DEFAULT_PARENT = "publications"
 
 # What a section's rows are, and so which spider class walks it (caci_spider/spiders/):
 # "publications": a row per item page, every field from the page (K2PublicationsSpider; its
@@ -79,9 +83,10 @@ class Section:
     coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # The section rules its item pages are read with (the RULE_* names above).
     rules: frozenset[str] = frozenset()
-    # The menu path the category hangs under: "publications" (/publications/<category>.html),
-    # or "" for a top-level category (silkroadstudies.org's /silkroadstudies-news.html).
-    parent: str = "publications"
+    # The menu path the category hangs under: "publications" (its listing is
+    # <parent>/<category>.html), or "" for a top-level category (silkroadstudies.org's
+    # /silkroadstudies-news.html). caci_spider.urls spells the paths.
+    parent: str = DEFAULT_PARENT
     # Its spider's policy (caci_spider.spiders: the spider class's attributes of these names).
     # Which spider class walks it (a KIND_* above).
     kind: str = KIND_PUBLICATIONS
@@ -103,9 +108,11 @@ class Section:
 
     @property
     def path(self) -> str:
-        """``/publications/field-reports``: the listing is this + ``.html``, the feed this +
-        ``.feed``, an item this + ``/item/<id>-<alias>.html``."""
-        return f"/{self.parent}/{self.category}" if self.parent else f"/{self.category}"
+        """The category's path: the listing is this + ``.html``, the feed this + ``.feed``, an
+        item this + ``/item/<id>-<alias>.html`` (:func:`caci_spider.urls.section_path`)."""
+        from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+        return urls.section_path(self.parent, self.category)
 
 
 @dataclass(frozen=True)
@@ -407,28 +414,20 @@ def section_by_category(site: str, category: str) -> Section | None:
     return next((s for s in profile.sections if s.category == category), None)
 
 
-# An item page of a K2 category: /publications/<category>/item/<id>-<alias>.html, or
-# /<category>/item/… for a top-level category (Section.parent ""); category_path() says which.
-ITEM_PATH = re.compile(
-    r"^/(?:publications/)?(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
-)
-
-
 def category_path(category: str) -> str:
-    """``/publications/field-reports``: the path of a crawled section's category (its
-    ``Section.path``); an unknown category is taken to hang under ``/publications``, as K2's
-    article categories of these sites do."""
-    found = next((s for _, s in sections() if s.category == category), None)
-    return found.path if found is not None else f"/publications/{category}"
+    """The path of a section's category (:func:`caci_spider.urls.category_path`, where the URL
+    grammar lives; kept here for the modules that read it from sources)."""
+    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+    return urls.category_path(category)
 
 
 def item_path_match(path: str) -> re.Match[str] | None:
-    """The :data:`ITEM_PATH` match of an item path whose category is where its section hangs
-    (``/publications/silkroadstudies-news/item/…`` is no item of the top-level news)."""
-    match = ITEM_PATH.match(path)
-    if match is None or not path.startswith(category_path(match["category"]) + "/item/"):
-        return None
-    return match
+    """:func:`caci_spider.urls.item_path_match` (kept here for the modules that read it from
+    sources)."""
+    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+    return urls.item_path_match(path)
 
 
 # The spider that crawls every section of the publications table in one run.
