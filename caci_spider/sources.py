@@ -105,6 +105,9 @@ class Section:
     # rows take more than the item page gives walks its listing, and says why.
     feed_first: bool = True
     listing_only_reason: str = "this section does not read its feed"
+    # The key of the site whose home page lists the section's newest entries in a sidebar,
+    # read too ("": none; the staff publications: the Analyst's "Staff Publications" box).
+    home_sidebar_site: str = ""
 
     @property
     def path(self) -> str:
@@ -273,6 +276,7 @@ SILKROADSTUDIES = SiteProfile(
             # Its K2 category has a feed too, but the listing is one or two pages and the
             # sidebar is fetched anyway: reading the feed first would save next to nothing and
             # lose the listing's word.
+            home_sidebar_site="cacianalyst",
             feed_first=False,
             listing_only_reason=(
                 "staff rows merge each listing entry with its item page (the feed has neither "

@@ -20,7 +20,7 @@ from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
-from caci_spider.sources import CACIANALYST, section_of
+from caci_spider.sources import BY_KEY, section_of
 from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
 from caci_spider.spiders.sections import bind_section
 from caci_spider.staff.precedence import merge_observations
@@ -34,8 +34,10 @@ class StaffPublicationsSpider(K2CategorySpider):
     # Its site, section and policy (caci_spider.sources): category, export file, coverage
     # minimums, coverage and canary fields, listing only (and why), document links.
     source_site, source_section = section_of(name)
-    caci_base_url: str  # the Analyst's site, whose home page has the sidebar
-    site_settings = (CACIANALYST.base_url_setting, source_site.base_url_setting)
+    # The site whose home page has the sidebar (the Analyst's), and its base URL.
+    sidebar_site = BY_KEY[source_section.home_sidebar_site]
+    caci_base_url: str
+    site_settings = (sidebar_site.base_url_setting, source_site.base_url_setting)
     export_name: str
     export_table = "staff_publications"
     links_documents: bool
@@ -62,7 +64,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.caci_base_url = crawler.settings[CACIANALYST.base_url_setting].rstrip("/")
+        spider.caci_base_url = crawler.settings[cls.sidebar_site.base_url_setting].rstrip("/")
         spider.allowed_domains = sorted(
             {domain_of(spider.base_url), domain_of(spider.caci_base_url)}
         )
