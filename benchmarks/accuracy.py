@@ -70,7 +70,9 @@ def bench_accuracy(repeats: int, trafilatura: Any | None) -> dict[str, Any]:
     for template in load_templates(ITEM_FIXTURES):
         text = template.page.decode("utf-8")
         expected = template.expected["body"]
-        ref = ItemRef(template.id, template.expected["url"])
+        ref = ItemRef(
+            template.id, template.expected["url"], template.expected.get("site") or "cacianalyst"
+        )
 
         def ours(text: str = text, ref: ItemRef = ref) -> str | None:
             report, _reason, _raw = build_field_report(

@@ -296,7 +296,7 @@ def cpu_per_item(pages: list[tuple[int, str, str]], db_path: Path) -> dict[str, 
     try:
         for item_id, url, text in pages:
             c0, w0 = clock_cpu(), clock_wall()
-            page = K2ItemPage(text, ItemRef(item_id, url), fetched_at).extract()
+            page = K2ItemPage(text, ItemRef(item_id, url, "cacianalyst"), fetched_at).extract()
             c1, w1 = clock_cpu(), clock_wall()
             report, reason, _raw = build_field_report(page)
             c2, w2 = clock_cpu(), clock_wall()

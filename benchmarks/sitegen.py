@@ -34,9 +34,13 @@ from caci_spider.localsite import (
     MISSING_ITEM_ID,
     LocalK2Site,
 )
-from caci_spider.pages.k2 import BODY_END
+from caci_spider.pages.k2 import body_end
 from caci_spider.quality import MAX_EDGE_LINE
+from caci_spider.sources import CACIANALYST
 from caci_spider.text import ends_like_a_sentence
+
+# The field reports' end-of-body lines (the templates are Analyst pages).
+BODY_END = body_end(CACIANALYST.boilerplate)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "fixtures"
@@ -252,7 +256,9 @@ def check_generated(generator: Generator) -> list[str]:
         item = generator.item(n)
         expected = generator.templates[(n - 1) % len(generator.templates)].expected
         url = f"http://127.0.0.1/publications/field-reports/item/{item.id}-{item.alias}.html"
-        page = K2ItemPage(item.page.decode("utf-8"), ItemRef(item.id, url), "t").extract()
+        page = K2ItemPage(
+            item.page.decode("utf-8"), ItemRef(item.id, url, CACIANALYST.key), "t"
+        ).extract()
         report, reason, _raw = build_field_report(page)
         if report is None:
             problems.append(f"item {n} (template {item.template_id}): rejected, {reason}")

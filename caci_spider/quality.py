@@ -30,6 +30,7 @@ from the site profiles, :mod:`caci_spider.sources`) and :data:`SITE_ACCOUNTS` (w
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -187,13 +188,25 @@ _PUBLISHED_LABEL = re.compile(r"^published\s*:\s*(?P<date>.+)$", re.I)
 _BYLINE_NAME = re.compile(r"^(?:(?:written|posted|created)\s+by|by)\s*:?\s*(?P<name>.+)$", re.I)
 
 
-def is_site_title(title: str | None) -> bool:
+@functools.cache
+def _title_keys(site_names: tuple[str, ...], section_names: tuple[str, ...]) -> frozenset[str]:
+    generic = ("Home", "Publications")
+    return frozenset(title_key(name) for name in (*site_names, *generic, *section_names))
+
+
+def is_site_title(title: str | None, profile: sources.SiteProfile | None = None) -> bool:
     """A title that is a site's or a section's name ("CACI Analyst", "Field Reports"), also
-    when the page joins several of them ("Field Reports - CACI Analyst")."""
+    when the page joins several of them ("Field Reports - CACI Analyst"): the names of
+    ``profile`` (a page of that site), else of every crawled site (a stored row)."""
     if not title or not title.strip():
         return False
+    keys = (
+        _SITE_TITLE_KEYS
+        if profile is None
+        else _title_keys(profile.site_names, profile.section_names)
+    )
     parts = _TITLE_PARTS.split(title.strip())
-    return all(title_key(part) in _SITE_TITLE_KEYS for part in parts)
+    return all(title_key(part) in keys for part in parts)
 
 
 def is_placeholder_title(title: str | None) -> bool:

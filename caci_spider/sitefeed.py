@@ -20,8 +20,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from caci_spider.sources import category_path
-from caci_spider.urls import ItemRef, item_ref
+from caci_spider.urls import ItemRef, category_path, item_ref
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -73,7 +72,8 @@ def parse_feed(
         raise FeedRefused("the feed lists no items")
     entries = []
     for link, element in items:
-        ref = item_ref(link or "", feed_url, base_url, category)
+        # The spider keys the entries by its target's site (a feed knows only its base URL).
+        ref = item_ref(link or "", feed_url, base_url, category, site="")
         if ref is None:
             raise FeedRefused(f"a feed item has no K2 item link of this section ({link!r:.80})")
         entries.append(FeedEntry(ref, _text(element, title_tag), _text(element, date_tag)))

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from caci_spider.sources import CACIANALYST
 from caci_spider.urls import host_key
 
 SITES_TABLE = "sites"
@@ -35,16 +36,18 @@ def recorded_sites(connection: sqlite3.Connection) -> dict[str, str]:
     sites: dict[str, str] = {}
     if SITES_TABLE in tables:
         sites.update(connection.execute(f"SELECT setting, base_url FROM {SITES_TABLE}"))
-    if "CACI_BASE_URL" not in sites and "publications" in tables:
+    # The Analyst was the one site before the sites table (caci_spider.sources).
+    analyst = CACIANALYST.base_url_setting
+    if analyst not in sites and "publications" in tables:
         columns = {row[1] for row in connection.execute("PRAGMA table_info(publications)")}
         # Since rows are keyed by (site, id), the Analyst's rows are those of its key.
-        mine = " WHERE site = 'cacianalyst'" if "site" in columns else ""
+        mine = f" WHERE site = '{CACIANALYST.key}'" if "site" in columns else ""
         row = connection.execute(
             f"SELECT url FROM publications{mine} ORDER BY id LIMIT 1"
         ).fetchone()
         if row and row[0]:
             parts = urlsplit(row[0])
-            sites["CACI_BASE_URL"] = f"{parts.scheme}://{parts.netloc}"
+            sites[analyst] = f"{parts.scheme}://{parts.netloc}"
     return sites
 
 

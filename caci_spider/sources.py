@@ -10,16 +10,17 @@ declared here once; the modules that need them read them from here:
   :data:`~caci_spider.urls.STAFF_CATEGORY`;
 * ``dates.py``: the publication names of the dated lines (:func:`publication_names_pattern`);
 * ``quality.py``: :data:`~caci_spider.quality.SITE_NAMES` and ``SECTION_NAMES``;
-* ``pages/k2.py``: the footer blurbs and newsletter headings that end a body
-  (:func:`body_end_pattern`);
-* the spiders: ``category``, ``export_name``, ``coverage_minimums``, ``base_url_setting``
-  (:func:`section_of`);
-* the local site: its listings' and categories' names;
-* ``pages/sections.py``: the rules a section's item pages are read with (:attr:`Section.rules`,
-  named by the ``RULE_*`` constants below), picked by the site and category of the item's URL
-  (:func:`section_by_category`).
+* the page objects (``pages/item.py``, ``pages/k2.py``, ``pages/sections.py``): the item's
+  site profile (:func:`profile_of`, or the one a spider passes) gives the boilerplate that ends
+  a body (:func:`boilerplate_pattern`), the chrome names of a ``<title>`` and the section rules
+  its pages are read with (:attr:`Section.rules`, named by the ``RULE_*`` constants below);
+* the spiders: ``scrapy crawl <Section.spider>`` is generated from its Section
+  (``caci_spider/spiders/generated.py``), with the section's policy (coverage and canary
+  fields, feed first, document links; :attr:`Section.kind` says which spider class);
+* the local site: its listings' and categories' names.
 
-This module imports nothing of the project, so that any module (settings included) can read it.
+This module imports nothing of the project at import time, so that any module (settings
+included) can read it; the paths of a section are spelled in :mod:`caci_spider.urls`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,30 @@ RULE_SECTION_LABELS = "section-labels"
 # links → its chapters' PDFs; a cover image's alt text glued to a paragraph is not text.
 RULE_PAPER = "paper"
 
+# The menu path K2's article categories of these sites hang under (Section.parent).
+DEFAULT_PARENT = "publications"
+
+# What a section's rows are, and so which spider class walks it (caci_spider/spiders/):
+# "publications": a row per item page, every field from the page (K2PublicationsSpider; its
+# spider is generated from the Section, caci_spider/spiders/generated.py);
+# "staff-publications": a row merges a listing entry with its item page and the Analyst's
+# home-page sidebar (StaffPublicationsSpider, a spider of its own).
+KIND_PUBLICATIONS = "publications"
+KIND_STAFF_PUBLICATIONS = "staff-publications"
+
+# The spider policy of a publications section unless its Section says otherwise: every field of
+# a row comes from the item page, so the section's feed is all a night needs.
+COVERAGE_FIELDS = ("title", "authors", "published", "issue_date", "body", "hits")
+# A stored publication whose page no longer yields one of these has changed layout. (tags too:
+# incremental nights refetch no stored item but the canary, so a template that loses only the
+# tags is seen here or nowhere)
+CANARY_FIELDS = ("title", "authors", "published", "issue_date", "body", "hits", "tags")
+# ... and these must read as its row has them (field → one of caci_spider.quality.COMPARISONS:
+# "exact", "key", "keys", "date", "words"; a body by word-level similarity).
+CANARY_COMPARED: Mapping[str, str] = MappingProxyType(
+    {"title": "exact", "authors": "exact", "published": "exact", "body": "words"}
+)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -58,15 +83,39 @@ class Section:
     coverage_minimums: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     # The section rules its item pages are read with (the RULE_* names above).
     rules: frozenset[str] = frozenset()
-    # The menu path the category hangs under: "publications" (/publications/<category>.html),
-    # or "" for a top-level category (silkroadstudies.org's /silkroadstudies-news.html).
-    parent: str = "publications"
+    # The menu path the category hangs under: "publications" (its listing is
+    # <parent>/<category>.html), or "" for a top-level category (silkroadstudies.org's
+    # /silkroadstudies-news.html). caci_spider.urls spells the paths.
+    parent: str = DEFAULT_PARENT
+    # Its spider's policy (caci_spider.spiders: the spider class's attributes of these names).
+    # Which spider class walks it (a KIND_* above).
+    kind: str = KIND_PUBLICATIONS
+    # The fields whose share of items the run reports (and judges with coverage_minimums).
+    coverage_fields: tuple[str, ...] = COVERAGE_FIELDS
+    # Fields a canary (a stored item fetched again) must still yield when its row has them.
+    canary_fields: tuple[str, ...] = CANARY_FIELDS
+    # Fields a canary's page must give as its row has them, and how.
+    canary_compared: Mapping[str, str] = field(default_factory=lambda: CANARY_COMPARED)
+    # Its rows link PDFs (``pdf_url``, caci_spider.documents), fetched into ``documents``, and
+    # exports/documents.jsonl is written too.
+    links_documents: bool = False
+    # Feed-first incremental runs (caci_spider.sitefeed): the section's K2 feed says which ids
+    # are new, and the listing is walked only when the feed cannot say. A feed that fails sends
+    # the run to the listing, with the reason recorded in crawl_runs.sources. A section whose
+    # rows take more than the item page gives walks its listing, and says why.
+    feed_first: bool = True
+    listing_only_reason: str = "this section does not read its feed"
+    # The key of the site whose home page lists the section's newest entries in a sidebar,
+    # read too ("": none; the staff publications: the Analyst's "Staff Publications" box).
+    home_sidebar_site: str = ""
 
     @property
     def path(self) -> str:
-        """``/publications/field-reports``: the listing is this + ``.html``, the feed this +
-        ``.feed``, an item this + ``/item/<id>-<alias>.html``."""
-        return f"/{self.parent}/{self.category}" if self.parent else f"/{self.category}"
+        """The category's path: the listing is this + ``.html``, the feed this + ``.feed``, an
+        item this + ``/item/<id>-<alias>.html`` (:func:`caci_spider.urls.section_path`)."""
+        from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+        return urls.section_path(self.parent, self.category)
 
 
 @dataclass(frozen=True)
@@ -130,6 +179,8 @@ CACIANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            # Feed first: the section stopped in October 2016; its feed still answers, with ids
+            # all known: a night costs the feed and the canaries.
         ),
         Section(
             category="analytical-articles",
@@ -140,6 +191,8 @@ CACIANALYST = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
             rules=frozenset({RULE_AUTHOR_BIO, RULE_SECTION_LABELS}),
+            # Feed first: the section's feed is live (its newest items are the newest articles);
+            # the listing every CACI_LISTING_WALK_DAYS.
         ),
         Section(
             category="feature-articles",
@@ -151,6 +204,11 @@ CACIANALYST = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
             rules=frozenset({RULE_PDF_LINK}),
+            # Abstracts with a PDF (a row is its item page: abstract, name line, date, PDF
+            # link); no hits counter and no issue date other than the dated line.
+            coverage_fields=("title", "authors", "published", "issue_date", "body", "pdf_url"),
+            canary_fields=("title", "authors", "published", "body", "pdf_url"),
+            links_documents=True,
         ),
         Section(
             category="news-digest",
@@ -159,6 +217,14 @@ CACIANALYST = SiteProfile(
             export_name="news_digest.jsonl",
             # 2001–2006 digests are "By empty": authors are not a measure of extraction here.
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
+            # ... and no authors to compare. Whether its feed answers is not known: feed first
+            # anyway, as a feed with known ids (the section ended in 2011) makes a night one
+            # request plus the canaries, and one that fails costs the listing walk it would
+            # have made anyway (~800 pages every night to learn nothing).
+            canary_fields=("title", "published", "issue_date", "body", "hits", "tags"),
+            canary_compared=MappingProxyType(
+                {"title": "exact", "published": "exact", "body": "words"}
+            ),
         ),
     ),
 )
@@ -199,6 +265,24 @@ SILKROADSTUDIES = SiteProfile(
             export_name="staff_publications.jsonl",
             # Sidebar and listing entries are messier than item pages: a lower bar for titles.
             coverage_minimums=MappingProxyType({"title": 0.90}),
+            kind=KIND_STAFF_PUBLICATIONS,
+            coverage_fields=("title", "authors", "date", "venue", "url", "summary"),
+            # What a staff item page itself gives (the rest of a row may come from the listing);
+            # where it gives them, they must agree with the row (which may hold the listing's
+            # spelling: titles and names by key, dates as compatible).
+            canary_fields=("title",),
+            canary_compared=MappingProxyType({"title": "key", "authors": "keys", "date": "date"}),
+            links_documents=True,
+            # Its K2 category has a feed too, but the listing is one or two pages and the
+            # sidebar is fetched anyway: reading the feed first would save next to nothing and
+            # lose the listing's word.
+            home_sidebar_site="cacianalyst",
+            feed_first=False,
+            listing_only_reason=(
+                "staff rows merge each listing entry with its item page (the feed has neither "
+                "the entries' venue, date and summary nor the entries without a page): the "
+                "listing is walked every night"
+            ),
         ),
         Section(
             category="silkroad-papers-and-monographs",
@@ -210,15 +294,30 @@ SILKROADSTUDIES = SiteProfile(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90, "kind": 0.90}
             ),
             rules=frozenset({RULE_PAPER}),
+            # A row is its item page; papers print no hits counter we rely on; their month is
+            # the issue date. The paper's PDF and a book's chapter PDFs are fetched.
+            coverage_fields=(
+                "title",
+                "authors",
+                "published",
+                "issue_date",
+                "kind",
+                "body",
+                "pdf_url",
+            ),  # fmt: skip
+            canary_fields=("title", "authors", "published", "kind", "body", "pdf_url"),
+            links_documents=True,
         ),
         Section(
             category="silkroadstudies-news",
             spider="srs_news",
             name="News",
             export_name="srs_news.jsonl",
-            # Announcements: no byline to measure.
+            # Announcements: no byline to measure, and no issue date.
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
             parent="",
+            coverage_fields=("title", "published", "body"),
+            canary_fields=("title", "published", "body"),
         ),
         Section(
             category="forums-and-events",
@@ -227,6 +326,10 @@ SILKROADSTUDIES = SiteProfile(
             export_name="srs_events.jsonl",
             coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
             parent="",
+            # Events carry no byline and no issue date; their date and place lines stay in the
+            # body.
+            coverage_fields=("title", "published", "body"),
+            canary_fields=("title", "published", "body"),
         ),
     ),
 )
@@ -262,6 +365,17 @@ TURKEYANALYST = SiteProfile(
             coverage_minimums=MappingProxyType(
                 {"title": 0.95, "body": 0.95, "published": 0.95, "authors": 0.90}
             ),
+            # Items with an issue designation ("vol. 2, no. 3") have no issue date. The same K2
+            # URL grammar, so the same category feed path; whether it answers is not known.
+            coverage_fields=(
+                "title",
+                "authors",
+                "published",
+                "issue_date",
+                "issue",
+                "body",
+                "hits",
+            ),  # fmt: skip
         ),
     ),
 )
@@ -290,6 +404,12 @@ def section_of(spider: str) -> tuple[SiteProfile, Section]:
     raise KeyError(spider)
 
 
+def staff_section() -> tuple[SiteProfile, Section]:
+    """The site and section of the institute's staff publications (the one section of kind
+    ``staff-publications``)."""
+    return next((p, s) for p, s in sections() if s.kind == KIND_STAFF_PUBLICATIONS)
+
+
 def section_by_category(site: str, category: str) -> Section | None:
     """The crawled section of the site keyed ``site`` whose K2 category is ``category``."""
     profile = BY_KEY.get(site)
@@ -298,28 +418,20 @@ def section_by_category(site: str, category: str) -> Section | None:
     return next((s for s in profile.sections if s.category == category), None)
 
 
-# An item page of a K2 category: /publications/<category>/item/<id>-<alias>.html, or
-# /<category>/item/… for a top-level category (Section.parent ""); category_path() says which.
-ITEM_PATH = re.compile(
-    r"^/(?:publications/)?(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
-)
-
-
 def category_path(category: str) -> str:
-    """``/publications/field-reports``: the path of a crawled section's category (its
-    ``Section.path``); an unknown category is taken to hang under ``/publications``, as K2's
-    article categories of these sites do."""
-    found = next((s for _, s in sections() if s.category == category), None)
-    return found.path if found is not None else f"/publications/{category}"
+    """The path of a section's category (:func:`caci_spider.urls.category_path`, where the URL
+    grammar lives; kept here for the modules that read it from sources)."""
+    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+    return urls.category_path(category)
 
 
 def item_path_match(path: str) -> re.Match[str] | None:
-    """The :data:`ITEM_PATH` match of an item path whose category is where its section hangs
-    (``/publications/silkroadstudies-news/item/…`` is no item of the top-level news)."""
-    match = ITEM_PATH.match(path)
-    if match is None or not path.startswith(category_path(match["category"]) + "/item/"):
-        return None
-    return match
+    """:func:`caci_spider.urls.item_path_match` (kept here for the modules that read it from
+    sources)."""
+    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
+
+    return urls.item_path_match(path)
 
 
 # The spider that crawls every section of the publications table in one run.
@@ -372,17 +484,25 @@ def publication_names_pattern(names: tuple[str, ...] | None = None) -> str:
     return "(?:" + "|".join(_words_pattern(name).lower() for name in names) + ")"
 
 
-def body_end_pattern() -> str:
-    """The alternation of every profile's footer blurbs (line starts), newsletter and sidebar
-    headings (whole lines), lower-case, for a case-insensitive ``BODY_END``."""
-    parts: list[str] = []
-    for profile in PROFILES:
-        for blurb in profile.boilerplate.footer_blurbs:
-            parts.append(_words_pattern(blurb).lower())
-        boilerplate = profile.boilerplate
-        for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
-            parts.append(_words_pattern(heading).lower() + "$")
+def boilerplate_pattern(boilerplate: Boilerplate) -> str:
+    """The alternation of one site's footer blurbs (line starts), newsletter and sidebar
+    headings (whole lines), lower-case, for a case-insensitive end of body
+    (:func:`caci_spider.pages.k2.body_end`); "" for a site with none."""
+    parts = [_words_pattern(blurb).lower() for blurb in boilerplate.footer_blurbs]
+    for heading in (*boilerplate.newsletter_headings, *boilerplate.sidebar_headings):
+        parts.append(_words_pattern(heading).lower() + "$")
     return "|".join(dict.fromkeys(parts))
+
+
+def profile_of(site: str) -> SiteProfile:
+    """The declared profile keyed ``site``; for a key sources.py does not declare, a profile
+    with no boilerplate, names or sections (its pages are read by the K2 rules alone)."""
+    found = BY_KEY.get(site)
+    if found is not None:
+        return found
+    return SiteProfile(
+        key=site, base_url_setting="", default_base_url="", hosts=(), publication_name=None
+    )
 
 
 def site_names(profiles: tuple[SiteProfile, ...] | None = None) -> tuple[str, ...]:

@@ -14,14 +14,46 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import add_or_replace_parameter, safe_url_string
 
-from caci_spider.sources import category_path, item_path_match, section_of, site_hosts
+from caci_spider.sources import DEFAULT_PARENT, sections, site_hosts, staff_section
+
+# The paths of a K2 site's sections, spelled here only: a category hangs under its menu parent
+# (``Section.parent``), ``/publications/<category>``, or at the top, ``/<category>``; its
+# listing is that + ``.html``, its feed that + ``.feed``, an item that +
+# ``/item/<id>-<alias>.html``.
+ITEM_PATH = re.compile(
+    rf"^/(?:{re.escape(DEFAULT_PARENT)}/)?(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
+)
+
+
+def section_path(parent: str, category: str) -> str:
+    """``/publications/field-reports`` (``/silkroadstudies-news`` for a top-level category)."""
+    return f"/{parent}/{category}" if parent else f"/{category}"
+
+
+def category_path(category: str) -> str:
+    """The path of a crawled section's category (its ``Section.path``); an unknown category is
+    taken to hang under :data:`~caci_spider.sources.DEFAULT_PARENT`, as K2's article categories
+    of these sites do."""
+    found = next((s for _, s in sections() if s.category == category), None)
+    return found.path if found is not None else section_path(DEFAULT_PARENT, category)
+
+
+def item_path_match(path: str) -> re.Match[str] | None:
+    """The :data:`ITEM_PATH` match of an item path whose category is where its section hangs
+    (``/publications/silkroadstudies-news/item/…`` is no item of the top-level news)."""
+    match = ITEM_PATH.match(path)
+    if match is None or not path.startswith(category_path(match["category"]) + "/item/"):
+        return None
+    return match
+
 
 # Hosts whose links are the site's own, whatever base URL the crawl runs against: every
 # profile's hosts (caci_spider.sources).
 SITE_HOSTS = site_hosts()
 _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
-# The K2 category of the institute's "Staff Publications" on silkroadstudies.org.
-STAFF_CATEGORY = section_of("staff_publications")[1].category
+# The site and K2 category of the institute's "Staff Publications" (silkroadstudies.org).
+STAFF_SITE_PROFILE, STAFF_SECTION = staff_section()
+STAFF_CATEGORY = STAFF_SECTION.category
 
 
 @dataclass(frozen=True)
@@ -29,8 +61,9 @@ class ItemRef:
     id: int
     url: str
     # The profile key of the site the item is on (caci_spider.sources): a K2 id is unique only
-    # within its site.
-    site: str = "cacianalyst"
+    # within its site. "" where the site is not known yet (a listing's or feed's links, which
+    # the spider keys by its target's site).
+    site: str
 
 
 def host_key(netloc: str) -> str:
@@ -60,9 +93,7 @@ def is_same_site(url: str, base_url: str) -> bool:
     return key == host_key(urlsplit(base_url).netloc) or key in SITE_HOSTS
 
 
-def item_ref(
-    href: str, page_url: str, base_url: str, category: str, site: str = "cacianalyst"
-) -> ItemRef | None:
+def item_ref(href: str, page_url: str, base_url: str, category: str, site: str) -> ItemRef | None:
     """The canonical item a link points to, or ``None`` when it is not an item of ``category``.
 
     The canonical URL is ``base_url`` + the item path, with no query and no fragment; ``site``

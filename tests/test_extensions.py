@@ -14,7 +14,7 @@ from caci_spider.archive import SqliteArchiveStorage
 from caci_spider.extensions import ContactWarning, CrawlRunRecorder, JobDirMarks
 from caci_spider.items import FieldReport
 from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK, VERSION_MARK
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import store_of
 from tests.reports import field_report

@@ -17,7 +17,7 @@ import sqlite_utils
 from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.localsite.fault_matrix import first_night, free_port
 from caci_spider.sitefeed import FeedRefused, parse_feed
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from tests.conftest import FIXTURES, ITEM_FIXTURES, run_crawl
 

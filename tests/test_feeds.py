@@ -11,7 +11,7 @@ from scrapy import signals
 
 from caci_spider.feeds import StoredRowsFeedExporter
 from caci_spider.items import CONTRACT_KEYS, FieldReport
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from tests.reports import field_report
 from tests.unit_crawler import CACI, build_spider

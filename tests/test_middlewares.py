@@ -25,7 +25,7 @@ from caci_spider.middlewares import (
     archive_fallback,
     parse_retry_after,
 )
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from tests.unit_crawler import build_spider, component_crawler
 
 URL = "https://www.cacianalyst.org/publications/field-reports/item/7315-a.html"

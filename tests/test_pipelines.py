@@ -26,7 +26,7 @@ from caci_spider.pipelines import (
     ValidatePipeline,
 )
 from caci_spider.sources import CACIANALYST, TURKEYANALYST
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import DatabaseStore, store_of
 from tests.unit_crawler import CACI, SILKROAD, build_spider

@@ -28,7 +28,7 @@ from caci_spider.preflight import (
     check_writable,
     preflight,
 )
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.storage import CaciDatabase
 from caci_spider.urls import is_loopback

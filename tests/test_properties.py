@@ -31,7 +31,7 @@ from caci_spider.text import (
 from caci_spider.urls import ItemRef
 
 BASE = "https://www.cacianalyst.org"
-REF = ItemRef(1, f"{BASE}/publications/field-reports/item/1-x.html")
+REF = ItemRef(1, f"{BASE}/publications/field-reports/item/1-x.html", "cacianalyst")
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text with everything hostile: controls, surrogates, mojibake, escapes, NBSP, daggers.

@@ -18,8 +18,9 @@ from caci_spider.dates import (
 )
 from caci_spider.localsite import _LISTINGS
 from caci_spider.localsite.layouts import SECTIONS
-from caci_spider.pages.k2 import BODY_END
+from caci_spider.pages.k2 import BODY_END, body_end
 from caci_spider.quality import SECTION_NAMES, SITE_NAMES
+from caci_spider.sources import CACIANALYST, SILKROADSTUDIES, TURKEYANALYST, SiteProfile
 from caci_spider.urls import SITE_HOSTS, STAFF_CATEGORY, host_key
 
 
@@ -179,19 +180,38 @@ def test_local_site_names_its_categories_from_the_profiles() -> None:
     assert listings == _LISTINGS
 
 
+ANALYST_BLURB = "The Central Asia-Caucasus Analyst is a biweekly publication of the Joint Center"
+INSTITUTE_BLURB = "Central Asia-Caucasus Institute & Silk Road Studies Program, a joint center"
+
+
 @pytest.mark.parametrize(
-    "line",
+    ("profile", "line"),
     [
-        "The Central Asia-Caucasus Analyst is a biweekly publication of the Joint Center",
-        "the central  asia-caucasus analyst is a BIWEEKLY",
-        "Central Asia-Caucasus Institute & Silk Road Studies Program, a joint center",
-        "Central Asia-Caucasus Institute and Silk Road Studies Program, a joint center",
-        "Newsletter",
-        "newsletter",
+        (CACIANALYST, ANALYST_BLURB),
+        (CACIANALYST, "the central  asia-caucasus analyst is a BIWEEKLY"),
+        (SILKROADSTUDIES, INSTITUTE_BLURB),
+        (SILKROADSTUDIES, INSTITUTE_BLURB.replace("&", "and")),
+        (CACIANALYST, "Newsletter"),
+        (TURKEYANALYST, "newsletter"),
+        (TURKEYANALYST, "Latest Articles"),
     ],
-)
-def test_the_footer_markers_from_the_profiles_end_a_body(line: str) -> None:
-    assert BODY_END.match(line)
+)  # fmt: skip
+def test_the_footer_markers_from_a_profile_end_its_body(profile: SiteProfile, line: str) -> None:
+    assert body_end(profile.boilerplate).match(line)
+
+
+@pytest.mark.parametrize(
+    ("profile", "line"),
+    [
+        (TURKEYANALYST, ANALYST_BLURB),
+        (CACIANALYST, INSTITUTE_BLURB),
+        (SILKROADSTUDIES, "Newsletter"),
+        (CACIANALYST, "Latest Articles"),
+    ],
+)  # fmt: skip
+def test_another_sites_footer_markers_do_not_end_a_body(profile: SiteProfile, line: str) -> None:
+    assert not body_end(profile.boilerplate).match(line)
+    assert not BODY_END.match(line)  # K2's own end lines name no site
 
 
 @pytest.mark.parametrize(
@@ -203,7 +223,8 @@ def test_the_footer_markers_from_the_profiles_end_a_body(line: str) -> None:
     ],
 )
 def test_prose_near_the_footer_markers_does_not_end_a_body(line: str) -> None:
-    assert not BODY_END.match(line)
+    for profile in sources.PROFILES:
+        assert not body_end(profile.boilerplate).match(line)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from scrapy import Spider
 
 from caci_spider.items import Reject
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import DatabaseStore, store_of
 from tests.unit_crawler import component_crawler
 

@@ -19,8 +19,8 @@ CANONICAL = f"{BASE}/publications/field-reports/item/{ALIAS}.html"
 )
 def test_item_link_variants_are_one_item(href: str) -> None:
     assert item_ref(
-        href, f"{BASE}/publications/field-reports.html", BASE, "field-reports"
-    ) == ItemRef(7315, CANONICAL)
+        href, f"{BASE}/publications/field-reports.html", BASE, "field-reports", "cacianalyst"
+    ) == ItemRef(7315, CANONICAL, "cacianalyst")
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,8 @@ def test_item_link_variants_are_one_item(href: str) -> None:
     ],
 )
 def test_non_item_links_are_ignored(href: str) -> None:
-    assert item_ref(href, f"{BASE}/publications/field-reports.html", BASE, "field-reports") is None
+    page = f"{BASE}/publications/field-reports.html"
+    assert item_ref(href, page, BASE, "field-reports", "cacianalyst") is None
 
 
 def test_site_links_map_onto_a_local_base_url() -> None:
@@ -46,8 +47,11 @@ def test_site_links_map_onto_a_local_base_url() -> None:
         "http://127.0.0.1:8088/publications/field-reports.html",
         "http://127.0.0.1:8088",
         "field-reports",
+        "cacianalyst",
     )
-    assert ref == ItemRef(12, "http://127.0.0.1:8088/publications/field-reports/item/12-a.html")
+    assert ref == ItemRef(
+        12, "http://127.0.0.1:8088/publications/field-reports/item/12-a.html", "cacianalyst"
+    )
 
 
 def test_host_key_and_domain() -> None:
@@ -68,6 +72,6 @@ def test_listing_urls() -> None:
 
 def test_default_ports_are_the_same_site() -> None:
     href = "https://www.cacianalyst.org:443/publications/field-reports/item/7315-x.html"
-    assert item_ref(href, BASE + "/", BASE, "field-reports") == ItemRef(
-        7315, f"{BASE}/publications/field-reports/item/7315-x.html"
+    assert item_ref(href, BASE + "/", BASE, "field-reports", "cacianalyst") == ItemRef(
+        7315, f"{BASE}/publications/field-reports/item/7315-x.html", "cacianalyst"
     )

@@ -28,7 +28,7 @@ from caci_spider.records import build_field_report
 # CACI_BASE_URL is re-exported for the tests.
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
 from caci_spider.sources import Section, SiteProfile, section_of, sections
-from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref, listing_url
+from caci_spider.urls import STAFF_CATEGORY, STAFF_SITE_PROFILE, ItemRef, item_ref, listing_url
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 # The fetch time every fixture is read with (no oracle holds it).
@@ -131,7 +131,7 @@ def _site_path(url: str | None) -> str | None:
 
 
 def _read_staff_item(document: bytes, url: str) -> Oracle:
-    ref = item_ref(url, url, SILKROAD_BASE_URL, STAFF_CATEGORY)
+    ref = item_ref(url, url, SILKROAD_BASE_URL, STAFF_CATEGORY, STAFF_SITE_PROFILE.key)
     if ref is None:
         raise ValueError(f"not a staff item URL: {url}")
     return extract(StaffItemPage(document, ref))

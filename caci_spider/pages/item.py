@@ -31,11 +31,11 @@ from caci_spider.pages.bylines import LAYOUTS, BylineLayout, Head, read_head
 from caci_spider.pages.fields import extract as extract_fields
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import (
-    BODY_END,
     HEAD_CHROME,
     PUBLISHED_IN,
     TAGGED_UNDER,
     ClassIndex,
+    body_end,
     class_xpath,
     has_class,
 )
@@ -51,6 +51,7 @@ from caci_spider.pages.sections import (
     unglue_image_alts,
 )
 from caci_spider.quality import is_site_title
+from caci_spider.sources import SiteProfile, profile_of
 from caci_spider.text import ends_like_a_sentence
 from caci_spider.urls import ItemRef
 
@@ -165,12 +166,17 @@ class K2ItemPage:
         fetched_at: str,
         classes: ClassIndex | None = None,
         rules: SectionRules | None = None,
+        profile: SiteProfile | None = None,
     ) -> None:
         self.root = document if isinstance(document, etree._Element) else parse_html(document)
         self.ref = ref
         self.fetched_at = fetched_at
+        # The item's site (caci_spider.sources): its boilerplate ends a body, its names are
+        # chrome in a title; the declared profile of ``ref.site`` unless given.
+        self.profile = profile if profile is not None else profile_of(ref.site)
+        self.body_end = body_end(self.profile.boilerplate)
         # The section's rules (caci_spider.pages.sections), from the item's site and category.
-        self.rules = rules if rules is not None else rules_for(ref)
+        self.rules = rules if rules is not None else rules_for(ref, self.profile)
         self._page_lines: list[str] | None = None
         self._classes = classes
 
@@ -361,7 +367,7 @@ class K2ItemPage:
     def _title_from_head(self) -> str | None:
         head_title = self.root.findtext(".//title") or ""
         parts = [p for p in _TITLE_SEPARATORS.split(head_title.strip()) if p]
-        parts = [p for p in parts if not is_site_title(p)]
+        parts = [p for p in parts if not is_site_title(p, self.profile)]
         title = " - ".join(parts).strip()
         return title or None
 
@@ -385,7 +391,7 @@ class K2ItemPage:
         """A paper's parts (the ``paper`` rule), None on any other section's page."""
         if not self.rules.paper:
             return None
-        return read_paper(self.root, self.head.body, self.ref.url)
+        return read_paper(self.root, self.head.body, self.ref.url, self.profile.site_names)
 
     @cached_property
     def head(self) -> Head:
@@ -402,7 +408,7 @@ class K2ItemPage:
         ]
         if not blocks:
             return self._content_from_text()
-        lines = _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome))
+        lines = _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome), self.body_end)
         found = {name for name in body_classes if self.classes.first(name) is not None}
         if self.INTRO_CLASSES and self.FULLTEXT_CLASSES and len(found) == 1:
             # Only one of K2's two body blocks: normal for a short item, but also what a
@@ -440,7 +446,7 @@ class K2ItemPage:
             if start and index > start + 1:
                 break  # the next header-like line is far away: not part of this cluster
             start = index + 1
-        body = _cut_at_body_end(lines[start:])
+        body = _cut_at_body_end(lines[start:], self.body_end)
         # Stock K2 prints "Published in <category>" after the text.
         end = next((i for i, line in enumerate(body) if PUBLISHED_IN.match(line)), len(body))
         return _drop_edge_chrome(body[:end])
@@ -494,9 +500,9 @@ def _is_title_line(line: str, title: str) -> bool:
     return line == title or line.removesuffix(" Featured") == title
 
 
-def _cut_at_body_end(lines: list[str]) -> list[str]:
+def _cut_at_body_end(lines: list[str], end: re.Pattern[str]) -> list[str]:
     for index, line in enumerate(lines):
-        if BODY_END.match(line):
+        if end.match(line):
             return lines[:index]
     return lines
 
@@ -595,7 +601,7 @@ class JoomlaArticlePage(K2ItemPage):
         blocks = self.classes.all(*self.FULLTEXT_CLASSES) or self._BODY_XPATH(self.container)
         if not blocks:
             return self._content_from_text()
-        return _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome))
+        return _cut_at_body_end(paragraphs(blocks, skip=self.image_chrome), self.body_end)
 
 
 # Article views other than K2's item view, tried in order; K2's (with its text route) is the
@@ -603,12 +609,16 @@ class JoomlaArticlePage(K2ItemPage):
 ARTICLE_VIEWS: tuple[type[K2ItemPage], ...] = (JoomlaArticlePage,)
 
 
-def item_page(document: str | bytes, ref: ItemRef, fetched_at: str) -> K2ItemPage:
+def item_page(
+    document: str | bytes, ref: ItemRef, fetched_at: str, profile: SiteProfile | None = None
+) -> K2ItemPage:
     """The page object for an item page of any section of any site, by the article view the
     page itself shows (never configured: a site can move to another view between two runs),
     with the rules of the item's section (its site and the category of its URL, through
-    caci_spider.sources; see caci_spider.pages.sections)."""
+    caci_spider.sources; see caci_spider.pages.sections), read as a page of its site
+    (``profile``, else the declared profile of ``ref.site``)."""
     root = parse_html(document)
     classes = ClassIndex(root)
     view = next((view for view in ARTICLE_VIEWS if view.detect(classes)), K2ItemPage)
-    return view(root, ref, fetched_at, classes, rules_for(ref))
+    profile = profile if profile is not None else profile_of(ref.site)
+    return view(root, ref, fetched_at, classes, rules_for(ref, profile), profile)

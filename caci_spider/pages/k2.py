@@ -7,27 +7,42 @@ import re
 
 from lxml import etree
 
-from caci_spider.sources import body_end_pattern
+from caci_spider.sources import Boilerplate, boilerplate_pattern
 
 # Lines that end an article body on every era of the site (docs/site-notes.md, "Item pages: what
 # comes in which order", items 6–10), the blocks that follow the body in stock K2's item view
 # (author block, "Latest from", related items, navigation, "back to top") and in Joomla's
 # article view (its info block below the text, article navigation), and the sidebars. Forms a
 # sentence could begin with are matched as whole lines only, so that prose ("Latest from Moscow
-# comes word that…") never ends a body.
-BODY_END = re.compile(
+# comes word that…") never ends a body. A site's own footer blurbs and newsletter headings are
+# added per site (body_end).
+_K2_BODY_END_HEAD = (
     r"^(?:read\s+[\d,]+\s+times\b|last\s+modified\s+on\s+\S.{0,60}\d{4}\b"
     r"|last\s+updated:?\s+[^.!?]{0,60}\d{4}$|hits:\s*[\d,]+$"
     r"|visit\s+also$|staff\s+publications$|tagged\s+under(?:$|:|\s+\S+[^.!?]*$)"
-    r"|sign\s+up\s+for\s+upcoming\s+events|"
-    # every site's footer blurbs and newsletter headings (caci_spider.sources)
-    + body_end_pattern()
-    + r"|more\s+in\s+this\s+category(?:\s*:.*|$)|related\s+items(?:\s+\(by\s+tag\))?\s*:?$"
+    r"|sign\s+up\s+for\s+upcoming\s+events"
+)
+_K2_BODY_END_TAIL = (
+    r"|more\s+in\s+this\s+category(?:\s*:.*|$)|related\s+items(?:\s+\(by\s+tag\))?\s*:?$"
     r"|latest\s+from\s+[^.!?]{1,60}$|back\s+to\s+top$|tweet$"
     r"|(?:previous|next)\s+article\s*:.*"
-    r"|(?:[«‹]\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*[»›])?$)",
-    re.IGNORECASE,
+    r"|(?:[«‹]\s*)?(?:prev(?:ious)?|next)(?:\s+article)?(?:\s*[»›])?$)"
 )
+
+
+@functools.cache
+def body_end(boilerplate: Boilerplate) -> re.Pattern[str]:
+    """The lines that end an article body on a site with ``boilerplate`` (its profile's, in
+    caci_spider.sources): K2's and Joomla's own, and that site's footer blurbs and newsletter
+    and sidebar headings, never another site's."""
+    site = boilerplate_pattern(boilerplate)
+    return re.compile(
+        _K2_BODY_END_HEAD + (f"|{site}" if site else "") + _K2_BODY_END_TAIL, re.IGNORECASE
+    )
+
+
+# The lines that end a body on any K2 site, before a site's own boilerplate.
+BODY_END = body_end(Boilerplate())
 PUBLISHED_IN = re.compile(r"^published\s+in\s+(?P<section>.+?)\s*$", re.IGNORECASE)
 # Lines the item view prints around the article's head that are not the article: K2's toolbar
 # (font resizer, "Print", "E-mail"), rating and social buttons, its author block ("Written by

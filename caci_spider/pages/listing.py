@@ -11,8 +11,7 @@ from lxml import etree
 from caci_spider.pages.blocks import element_text, parse_html
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import ClassIndex
-from caci_spider.sources import category_path
-from caci_spider.urls import ItemRef, is_same_site, item_ref, listing_start
+from caci_spider.urls import ItemRef, category_path, is_same_site, item_ref, listing_start
 
 _OFFSET_PARAMETER = re.compile(r"[?&](?:limit)?start=\d")
 # What the links of Joomla's and K2's pagination read: page numbers, arrows, Start/Prev/Next/End.
@@ -66,7 +65,8 @@ class K2ListingPage:
     def _ref(self, href: str | None) -> ItemRef | None:
         href = href or ""
         if href not in self._refs:  # a title link is met again among the entries' links
-            self._refs[href] = item_ref(href, self.url, self.base_url, self.category)
+            # Entries carry ids and URLs; the spider keys them by its target's site.
+            self._refs[href] = item_ref(href, self.url, self.base_url, self.category, site="")
         return self._refs[href]
 
     def _links_under(self, classes: tuple[str, ...]) -> list[etree._Element]:

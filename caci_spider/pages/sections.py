@@ -49,12 +49,11 @@ from caci_spider.sources import (
     RULE_PAPER,
     RULE_PDF_LINK,
     RULE_SECTION_LABELS,
-    SILKROADSTUDIES,
-    item_path_match,
-    section_by_category,
+    SiteProfile,
+    profile_of,
 )
 from caci_spider.text import collapse_whitespace
-from caci_spider.urls import ItemRef, is_same_site
+from caci_spider.urls import ItemRef, is_same_site, item_path_match
 
 # "AUTHOR'S BIO: …" (legacy text may still carry PHP's escaped apostrophe: AUTHOR\'S), and the
 # co-authors' and bare forms: "AUTHORS' BIOS:", "AUTHOR BIO:".
@@ -106,11 +105,15 @@ class SectionRules:
 NO_RULES = SectionRules()
 
 
-def rules_for(ref: ItemRef) -> SectionRules:
-    """The rules of the section an item is in: its site's section whose category its URL holds
-    (none for a section or site sources.py does not declare)."""
+def rules_for(ref: ItemRef, profile: SiteProfile | None = None) -> SectionRules:
+    """The rules of the section an item is in: the section of its site's profile (``profile``,
+    else the declared profile of ``ref.site``) whose category its URL holds (none for a section
+    the profile does not declare)."""
+    profile = profile if profile is not None else profile_of(ref.site)
     match = item_path_match(urlsplit(ref.url).path)
-    section = section_by_category(ref.site, match["category"]) if match else None
+    if match is None:
+        return NO_RULES
+    section = next((s for s in profile.sections if s.category == match["category"]), None)
     return SectionRules.named(section.rules) if section is not None else NO_RULES
 
 
@@ -291,8 +294,6 @@ DOWNLOAD_LINE = re.compile(
 
 EXECUTIVE_SUMMARY = re.compile(r"^executive\s+summary:?$", re.IGNORECASE)
 CHAPTERS_HEADING = re.compile(r"^individual\s+chapters\s*:?$", re.IGNORECASE)
-# The institute line every paper prints under its byline.
-_INSTITUTE = {name.casefold() for name in SILKROADSTUDIES.site_names}
 
 
 def is_printed_month(text: str) -> bool:
@@ -312,20 +313,25 @@ class PaperParts:
     chapters: tuple[str, ...]  # a book's chapter PDFs, in order
 
 
-def read_paper(root: etree._Element, paragraphs: list[str], page_url: str) -> PaperParts:
+def read_paper(
+    root: etree._Element, paragraphs: list[str], page_url: str, site_names: Iterable[str]
+) -> PaperParts:
     """The paper's summary without the page's chrome (see the module's docstring).
+    ``site_names`` are the names of the paper's site (its profile's): the institute line every
+    paper prints under its byline is one of them.
 
     The lines before the first prose paragraph that are the institute line, a type label or a
     month are read as such (only there: a month in the text stays text); download lines,
     "Executive Summary" and everything from "Individual chapters:" that is a chapter link
     leave the body wherever they stand."""
+    institute = {name.casefold() for name in site_names}
     kind = month = None
     body: list[str] = []
     in_head = True
     chapter_titles = {collapse_whitespace(element_text(a)) for a in _chapter_links(root)}
     for paragraph in paragraphs:
         text = collapse_whitespace(paragraph)
-        if in_head and text.casefold() in _INSTITUTE:
+        if in_head and text.casefold() in institute:
             continue
         if in_head and kind is None and PAPER_KIND.match(text):
             kind = text

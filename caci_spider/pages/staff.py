@@ -42,7 +42,10 @@ from caci_spider.text import (
     strip_featured_badge,
     strip_image_label,
 )
-from caci_spider.urls import STAFF_CATEGORY, ItemRef, item_ref
+from caci_spider.urls import STAFF_CATEGORY, STAFF_SITE_PROFILE, ItemRef, item_ref
+
+# The key of the site the staff pages are on (caci_spider.sources).
+STAFF_SITE = STAFF_SITE_PROFILE.key
 
 # libxml2 computes the string values; a Python walk over every element would be quadratic.
 _HEADING_XPATH = (
@@ -292,7 +295,7 @@ class StaffListingPage:
 
     def _is_item_link(self, link: etree._Element) -> bool:
         href = link.get("href") or ""
-        return item_ref(href, self.url, self.base_url, STAFF_CATEGORY) is not None
+        return item_ref(href, self.url, self.base_url, STAFF_CATEGORY, STAFF_SITE) is not None
 
     @field
     def entries(self) -> list[StaffListingEntry]:
@@ -352,7 +355,8 @@ class StaffListingEntry(StaffEntryPage):
     @cached_property
     def _item_ref(self) -> ItemRef | None:
         for link in self.view.iter("a"):
-            ref = item_ref(link.get("href") or "", self.page_url, self.base_url, STAFF_CATEGORY)
+            href = link.get("href") or ""
+            ref = item_ref(href, self.page_url, self.base_url, STAFF_CATEGORY, STAFF_SITE)
             if ref:
                 return ref
         return None

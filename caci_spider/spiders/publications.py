@@ -1,6 +1,6 @@
 """``scrapy crawl publications``: every section of the three K2 sites in one run.
 
-The one a scheduler calls. Each section keeps its section spider's policy (feed first or not,
+The one a scheduler calls. Each section keeps its policy (``Section``: feed first or not,
 coverage and canary fields) and its own listing walk, canaries and coverage minimums; each site
 is read at its own base URL, with its own politeness (Scrapy's download slots, and so
 ``DOWNLOAD_DELAY``, ``CONCURRENT_REQUESTS_PER_DOMAIN`` and robots.txt, are per host). At close
@@ -12,36 +12,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from caci_spider.sources import Section, sections
-from caci_spider.spiders.analytical_articles import AnalyticalArticlesSpider
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.spiders.feature_articles import FeatureArticlesSpider
-from caci_spider.spiders.field_reports import FieldReportsSpider
-from caci_spider.spiders.news_digest import NewsDigestSpider
+from caci_spider.spiders.generated import SECTION_SPIDERS
 from caci_spider.spiders.sections import K2PublicationsSpider
-from caci_spider.spiders.silk_road_papers import SilkRoadPapersSpider
-from caci_spider.spiders.srs_events import SilkRoadEventsSpider
-from caci_spider.spiders.srs_news import SilkRoadNewsSpider
-from caci_spider.spiders.turkey_analyst import TurkeyAnalystSpider
-
-# The section spiders whose sections ``publications`` crawls, by name.
-SECTION_SPIDERS: dict[str, type[K2PublicationsSpider]] = {
-    spider.name: spider
-    for spider in (
-        FieldReportsSpider,
-        AnalyticalArticlesSpider,
-        FeatureArticlesSpider,
-        NewsDigestSpider,
-        TurkeyAnalystSpider,
-        SilkRoadPapersSpider,
-        SilkRoadNewsSpider,
-        SilkRoadEventsSpider,
-    )
-}
 
 
 class PublicationsSpider(K2PublicationsSpider):
     name = "publications"
-    # Every section of sources.py that has a publications spider, in declaration order.
+    # Every publications section of sources.py (each has its generated spider), in declaration
+    # order.
     crawled_sections = tuple(
         (profile, section) for profile, section in sections() if section.spider in SECTION_SPIDERS
     )

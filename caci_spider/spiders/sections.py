@@ -22,9 +22,36 @@ from caci_spider import documents
 from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
-from caci_spider.sources import Section, SiteProfile, section_of
+from caci_spider.sources import (
+    CANARY_COMPARED,
+    CANARY_FIELDS,
+    COVERAGE_FIELDS,
+    Section,
+    SiteProfile,
+    profile_of,
+    section_of,
+)
+from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.spiders.jsonchannel import JsonListingChannel
 from caci_spider.urls import ItemRef
+
+
+def bind_section(cls: type[K2CategorySpider], profile: SiteProfile, section: Section) -> None:
+    """Make ``cls`` the spider of one (site, section) pair: category, base-URL setting, export
+    file, coverage minimums and the section's spider policy (coverage and canary fields, feed
+    first or why not, document links), all from the Section (caci_spider.sources)."""
+    cls.source_site, cls.source_section = profile, section  # type: ignore[attr-defined]
+    cls.crawled_sections = ((profile, section),)
+    cls.category = section.category
+    cls.base_url_setting = profile.base_url_setting
+    cls.export_name = section.export_name  # type: ignore[attr-defined]
+    cls.coverage_minimums = dict(section.coverage_minimums)
+    cls.coverage_fields = section.coverage_fields
+    cls.canary_fields = section.canary_fields
+    cls.canary_compared = dict(section.canary_compared)
+    cls.links_documents = section.links_documents  # type: ignore[attr-defined]
+    cls.feed_first = section.feed_first
+    cls.listing_only_reason = section.listing_only_reason
 
 
 class K2PublicationsSpider(JsonListingChannel):
@@ -35,45 +62,31 @@ class K2PublicationsSpider(JsonListingChannel):
     source_site: SiteProfile
     source_section: Section
     export_name: str = ""
+    # A publications section's policy unless its Section says otherwise (caci_spider.sources);
+    # a section spider's are its Section's (bind_section).
     feed_first = True
-    coverage_fields: tuple[str, ...] = (
-        "title",
-        "authors",
-        "published",
-        "issue_date",
-        "body",
-        "hits",
-    )
-    # A stored publication whose page no longer yields one of these has changed layout.
-    # (tags too: incremental nights refetch no stored item but the canary, so a template that
-    # loses only the tags is seen here or nowhere)
-    canary_fields: tuple[str, ...] = (
-        "title", "authors", "published", "issue_date", "body", "hits", "tags",
-    )  # fmt: skip
-    # ... and these must read as its row has them (a body by word-level similarity).
-    canary_compared: dict[str, str] = {
-        "title": "exact",
-        "authors": "exact",
-        "published": "exact",
-        "body": "words",
-    }
-    # Rows whose PDFs (``pdf_url``) are fetched write exports/documents.jsonl too.
+    coverage_fields: tuple[str, ...] = COVERAGE_FIELDS
+    canary_fields: tuple[str, ...] = CANARY_FIELDS
+    canary_compared: dict[str, str] = dict(CANARY_COMPARED)
     links_documents = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A section spider names itself; its site and section (caci_spider.sources) give the
-        rest: category, base-URL setting, export file, coverage minimums."""
+        """A section spider (caci_spider.spiders.generated) is bound to its site and section:
+        the given ``source_section``, or the section of sources.py its name crawls."""
         name = cls.__dict__.get("name")
         if name and "crawled_sections" not in cls.__dict__:
-            with contextlib.suppress(KeyError):  # an aggregate (publications) is no section
-                profile, section = section_of(name)
-                cls.source_site, cls.source_section = profile, section
-                cls.crawled_sections = ((profile, section),)
-                cls.category = section.category
-                cls.base_url_setting = profile.base_url_setting
-                cls.export_name = section.export_name
-                cls.coverage_minimums = dict(section.coverage_minimums)
+            if "source_section" in cls.__dict__:
+                bind_section(cls, cls.__dict__["source_site"], cls.__dict__["source_section"])
+            else:
+                with contextlib.suppress(KeyError):  # an aggregate (publications) is no section
+                    bind_section(cls, *section_of(name))
         super().__init_subclass__(**kwargs)
+
+    def site_profile(self, site: str) -> SiteProfile:
+        """The profile of the crawled site keyed ``site`` (a test profile's too): its item pages
+        are read with its boilerplate and names."""
+        found = next((target.profile for target in self.targets if target.site == site), None)
+        return found if found is not None else profile_of(site)
 
     def known_items(self) -> set[tuple[str, int]]:
         """``(site, id)`` of the ids stored or duplicates on each crawled site, and of the
@@ -91,7 +104,7 @@ class K2PublicationsSpider(JsonListingChannel):
 
     def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]:
         ref = ItemRef(row["id"], row["url"], row["site"])
-        page = item_page(response.text, ref, utc_now()).extract()
+        page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         # As the pipelines build a row (normalise, then collapse the body), minus validation: a
         # field the page lost must show as missing, not as a reject.
         return collapse_body(normalise_field_report(page)).as_row()
@@ -103,7 +116,7 @@ class K2PublicationsSpider(JsonListingChannel):
         listing_title: str | None = None,
         **context: Any,
     ) -> Iterator[FieldReportPage | DocumentLinks | scrapy.Request]:
-        page = item_page(response.text, ref, utc_now()).extract()
+        page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)
         yield page

@@ -20,8 +20,9 @@ from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
-from caci_spider.sources import CACIANALYST, section_of
+from caci_spider.sources import BY_KEY, section_of
 from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
+from caci_spider.spiders.sections import bind_section
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef, domain_of
 
@@ -30,35 +31,16 @@ NO_ARTICLE_TEXT = "item page holds no article text (its template changed, or a s
 
 class StaffPublicationsSpider(K2CategorySpider):
     name = "staff_publications"
-    # Its site and section (caci_spider.sources): category, export file, coverage minimums.
+    # Its site, section and policy (caci_spider.sources): category, export file, coverage
+    # minimums, coverage and canary fields, listing only (and why), document links.
     source_site, source_section = section_of(name)
-    crawled_sections = ((source_site, source_section),)
-    category = source_section.category
-    base_url_setting = source_site.base_url_setting
-    caci_base_url: str  # the Analyst's site, whose home page has the sidebar
-    site_settings = (CACIANALYST.base_url_setting, source_site.base_url_setting)
-    export_name = source_section.export_name
+    # The site whose home page has the sidebar (the Analyst's), and its base URL.
+    sidebar_site = BY_KEY[source_section.home_sidebar_site]
+    caci_base_url: str
+    site_settings = (sidebar_site.base_url_setting, source_site.base_url_setting)
+    export_name: str
     export_table = "staff_publications"
-    # Its rows link PDFs (caci_spider.documents): exports/documents.jsonl is written too.
-    links_documents = True
-    # Its K2 category has a feed too, but a row merges the listing entry (venue, date, summary,
-    # the listing's spelling first) with its item page, and some entries link no item page at
-    # all: the feed gives neither. The listing is one or two pages and the sidebar is fetched
-    # anyway, so reading the feed first would save next to nothing and lose the listing's word.
-    listing_only_reason = (
-        "staff rows merge each listing entry with its item page (the feed has neither the "
-        "entries' venue, date and summary nor the entries without a page): the listing is "
-        "walked every night"
-    )
-    coverage_fields = ("title", "authors", "date", "venue", "url", "summary")
-    # Sidebar and listing entries are messier than item pages: a lower bar for titles.
-    coverage_minimums = dict(source_section.coverage_minimums)
-
-    # What a staff item page itself gives (the rest of a row may come from the listing).
-    canary_fields = ("title",)
-    # Where the item page gives them, they must agree with the row (which may hold the listing's
-    # spelling: titles and names by key, dates as compatible).
-    canary_compared = {"title": "key", "authors": "keys", "date": "date"}
+    links_documents: bool
 
     def known_items(self) -> set[str]:
         """Item pages already read, and rejected ones whose next attempt is not due:
@@ -82,7 +64,7 @@ class StaffPublicationsSpider(K2CategorySpider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.caci_base_url = crawler.settings[CACIANALYST.base_url_setting].rstrip("/")
+        spider.caci_base_url = crawler.settings[cls.sidebar_site.base_url_setting].rstrip("/")
         spider.allowed_domains = sorted(
             {domain_of(spider.base_url), domain_of(spider.caci_base_url)}
         )
@@ -177,3 +159,6 @@ class StaffPublicationsSpider(K2CategorySpider):
         entry = failed_request(failure).cb_kwargs.get("listing_entry")
         if entry is not None:
             yield entry
+
+
+bind_section(StaffPublicationsSpider, *section_of(StaffPublicationsSpider.name))

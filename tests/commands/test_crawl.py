@@ -15,7 +15,7 @@ from scrapy.spiderloader import SpiderLoader
 
 from caci_spider import exitcodes
 from caci_spider.commands.crawl import Command, crawl_failed
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from tests.unit_crawler import component_crawler, unit_settings
 
 

@@ -8,7 +8,9 @@ from caci_spider.pages.item import K2ItemPage
 from caci_spider.records import build_field_report
 from caci_spider.urls import ItemRef
 
-REF = ItemRef(1, "https://www.cacianalyst.org/publications/field-reports/item/1-x.html")
+REF = ItemRef(
+    1, "https://www.cacianalyst.org/publications/field-reports/item/1-x.html", "cacianalyst"
+)
 
 
 def page(body: str, date: str = "Monday, 16 November 2015", head: str = "") -> str:
@@ -94,7 +96,7 @@ def test_xml_declaration_and_windows_1252_bytes() -> None:
 )
 def test_each_era_is_read_by_its_layout(prefix: str, layout: type) -> None:
     fixture = find_fixture("item", prefix)
-    ref = ItemRef(int(fixture.name), fixture.url)
+    ref = ItemRef(int(fixture.name), fixture.url, "cacianalyst")
     assert type(K2ItemPage(fixture.html.read_bytes(), ref, "t").head.layout) is layout
 
 

@@ -39,7 +39,9 @@ def test_the_text_route_ignores_every_k2_class() -> None:
 
 
 def _ref() -> ItemRef:
-    return ItemRef(1, "https://www.cacianalyst.org/publications/field-reports/item/1-a.html")
+    return ItemRef(
+        1, "https://www.cacianalyst.org/publications/field-reports/item/1-a.html", "cacianalyst"
+    )
 
 
 def test_item_page_detects_joomla_articles_per_page() -> None:

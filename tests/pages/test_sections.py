@@ -59,7 +59,7 @@ def ref(category: str, site: str = "cacianalyst", base: str = CACI, item: int = 
         # a category another site has, or no site has: no rules
         (ref("feature-articles", "turkeyanalyst", TURKEY), NO_RULES),
         (ref("silkroad-papers"), NO_RULES),
-        (ItemRef(1, f"{CACI}/about.html"), NO_RULES),
+        (ItemRef(1, f"{CACI}/about.html", "cacianalyst"), NO_RULES),
         # the institute's papers; its news, a top-level category, has none
         (ref("silkroad-papers-and-monographs", "silkroadstudies", SRS), SectionRules(paper=True)),
         (ItemRef(1, f"{SRS}/silkroadstudies-news/item/1-a.html", "silkroadstudies"), NO_RULES),
@@ -540,7 +540,7 @@ PAPER_PAGE = """<html><body><div class="itemIntroText">
 def test_a_papers_chrome_is_read_and_leaves_its_body() -> None:
     root = parse_html(PAPER_PAGE)
     url = f"{SRS}/publications/silkroad-papers-and-monographs/item/1-a.html"
-    parts = read_paper(root, read_paragraphs(root), url)
+    parts = read_paper(root, read_paragraphs(root), url, SILKROADSTUDIES.site_names)
     # the external "Buy on Amazon" link comes first and is never the paper's PDF
     assert parts.pdf_url == f"{SRS}/resources/pdf/publications/2405.pdf"
     assert (parts.kind, parts.month) == ("Silk Road Paper", "May 2024")

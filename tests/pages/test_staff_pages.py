@@ -114,7 +114,7 @@ def test_listing_values_come_first_and_the_item_fills_gaps() -> None:
     page = StaffListingPage.from_document(listing.html.read_bytes(), listing.url, SILKROAD_BASE_URL)
     untitled = next(e for e in page.observations("t") if e.title is None and e.url)
     item_page = find_fixture("staff-item", "13338-")
-    ref = ItemRef(13338, untitled.url)
+    ref = ItemRef(13338, untitled.url, "silkroadstudies")
     item = StaffItemPage(item_page.html.read_bytes(), ref).observation(ref.url, "t2")
     combined = merge_observations(untitled, item)
     assert combined.title == item.title

@@ -11,7 +11,9 @@ from caci_spider.records import build_field_report
 from caci_spider.settings import SILKROAD_BASE_URL
 from caci_spider.urls import ItemRef
 
-REF = ItemRef(1, "https://www.cacianalyst.org/publications/field-reports/item/1-x.html")
+REF = ItemRef(
+    1, "https://www.cacianalyst.org/publications/field-reports/item/1-x.html", "cacianalyst"
+)
 LONG = "The ministry did not answer the questions the report raised about the tender. " * 3
 
 

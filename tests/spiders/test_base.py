@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from caci_spider.versions import EXTRACTION_VERSION
@@ -207,7 +207,7 @@ def test_a_listing_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> N
 def test_an_unusable_item_page_is_a_reject(
     spider: FieldReportsSpider, body: bytes, reason: str
 ) -> None:
-    ref = ItemRef(7315, item_url(7315))
+    ref = ItemRef(7315, item_url(7315), "cacianalyst")
     spider.unanswered[("cacianalyst", 7315)] = ref.url
     (reject,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
     assert (reject.url, reject.reason, reject.status) == (ref.url, reason, 200)
@@ -215,14 +215,14 @@ def test_an_unusable_item_page_is_a_reject(
 
 
 def test_an_item_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> None:
-    ref = ItemRef(7315, item_url(7315))
+    ref = ItemRef(7315, item_url(7315), "cacianalyst")
     response = Response(ref.url, body=b"GIF89a", request=Request(ref.url))
     (reject,) = spider.parse_item(response, ref=ref, listing_title=None)
     assert reject.reason == "item is not a text page"
 
 
 def test_an_uppercase_closing_tag_is_a_whole_page(spider: FieldReportsSpider) -> None:
-    ref = ItemRef(8145, item_url(8145))
+    ref = ItemRef(8145, item_url(8145), "cacianalyst")
     body = item_file(8145).read_bytes().replace(b"</html>", b"</HTML>")
     (page,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
     assert isinstance(page, FieldReportPage) and page.id == 8145
@@ -258,7 +258,7 @@ def test_a_later_listing_page_does_not_touch_the_first_failure(spider: FieldRepo
 
 
 def test_a_failed_item_is_answered(spider: FieldReportsSpider) -> None:
-    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    request = spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
     assert spider.unanswered == {("cacianalyst", 7999): item_url(7999)}
     response = html_response(request.url, b"", status=410)
     (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
@@ -275,13 +275,13 @@ def test_a_failed_item_is_answered(spider: FieldReportsSpider) -> None:
     ],
 )
 def test_a_decision_not_to_fetch_is_no_reject(spider: FieldReportsSpider, message: str) -> None:
-    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    request = spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
     assert list(spider.fetch_failed(failure_of(IgnoreRequest(message), request))) == []
     assert spider.crawler.stats.get_value("caci/ignored") == 1
 
 
 def test_a_request_dropped_on_the_way_is_a_reject(spider: FieldReportsSpider) -> None:
-    request = spider.item_request(ItemRef(7999, item_url(7999)), None)
+    request = spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
     failure = failure_of(IgnoreRequest("max redirections reached"), request)
     (reject,) = spider.fetch_failed(failure)
     assert reject.reason == "not fetched: max redirections reached"
@@ -291,7 +291,7 @@ def test_requests_never_answered_are_rejects_when_the_run_finishes(
     tmp_path: Path,
 ) -> None:
     spider = spider_for(tmp_path)
-    spider.item_request(ItemRef(7999, item_url(7999)), None)
+    spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
     spider.closed("shutdown")  # a stopped run resumes them
     assert list(spider.store.database.rows("rejects", order_by="url")) == []
     spider.closed("finished")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from caci_spider.items import FieldReportPage, Reject, utc_now
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from tests.conftest import FIXTURES, expected_for
@@ -63,7 +63,7 @@ def test_known_items_are_stored_duplicate_and_waiting_ids(spider: FieldReportsSp
 
 def test_an_item_page_gives_its_raw_fields(spider: FieldReportsSpider) -> None:
     expected = expected_for(item_file(8145))
-    ref = ItemRef(8145, expected["url"])
+    ref = ItemRef(8145, expected["url"], "cacianalyst")
     (page,) = spider.parse_item(
         html_response(ref.url, item_file(8145).read_bytes()), ref=ref, listing_title="ignored"
     )
@@ -80,7 +80,7 @@ def test_an_item_page_gives_its_raw_fields(spider: FieldReportsSpider) -> None:
 def test_a_redirect_to_the_canonical_alias_keeps_the_url_the_server_settled_on(
     spider: FieldReportsSpider,
 ) -> None:
-    asked = ItemRef(8145, item_url(8145, "old-alias"))
+    asked = ItemRef(8145, item_url(8145, "old-alias"), "cacianalyst")
     settled = item_url(
         8145, "field-reports-caci-analyst-2004-2-11-art-8145", "http://cacianalyst.org"
     )
@@ -91,7 +91,7 @@ def test_a_redirect_to_the_canonical_alias_keeps_the_url_the_server_settled_on(
 
 
 def test_a_redirect_to_another_item_keeps_the_id_asked_for(spider: FieldReportsSpider) -> None:
-    asked = ItemRef(8145, item_url(8145))
+    asked = ItemRef(8145, item_url(8145), "cacianalyst")
     response = html_response(item_url(9999), item_file(8145).read_bytes())
     (page,) = spider.parse_item(response, ref=asked, listing_title=None)
     assert (page.id, page.url) == (8145, item_url(8145))
@@ -99,7 +99,7 @@ def test_a_redirect_to_another_item_keeps_the_id_asked_for(spider: FieldReportsS
 
 def test_the_listing_title_fills_a_page_without_any_title(spider: FieldReportsSpider) -> None:
     body = item_file(7315).read_text("utf-8").replace(f"<title>{TITLE_7315}</title>", "")
-    ref = ItemRef(7315, item_url(7315))
+    ref = ItemRef(7315, item_url(7315), "cacianalyst")
     (untitled,) = spider.extract_item(html_response(ref.url, body), ref, listing_title=None)
     assert not untitled.title
     (page,) = spider.extract_item(html_response(ref.url, body), ref, listing_title="FROM LISTING")

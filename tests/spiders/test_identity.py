@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from caci_spider.sources import CACIANALYST, SILKROADSTUDIES
-from caci_spider.spiders.field_reports import FieldReportsSpider
+from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
 from caci_spider.store import store_of
 from tests.reports import field_report

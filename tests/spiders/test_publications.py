@@ -20,12 +20,14 @@ from caci_spider import sources
 from caci_spider.extensions import CrawlRunRecorder
 from caci_spider.items import Reject, utc_now
 from caci_spider.preflight import RunRefused, check_not_production
-from caci_spider.spiders.analytical_articles import AnalyticalArticlesSpider
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.spiders.feature_articles import FeatureArticlesSpider
-from caci_spider.spiders.news_digest import NewsDigestSpider
+from caci_spider.spiders.generated import (
+    AnalyticalArticlesSpider,
+    FeatureArticlesSpider,
+    NewsDigestSpider,
+    TurkeyAnalystSpider,
+)
 from caci_spider.spiders.publications import PublicationsSpider
-from caci_spider.spiders.turkey_analyst import TurkeyAnalystSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
 from caci_spider.versions import EXTRACTION_VERSION

@@ -119,7 +119,7 @@ def test_the_listing_requests_each_linked_item_page_with_its_entry(
 ) -> None:
     outputs = walk(spider, 0)
     requests = [o for o in outputs if isinstance(o, Request)]
-    assert [r.cb_kwargs.get("ref", ItemRef(0, "")).id for r in requests] == [
+    assert [r.cb_kwargs.get("ref", ItemRef(0, "", "")).id for r in requests] == [
         13389,
         13352,
         13338,
