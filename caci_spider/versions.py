@@ -38,4 +38,4 @@ SCHEMA_VERSION = 1
 # what a stopped run leaves there would be read otherwise by this release (a renamed or
 # reshaped ``spider.state`` key, another request ``cb_kwargs``, another callback). A JOBDIR of
 # another version is started afresh (:func:`caci_spider.jobdir.prepare_jobdir`).
-JOBDIR_VERSION = 1
+JOBDIR_VERSION = 2

@@ -27,22 +27,14 @@ from twisted.python.failure import Failure
 from caci_spider import documents
 from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.items import Reject, is_empty, utc_now
+from caci_spider.ledger import CanaryResult, RunLedger
 from caci_spider.middlewares import HostDidNotAnswer, archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.quality import FieldDifference, differences
-from caci_spider.selfcheck import (
-    CanaryResult,
-    ItemFetches,
-    ListingWalk,
-    QualityRejects,
-    RefetchedFields,
-    RepeatedParagraphs,
-    SectionSource,
-)
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
 from caci_spider.sources import Section, SiteProfile, sister_spiders
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
-from caci_spider.store import DatabaseStore, store_of
+from caci_spider.store import DatabaseStore, ledger_of, store_of
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_url
 from caci_spider.versions import EXTRACTION_VERSION
 
@@ -206,25 +198,11 @@ class K2CategorySpider(scrapy.Spider):
         self.walk = walk
         self.known: set[Any] = set()
         self.listing_signatures: set[tuple[Any, ...]] = set()
-        # (site, item id) → URL requested, no answer yet
-        self.unanswered: dict[tuple[str, int], str] = {}
-        self.canary_results: list[CanaryResult] = []
         # Documents (linked PDFs) an incremental run need not fetch: stored, or backed off.
         self.known_documents: set[str] = set()
         self.requested_documents: set[str] = set()
-        # Rejects recorded this run, per target key (the run recorder's per-section counts).
-        self.rejects_by_target: dict[str, int] = {}
-        # Pages this run got from the page archive because the site failed: what was taken from
-        # them was not read live (the counts say "not read", not "unchanged").
-        self.archived_pages: set[str] = set()
-        # (table, site, key) of the rows stored from a page read live (the store pipeline).
-        self.live_rows: set[tuple[str, str, str]] = set()
-        # Pages the site served this run (listing, item, home, canary): their earlier rejects
-        # are resolved at close unless this run rejected them again.
-        self.pages_read_live: set[str] = set()
-        # The extraction upgrade (upgrade_requests): (site, id) of the rows being read again
-        # from their archived pages, the requests not answered yet, and when all are.
-        self.upgrading: set[tuple[str, int]] = set()
+        # The extraction upgrade (upgrade_requests): the requests not answered yet, and when
+        # all are (the rows being read again are the ledger's ``upgrading``).
         self.upgrade_pending: set[tuple[str, int]] = set()
         self.upgrade_done: defer.Deferred[None] | None = None
 
@@ -285,26 +263,13 @@ class K2CategorySpider(scrapy.Spider):
                 return target
         raise KeyError(key)
 
-    def target_of_url(self, url: str) -> Target | None:
-        """The target whose site and section ``url`` is a page of (``None``: none of them; a
-        spider with one target owns every URL it meets)."""
-        if len(self.targets) == 1:
-            return self.targets[0]
-        return next((target for target in self.targets if target.owns(url)), None)
-
-    def reject_recorded(self, reject: Reject) -> None:
-        """Called by the store for every reject of the run: counted per target."""
-        target = self.target_of_url(reject.url)
-        key = target.key if target is not None else ""
-        self.rejects_by_target[key] = self.rejects_by_target.get(key, 0) + 1
-
     def closed(self, reason: str) -> None:
-        self.store.resolve_read_pages(self.pages_read_live)
+        self.store.resolve_read_pages(self.ledger.pages_read_live)
         if reason != "finished":
             return  # a stopped run resumes its requests: they are not lost
         # Every item request ends in its callback or errback, except when Scrapy drops its
         # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
-        for url in self.unanswered.values():
+        for url in self.ledger.unanswered.values():
             reason_text = (
                 "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
             )
@@ -315,106 +280,13 @@ class K2CategorySpider(scrapy.Spider):
         not); such a page is remembered as not read live."""
         fallback = archive_fallback(response.meta)
         urls = {response.url} | ({response.request.url} if response.request is not None else set())
-        if fallback:
-            self.archived_pages.update(urls)
-        elif response.status == 200:
-            self.pages_read_live.update(urls)
+        self.ledger.note_page(urls, fallback, response.status)
         return fallback
 
-    def read_live(self, urls: list[str]) -> bool:
-        """Whether any of the pages ``urls`` (an item's sources) was read live this run."""
-        return any(url in self.pages_read_live or url not in self.archived_pages for url in urls)
-
     @property
-    def job_state(self) -> dict[str, Any]:
-        """Scrapy's ``spider.state``: saved in the JOBDIR when a run stops, so that a resumed
-        run goes on where the stopped one left off."""
-        state = getattr(self, "state", None)
-        if state is None:
-            self.state = state = {}
-        return state
-
-    @property
-    def requested_ids(self) -> set[tuple[str, int]]:
-        """(site, id) of the items requested in this run (a resumed run skips them)."""
-        ids: set[tuple[str, int]] = self.job_state.setdefault("requested_keys", set())
-        return ids
-
-    @property
-    def listing_walks(self) -> dict[str, ListingWalk]:
-        """Each target's listing walk, by target key."""
-        walks: dict[str, ListingWalk] = self.job_state.setdefault("listing_walks", {})
-        for target in self.targets:
-            walks.setdefault(target.key, ListingWalk())
-        return walks
-
-    @property
-    def listing_walk(self) -> ListingWalk:
-        """The first target's walk (the only one of a section spider)."""
-        return self.listing_walks[self.target().key]
-
-    @property
-    def sources(self) -> dict[str, SectionSource]:
-        """Feed or listing, and why, of every section the spider crawls, by K2 category
-        (``crawl_runs.sources``)."""
-        sources: dict[str, SectionSource] = self.job_state.setdefault("section_sources", {})
-        for target in self.targets:
-            sources.setdefault(target.key, SectionSource(target.category))
-        return sources
-
-    @property
-    def section_source(self) -> SectionSource:
-        """The first target's source (the only one of a section spider)."""
-        return self.sources[self.target().key]
-
-    @property
-    def item_fetches(self) -> ItemFetches:
-        fetches: ItemFetches = self.job_state.setdefault("item_fetches", ItemFetches())
-        return fetches
-
-    @property
-    def section_fetches(self) -> dict[str, ItemFetches]:
-        """The item pages each target asked for and read (a run of several sections judges
-        each on its own: :func:`caci_spider.selfcheck.item_problems`)."""
-        fetches: dict[str, ItemFetches] = self.job_state.setdefault("section_fetches", {})
-        return fetches
-
-    def fetch_tallies(self, key: str | None) -> tuple[ItemFetches, ...]:
-        """The run's tally of item pages and its target's (``key``; the first target's when
-        ``None``)."""
-        target_key = self.target(key).key
-        return (self.item_fetches, self.section_fetches.setdefault(target_key, ItemFetches()))
-
-    @property
-    def section_rows_at_start(self) -> dict[str, int]:
-        """Each target's stored rows when the run began (kept across a resumed run): a section
-        with none is on its first crawl."""
-        rows: dict[str, int] = self.job_state.setdefault("section_rows_at_start", {})
-        return rows
-
-    @property
-    def quality_rejects(self) -> QualityRejects:
-        """Items rejected for a quality problem this run (the validate pipeline notes them)."""
-        rejects: QualityRejects = self.job_state.setdefault("quality_rejects", QualityRejects())
-        return rejects
-
-    @property
-    def repeated_paragraphs(self) -> RepeatedParagraphs:
-        """Short paragraphs at the edges of the bodies this run stored (the store pipeline
-        notes them; the run recorder looks them up among stored rows)."""
-        repeated: RepeatedParagraphs = self.job_state.setdefault(
-            "repeated_paragraphs", RepeatedParagraphs()
-        )
-        return repeated
-
-    @property
-    def refetched_fields(self) -> RefetchedFields:
-        """Stored items extracted again this run and the watched fields they lost (the store
-        pipeline notes them)."""
-        refetched: RefetchedFields = self.job_state.setdefault(
-            "refetched_fields", RefetchedFields()
-        )
-        return refetched
+    def ledger(self) -> RunLedger:
+        """What this run learns (:mod:`caci_spider.ledger`), kept by the store extension."""
+        return ledger_of(self.crawler)
 
     @property
     def store(self) -> DatabaseStore:
@@ -456,9 +328,10 @@ class K2CategorySpider(scrapy.Spider):
         return self.target().category_path
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if self.export_table == PUBLICATIONS and not self.section_rows_at_start:
+        rows_at_start = self.ledger.section_rows_at_start
+        if self.export_table == PUBLICATIONS and not rows_at_start:
             for target in self.targets:
-                self.section_rows_at_start[target.key] = self.store.database.count_publications(
+                rows_at_start[target.key] = self.store.database.count_publications(
                     target.site, target.category
                 )
         if self.mode == "incremental":
@@ -492,11 +365,11 @@ class K2CategorySpider(scrapy.Spider):
         )
         requests = []
         for row in rows:
-            target = self.target_of_url(row["url"])
+            target = self.ledger.target_of_url(row["url"])
             ref = target.ref(row["url"], row["url"]) if target is not None else None
             if target is None or ref is None or ref.id != row["id"]:
                 continue
-            self.upgrading.add(self.item_key(ref))
+            self.ledger.upgrading.add(self.item_key(ref))
             requests.append(
                 scrapy.Request(
                     ref.url,
@@ -511,7 +384,7 @@ class K2CategorySpider(scrapy.Spider):
                 )
             )
         # By row, not by request: a resumed run (JOBDIR) may hold this run's requests twice.
-        self.upgrade_pending = set(self.upgrading)
+        self.upgrade_pending = set(self.ledger.upgrading)
         if requests:
             self.logger.info(
                 "Extraction upgrade: %d stored rows were made by older page rules than this "
@@ -524,7 +397,7 @@ class K2CategorySpider(scrapy.Spider):
         self, response: Response, ref: ItemRef, target: str | None = None, **context: Any
     ) -> Iterator[Any]:
         # Read from the archive, not the site: its row is not "unchanged" in the run line.
-        self.archived_pages.update({response.url, ref.url})
+        self.ledger.archived_pages.update({response.url, ref.url})
         try:
             yield from self.read_item(response, ref, self.target(target), **context)
         finally:
@@ -541,13 +414,13 @@ class K2CategorySpider(scrapy.Spider):
             "its page is fetched again",
             request.url, failure.getErrorMessage()[:200],
         )  # fmt: skip
-        self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+        self.ledger.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
         self.upgrade_answered(request.cb_kwargs["ref"])
         yield from ()
 
     def upgrade_dropped(self, request: scrapy.Request) -> None:
         if request.meta.get(ARCHIVED_ONLY) and request.callback == self.parse_upgrade:
-            self.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
+            self.ledger.upgrading.discard(self.item_key(request.cb_kwargs["ref"]))
             self.upgrade_answered(request.cb_kwargs["ref"])
 
     def upgrade_answered(self, ref: ItemRef) -> None:
@@ -563,7 +436,7 @@ class K2CategorySpider(scrapy.Spider):
         return [request for target in self.targets for request in self.target_requests(target)]
 
     def target_requests(self, target: Target) -> list[scrapy.Request]:
-        decided = self.sources[target.key]
+        decided = self.ledger.sources[target.key]
         if decided.source == "listing":
             # A resumed run (JOBDIR) that walks the listing goes on walking it, from the saved
             # queue (this request is a duplicate the scheduler drops), with its reason.
@@ -612,7 +485,7 @@ class K2CategorySpider(scrapy.Spider):
         return None
 
     def use_listing(self, reason: str, key: str | None = None) -> None:
-        source = self.sources[self.target(key).key]
+        source = self.ledger.sources[self.target(key).key]
         source.source = "listing"
         source.reason = reason
 
@@ -620,7 +493,7 @@ class K2CategorySpider(scrapy.Spider):
     def feed_request(self, key: str | None = None) -> scrapy.Request:
         target = self.target(key)
         url = f"{target.base_url}/{feed_path(target.category)}"
-        source = self.sources[target.key]
+        source = self.ledger.sources[target.key]
         source.source = "feed"
         source.feed_url = url
         return scrapy.Request(
@@ -640,7 +513,7 @@ class K2CategorySpider(scrapy.Spider):
 
     def parse_feed(self, response: Response, target: str | None = None) -> Iterator[Any]:
         section = self.target(target)
-        source = self.sources[section.key]
+        source = self.ledger.sources[section.key]
         try:
             entries = parse_feed(
                 response.body,
@@ -672,9 +545,9 @@ class K2CategorySpider(scrapy.Spider):
         source.reason = f"{len(unique)} items in the feed, {len(new)} new"
         self.logger.info("Feed %s: %s", response.url, source.reason)
         for entry, ref in new:
-            if self.item_key(ref) in self.requested_ids:
+            if self.item_key(ref) in self.ledger.requested_keys:
                 continue
-            self.requested_ids.add(self.item_key(ref))
+            self.ledger.requested_keys.add(self.item_key(ref))
             # The feed's title only stands in for an empty one on the page (as the listing's).
             yield self.item_request(ref, entry.title, section.key)
 
@@ -682,7 +555,7 @@ class K2CategorySpider(scrapy.Spider):
         key = failed_request(failure).cb_kwargs.get("target")
         if failure.check(HostDidNotAnswer):
             # Its listing would be dropped too: nothing to fall back to this run.
-            source = self.sources[self.target(key).key]
+            source = self.ledger.sources[self.target(key).key]
             source.reason = f"not read: {failure.getErrorMessage()}"
             return
         code = http_status(failure)
@@ -712,7 +585,7 @@ class K2CategorySpider(scrapy.Spider):
         target = self.target(key)
         url = listing_url(target.base_url, target.category_path, start)
         if start == 0:
-            self.listing_walks[target.key].first_url = url
+            self.ledger.listing_walks[target.key].first_url = url
         return scrapy.Request(
             url,
             callback=self.parse_listing,
@@ -724,7 +597,7 @@ class K2CategorySpider(scrapy.Spider):
         self, response: Response, start: int, target: str | None = None
     ) -> Iterator[Any]:
         section = self.target(target)
-        walk = self.listing_walks[section.key]
+        walk = self.ledger.listing_walks[section.key]
         if start == 0:
             walk.first_status = response.status
         if not isinstance(response, TextResponse):
@@ -777,9 +650,11 @@ class K2CategorySpider(scrapy.Spider):
         requests = []
         for entry in entries:
             ref = ItemRef(entry.id, entry.url, target.site)
-            if self.item_key(ref) in self.requested_ids or not self.needs_fetch(self.item_key(ref)):
+            if self.item_key(ref) in self.ledger.requested_keys or not self.needs_fetch(
+                self.item_key(ref)
+            ):
                 continue
-            self.requested_ids.add(self.item_key(ref))
+            self.ledger.requested_keys.add(self.item_key(ref))
             requests.append(self.item_request(ref, entry.title, target.key))
         return [str(entry.id) for entry in entries], requests
 
@@ -787,8 +662,8 @@ class K2CategorySpider(scrapy.Spider):
         self, ref: ItemRef, listing_title: str | None, key: str | None = None, **extra: Any
     ) -> scrapy.Request:
         target = self.target(key)
-        self.unanswered[self.item_key(ref)] = ref.url
-        for tally in self.fetch_tallies(target.key):
+        self.ledger.unanswered[self.item_key(ref)] = ref.url
+        for tally in self.ledger.fetch_tallies(target.key):
             tally.requested += 1
         return scrapy.Request(
             ref.url,
@@ -802,9 +677,9 @@ class K2CategorySpider(scrapy.Spider):
         self, response: Response, ref: ItemRef, target: str | None = None, **context: Any
     ) -> Iterator[Any]:
         section = self.target(target)
-        self.unanswered.pop(self.item_key(ref), None)
+        self.ledger.unanswered.pop(self.item_key(ref), None)
         fallback = self.fallback_of(response)
-        for tally in self.fetch_tallies(section.key):
+        for tally in self.ledger.fetch_tallies(section.key):
             if fallback:
                 tally.failed(fallback)
                 tally.not_read += 1
@@ -954,8 +829,8 @@ class K2CategorySpider(scrapy.Spider):
             return None
         # The walk must not ask for the same page again: the duplicate filter would drop that
         # request without an answer.
-        self.requested_ids.add(self.item_key(ref))
-        for tally in self.fetch_tallies(target.key):
+        self.ledger.requested_keys.add(self.item_key(ref))
+        for tally in self.ledger.fetch_tallies(target.key):
             tally.requested += 1
         return scrapy.Request(
             ref.url,
@@ -979,7 +854,7 @@ class K2CategorySpider(scrapy.Spider):
     ) -> Iterator[Any]:
         policy = self.target(target).policy
         fallback = self.fallback_of(response)
-        tallies = self.fetch_tallies(target)
+        tallies = self.ledger.fetch_tallies(target)
         if fallback:
             for tally in tallies:
                 tally.failed(fallback)
@@ -1018,7 +893,7 @@ class K2CategorySpider(scrapy.Spider):
         self.note_canary(request.cb_kwargs["row"], f"fetch failed: {status}", [])
         attempt = request.cb_kwargs.get("attempt", 1)
         target = self.target(request.cb_kwargs.get("target"))
-        tallies = self.fetch_tallies(target.key)
+        tallies = self.ledger.fetch_tallies(target.key)
         for tally in tallies:
             tally.requested -= 1  # counted again below, as a failure or a new canary
         if http_status(failure) in (404, 410) and attempt < CANARY_ATTEMPTS:
@@ -1042,7 +917,7 @@ class K2CategorySpider(scrapy.Spider):
     ) -> None:
         site = row.get("site") or STAFF_SITE
         result = CanaryResult(str(row["id"]), row["url"], outcome, missing, differing or [], site)
-        self.canary_results.append(result)
+        self.ledger.canary_results.append(result)
         self.crawler.stats.inc_value(f"caci/canary/{outcome.split(':')[0].replace(' ', '_')}")
         if outcome.startswith("fetch failed") and "its host did not answer" not in outcome:
             self.logger.warning("Canary %s (%s): %s", result.key, result.url, outcome)
@@ -1064,7 +939,7 @@ class K2CategorySpider(scrapy.Spider):
             status_text = failure_reason(failure)
         if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
             code = http_status(failure)
-            walk = self.listing_walks[self.target(request.cb_kwargs.get("target")).key]
+            walk = self.ledger.listing_walks[self.target(request.cb_kwargs.get("target")).key]
             walk.first_failure = (
                 f"answered HTTP {code}"
                 if code is not None
@@ -1074,13 +949,13 @@ class K2CategorySpider(scrapy.Spider):
         raw = None
         ref = request.cb_kwargs.get("ref")
         if ref is not None:
-            self.unanswered.pop(self.item_key(ref), None)
+            self.ledger.unanswered.pop(self.item_key(ref), None)
             unread = http_status(failure) is None and (
                 not failure.check(IgnoreRequest)
                 or failure.check(HostDidNotAnswer)
                 or _BENIGN_IGNORE.search(failure.getErrorMessage())
             )
-            for tally in self.fetch_tallies(request.cb_kwargs.get("target")):
+            for tally in self.ledger.fetch_tallies(request.cb_kwargs.get("target")):
                 tally.failed(status_text)
                 if unread:
                     tally.not_read += 1

@@ -105,8 +105,6 @@ class JsonListingChannel(K2CategorySpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.json_walks: dict[str, JsonWalk] = {}
-        # Problems the run recorder fails the run for (caci_spider.extensions).
-        self.source_problems: list[str] = []
 
     def json_enabled(self) -> bool:
         return self.export_table == PUBLICATIONS and self.crawler.settings.getbool(
@@ -116,7 +114,7 @@ class JsonListingChannel(K2CategorySpider):
     def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request]:
         if not self.json_enabled():
             return super().walk_requests(reason, target)
-        source = self.sources[target.key]
+        source = self.ledger.sources[target.key]
         source.source, source.reason = "json", reason
         self.json_walks[target.key] = JsonWalk(reason)
         return [self.json_request(target, 0, 0)]
@@ -229,7 +227,7 @@ class JsonListingChannel(K2CategorySpider):
             "JSON listing of %s not used (%s); walking the HTML listing", target.category, why
         )
         self.use_listing(walk.reason, target.key)
-        self.sources[target.key].json = f"not used: {why}"
+        self.ledger.sources[target.key].json = f"not used: {why}"
         yield self.listing_request(0, target.key)
 
     # -- cross-checks: a few items read as item pages too -------------------------------------
@@ -244,9 +242,9 @@ class JsonListingChannel(K2CategorySpider):
         for item in chosen:
             key = self.item_key(item.ref)
             # The HTML walk, should it follow, must not ask for this page again.
-            self.requested_ids.add(key)
-            self.unanswered[key] = item.ref.url
-            for tally in self.fetch_tallies(target.key):
+            self.ledger.requested_keys.add(key)
+            self.ledger.unanswered[key] = item.ref.url
+            for tally in self.ledger.fetch_tallies(target.key):
                 tally.requested += 1
             yield scrapy.Request(
                 item.ref.url,
@@ -258,10 +256,10 @@ class JsonListingChannel(K2CategorySpider):
 
     def parse_json_check(self, response: Response, ref: Any, target: str) -> Iterator[Any]:
         section = self.target(target)
-        self.unanswered.pop(self.item_key(ref), None)
+        self.ledger.unanswered.pop(self.item_key(ref), None)
         fallback = archive_fallback(response.meta)
         page = None
-        for tally in self.fetch_tallies(section.key):
+        for tally in self.ledger.fetch_tallies(section.key):
             if fallback:
                 tally.failed(fallback.split(";")[0])
             else:
@@ -324,7 +322,7 @@ class JsonListingChannel(K2CategorySpider):
         if problem:
             message = f"{target.category}: {problem}; nothing stored from JSON"
             self.logger.error("JSON listing cross-check failed for %s", message)
-            self.source_problems.append(message)
+            self.ledger.source_problems.append(message)
             # The pages read for the check are item pages like any other: stored as such.
             for page in checked.values():
                 yield page
@@ -336,7 +334,7 @@ class JsonListingChannel(K2CategorySpider):
     # -- rows ------------------------------------------------------------------------------------
     def json_rows(self, target: Target, offset: timedelta, checked: int) -> Iterator[Any]:
         walk = self.json_walks[target.key]
-        source = self.sources[target.key]
+        source = self.ledger.sources[target.key]
         pages = len(walk.urls) - (1 if walk.form else 0)
         source.json = (
             f"{len(walk.items)} items in {pages} JSON pages of "
@@ -344,7 +342,7 @@ class JsonListingChannel(K2CategorySpider):
             f"site UTC offset {format_offset(offset)}"
         )
         self.logger.info("JSON listing of %s: %s", target.category, source.json)
-        listing = self.listing_walks[target.key]
+        listing = self.ledger.listing_walks[target.key]
         listing.first_url = walk.urls[-pages]
         listing.first_status = 200
         listing.first_entries = len(walk.first_ids)

@@ -74,11 +74,6 @@ class StaffPublicationsSpider(K2CategorySpider):
             return {}  # every field the row has is missing: the canary fails
         return normalise_staff_publication(page.observation(ref.url, utc_now())).as_row()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Sources other than the listing that failed (the home page's sidebar).
-        self.source_problems: list[str] = []
-
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -100,7 +95,7 @@ class StaffPublicationsSpider(K2CategorySpider):
             return  # said once for the host, not once per page
         code = http_status(failure)
         why = f"answered HTTP {code}" if code is not None else failure_name(failure)
-        self.source_problems.append(
+        self.ledger.source_problems.append(
             f"the home page ({failed_request(failure).url}) {why}: no Staff Publications sidebar"
         )
         yield from self.fetch_failed(failure)
@@ -108,13 +103,13 @@ class StaffPublicationsSpider(K2CategorySpider):
     def parse_home(self, response: Response) -> Iterator[Any]:
         fallback = self.fallback_of(response)
         if fallback:
-            self.source_problems.append(f"the home page ({response.url}) {fallback}")
+            self.ledger.source_problems.append(f"the home page ({response.url}) {fallback}")
         if not isinstance(response, TextResponse):
             yield self.reject(response.url, "home page is not a text page", status=response.status)
             return
         outcome = parse_sidebar(response.text, response.url, utc_now())
         if not outcome.publications and not outcome.rejects:
-            self.source_problems.append(
+            self.ledger.source_problems.append(
                 f"the home page ({response.url}) has no Staff Publications block: its layout "
                 "changed or the sidebar moved"
             )
@@ -140,8 +135,8 @@ class StaffPublicationsSpider(K2CategorySpider):
                 outputs.append(entry)  # the validate stage rejects it if it has no title
             elif entry.title and not self.needs_fetch(ref.url):
                 outputs.append(entry)  # incremental: its item page was read before
-            elif self.item_key(ref) not in self.requested_ids:
-                self.requested_ids.add(self.item_key(ref))
+            elif self.item_key(ref) not in self.ledger.requested_keys:
+                self.ledger.requested_keys.add(self.item_key(ref))
                 outputs.append(self.item_request(ref, entry.title, listing_entry=entry))
             else:
                 outputs.append(entry)  # item already requested from another listing page
@@ -159,7 +154,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         if not page.has_text():
             # Read, but nothing to read: judged as a failed fetch (the run fails when no item
             # page could be read), and the listing entry stands alone, as for a failed fetch.
-            self.item_fetches.unreadable(NO_ARTICLE_TEXT)
+            self.ledger.item_fetches.unreadable(NO_ARTICLE_TEXT)
             yield self.reject(ref.url, NO_ARTICLE_TEXT, status=response.status)
             if listing_entry is not None:
                 yield listing_entry

@@ -120,7 +120,7 @@ def test_every_first_request_carries_its_target(tmp_path) -> None:
         f"{SITE_OF[c][1]}{path_of(c)}.html?start=0" for c in CATEGORIES
     ]
     assert f"{SRS}/silkroadstudies-news.html?start=0" in [r.url for r in requests]
-    assert {key: source.reason for key, source in spider.sources.items()} == dict.fromkeys(
+    assert {key: source.reason for key, source in spider.ledger.sources.items()} == dict.fromkeys(
         CATEGORIES, "no complete listing walk recorded yet"
     )
 
@@ -137,14 +137,14 @@ def test_a_listing_routes_its_items_to_its_own_site_and_section(tmp_path) -> Non
     )
     digest = listing(spider, "news_digest", CACI, "news-digest")
     assert {r.cb_kwargs["ref"].site for r in digest if "ref" in r.cb_kwargs} == {"cacianalyst"}
-    walks = spider.listing_walks
+    walks = spider.ledger.listing_walks
     assert walks["turkey-analyst-articles"].pages == 1 and walks["news-digest"].pages == 1
     assert walks["field-reports"].pages == 0  # each section's walk is its own
     # a page's URL names its section, on its own site's host
     url = f"{TURKEY}/publications/turkey-analyst-articles/item/12997-x.html"
-    assert spider.target_of_url(url).key == "turkey-analyst-articles"
-    assert spider.target_of_url(url.replace(TURKEY, CACI)) is None  # not a CACI section
-    assert spider.target_of_url(f"{CACI}/publications/news-digest.html?start=4").key == (
+    assert spider.ledger.target_of_url(url).key == "turkey-analyst-articles"
+    assert spider.ledger.target_of_url(url.replace(TURKEY, CACI)) is None  # not a CACI section
+    assert spider.ledger.target_of_url(f"{CACI}/publications/news-digest.html?start=4").key == (
         "news-digest"
     )
 
@@ -162,7 +162,7 @@ def test_an_id_known_on_one_site_is_new_on_the_other(tmp_path) -> None:
         if "ref" in r.cb_kwargs
     ]
     assert ItemRef(12997, requested[-1].url, "turkeyanalyst") in requested
-    assert spider.unanswered[("turkeyanalyst", 12997)].startswith(TURKEY)
+    assert spider.ledger.unanswered[("turkeyanalyst", 12997)].startswith(TURKEY)
 
 
 def test_an_incremental_night_reads_each_sections_feed_and_a_canary_of_each(tmp_path) -> None:
@@ -198,8 +198,8 @@ def test_a_feed_that_fails_sends_only_its_section_to_the_listing(tmp_path) -> No
     (fallback,) = spider.feed_failed(failure)
     assert fallback.url == f"{CACI}/publications/news-digest.html?start=0"
     assert fallback.cb_kwargs["target"] == "news-digest"
-    assert spider.sources["news-digest"].reason == "feed failed: the feed answered HTTP 404"
-    assert spider.sources["field-reports"].source == ""
+    assert spider.ledger.sources["news-digest"].reason == "feed failed: the feed answered HTTP 404"
+    assert spider.ledger.sources["field-reports"].source == ""
 
 
 # -- politeness: per host -----------------------------------------------------------------------
