@@ -58,6 +58,10 @@ class SectionSource:
     # What the JSON listing channel did (caci_spider.spiders.jsonchannel): read, or why not.
     json: str = ""
 
+    def use_listing(self, reason: str) -> None:
+        """The section's listing is walked, for ``reason``."""
+        self.source, self.reason = "listing", reason
+
     def as_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"source": self.source, "reason": self.reason}
         if self.json:

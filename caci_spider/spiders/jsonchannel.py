@@ -31,6 +31,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from caci_spider.channels.documents import Documents
 from caci_spider.dates import parse_k2_date
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.jsonlistings import (
@@ -226,7 +227,7 @@ class JsonListingChannel(K2CategorySpider):
         self.logger.info(
             "JSON listing of %s not used (%s); walking the HTML listing", target.category, why
         )
-        self.use_listing(walk.reason, target.key)
+        self.ledger.sources[target.key].use_listing(walk.reason)
         self.ledger.sources[target.key].json = f"not used: {why}"
         yield self.listing_request(0, target.key)
 
@@ -360,7 +361,7 @@ class JsonListingChannel(K2CategorySpider):
                 continue
             yield page
             if page.pdf_url:
-                yield from self.document_requests([page.pdf_url])
+                yield from self.channel(Documents).document_requests([page.pdf_url])
 
     def unchanged(self, page: FieldReportPage) -> bool:
         """Whether ``page`` gives its stored row again (hits aside): nothing to write."""

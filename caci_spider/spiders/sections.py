@@ -19,6 +19,7 @@ import scrapy
 from scrapy.http import TextResponse
 
 from caci_spider import documents
+from caci_spider.channels.documents import Documents
 from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
@@ -110,9 +111,9 @@ class K2PublicationsSpider(JsonListingChannel):
         pdf_url = getattr(page, "pdf_url", None)
         if pdf_url:
             # Linked to the row once stored, fetched (once, on the allowed hosts) after the pages.
-            yield from self.document_requests([pdf_url])
+            yield from self.channel(Documents).document_requests([pdf_url])
         if page.chapter_urls and page.id is not None:
             # A book's chapters: linked once its row is stored, each fetched once.
             links = [(url, documents.ROLE_CHAPTER) for url in page.chapter_urls]
             yield DocumentLinks(page.site, page.id, links, page.fetched_at)
-            yield from self.document_requests(page.chapter_urls)
+            yield from self.channel(Documents).document_requests(page.chapter_urls)

@@ -15,6 +15,7 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from caci_spider import documents
+from caci_spider.channels.documents import Documents
 from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
@@ -115,7 +116,7 @@ class StaffPublicationsSpider(K2CategorySpider):
             )
         yield from outcome.publications
         # A sidebar entry that links the paper itself: its url is the document.
-        yield from self.document_requests(
+        yield from self.channel(Documents).document_requests(
             [p.url for p in outcome.publications if p.url and documents.is_pdf_url(p.url)]
         )
         for raw, reason in outcome.rejects:
@@ -164,7 +165,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         # Its download links: linked to the row once stored, fetched (once) after the pages.
         merged.documents = documents.download_links(response.body, response.url)
         yield merged
-        yield from self.document_requests(merged.documents)
+        yield from self.channel(Documents).document_requests(merged.documents)
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""

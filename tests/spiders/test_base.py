@@ -22,6 +22,9 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from caci_spider.archive import ARCHIVED_ONLY
+from caci_spider.channels import channel_of
+from caci_spider.channels.canaries import Canaries
+from caci_spider.channels.upgrade import Upgrade
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.field_reports import FieldReportsSpider
@@ -154,7 +157,10 @@ def test_a_page_without_entries_ends_the_walk(
 ) -> None:
     with caplog.at_level(logging.INFO):
         assert listing(spider, "page-empty", 20) == []
-    assert spider.ledger.listing_walk().pages == 1 and spider.ledger.listing_walk().first_entries is None
+    assert (
+        spider.ledger.listing_walk().pages == 1
+        and spider.ledger.listing_walk().first_entries is None
+    )
     assert f"Listing ends at start=20 ({listing_url(20)}): no entries" in caplog.messages
 
 
@@ -247,7 +253,9 @@ def test_a_first_listing_page_that_cannot_be_fetched(spider: FieldReportsSpider)
     (reject,) = spider.fetch_failed(failure_of(DNSLookupError("no such host"), request))
     assert reject.reason == "fetch failed: DNSLookupError"
     assert "no such host" in (reject.raw or "") and reject.status is None
-    assert spider.ledger.listing_walk().first_failure.startswith("could not be fetched (DNSLookupError: ")
+    assert spider.ledger.listing_walk().first_failure.startswith(
+        "could not be fetched (DNSLookupError: "
+    )
 
 
 def test_a_later_listing_page_does_not_touch_the_first_failure(spider: FieldReportsSpider) -> None:
@@ -325,9 +333,9 @@ def test_an_incremental_run_starts_with_the_listing_then_its_canary(tmp_path: Pa
         stored_row(spider, item_id)
     first, *canaries = asyncio.run(started(spider))
     assert first.url == listing_url(0) and first.callback == spider.parse_listing
-    assert [(r.url, r.priority, r.callback) for r in canaries] == [
-        (item_url(7315), 1, spider.parse_canary),
-        (item_url(8145), 1, spider.parse_canary),
+    assert [(r.url, r.priority, channel_of(r)) for r in canaries] == [
+        (item_url(7315), 1, "canaries"),
+        (item_url(8145), 1, "canaries"),
     ]
     assert spider.known == {("cacianalyst", i) for i in (7315, 8145, 12834)}
     # The walk will not ask for the canaries' pages again.
@@ -352,11 +360,13 @@ def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
         for request in upgrades:
             if request.url == item_url(8145):
                 response = html_response(request.url, page, meta=request.meta)
-                items = list(spider.parse_upgrade(response, **request.cb_kwargs))
+                items = list(spider.channel(Upgrade).parse_upgrade(response, **request.cb_kwargs))
                 assert [type(item) for item in items] == [FieldReportPage]
             else:  # no archived page: the row waits for its next fetch
                 error = IgnoreRequest("Ignored request not in cache")
-                assert list(spider.upgrade_failed(failure_of(error, request))) == []
+                assert (
+                    list(spider.channel(Upgrade).upgrade_failed(failure_of(error, request))) == []
+                )
         return upgrades, waited, [await following] + [r async for r in start]
 
     upgrades, waited, rest = asyncio.run(run())
@@ -365,7 +375,7 @@ def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
     ]  # fmt: skip
     assert waited
     assert rest[0].callback == spider.parse_listing
-    assert [r.callback for r in rest[1:]] == [spider.parse_canary] * 3
+    assert [channel_of(r) for r in rest[1:]] == ["canaries"] * 3
     # The store pipeline is told which row is an upgrade (until it is stored).
     assert spider.ledger.upgrading == {("cacianalyst", 8145)}
     assert spider.crawler.stats.get_value("caci/upgrade/not_archived") == 1
@@ -393,7 +403,7 @@ def check_canary(
     spider: FieldReportsSpider, row: dict[str, Any], page: Path, **meta: Any
 ) -> list[Any]:
     response = html_response(row["url"], page.read_bytes(), meta=meta)
-    return list(spider.parse_canary(response, row=row))
+    return list(spider.channel(Canaries).parse_canary(response, row=row))
 
 
 def canary_check(spider: FieldReportsSpider) -> dict[str, Any]:
@@ -520,7 +530,8 @@ def test_a_canary_that_cannot_be_fetched_is_noted(spider: FieldReportsSpider) ->
     row = canary_row(spider, 8145)
     request = Request(row["url"], cb_kwargs={"row": row})
     response = html_response(row["url"], b"", status=503)
-    assert list(spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))) == []
+    canaries = spider.channel(Canaries)
+    assert list(canaries.canary_failed(failure_of(HttpError(response, "Ignoring"), request))) == []
     (result,) = spider.ledger.canary_results
     assert result.outcome == "fetch failed: HTTP 503"
     assert canary_check(spider)["outcome"] == "fetch failed: HTTP 503"
@@ -532,6 +543,7 @@ def test_a_removed_canary_is_replaced_by_the_next_candidate(spider: FieldReports
     row = canary_row(spider, 8145)
     request = Request(row["url"], cb_kwargs={"row": row, "attempt": 1})
     response = html_response(row["url"], b"", status=404)
-    (replacement,) = spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
+    canaries = spider.channel(Canaries)
+    (replacement,) = canaries.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
     assert replacement.cb_kwargs["attempt"] == 2 and replacement.meta["dont_cache"]
     assert spider.ledger.item_fetches.failures == {}  # a removed item says nothing about the site

@@ -17,6 +17,8 @@ from scrapy.core.downloader import Downloader
 from scrapy.utils.project import get_project_settings
 
 from caci_spider import sources
+from caci_spider.channels import channel_of
+from caci_spider.channels.feedfirst import FeedFirst
 from caci_spider.extensions import CrawlRunRecorder
 from caci_spider.items import Reject, utc_now
 from caci_spider.preflight import RunRefused, check_not_production
@@ -177,8 +179,8 @@ def test_an_incremental_night_reads_each_sections_feed_and_a_canary_of_each(tmp_
             f"{target.base_url}{path_of(target.key)}/item/{100 + len(target.key)}-a.html",
         )
     requests = started(spider)
-    feeds = [r for r in requests if r.callback == spider.parse_feed]
-    canaries = [r for r in requests if r.callback == spider.parse_canary]
+    feeds = [r for r in requests if channel_of(r) == "feed"]
+    canaries = [r for r in requests if channel_of(r) == "canaries"]
     assert [r.url for r in feeds] == [f"{SITE_OF[c][1]}{path_of(c)}.feed" for c in CATEGORIES]
     # one canary per section, among that section's own rows
     assert [(r.cb_kwargs["target"], r.cb_kwargs["row"]["site"]) for r in canaries] == [
@@ -192,10 +194,10 @@ def test_a_feed_that_fails_sends_only_its_section_to_the_listing(tmp_path) -> No
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.python.failure import Failure
 
-    request = spider.feed_request("news-digest")
+    request = spider.channel(FeedFirst).feed_request("news-digest")
     failure = Failure(HttpError(html_response(request.url, b"", status=404), "Ignoring"))
     failure.request = request  # type: ignore[attr-defined]
-    (fallback,) = spider.feed_failed(failure)
+    (fallback,) = spider.channel(FeedFirst).feed_failed(failure)
     assert fallback.url == f"{CACI}/publications/news-digest.html?start=0"
     assert fallback.cb_kwargs["target"] == "news-digest"
     assert spider.ledger.sources["news-digest"].reason == "feed failed: the feed answered HTTP 404"

@@ -130,7 +130,10 @@ def test_the_listing_requests_each_linked_item_page_with_its_entry(
     untitled = requests[2]
     assert untitled.cb_kwargs["listing_title"] is None
     assert untitled.cb_kwargs["listing_entry"].venue == "AFPC Defense Dossier"
-    assert spider.ledger.listing_walk().entries == 4 and spider.ledger.listing_walk().first_entries == 4
+    assert (
+        spider.ledger.listing_walk().entries == 4
+        and spider.ledger.listing_walk().first_entries == 4
+    )
 
 
 def test_an_entry_without_an_item_link_goes_to_validation_as_it_is(
@@ -183,9 +186,10 @@ def test_an_item_page_without_article_text_is_not_read_and_keeps_its_listing_ent
     reject, entry = spider.parse_item(html_response(request.url, page), **request.cb_kwargs)
     assert (reject.url, reject.reason) == (request.url, NO_ARTICLE_TEXT)
     assert entry is request.cb_kwargs["listing_entry"]
-    assert spider.ledger.item_fetches.read == read_before and spider.ledger.item_fetches.failures == {
-        NO_ARTICLE_TEXT: 1
-    }
+    assert (
+        spider.ledger.item_fetches.read == read_before
+        and spider.ledger.item_fetches.failures == {NO_ARTICLE_TEXT: 1}
+    )
     # As a canary, the same page yields nothing: every field of the row is missing.
     assert spider.reextract(html_response(request.url, page), {"url": request.url}) == {}
 
