@@ -55,7 +55,7 @@ class SectionSource:
     feed_url: str = ""
     feed_items: int | None = None  # items the feed listed (when it could be read)
     feed_new: int | None = None  # of them, ids not stored yet
-    # What the JSON listing channel did (caci_spider.spiders.jsonchannel): read, or why not.
+    # What the JSON listing channel did (caci_spider.channels.jsonlisting): read, or why not.
     json: str = ""
 
     def use_listing(self, reason: str) -> None:
@@ -213,6 +213,12 @@ class RunPlan:
             crawled_sections=tuple(facts.get("crawled_sections", ())),
             targets=tuple(facts.get("targets", ())),
         )
+
+    def site_of(self, url: str) -> str | None:
+        """The key of the crawled site ``url`` is on, if any (caci_spider.spiders.targets)."""
+        from caci_spider.spiders.targets import site_of  # the spiders import the ledger
+
+        return site_of(url, list(self.targets))
 
 
 _FACTS = (

@@ -55,6 +55,7 @@ class DatabaseStore:
     def from_crawler(cls, crawler: Crawler) -> DatabaseStore:
         store = cls(crawler)
         crawler.signals.connect(store.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(store.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(store.engine_stopped, signal=signals.engine_stopped)
         return store
 
@@ -83,12 +84,37 @@ class DatabaseStore:
         )  # fmt: skip
         try:
             self.first_crawl = self.stored_rows_of(ledger.plan) == 0
+            self.count_rows_at_start(ledger)
             self.started_at = utc_now()
             self.run_id = self.database.start_run(spider.name, ledger.plan.mode, self.started_at)
         except sqlite3.Error as error:
             logger.error("The database %s cannot be written (%s)", self.path, error)
             # Raised from a spider_opened handler: Scrapy closes the spider before any request.
             raise CloseSpider("database_unavailable") from error
+
+    def count_rows_at_start(self, ledger: RunLedger) -> None:
+        """Each target's stored rows when the run began (a resumed run keeps its own)."""
+        rows = ledger.section_rows_at_start
+        if ledger.plan.export_table == PUBLICATIONS and not rows:
+            for target in ledger.plan.targets:
+                rows[target.key] = self.database.count_publications(target.site, target.category)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Resolve the earlier rejects of the pages read live; a finished run's item requests
+        that never got an answer are rejects (a stopped run resumes them: not lost)."""
+        ledger = self.ledger
+        self.resolve_read_pages(ledger.pages_read_live)
+        if reason != "finished":
+            return
+        # Every item request ends in its callback or errback, except when Scrapy drops its
+        # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
+        site_of_url = ledger.plan.site_of if ledger.plan.export_table == PUBLICATIONS else None
+        for url in ledger.unanswered.values():
+            reason_text = (
+                "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
+            )
+            site = site_of_url(url) if site_of_url else None
+            self.record_reject(Reject(spider.name, url, reason_text, utc_now(), site=site))
 
     def stored_rows_of(self, plan: RunPlan) -> int:
         """The rows the spider's crawls stored: of its sections (``crawled_sections``) for a

@@ -27,6 +27,7 @@ from caci_spider.store import DatabaseStore, ledger_of, store_of
 
 if TYPE_CHECKING:
     from caci_spider.spiders.base import K2CategorySpider
+    from caci_spider.spiders.targets import Target
 
 # Request meta: (channel name, method for the answer, method for a failure).
 CHANNEL = "caci_channel"
@@ -42,6 +43,15 @@ class Channel:
 
     def connect(self, crawler: Crawler) -> None:
         """Connect the channel's own signals (once the spider has its crawler)."""
+
+    def begin(self) -> None:
+        """Called when the spider starts, before any request (an incremental run knows what it
+        has stored by then)."""
+
+    def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request] | None:
+        """The first requests of a due walk of ``target``'s whole listing read this channel's
+        way (``None``: not this channel's; the spider walks the HTML listing)."""
+        return None
 
     @property
     def crawler(self) -> Crawler:

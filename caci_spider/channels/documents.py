@@ -30,6 +30,10 @@ class Documents(Channel):
         self.known: set[str] = set()
         self.requested: set[str] = set()
 
+    def begin(self) -> None:
+        if self.spider.mode == "incremental":
+            self.known = self.store.database.document_urls() | self.spider.backed_off_urls()
+
     def document_requests(self, urls: list[str]) -> Iterator[scrapy.Request]:
         """A request per PDF not fetched yet in this run (an incremental run: never stored
         before), on the allowed hosts only; a PDF elsewhere is linked, never fetched."""

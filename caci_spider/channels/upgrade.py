@@ -11,7 +11,7 @@ the archive anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import scrapy
@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 from twisted.python.failure import Failure
 
@@ -42,6 +43,16 @@ class Upgrade(Channel):
     def connect(self, crawler: Crawler) -> None:
         # A request the scheduler drops gets no callback: an upgrade request must still count.
         crawler.signals.connect(self.upgrade_dropped, signal=signals.request_dropped)
+
+    async def first_requests(self) -> AsyncIterator[scrapy.Request]:
+        """The upgrade's requests, then a wait until every one is answered (nothing else of the
+        run is asked for before: the canaries read the rows it re-derives)."""
+        requests = self.upgrade_requests()
+        done = self.done
+        for request in requests:
+            yield request
+        if requests and done is not None:
+            await maybe_deferred_to_future(done)
 
     def upgrade_requests(self) -> list[scrapy.Request]:
         """A request per outdated stored row of the spider's sections, served by the page

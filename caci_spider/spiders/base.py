@@ -11,40 +11,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar, Self, TypeVar
-from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from caci_spider.channels import Channel, route_of
-from caci_spider.channels.canaries import CANARY_ATTEMPTS as CANARY_ATTEMPTS
 from caci_spider.channels.canaries import Canaries
 from caci_spider.channels.documents import Documents
 from caci_spider.channels.feedfirst import FeedFirst
+from caci_spider.channels.jsonlisting import JsonListing
 from caci_spider.channels.upgrade import Upgrade
 from caci_spider.items import Reject, utc_now
 from caci_spider.ledger import RunLedger
-from caci_spider.middlewares import HostDidNotAnswer, archive_fallback
+from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.sources import Section, SiteProfile, sister_spiders
-from caci_spider.spiders.failures import BENIGN_IGNORE as _BENIGN_IGNORE
-from caci_spider.spiders.failures import failed_request as failed_request
-from caci_spider.spiders.failures import failure_name as failure_name
-from caci_spider.spiders.failures import failure_reason as failure_reason
-from caci_spider.spiders.failures import http_status as http_status
-from caci_spider.spiders.targets import Target as Target
-from caci_spider.spiders.targets import on_hosts as on_hosts
-from caci_spider.spiders.targets import site_settings_of
+from caci_spider.spiders.failures import (
+    failed_request,
+    first_listing_failure,
+    http_status,
+    left_unread,
+    page_problem,
+    reject_of,
+    status_text,
+)
+from caci_spider.spiders.modes import MODES, WALKS, apply_mode, check_arguments
+from caci_spider.spiders.targets import Target, site_of, site_settings_of, targets_of
 from caci_spider.storage import PUBLICATIONS
 from caci_spider.store import DatabaseStore, ledger_of, store_of
-from caci_spider.urls import ItemRef, domain_of, host_key, listing_url
+from caci_spider.urls import ItemRef, listing_url
 
-MODES = ("incremental", "full", "reparse")
-# ``-a walk=listing``: walk the listing whatever the feed says (``auto``: feed first when due).
-WALKS = ("auto", "listing")
 ChannelT = TypeVar("ChannelT", bound=Channel)
 
 
@@ -95,7 +92,13 @@ class K2CategorySpider(scrapy.Spider):
     # how (field → one of caci_spider.quality.COMPARISONS: "exact", "key", "keys", "date", "words").
     canary_compared: dict[str, str] = {}
     # What the spider is composed of besides its walk (caci_spider.channels), by name.
-    channel_types: ClassVar[tuple[type[Channel], ...]] = (FeedFirst, Canaries, Documents, Upgrade)
+    channel_types: ClassVar[tuple[type[Channel], ...]] = (
+        FeedFirst,
+        JsonListing,
+        Canaries,
+        Documents,
+        Upgrade,
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -107,10 +110,7 @@ class K2CategorySpider(scrapy.Spider):
         self, *args: Any, mode: str = "incremental", walk: str = "auto", **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        if walk not in WALKS:
-            raise ValueError(f"walk must be one of {', '.join(WALKS)}, not {walk!r}")
+        check_arguments(mode, walk)
         self.mode = mode
         self.walk = walk
         self.known: set[Any] = set()
@@ -127,41 +127,16 @@ class K2CategorySpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.targets = [
-            Target(
-                profile,
-                section,
-                settings[profile.base_url_setting].rstrip("/"),
-                cls.policy_of(section),
-            )
-            for profile, section in cls.crawled_sections
-        ]
-        keys = [target.key for target in spider.targets]
-        if len(keys) != len(set(keys)):
-            raise ValueError(f"{cls.name}: two crawled sections share a K2 category ({keys})")
+        # Offsite rule: every crawled site's host (caci_spider.spiders.targets).
+        spider.targets, spider.allowed_domains = targets_of(cls, settings)
         spider.base_url = (
             spider.targets[0].base_url
             if spider.targets
             else settings[cls.base_url_setting].rstrip("/")
         )
-        # Offsite rule: every crawled site's host. Politeness is per host: Scrapy's download
-        # slots are per host name, so DOWNLOAD_DELAY, CONCURRENT_REQUESTS_PER_DOMAIN and
-        # AUTOTHROTTLE apply to each site apart, and robots.txt is read per host.
-        spider.allowed_domains = sorted(
-            {domain_of(target.base_url) for target in spider.targets}
-            or {domain_of(spider.base_url)}
-        )
         for channel in spider.channels.values():
             channel.connect(crawler)
-        if spider.mode == "reparse":
-            # The page archive is the only source: no network, no politeness delay needed.
-            for name, value in {
-                "CACI_OFFLINE": True,
-                "HTTPCACHE_IGNORE_MISSING": True,
-                "DOWNLOAD_DELAY": 0,
-                "AUTOTHROTTLE_ENABLED": False,
-            }.items():
-                settings.set(name, value, priority="spider")
+        apply_mode(settings, spider.mode)  # reparse: the page archive only
         return spider
 
     # -- channels -------------------------------------------------------------------------------
@@ -191,18 +166,6 @@ class K2CategorySpider(scrapy.Spider):
                 return target
         raise KeyError(key)
 
-    def closed(self, reason: str) -> None:
-        self.store.resolve_read_pages(self.ledger.pages_read_live)
-        if reason != "finished":
-            return  # a stopped run resumes its requests: they are not lost
-        # Every item request ends in its callback or errback, except when Scrapy drops its
-        # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
-        for url in self.ledger.unanswered.values():
-            reason_text = (
-                "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
-            )
-            self.store.record_reject(self.reject(url, reason_text))
-
     def fallback_of(self, response: Response) -> str:
         """Why ``response`` came from the page archive instead of the site (``""``: it did
         not); such a page is remembered as not read live."""
@@ -224,13 +187,7 @@ class K2CategorySpider(scrapy.Spider):
         """The key of the crawled site of publications ``url`` is on (its configured base
         URL's host, or one of the profile's hosts), if any; ``None`` for a spider of another
         table (staff publications' pages have no site in ``rejects``)."""
-        if self.export_table != PUBLICATIONS:
-            return None
-        key = host_key(urlsplit(url).netloc)
-        for target in self.targets:
-            if key == host_key(urlsplit(target.base_url).netloc) or key in target.profile.hosts:
-                return target.site
-        return None
+        return site_of(url, self.targets) if self.export_table == PUBLICATIONS else None
 
     def known_items(self) -> set[Any]:
         """What an incremental run need not fetch again (``(site, id)`` or URLs, per spider)."""
@@ -251,29 +208,14 @@ class K2CategorySpider(scrapy.Spider):
     def needs_fetch(self, key: Any) -> bool:
         return self.mode != "incremental" or key not in self.known
 
-    @property
-    def category_path(self) -> str:
-        return self.target().category_path
-
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        rows_at_start = self.ledger.section_rows_at_start
-        if self.export_table == PUBLICATIONS and not rows_at_start:
-            for target in self.targets:
-                rows_at_start[target.key] = self.store.database.count_publications(
-                    target.site, target.category
-                )
         if self.mode == "incremental":
             self.known = self.known_items()
-            known_documents = self.store.database.document_urls() | self.backed_off_urls()
-            self.channel(Documents).known = known_documents
-        upgrade = self.channel(Upgrade)
-        upgrades = upgrade.upgrade_requests()
-        if upgrades and upgrade.done is not None:
-            done = upgrade.done
-            for request in upgrades:
-                yield request
-            # Nothing is judged (canaries read their rows below) before every row is re-derived.
-            await maybe_deferred_to_future(done)
+        for channel in self.channels.values():
+            channel.begin()
+        # Nothing is judged (canaries read their rows below) before every row is re-derived.
+        async for request in self.channel(Upgrade).first_requests():
+            yield request
         for request in [*self.initial_requests(), *self.channel(Canaries).canary_requests()]:
             yield request
 
@@ -285,8 +227,12 @@ class K2CategorySpider(scrapy.Spider):
 
     def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request]:
         """The first requests of a due walk of ``target``'s listing (``reason``: why it is
-        walked); a spider with another way to read the whole listing overrides it
-        (:mod:`caci_spider.spiders.jsonchannel`)."""
+        walked): the first channel with another way to read the whole listing
+        (:mod:`caci_spider.channels.jsonlisting`), else the listing's first page."""
+        for channel in self.channels.values():
+            requests = channel.walk_requests(reason, target)
+            if requests is not None:
+                return requests
         self.ledger.sources[target.key].use_listing(reason)
         return [self.listing_request(0, target.key)]
 
@@ -400,21 +346,15 @@ class K2CategorySpider(scrapy.Spider):
         self, response: Response, ref: ItemRef, section: Target, **context: Any
     ) -> Iterator[Any]:
         """An item page (fetched, or an archived copy) read into items, or a reject."""
-        if not isinstance(response, TextResponse):
-            yield self.reject(ref.url, "item is not a text page", status=response.status)
-            return
-        if not response.body.strip():
-            yield self.reject(ref.url, "empty page", status=response.status)
-            return
-        if response.body.rfind(b"</html", -4096) < 0 and b"</HTML" not in response.body[-4096:]:
-            # Every K2 page ends with </html>: without it the server stopped mid-page, and the
-            # text would be a cut-off copy.
-            yield self.reject(ref.url, "truncated page: no closing </html>", status=response.status)
+        problem = page_problem(response)
+        if problem:
+            yield self.reject(ref.url, problem, status=response.status)
             return
         # After a redirect to the canonical alias, keep the URL the server settled on.
         final = section.ref(response.url, response.url)
         if final is not None and final.id == ref.id:
             ref = final
+        assert isinstance(response, TextResponse)
         yield from self.extract_item(response, ref, **context)
 
     def extract_item(
@@ -435,54 +375,22 @@ class K2CategorySpider(scrapy.Spider):
     def fetch_failed(self, failure: Failure) -> Iterator[Reject]:
         """A page that answered 4xx/5xx, or still failed after retries, becomes a reject."""
         request = failed_request(failure)
-        if failure.check(HostDidNotAnswer):
-            status_text = "its host did not answer"
-        else:
-            status_text = failure_reason(failure)
-        if request.cb_kwargs.get("start") == 0 and request.callback == self.parse_listing:
-            code = http_status(failure)
-            walk = self.ledger.listing_walks[self.target(request.cb_kwargs.get("target")).key]
-            walk.first_failure = (
-                f"answered HTTP {code}"
-                if code is not None
-                else f"could not be fetched ({failure_name(failure)}: "
-                f"{failure.getErrorMessage()[:200]})"
-            )
-        raw = None
-        ref = request.cb_kwargs.get("ref")
-        if ref is not None:
-            self.ledger.unanswered.pop(self.item_key(ref), None)
-            unread = http_status(failure) is None and (
-                not failure.check(IgnoreRequest)
-                or failure.check(HostDidNotAnswer)
-                or _BENIGN_IGNORE.search(failure.getErrorMessage())
-            )
-            for tally in self.ledger.fetch_tallies(request.cb_kwargs.get("target")):
-                tally.failed(status_text)
-                if unread:
-                    tally.not_read += 1
-        status = http_status(failure)
-        if failure.check(HostDidNotAnswer):
-            # Not this page's failure: the host's, said once (caci_spider.middlewares).
-            self.crawler.stats.inc_value("caci/dropped")
-            return
-        if status is not None:
-            reason = f"HTTP {status}"
-        elif failure.check(IgnoreRequest) and _BENIGN_IGNORE.search(failure.getErrorMessage()):
-            # Not a failure of the site: robots.txt, a ban already recorded, or (reparse) a
-            # page the archive does not hold. (HttpError is an IgnoreRequest: tested first.)
-            self.crawler.stats.inc_value("caci/ignored")
+        kwargs = request.cb_kwargs
+        if kwargs.get("start") == 0 and request.callback == self.parse_listing:
+            walk = self.ledger.listing_walks[self.target(kwargs.get("target")).key]
+            walk.first_failure = first_listing_failure(failure)
+        if kwargs.get("ref") is not None:
+            self.ledger.unanswered.pop(self.item_key(kwargs["ref"]), None)
+            for tally in self.ledger.fetch_tallies(kwargs.get("target")):
+                tally.failed(status_text(failure))
+                tally.not_read += left_unread(failure)
+        kind, reason, raw = reject_of(failure)
+        if kind == "ignored":
             self.logger.info("Not fetched: %s (%s)", request.url, failure.getErrorMessage())
+        if kind != "reject":
+            self.crawler.stats.inc_value(f"caci/{kind}")
             return
-        elif failure.check(IgnoreRequest):
-            # A redirect loop, a redirect off the configured hosts, a bad encoding: the page
-            # cannot be had, which is a reject like any other.
-            reason = f"not fetched: {failure.getErrorMessage()}"[:200]
-        else:
-            # A short category as the reason (it names a stats counter); the details go to raw.
-            reason = f"fetch failed: {failure_name(failure)}"
-            raw = failure.getErrorMessage()[:1000]
-        yield self.reject(request.url, reason, raw=raw, status=status)
+        yield self.reject(request.url, reason, raw=raw, status=http_status(failure))
 
     def reject(
         self, url: str, reason: str, raw: str | None = None, status: int | None = None

@@ -24,11 +24,11 @@ from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
 from caci_spider.sources import Section, SiteProfile, section_of
-from caci_spider.spiders.jsonchannel import JsonListingChannel
+from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.urls import ItemRef
 
 
-class K2PublicationsSpider(JsonListingChannel):
+class K2PublicationsSpider(K2CategorySpider):
     """Rows of ``publications`` (the field-report contract, every section, every site): every
     field of a row comes from its item page, so that a section's feed is all a night needs."""
 

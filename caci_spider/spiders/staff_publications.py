@@ -22,7 +22,8 @@ from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
 from caci_spider.sources import CACIANALYST, section_of
-from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
+from caci_spider.spiders.base import K2CategorySpider
+from caci_spider.spiders.failures import failed_request, failure_name, http_status
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef, domain_of
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from scrapy.settings import BaseSettings
+
 from caci_spider.sources import Section, SiteProfile
-from caci_spider.urls import ItemRef, host_key, item_ref
+from caci_spider.urls import ItemRef, domain_of, host_key, item_ref
 
 if TYPE_CHECKING:
     from caci_spider.spiders.base import K2CategorySpider
@@ -68,3 +70,39 @@ class Target:
             return False
         prefix = self.section.path
         return parts.path.startswith((f"{prefix}/", f"{prefix}.")) or parts.path == prefix
+
+
+def targets_of(
+    spidercls: type[K2CategorySpider], settings: BaseSettings
+) -> tuple[list[Target], list[str]]:
+    """The spider class's targets, each at its site's configured base URL, and the offsite
+    rule's domains: every crawled site's host (or the base-URL setting's, without targets)."""
+    targets = [
+        Target(
+            profile,
+            section,
+            settings[profile.base_url_setting].rstrip("/"),
+            spidercls.policy_of(section),
+        )
+        for profile, section in spidercls.crawled_sections
+    ]
+    keys = [target.key for target in targets]
+    if len(keys) != len(set(keys)):
+        raise ValueError(f"{spidercls.name}: two crawled sections share a K2 category ({keys})")
+    # Politeness is per host: Scrapy's download slots are per host name, so DOWNLOAD_DELAY,
+    # CONCURRENT_REQUESTS_PER_DOMAIN and AUTOTHROTTLE apply to each site apart, and robots.txt
+    # is read per host.
+    domains = {domain_of(target.base_url) for target in targets} or {
+        domain_of(settings[spidercls.base_url_setting].rstrip("/"))
+    }
+    return targets, sorted(domains)
+
+
+def site_of(url: str, targets: list[Target]) -> str | None:
+    """The key of the crawled site ``url`` is on (its configured base URL's host, or one of the
+    profile's hosts), if any."""
+    key = host_key(urlsplit(url).netloc)
+    for target in targets:
+        if key == host_key(urlsplit(target.base_url).netloc) or key in target.profile.hosts:
+            return target.site
+    return None

@@ -300,9 +300,9 @@ def test_requests_never_answered_are_rejects_when_the_run_finishes(
 ) -> None:
     spider = spider_for(tmp_path)
     spider.item_request(ItemRef(7999, item_url(7999)), None)
-    spider.closed("shutdown")  # a stopped run resumes them
+    store_of(spider.crawler).spider_closed(spider, "shutdown")  # a stopped run resumes them
     assert list(spider.store.database.rows("rejects", order_by="url")) == []
-    spider.closed("finished")
+    store_of(spider.crawler).spider_closed(spider, "finished")
     (row,) = spider.store.database.rows("rejects", order_by="url")
     assert row["url"] == item_url(7999)
     assert row["reason"].startswith("dropped without an answer")
