@@ -21,10 +21,10 @@ from scrapy import Spider
 
 from caci_spider.items import Reject
 from caci_spider.quality import FieldDifference, QualityProblem
+from caci_spider.targets import Target, site_of
 
 if TYPE_CHECKING:
     from caci_spider.sources import Section, SiteProfile
-    from caci_spider.spiders.base import Target
 
 
 @dataclass
@@ -215,9 +215,7 @@ class RunPlan:
         )
 
     def site_of(self, url: str) -> str | None:
-        """The key of the crawled site ``url`` is on, if any (caci_spider.spiders.targets)."""
-        from caci_spider.spiders.targets import site_of  # the spiders import the ledger
-
+        """The key of the crawled site ``url`` is on, if any (caci_spider.targets)."""
         return site_of(url, list(self.targets))
 
 

@@ -237,7 +237,7 @@ class StorePipeline(_CrawlerPipeline):
         if isinstance(item, FieldReport):
             stored = database.publication(item.site, item.id)
             # A row read again from its archived page by newer page rules (the extraction
-            # upgrade: spiders.base.K2CategorySpider.upgrade_requests), once.
+            # upgrade: caci_spider.channels.upgrade), once.
             upgrading = self.ledger.upgrading
             upgrade = (item.site, item.id) in upgrading
             reason = EXTRACTION_UPGRADE if upgrade else PAGE_CHANGED

@@ -16,21 +16,69 @@ to keep a stopped run's queue in its ``JOBDIR``.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
+from caci_spider.items import Reject
 from caci_spider.ledger import RunLedger
 from caci_spider.store import DatabaseStore, ledger_of, store_of
-
-if TYPE_CHECKING:
-    from caci_spider.spiders.base import K2CategorySpider
-    from caci_spider.spiders.targets import Target
+from caci_spider.targets import Target
+from caci_spider.urls import ItemRef
 
 # Request meta: (channel name, method for the answer, method for a failure).
 CHANNEL = "caci_channel"
+ChannelT = TypeVar("ChannelT", bound="Channel")
+
+
+class Walker(Protocol):
+    """What a channel sees of the spider it is part of
+    (:class:`caci_spider.spiders.base.K2CategorySpider`): its run, its targets and its walk."""
+
+    @property
+    def crawler(self) -> Crawler: ...
+    @property
+    def logger(self) -> logging.LoggerAdapter[logging.Logger]: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def walk(self) -> str: ...
+    @property
+    def export_table(self) -> str: ...
+    @property
+    def targets(self) -> list[Target]: ...
+    @property
+    def allowed_domains(self) -> list[str]: ...
+    @property
+    def sister_spiders(self) -> tuple[str, ...]: ...
+    def target(self, key: str | None = None) -> Target: ...
+    def channel(self, kind: type[ChannelT]) -> ChannelT: ...
+    def channel_answered(self, response: Response, **kwargs: Any) -> Any: ...
+    def channel_failed(self, failure: Failure) -> Any: ...
+    def item_key(self, ref: ItemRef) -> tuple[str, int]: ...
+    def needs_fetch(self, key: Any) -> bool: ...
+    def backed_off_urls(self) -> set[str]: ...
+    def fallback_of(self, response: Response) -> str: ...
+    def listing_request(self, start: int, key: str | None = None) -> scrapy.Request: ...
+    def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request]: ...
+    def item_request(
+        self, ref: ItemRef, listing_title: str | None, key: str | None = None, **extra: Any
+    ) -> scrapy.Request: ...
+    def read_item(
+        self, response: Response, ref: ItemRef, section: Target, **context: Any
+    ) -> Iterator[Any]: ...
+    def reextract(self, response: TextResponse, row: dict[str, Any]) -> dict[str, Any]: ...
+    def fetch_failed(self, failure: Failure) -> Iterator[Reject]: ...
+    def reject(
+        self, url: str, reason: str, raw: str | None = None, status: int | None = None
+    ) -> Reject: ...
 
 
 class Channel:
@@ -38,7 +86,7 @@ class Channel:
 
     name: ClassVar[str] = ""
 
-    def __init__(self, spider: K2CategorySpider) -> None:
+    def __init__(self, spider: Walker) -> None:
         self.spider = spider
 
     def connect(self, crawler: Crawler) -> None:

@@ -18,15 +18,15 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from caci_spider.channels import Channel
+from caci_spider.failures import failed_request, failure_reason, http_status
 from caci_spider.items import is_empty, utc_now
 from caci_spider.ledger import CanaryResult
 from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.quality import FieldDifference, differences
-from caci_spider.spiders.failures import failed_request, failure_reason, http_status
 from caci_spider.storage import PUBLICATIONS, STAFF_SITE
 
 if TYPE_CHECKING:
-    from caci_spider.spiders.targets import Target
+    from caci_spider.targets import Target
 
 # Canary pages tried in turn when the site no longer has one (404/410).
 CANARY_ATTEMPTS = 3

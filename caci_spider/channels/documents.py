@@ -15,9 +15,9 @@ from twisted.python.failure import Failure
 
 from caci_spider import documents
 from caci_spider.channels import Channel
+from caci_spider.failures import failed_request
 from caci_spider.items import Reject, utc_now
-from caci_spider.spiders.failures import failed_request
-from caci_spider.spiders.targets import on_hosts
+from caci_spider.targets import on_hosts
 
 
 class Documents(Channel):

@@ -18,13 +18,13 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from caci_spider.channels import Channel
+from caci_spider.failures import failed_request, failure_reason, http_status
 from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.sitefeed import FeedRefused, feed_path, parse_feed
-from caci_spider.spiders.failures import failed_request, failure_reason, http_status
 from caci_spider.urls import ItemRef
 
 if TYPE_CHECKING:
-    from caci_spider.spiders.targets import Target
+    from caci_spider.targets import Target
 
 
 class FeedFirst(Channel):

@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from caci_spider.channels import Channel
 from caci_spider.channels.documents import Documents
 from caci_spider.dates import parse_k2_date
+from caci_spider.failures import failed_request, failure_reason
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.jsonlistings import (
     NULL_DATE,
@@ -49,11 +50,10 @@ from caci_spider.jsonlistings import (
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
-from caci_spider.spiders.failures import failed_request, failure_reason
 from caci_spider.storage import CONTRACT_KEYS, PUBLICATIONS
 
 if TYPE_CHECKING:
-    from caci_spider.spiders.targets import Target
+    from caci_spider.targets import Target
 
 # The two URL forms K2 answers JSON at (Joomla maps a ``.json`` suffix to ``format=json``);
 # ``path`` is the section's listing path (``/publications/field-reports``,

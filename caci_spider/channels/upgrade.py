@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 
 from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.channels import Channel, channel_of
-from caci_spider.spiders.failures import failed_request
+from caci_spider.failures import failed_request
 from caci_spider.storage import PUBLICATIONS
 from caci_spider.urls import ItemRef
 from caci_spider.versions import EXTRACTION_VERSION

@@ -10,24 +10,19 @@ composed of (:mod:`caci_spider.channels`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
-from caci_spider.channels import Channel, route_of
+from caci_spider.channels import Channel, ChannelT, route_of
 from caci_spider.channels.canaries import Canaries
 from caci_spider.channels.documents import Documents
 from caci_spider.channels.feedfirst import FeedFirst
 from caci_spider.channels.jsonlisting import JsonListing
 from caci_spider.channels.upgrade import Upgrade
-from caci_spider.items import Reject, utc_now
-from caci_spider.ledger import RunLedger
-from caci_spider.middlewares import archive_fallback
-from caci_spider.pages.listing import K2ListingPage
-from caci_spider.sources import Section, SiteProfile, sister_spiders
-from caci_spider.spiders.failures import (
+from caci_spider.failures import (
     failed_request,
     first_listing_failure,
     http_status,
@@ -36,13 +31,16 @@ from caci_spider.spiders.failures import (
     reject_of,
     status_text,
 )
+from caci_spider.items import Reject, utc_now
+from caci_spider.ledger import RunLedger
+from caci_spider.middlewares import archive_fallback
+from caci_spider.pages.listing import K2ListingPage
+from caci_spider.sources import Section, SiteProfile, sister_spiders
 from caci_spider.spiders.modes import MODES, WALKS, apply_mode, check_arguments
-from caci_spider.spiders.targets import Target, site_of, site_settings_of, targets_of
 from caci_spider.storage import PUBLICATIONS
 from caci_spider.store import DatabaseStore, ledger_of, store_of
+from caci_spider.targets import Target, site_of, site_settings_of, targets_of
 from caci_spider.urls import ItemRef, listing_url
-
-ChannelT = TypeVar("ChannelT", bound=Channel)
 
 
 class K2CategorySpider(scrapy.Spider):
@@ -127,8 +125,10 @@ class K2CategorySpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        # Offsite rule: every crawled site's host (caci_spider.spiders.targets).
-        spider.targets, spider.allowed_domains = targets_of(cls, settings)
+        # Offsite rule: every crawled site's host (caci_spider.targets).
+        spider.targets, spider.allowed_domains = targets_of(
+            cls.name, cls.crawled_sections, cls.policy_of, settings, cls.base_url_setting
+        )
         spider.base_url = (
             spider.targets[0].base_url
             if spider.targets

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from caci_spider import documents
 from caci_spider.channels.documents import Documents
+from caci_spider.failures import failed_request, failure_name, http_status
 from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
@@ -23,7 +24,6 @@ from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sideb
 from caci_spider.records import normalise_staff_publication
 from caci_spider.sources import CACIANALYST, section_of
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.spiders.failures import failed_request, failure_name, http_status
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef, domain_of
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
@@ -11,8 +12,16 @@ from scrapy.settings import BaseSettings
 from caci_spider.sources import Section, SiteProfile
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref
 
-if TYPE_CHECKING:
-    from caci_spider.spiders.base import K2CategorySpider
+
+class SectionPolicy(Protocol):
+    """What a section's spider class says about crawling it (the class attributes of
+    :class:`caci_spider.spiders.base.K2CategorySpider`)."""
+
+    feed_first: bool
+    listing_only_reason: str
+    coverage_fields: tuple[str, ...]
+    canary_fields: tuple[str, ...]
+    canary_compared: dict[str, str]
 
 
 def on_hosts(url: str, domains: list[str]) -> bool:
@@ -38,7 +47,7 @@ class Target:
     profile: SiteProfile
     section: Section
     base_url: str
-    policy: type[K2CategorySpider]
+    policy: type[SectionPolicy]
 
     @property
     def key(self) -> str:
@@ -73,27 +82,32 @@ class Target:
 
 
 def targets_of(
-    spidercls: type[K2CategorySpider], settings: BaseSettings
+    name: str,
+    pairs: tuple[tuple[SiteProfile, Section], ...],
+    policy_of: Callable[[Section], type[SectionPolicy]],
+    settings: BaseSettings,
+    base_url_setting: str,
 ) -> tuple[list[Target], list[str]]:
-    """The spider class's targets, each at its site's configured base URL, and the offsite
-    rule's domains: every crawled site's host (or the base-URL setting's, without targets)."""
+    """The targets of spider ``name`` (its ``crawled_sections``), each at its site's configured
+    base URL, and the offsite rule's domains: every crawled site's host (or the host of
+    ``base_url_setting``, without targets)."""
     targets = [
         Target(
             profile,
             section,
             settings[profile.base_url_setting].rstrip("/"),
-            spidercls.policy_of(section),
+            policy_of(section),
         )
-        for profile, section in spidercls.crawled_sections
+        for profile, section in pairs
     ]
     keys = [target.key for target in targets]
     if len(keys) != len(set(keys)):
-        raise ValueError(f"{spidercls.name}: two crawled sections share a K2 category ({keys})")
+        raise ValueError(f"{name}: two crawled sections share a K2 category ({keys})")
     # Politeness is per host: Scrapy's download slots are per host name, so DOWNLOAD_DELAY,
     # CONCURRENT_REQUESTS_PER_DOMAIN and AUTOTHROTTLE apply to each site apart, and robots.txt
     # is read per host.
     domains = {domain_of(target.base_url) for target in targets} or {
-        domain_of(settings[spidercls.base_url_setting].rstrip("/"))
+        domain_of(settings[base_url_setting].rstrip("/"))
     }
     return targets, sorted(domains)
 
