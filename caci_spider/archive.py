@@ -40,6 +40,7 @@ from scrapy.settings import BaseSettings
 from w3lib.http import headers_dict_to_raw, headers_raw_to_dict
 
 from caci_spider.items import Reject, utc_now
+from caci_spider.ledger import RunPlan
 from caci_spider.middlewares import PUSHBACK_STATUSES
 from caci_spider.paths import archive_dir
 from caci_spider.sources import sister_spiders
@@ -62,9 +63,10 @@ def sister_archives(spider: Spider) -> list[str]:
     """The other spiders whose archives hold pages of ``spider``'s publications sections: each
     of its sections' own spider, and the spider of every section; none for a spider of another
     table (staff publications)."""
-    if getattr(spider, "export_table", "") != "publications":
+    plan = RunPlan.of(spider)  # the spider's declared sections (the archive may run alone)
+    if plan.export_table != "publications":
         return []
-    crawled = tuple(section for _profile, section in getattr(spider, "crawled_sections", ()))
+    crawled = tuple(section for _profile, section in plan.crawled_sections)
     return list(sister_spiders(spider.name, crawled))
 
 

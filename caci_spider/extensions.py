@@ -23,27 +23,19 @@ from caci_spider import settings as default_settings
 from caci_spider.archive import FIRST_STORE_ERROR_STAT, STORE_ERRORS_STAT
 from caci_spider.items import utc_now
 from caci_spider.jobdir import leave_jobdir, prepare_jobdir
+from caci_spider.ledger import ItemFetches, ListingWalk, RepeatedParagraphs, RunLedger
 from caci_spider.middlewares import HOST_DOWN_STAT, PAGES_READ_STAT
 from caci_spider.selfcheck import (
-    ItemFetches,
-    ListingWalk,
-    QualityRejects,
-    RefetchedFields,
-    RepeatedParagraphs,
-    SectionSource,
-    archive_problems,
-    canary_problems,
+    RunReview,
+    SectionReview,
+    Thresholds,
     coverage_of,
-    coverage_problems,
     end_problems,
-    export_problems,
     finished_normally,
-    item_problems,
-    listing_problems,
-    quality_problems,
-    repeated_problems,
-    section_read_problems,
-    vanished_problems,
+    problems_of,
+    section_coverage_rule,
+    section_read_rule,
+    section_walk_rule,
     write_problems,
 )
 from caci_spider.storage import CaciDatabase
@@ -122,11 +114,17 @@ class CrawlRunRecorder:
         for record in records:
             logger.handle(record)
 
-    def repeated_paragraphs(self, spider: Spider, store: DatabaseStore) -> RepeatedParagraphs:
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            self.min_items, self.min_share, self.vanished_max_share, self.repeated_min_items
+        )
+
+    def repeated_paragraphs(self, ledger: RunLedger, store: DatabaseStore) -> RepeatedParagraphs:
         """This run's edge paragraphs, with the stored rows that hold them too when the run
         stored few items (a full crawl sees the repetition among its own items; a night with
         one new item only against the stored rows)."""
-        repeated: RepeatedParagraphs = getattr(spider, "repeated_paragraphs", RepeatedParagraphs())
+        repeated = ledger.repeated_paragraphs
         if self.repeated_min_items <= 0 or repeated.items >= _LOOKUP_BELOW_ITEMS:
             return repeated
         for line, urls in list(repeated.holders.items()):
@@ -136,116 +134,87 @@ class CrawlRunRecorder:
                 )
         return repeated
 
-    def judge_sections(
-        self,
-        spider: Spider,
-        reason: str,
-        database: CaciDatabase,
-        run_id: int,
-        values: dict[str, Any],
-    ) -> dict[str, dict[str, Any]]:
-        """Each target's (site, section) record of the run (``crawl_runs.sections``, by K2
-        category): items new/updated/unchanged/rejected, its listing walk and source, its
-        canaries, its coverage and the problems judged on that section alone (its listing walk
-        against its own last walk; its coverage against its section's ``coverage_minimums``).
+    def section_reviews(
+        self, ledger: RunLedger, database: CaciDatabase, run_id: int, values: dict[str, Any]
+    ) -> dict[str, SectionReview]:
+        """What each target's (site, section) rules read: its listing walk against its own
+        last walk, its coverage against its section's ``coverage_minimums``, its item pages.
         A spider with several targets names the section in each problem."""
-        targets: list[Any] = list(getattr(spider, "targets", []) or [])
-        if not targets:
-            return {}
+        targets = ledger.plan.targets
         several = len(targets) > 1
-        walks: dict[str, ListingWalk] = dict(getattr(spider, "listing_walks", {}))
-        sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
-        rejects: dict[str, int] = dict(getattr(spider, "rejects_by_target", {}))
-        counts = self.section_counts(spider, database, run_id)
-        fetches: dict[str, ItemFetches] = dict(getattr(spider, "section_fetches", {}))
-        rows_at_start: dict[str, int] = dict(getattr(spider, "section_rows_at_start", {}))
-        canaries: dict[str, list[Any]] = {}
-        for canary in getattr(spider, "canary_results", []):
-            owner = spider.target_of_url(canary.url)  # type: ignore[attr-defined]
-            canaries.setdefault(owner.key if owner else "", []).append(canary)
-        records: dict[str, dict[str, Any]] = {}
+        counts = self.section_counts(ledger, database, run_id)
+        reviews: dict[str, SectionReview] = {}
         for target in targets:
             key = target.key
-            label = f"{target.section.name} ({target.site}): " if several else ""
-            walk = walks.get(key, ListingWalk())
-            previous = (
-                database.previous_section_entries(spider.name, key, run_id)
-                if several
-                else database.previous_listing_entries(spider.name, run_id)
-            )
-            walk_problems = [
-                label + problem
-                for problem in listing_problems(
-                    walk, previous, self.min_share, finished=finished_normally(reason)
-                )
-            ]
             prefix = f"{SECTION_COVERAGE_STAT}/{key}"
-            coverage = coverage_of(values, tuple(target.policy.coverage_fields), prefix)
-            sample = values.get(f"{prefix}/items", 0)
-            cover_problems = [
-                label + problem
-                for problem in coverage_problems(
-                    coverage,
-                    dict(target.section.coverage_minimums),
-                    sample=sample,
-                    min_sample=self.min_items,
-                )
-            ]
-            results = canaries.get(key, [])
-            source = sources.get(key)
-            tally = counts.get(key, {"new": 0, "updated": 0, "unchanged": 0})
-            section_fetches = fetches.get(key, ItemFetches())
-            read_problems = (
-                [label + problem for problem in section_read_problems(
-                    fetches.get(key, ItemFetches()),
-                    first_crawl=rows_at_start.get(key) == 0,
-                    stored=sum(tally.values()),
-                )]
+            reviews[key] = SectionReview(
+                label=f"{target.section.name} ({target.site}): " if several else "",
+                several=several,
+                walk=ledger.listing_walks.get(key, ListingWalk()),
+                previous=database.previous_section_entries(ledger.plan.name, key, run_id)
                 if several
-                else []  # one section: the run's own item and end problems say it
-            )  # fmt: skip
+                else database.previous_listing_entries(ledger.plan.name, run_id),
+                coverage=coverage_of(values, tuple(target.policy.coverage_fields), prefix),
+                minimums=dict(target.section.coverage_minimums),
+                sample=values.get(f"{prefix}/items", 0),
+                fetches=ledger.section_fetches.get(key, ItemFetches()),
+                first_crawl=ledger.section_rows_at_start.get(key) == 0,
+                stored=sum(counts.get(key, {}).values()),
+            )
+        return reviews
+
+    def section_records(
+        self, ledger: RunLedger, review: RunReview, counts: dict[str, dict[str, int]]
+    ) -> dict[str, dict[str, Any]]:
+        """Each target's record of the run (``crawl_runs.sections``, by K2 category): items
+        new/updated/unchanged/rejected, its listing walk and source, its canaries, its coverage
+        and the problems judged on that section alone."""
+        canaries = ledger.canaries_by_target()
+        records: dict[str, dict[str, Any]] = {}
+        for target in ledger.plan.targets:
+            key = target.key
+            section = review.sections[key]
+            results = canaries.get(key, [])
+            source = ledger.sources.get(key)
             records[key] = {
                 "site": target.site,
                 "spider": target.section.spider,
                 "source": source.source if source is not None else "",
                 **counts.get(key, {"new": 0, "updated": 0, "unchanged": 0}),
                 "checked": sum(1 for c in results if c.outcome == "ok"),
-                "not_read": getattr(section_fetches, "not_read", 0),
-                "rejected": rejects.get(key, 0),
-                "listing_pages": walk.pages,
-                "listing_entries": walk.entries,
+                "not_read": section.fetches.not_read,
+                "rejected": ledger.rejects_by_target.get(key, 0),
+                "listing_pages": section.walk.pages,
+                "listing_entries": section.walk.entries,
                 "canaries": {
                     "ok": sum(1 for c in results if c.outcome == "ok"),
                     "changed": sum(1 for c in results if c.failed),
                     "fetch_failed": sum(1 for c in results if c.outcome.startswith("fetch")),
                 },
-                "coverage_items": sample,
-                "coverage": coverage,
-                "coverage_problems": cover_problems,
-                "walk_problems": walk_problems,
-                "read_problems": read_problems,
+                "coverage_items": section.sample,
+                "coverage": section.coverage,
+                "coverage_problems": section_coverage_rule(section, review),
+                "walk_problems": section_walk_rule(section, review),
+                "read_problems": section_read_rule(section, review),
             }
         return records
 
     @staticmethod
     def section_counts(
-        spider: Spider, database: CaciDatabase, run_id: int
+        ledger: RunLedger, database: CaciDatabase, run_id: int
     ) -> dict[str, dict[str, int]]:
         """new/updated/unchanged rows of the run per target, by each stored row's URL (an
         unchanged row taken only from the page archive's copies is not counted: not read)."""
-        table = getattr(spider, "export_table", "")
-        live: set[tuple[str, str, str]] = getattr(spider, "live_rows", set())
+        table = ledger.plan.export_table
         counts: dict[str, dict[str, int]] = {}
         for (run, name, site, key), outcome in list(database.run_outcomes.items()):
             if run != run_id or name != table:
                 continue
-            if outcome == "unchanged" and (name, site, key) not in live:
+            if outcome == "unchanged" and (name, site, key) not in ledger.live_rows:
                 continue
             row = next(database.stored_rows(table, [(site, key)]), None)
-            owner = spider.target_of_url(row.get("url") or "") if row else None  # type: ignore[attr-defined]
-            tally = counts.setdefault(
-                owner.key if owner else "", {"new": 0, "updated": 0, "unchanged": 0}
-            )
+            owner = ledger.key_of_url(row.get("url") or "") if row else ""
+            tally = counts.setdefault(owner, {"new": 0, "updated": 0, "unchanged": 0})
             tally[outcome] += 1
         return counts
 
@@ -258,9 +227,9 @@ class CrawlRunRecorder:
             if key.startswith(prefix)
         }
 
-    @staticmethod
     def without_consequences(
-        spider: Spider,
+        self,
+        ledger: RunLedger,
         reason: str,
         problems: list[str],
         down: dict[str, str],
@@ -270,7 +239,7 @@ class CrawlRunRecorder:
         not answer, naming the sections it serves, first, and the problems it explains left
         out: its sections' listing, item pages and coverage and, when no host of the spider
         answered, every problem of what the run read (it read nothing)."""
-        targets = list(getattr(spider, "targets", []) or [])
+        targets = ledger.plan.targets
         host_of = {t.key: urlsplit(t.base_url).netloc.lower() for t in targets}
         silent = [t for t in targets if host_of[t.key] in down]
         labels = tuple(f"{t.section.name} ({t.site}): " for t in silent)
@@ -284,8 +253,8 @@ class CrawlRunRecorder:
                 + (f" for {sections}" if sections else "")
             )
         hosts = {
-            urlsplit(str(spider.crawler.settings.get(name) or "")).netloc.lower()
-            for name in getattr(spider, "site_settings", ())
+            urlsplit(str(self.crawler.settings.get(name) or "")).netloc.lower()
+            for name in ledger.plan.site_settings
         }
         if hosts and hosts <= set(down):
             kept = [
@@ -296,80 +265,77 @@ class CrawlRunRecorder:
             kept = [p for p in problems if not (labels and p.startswith(labels))]
         return [*sentences, *kept], sentences
 
-    def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
+    def run_counts(self, ledger: RunLedger, database: CaciDatabase, run_id: int) -> dict[str, int]:
+        """The run line's counts, set in the stats too (unchanged: rows read live only)."""
         stats = self.crawler.stats
-        database = store.database
-        run_id = store.run_id
-        assert run_id is not None  # spider_closed judges only a started run
         counts = database.run_counts(run_id)
-        live: set[tuple[str, str, str]] = getattr(spider, "live_rows", set())
         counts["unchanged"] = sum(
             1
             for (run, name, site, key), outcome in database.run_outcomes.items()
-            if run == run_id and outcome == "unchanged" and (name, site, key) in live
+            if run == run_id and outcome == "unchanged" and (name, site, key) in ledger.live_rows
         )
-        fetches: ItemFetches = getattr(spider, "item_fetches", ItemFetches())
-        canaries = list(getattr(spider, "canary_results", []))
-        counts["checked"] = sum(1 for canary in canaries if canary.outcome == "ok")
-        counts["not_read"] = getattr(fetches, "not_read", 0)
+        counts["checked"] = sum(1 for canary in ledger.canary_results if canary.outcome == "ok")
+        counts["not_read"] = ledger.item_fetches.not_read
         counts["read"] = stats.get_value(PAGES_READ_STAT, 0)
-        rejected = stats.get_value("caci/rejected", 0)
         for outcome in ("new", "updated", "unchanged", "checked", "not_read"):
             stats.set_value(f"caci/items/{outcome}", counts[outcome])
         stats.set_value("caci/duplicates", counts["duplicate"])
-        down = self.hosts_down()
+        return counts
 
+    def review(
+        self,
+        ledger: RunLedger,
+        reason: str,
+        store: DatabaseStore,
+        counts: dict[str, int],
+        values: dict[str, Any],
+    ) -> RunReview:
+        """What the self-check's rules (caci_spider.selfcheck.RULES) judge."""
+        database, run_id = store.database, store.run_id
+        assert run_id is not None
+        return RunReview(
+            ledger=ledger,
+            reason=reason,
+            thresholds=self.thresholds,
+            stored=counts["new"] + counts["updated"] + counts["unchanged"],
+            first_crawl=store.first_crawl,
+            write_errors=store.write_errors,
+            refetch_clashes=store.refetch_clashes,
+            database=store.path,
+            export_errors=store.export_errors,
+            archive_failures=values.get(STORE_ERRORS_STAT, 0),
+            first_archive_failure=values.get(FIRST_STORE_ERROR_STAT, ""),
+            repeated=self.repeated_paragraphs(ledger, store),
+            sections=self.section_reviews(ledger, database, run_id, values),
+            previous_walk=None
+            if ledger.plan.targets
+            else database.previous_listing_entries(ledger.plan.name, run_id),
+            coverage=coverage_of(values, ledger.plan.coverage_fields, COVERAGE_STAT),
+            coverage_sample=values.get(f"{COVERAGE_STAT}/items", 0),
+        )
+
+    def judge(self, spider: Spider, reason: str, store: DatabaseStore) -> None:
+        ledger = store.ledger
+        stats = self.crawler.stats
+        run_id = store.run_id
+        assert run_id is not None  # spider_closed judges only a started run
+        counts = self.run_counts(ledger, store.database, run_id)
+        down = self.hosts_down()
         values = stats.get_stats()
-        fields = tuple(getattr(spider, "coverage_fields", ()))
-        coverage = coverage_of(values, fields, COVERAGE_STAT)
-        walk: ListingWalk = getattr(spider, "listing_walk", ListingWalk())
-        sources: dict[str, SectionSource] = dict(getattr(spider, "sources", {}))
-        sections = self.judge_sections(spider, reason, database, run_id, values)
-        walk_problems = [
-            problem for section in sections.values() for problem in section["walk_problems"]
-        ]
-        if not sections:  # a spider without targets: its one walk
-            walk_problems = listing_problems(
-                walk,
-                database.previous_listing_entries(spider.name, run_id),
-                self.min_share,
-                finished=finished_normally(reason),
-            )
-        stored = counts["new"] + counts["updated"] + counts["unchanged"]
-        problems = [
-            *end_problems(reason, store.first_crawl, stored),
-            *walk_problems,
-            *canary_problems(canaries),
-            *quality_problems(getattr(spider, "quality_rejects", QualityRejects())),
-            *repeated_problems(self.repeated_paragraphs(spider, store), self.repeated_min_items),
-            *vanished_problems(
-                getattr(spider, "refetched_fields", RefetchedFields()), self.vanished_max_share
-            ),
-            *item_problems(getattr(spider, "item_fetches", ItemFetches())),
-            *getattr(spider, "source_problems", []),
-            *write_problems(store.write_errors, store.refetch_clashes, store.path),
-            *export_problems(store.export_errors),
-            *archive_problems(
-                values.get(STORE_ERRORS_STAT, 0), values.get(FIRST_STORE_ERROR_STAT, "")
-            ),
-            *(problem for section in sections.values() for problem in section["coverage_problems"]),
-            *(problem for section in sections.values() for problem in section["read_problems"]),
-        ]
-        if not sections:  # a spider without targets: coverage over everything it extracted
-            problems += coverage_problems(
-                coverage,
-                dict(getattr(spider, "coverage_minimums", {})),
-                sample=values.get(f"{COVERAGE_STAT}/items", 0),
-                min_sample=self.min_items,
-            )
+        review = self.review(ledger, reason, store, counts, values)
+        sections = self.section_records(
+            ledger, review, self.section_counts(ledger, store.database, run_id)
+        )
+        problems = problems_of(review)
         said: list[str] = []  # a host that did not answer was said at once, in one line
         if down:
-            problems, said = self.without_consequences(spider, reason, problems, down, store)
+            problems, said = self.without_consequences(ledger, reason, problems, down, store)
         for problem in problems:
             if problem not in said:
                 logger.error("Self-check failed for %s: %s", spider.name, problem)
         verdict = "failed" if problems else "ok"
         stats.set_value(SELF_CHECK_STAT, verdict)
+        rejected = stats.get_value("caci/rejected", 0)
         logger.info(
             "Run %d of %s: %d read, %d new, %d updated, %d unchanged, %d checked, %d not read, "
             "%d duplicate, %d rejected%s; self-check %s",
@@ -377,8 +343,23 @@ class CrawlRunRecorder:
             counts["unchanged"], counts["checked"], counts["not_read"], counts["duplicate"],
             rejected, upgrade_summary(values), verdict,
         )  # fmt: skip
+        run = self.run_record(ledger, reason, review, counts, sections, problems, values)
+        self.record(spider, reason, store, run, sections)
+
+    @staticmethod
+    def run_record(
+        ledger: RunLedger,
+        reason: str,
+        review: RunReview,
+        counts: dict[str, int],
+        sections: dict[str, dict[str, Any]],
+        problems: list[str],
+        values: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The run's ``crawl_runs`` row."""
         prefix = "downloader/response_status_count/"
-        run: dict[str, Any] = {
+        walk = ledger.listing_walk()
+        return {
             "finished_at": utc_now(),
             "finish_reason": reason,
             "requests": values.get("downloader/request_count", 0),
@@ -390,10 +371,10 @@ class CrawlRunRecorder:
             "items_new": counts["new"],
             "items_updated": counts["updated"],
             "items_unchanged": counts["unchanged"],
-            "items_rejected": rejected,
+            "items_rejected": values.get("caci/rejected", 0),
             "items_duplicate": counts["duplicate"],
-            "coverage": coverage,
-            "self_check": verdict,
+            "coverage": review.coverage,
+            "self_check": "failed" if problems else "ok",
             "problems": problems,
             "listing_pages": sum(section["listing_pages"] for section in sections.values())
             if sections
@@ -401,27 +382,35 @@ class CrawlRunRecorder:
             "listing_entries": sum(section["listing_entries"] for section in sections.values())
             if sections
             else walk.entries,
-            "canaries": [canary.as_record() for canary in canaries],
-            "sources": {name: source.as_record() for name, source in sources.items()},
+            "canaries": [canary.as_record() for canary in ledger.canary_results],
+            "sources": {name: source.as_record() for name, source in ledger.sources.items()},
             "sections": {
                 key: {name: value for name, value in section.items() if name != "walk_problems"}
                 for key, section in sections.items()
             }
             or None,
         }
+
+    def record(
+        self,
+        spider: Spider,
+        reason: str,
+        store: DatabaseStore,
+        run: dict[str, Any],
+        sections: dict[str, dict[str, Any]],
+    ) -> None:
+        """Write the run's row, the sites claim and each complete listing walk."""
+        ledger, database, run_id = store.ledger, store.database, store.run_id
+        assert run_id is not None
         try:
-            if database.count(getattr(spider, "export_table", "")):
+            if database.count(ledger.plan.export_table):
                 database.record_sites(
-                    {
-                        name: self.crawler.settings[name]
-                        for name in getattr(spider, "site_settings", ())
-                    },
+                    {name: self.crawler.settings[name] for name in ledger.plan.site_settings},
                     utc_now(),
                 )
             database.finish_run(run_id, run)
-            walks: dict[str, ListingWalk] = dict(getattr(spider, "listing_walks", {}))
-            for key, source in sources.items():
-                section_walk = walks.get(key, walk)
+            for key, source in ledger.sources.items():
+                section_walk = ledger.listing_walks.get(key, ledger.listing_walk())
                 section_problems = sections[key]["walk_problems"] if key in sections else []
                 if (
                     finished_normally(reason)
@@ -435,7 +424,7 @@ class CrawlRunRecorder:
                     )
         except sqlite3.Error as error:
             store.write_failed(f"crawl_runs row {run_id}", error)
-            stats.set_value(SELF_CHECK_STAT, "failed")
+            self.crawler.stats.set_value(SELF_CHECK_STAT, "failed")
             logger.error(
                 "Self-check failed for %s: the run could not be recorded in %s (%s)",
                 spider.name, store.path, error,

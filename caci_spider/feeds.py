@@ -28,9 +28,9 @@ class StoredRowsFeedExporter(FeedExporter):
         return exporter
 
     async def close_spider(self, spider: Spider) -> None:
-        table = getattr(spider, "export_table", "")
+        store = store_of(self.crawler)
+        table = store.ledger.plan.export_table
         if table:
-            store = store_of(self.crawler)
             database = store.database
             keys = database.run_keys(table, store.run_id)
             for row in database.stored_rows(table, keys):

@@ -31,6 +31,7 @@ from caci_spider.items import (
     is_empty,
     utc_now,
 )
+from caci_spider.ledger import RunLedger
 from caci_spider.pages.sections import rules_for
 from caci_spider.paths import export_dir
 from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
@@ -50,7 +51,7 @@ from caci_spider.storage import (
     export_publications,
     export_table,
 )
-from caci_spider.store import DatabaseStore, store_of
+from caci_spider.store import DatabaseStore, ledger_of, store_of
 from caci_spider.urls import ItemRef
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ class _CrawlerPipeline:
         self.crawler = crawler
         # Extensions are built before the engine and its pipelines.
         self.store: DatabaseStore = store_of(crawler)
+
+    @property
+    def ledger(self) -> RunLedger:
+        """The run's ledger (caci_spider.ledger): what the pipelines note for the self-check."""
+        return ledger_of(self.crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -116,16 +122,15 @@ class NormalisePipeline(_CrawlerPipeline):
     def count_coverage(self, record: Any) -> None:
         """Field coverage of everything extracted this run (rejects included), for the
         self-check: a redesign shows up as falling coverage before it shows up as data loss."""
-        spider = self.crawler.spider
-        fields = getattr(spider, "coverage_fields", ())
+        ledger = self.ledger
+        fields = ledger.plan.coverage_fields
         stats = self.crawler.stats
         stats.inc_value("caci/coverage/items")
         for name in fields:
             if not is_empty(getattr(record, name, None)):
                 stats.inc_value(f"caci/coverage/{name}")
         # Per section too (caci_spider.extensions judges each on its own minimums).
-        target_of_url = getattr(spider, "target_of_url", None)
-        target = target_of_url(getattr(record, "url", None) or "") if target_of_url else None
+        target = ledger.target_of_url(getattr(record, "url", None) or "")
         if target is not None:
             prefix = f"caci/coverage_by_section/{target.key}"
             stats.inc_value(f"{prefix}/items")
@@ -172,9 +177,7 @@ class ValidatePipeline(_CrawlerPipeline):
         found = problems(item)
         if not found:
             return
-        tally = getattr(self.crawler.spider, "quality_rejects", None)
-        if tally is not None:
-            tally.note(url, found)
+        self.ledger.quality_rejects.note(url, found)
         for name in dict.fromkeys(problem.field for problem in found):
             self.crawler.stats.inc_value(f"caci/quality/{name}")
         raw = "; ".join(str(problem) for problem in found)
@@ -234,8 +237,8 @@ class StorePipeline(_CrawlerPipeline):
         if isinstance(item, FieldReport):
             stored = database.publication(item.site, item.id)
             # A row read again from its archived page by newer page rules (the extraction
-            # upgrade: spiders.base.K2CategorySpider.upgrade_requests), once.
-            upgrading: set[tuple[str, int]] = getattr(self.crawler.spider, "upgrading", set())
+            # upgrade: caci_spider.channels.upgrade), once.
+            upgrading = self.ledger.upgrading
             upgrade = (item.site, item.id) in upgrading
             reason = EXTRACTION_UPGRADE if upgrade else PAGE_CHANGED
             outcome = database.store_report(item, self.spider_name, run_id, reason)
@@ -263,9 +266,7 @@ class StorePipeline(_CrawlerPipeline):
                     item.pdf_url, PUBLICATIONS, item.site, str(item.id),
                     documents.ROLE_PAPER if paper else documents.ROLE_DOWNLOAD, item.fetched_at,
                 )  # fmt: skip
-            repeated = getattr(self.crawler.spider, "repeated_paragraphs", None)
-            if repeated is not None:
-                repeated.note(item.url, edge_lines(item.body))
+            self.ledger.repeated_paragraphs.note(item.url, edge_lines(item.body))
         elif isinstance(item, StaffPublication):
             outcome = database.store_staff(item, run_id)
             self.link_documents(item)
@@ -281,14 +282,10 @@ class StorePipeline(_CrawlerPipeline):
             return item
         # A row counts as unchanged only when a page it was taken from was read live, not
         # served from the page archive because the site failed.
-        spider = self.crawler.spider
-        read_live = getattr(spider, "read_live", None)
-        live_rows: set[tuple[str, str, str]] | None = getattr(spider, "live_rows", None)
         sources = [item.url] if isinstance(item, FieldReport) else list(item.sources)
-        if read_live is not None and live_rows is not None and read_live(sources):
-            site = item.site if isinstance(item, FieldReport) else STAFF_SITE
-            table = PUBLICATIONS if isinstance(item, FieldReport) else STAFF
-            live_rows.add((table, site, str(item.id)))
+        site = item.site if isinstance(item, FieldReport) else STAFF_SITE
+        table = PUBLICATIONS if isinstance(item, FieldReport) else STAFF
+        self.ledger.note_stored(table, site, str(item.id), sources)
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
         return item
@@ -307,9 +304,7 @@ class StorePipeline(_CrawlerPipeline):
     def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
         """A stored item extracted again: the watched fields its row has and the new extraction
         lacks (their stored values stay: storage.merge_keeping_known), for the self-check."""
-        tally = getattr(self.crawler.spider, "refetched_fields", None)
-        if tally is None:
-            return
+        tally = self.ledger.refetched_fields
         had = [name for name in WATCHED_ON_REFETCH if not is_empty(stored.get(name))]
         lost = vanished_fields(stored, report, had)
         tally.note(report.url, had, lost)
@@ -327,7 +322,7 @@ class StorePipeline(_CrawlerPipeline):
         Each file is written whole or not at all (storage.write_jsonl_atomic); one that cannot
         be written keeps its previous file, fails the run's self-check (DatabaseStore
         .export_failed) and does not keep the others from being written."""
-        spider = self.crawler.spider
+        plan = self.ledger.plan
         # One work, one identity: staff rows that are papers, linked after either was stored.
         # A refused write fails the run like any other and keeps the exports from being skipped.
         try:
@@ -336,22 +331,21 @@ class StorePipeline(_CrawlerPipeline):
         except sqlite3.Error as error:
             self.store.write_failed("the staff_papers links", error)
         directory = export_dir(self.crawler.settings)
-        if getattr(spider, "export_table", ""):
+        if plan.export_table:
             self.export_citations(directory)
-        sections = getattr(spider, "crawled_sections", None)
-        if sections and getattr(spider, "export_table", "") == PUBLICATIONS:
-            self.export_publications(sections, getattr(spider, "aggregate_export", None))
+        if plan.crawled_sections and plan.export_table == PUBLICATIONS:
+            self.export_publications(plan.crawled_sections, plan.aggregate_export)
         else:
-            export_name = getattr(spider, "export_name", None)
+            export_name = plan.export_name
             if not export_name:
                 return
-            table = getattr(spider, "export_table", "")
+            table = plan.export_table
             count = self.export(
                 directory / export_name, partial(export_table, self.store.database, table)
             )
             if count is not None:
                 self.crawler.stats.set_value("caci/exported", count)
-        if getattr(spider, "links_documents", False):
+        if plan.links_documents:
             self.export(
                 directory / documents.EXPORT_NAME,
                 partial(export_table, self.store.database, documents.DOCUMENTS),

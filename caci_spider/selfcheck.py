@@ -30,163 +30,37 @@ Every run judges the site, whatever it fetched:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from caci_spider.quality import FieldDifference, QualityProblem, shorten
+from caci_spider.ledger import (
+    CanaryResult,
+    ItemFetches,
+    ListingWalk,
+    QualityRejects,
+    RefetchedFields,
+    RepeatedParagraphs,
+    RunLedger,
+    SectionSource,
+)
+from caci_spider.quality import shorten
+
+__all__ = [  # the ledger's records, named here as the rules read them
+    "CanaryResult",
+    "ItemFetches",
+    "ListingWalk",
+    "QualityRejects",
+    "RefetchedFields",
+    "RepeatedParagraphs",
+    "SectionSource",
+]
 
 SUCCESSFUL_FINISH = ("finished",)
 
 
 def finished_normally(reason: str) -> bool:
     return reason in SUCCESSFUL_FINISH or reason.startswith("closespider_")
-
-
-@dataclass
-class ListingWalk:
-    """What one run's walk of a section's listing saw (kept in the job state, so that a
-    resumed run goes on counting where the stopped one left off)."""
-
-    first_url: str = ""
-    first_status: int | None = None  # HTTP status of the first listing page, if it answered
-    first_failure: str = ""  # why the first listing page could not be read
-    first_entries: int | None = None
-    pages: int = 0  # listing pages read live (not served from the archive)
-    keys: set[str] = field(default_factory=set)  # distinct entries on them
-
-    @property
-    def entries(self) -> int:
-        return len(self.keys)
-
-
-@dataclass
-class SectionSource:
-    """How one run learnt a section's items: from its feed or by walking its listing, and why
-    (``crawl_runs.sources``; kept in the job state, as :class:`ListingWalk`)."""
-
-    section: str
-    source: str = ""  # "feed" or "listing"
-    reason: str = ""
-    feed_url: str = ""
-    feed_items: int | None = None  # items the feed listed (when it could be read)
-    feed_new: int | None = None  # of them, ids not stored yet
-    # What the JSON listing channel did (caci_spider.spiders.jsonchannel): read, or why not.
-    json: str = ""
-
-    def as_record(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"source": self.source, "reason": self.reason}
-        if self.json:
-            record["json"] = self.json
-        if self.feed_url:
-            record.update(feed=self.feed_url, feed_items=self.feed_items, feed_new=self.feed_new)
-        return record
-
-
-@dataclass
-class ItemFetches:
-    """Item pages (canaries included) the run asked for, and how many it could read."""
-
-    requested: int = 0
-    read: int = 0
-    failures: dict[str, int] = field(default_factory=dict)  # reason → count
-    # Of the failures, pages the site gave nothing for: no connection, dropped because their
-    # host did not answer, forbidden by robots.txt, or served from the archive instead.
-    not_read: int = 0
-
-    def failed(self, reason: str) -> None:
-        self.failures[reason] = self.failures.get(reason, 0) + 1
-
-    def unreadable(self, reason: str) -> None:
-        """A page counted as read that held nothing to read (its text rendered by script)."""
-        self.read -= 1
-        self.failed(reason)
-
-
-@dataclass
-class CanaryResult:
-    key: str
-    url: str
-    outcome: str  # "ok", "changed", or "fetch failed: …"
-    missing: list[str] = field(default_factory=list)  # fields its row has, its page no longer
-    # Fields its page gives otherwise than its row (stored and new values, shortened).
-    differing: list[FieldDifference] = field(default_factory=list)
-    # The site of its row (caci_spider.sources): an id alone names no item, two sites can share
-    # it (12997 is an item of both Analysts).
-    site: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome == "changed"
-
-    def as_record(self) -> dict[str, Any]:
-        """As ``crawl_runs.canaries`` keeps it."""
-        return {
-            "site": self.site,
-            "key": self.key,
-            "url": self.url,
-            "outcome": self.outcome,
-            "missing": self.missing,
-            "differing": [difference.as_dict() for difference in self.differing],
-        }
-
-
-@dataclass
-class QualityRejects:
-    """Items the run rejected for a quality problem (:mod:`caci_spider.quality`), per field: how
-    many, and the first one's URL and problem (kept in the job state, as :class:`ListingWalk`)."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    first: dict[str, tuple[str, str]] = field(default_factory=dict)  # field → (URL, problem)
-
-    def note(self, url: str, problems: Iterable[QualityProblem]) -> None:
-        """One rejected item: each field with a problem counts once (its first problem)."""
-        first_of: dict[str, QualityProblem] = {}
-        for problem in problems:
-            first_of.setdefault(problem.field, problem)
-        for name, problem in first_of.items():
-            self.counts[name] = self.counts.get(name, 0) + 1
-            self.first.setdefault(name, (url, str(problem)))
-
-
-@dataclass
-class RepeatedParagraphs:
-    """Short paragraphs at the edges of stored items' bodies (:func:`caci_spider.quality.
-    edge_lines`) and the items that hold them: this run's, and stored rows found to hold them
-    (job state). The same paragraph at the edge of many items is page chrome."""
-
-    holders: dict[str, list[str]] = field(default_factory=dict)  # paragraph → item URLs
-    items: int = 0  # items noted
-
-    def note(self, url: str, lines: Iterable[str]) -> None:
-        self.items += 1
-        for line in lines:
-            self.add(line, [url])
-
-    def add(self, line: str, urls: Iterable[str]) -> None:
-        known = self.holders.setdefault(line, [])
-        known.extend(url for url in urls if url not in known)
-
-    def repeated(self, min_items: int) -> list[tuple[str, list[str]]]:
-        return [(line, urls) for line, urls in self.holders.items() if len(urls) >= min_items]
-
-
-@dataclass
-class RefetchedFields:
-    """Stored items the run extracted again, per watched field
-    (:data:`caci_spider.quality.WATCHED_ON_REFETCH`): how many had the field in their stored row,
-    how many of those the new extraction lacked it in, and the first URL that did (job state)."""
-
-    had: dict[str, int] = field(default_factory=dict)
-    lost: dict[str, int] = field(default_factory=dict)
-    first_lost: dict[str, str] = field(default_factory=dict)
-
-    def note(self, url: str, had: Iterable[str], lost: Iterable[str]) -> None:
-        for name in had:
-            self.had[name] = self.had.get(name, 0) + 1
-        for name in lost:
-            self.lost[name] = self.lost.get(name, 0) + 1
-            self.first_lost.setdefault(name, url)
 
 
 def coverage_of(stats: Mapping[str, Any], fields: Sequence[str], prefix: str) -> dict[str, float]:
@@ -376,3 +250,181 @@ def end_problems(reason: str, first_crawl: bool, stored: int) -> list[str]:
     if first_crawl and stored == 0:
         problems.append("stored nothing on a first crawl")
     return problems
+
+
+# -- the rules: each reads the run's review (its ledger and what the recorder looked up) --------
+@dataclass(frozen=True)
+class Thresholds:
+    """The self-check's settings (``CACI_COVERAGE_MIN_ITEMS``, ``CACI_LISTING_MIN_SHARE``,
+    ``CACI_VANISHED_MAX_SHARE``, ``CACI_REPEATED_PARAGRAPH_ITEMS``)."""
+
+    min_items: int = 10
+    min_share: float = 0.5
+    vanished_max_share: float = 0.2
+    repeated_min_items: int = 0
+
+
+@dataclass
+class SectionReview:
+    """One crawled section (a target) of the run, as its rules read it."""
+
+    label: str = ""  # "<section> (<site>): " when the run crawls several sections
+    several: bool = False
+    walk: ListingWalk = field(default_factory=ListingWalk)
+    previous: tuple[int, int] | None = None  # (run, entries) of its last walk that passed
+    coverage: dict[str, float] = field(default_factory=dict)
+    minimums: dict[str, float] = field(default_factory=dict)
+    sample: int = 0  # items its coverage is taken over
+    fetches: ItemFetches = field(default_factory=ItemFetches)
+    first_crawl: bool = False
+    stored: int = 0
+
+
+@dataclass
+class RunReview:
+    """What the rules judge: the run's ledger, how the run ended and what the recorder looked
+    up in the database and the stats for it."""
+
+    ledger: RunLedger
+    reason: str = "finished"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    stored: int = 0  # rows new, updated or unchanged (read live)
+    first_crawl: bool = False
+    write_errors: Sequence[str] = ()
+    refetch_clashes: Sequence[str] = ()
+    database: object = "the database"
+    export_errors: Sequence[str] = ()
+    archive_failures: int = 0
+    first_archive_failure: str = ""
+    # The run's edge paragraphs with the stored rows that hold them too (None: the ledger's).
+    repeated: RepeatedParagraphs | None = None
+    sections: dict[str, SectionReview] = field(default_factory=dict)
+    # A spider without targets: its one walk's previous, its coverage over everything.
+    previous_walk: tuple[int, int] | None = None
+    coverage: dict[str, float] = field(default_factory=dict)
+    coverage_sample: int = 0
+
+
+def section_walk_rule(section: SectionReview, review: RunReview) -> list[str]:
+    """The section's listing walk against its own last walk that passed."""
+    found = listing_problems(
+        section.walk,
+        section.previous,
+        review.thresholds.min_share,
+        finished=finished_normally(review.reason),
+    )
+    return [section.label + problem for problem in found]
+
+
+def section_coverage_rule(section: SectionReview, review: RunReview) -> list[str]:
+    """The section's coverage against its own ``coverage_minimums``."""
+    found = coverage_problems(
+        section.coverage,
+        section.minimums,
+        sample=section.sample,
+        min_sample=review.thresholds.min_items,
+    )
+    return [section.label + problem for problem in found]
+
+
+def section_read_rule(section: SectionReview, review: RunReview) -> list[str]:
+    """A section of a run of several read nothing (one section: the run's own item and end
+    rules say it)."""
+    if not section.several:
+        return []
+    found = section_read_problems(
+        section.fetches, first_crawl=section.first_crawl, stored=section.stored
+    )
+    return [section.label + problem for problem in found]
+
+
+def end_rule(review: RunReview) -> list[str]:
+    return end_problems(review.reason, review.first_crawl, review.stored)
+
+
+def walk_rule(review: RunReview) -> list[str]:
+    if not review.sections:  # a spider without targets: its one walk
+        return listing_problems(
+            review.ledger.listing_walk(),
+            review.previous_walk,
+            review.thresholds.min_share,
+            finished=finished_normally(review.reason),
+        )
+    return [p for section in review.sections.values() for p in section_walk_rule(section, review)]
+
+
+def canary_rule(review: RunReview) -> list[str]:
+    return canary_problems(review.ledger.canary_results)
+
+
+def quality_rule(review: RunReview) -> list[str]:
+    return quality_problems(review.ledger.quality_rejects)
+
+
+def repeated_rule(review: RunReview) -> list[str]:
+    repeated = review.repeated if review.repeated is not None else review.ledger.repeated_paragraphs
+    return repeated_problems(repeated, review.thresholds.repeated_min_items)
+
+
+def vanished_rule(review: RunReview) -> list[str]:
+    return vanished_problems(review.ledger.refetched_fields, review.thresholds.vanished_max_share)
+
+
+def item_rule(review: RunReview) -> list[str]:
+    return item_problems(review.ledger.item_fetches)
+
+
+def source_rule(review: RunReview) -> list[str]:
+    return list(review.ledger.source_problems)
+
+
+def write_rule(review: RunReview) -> list[str]:
+    return write_problems(review.write_errors, review.refetch_clashes, review.database)
+
+
+def export_rule(review: RunReview) -> list[str]:
+    return export_problems(review.export_errors)
+
+
+def archive_rule(review: RunReview) -> list[str]:
+    return archive_problems(review.archive_failures, review.first_archive_failure)
+
+
+def coverage_rule(review: RunReview) -> list[str]:
+    if not review.sections:  # a spider without targets: coverage over everything it extracted
+        return coverage_problems(
+            review.coverage,
+            dict(review.ledger.plan.coverage_minimums),
+            sample=review.coverage_sample,
+            min_sample=review.thresholds.min_items,
+        )
+    return [
+        p for section in review.sections.values() for p in section_coverage_rule(section, review)
+    ]
+
+
+def read_rule(review: RunReview) -> list[str]:
+    return [p for section in review.sections.values() for p in section_read_rule(section, review)]
+
+
+# Every rule of the self-check, in the order its sentences are said.
+RULES: tuple[Callable[[RunReview], list[str]], ...] = (
+    end_rule,
+    walk_rule,
+    canary_rule,
+    quality_rule,
+    repeated_rule,
+    vanished_rule,
+    item_rule,
+    source_rule,
+    write_rule,
+    export_rule,
+    archive_rule,
+    coverage_rule,
+    read_rule,
+)
+
+
+def problems_of(review: RunReview) -> list[str]:
+    """Every rule's sentences: why the run's data cannot be trusted (``[]``: it can)."""
+    return [problem for rule in RULES for problem in rule(review)]

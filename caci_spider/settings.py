@@ -129,7 +129,7 @@ CACI_LISTING_WALK_DAYS = 7
 # A feed larger than this is refused unread (10 items of intro text are a few KiB) and the run
 # walks the listing instead.
 CACI_FEED_MAXSIZE = 1024 * 1024
-# K2's JSON category listings (caci_spider.spiders.jsonchannel, docs/json-listings.md): a due
+# K2's JSON category listings (caci_spider.channels.jsonlisting, docs/json-listings.md): a due
 # walk of a section's listing (first crawl, mode=full, CACI_LISTING_WALK_DAYS) reads the section
 # as JSON, CACI_JSON_PAGE_SIZE items a request, when the site answers it and the answer passes
 # every check; CACI_JSON_CROSS_CHECKS of its items are fetched as item pages and compared.

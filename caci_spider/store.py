@@ -5,7 +5,8 @@ the run: it holds ``<database>.lock`` from the moment the crawler is built, open
 on first use, starts the run's ``crawl_runs`` row when the spider opens and closes the database
 when the engine stops. Pipelines, spiders, the page archive, the feed exporter and the run
 recorder find it with :func:`store_of` (``crawler.get_extension``); none of them imports
-another component to reach it.
+another component to reach it. It also holds the run's ledger (:func:`ledger_of`,
+:mod:`caci_spider.ledger`): the store owns the run, so it owns what the run learns.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scrapy.exceptions import CloseSpider
 
 from caci_spider import __version__
 from caci_spider.items import Reject, utc_now
+from caci_spider.ledger import RunLedger, RunPlan
 from caci_spider.locking import lock_database
 from caci_spider.paths import PACKAGE_DIR, archive_dir, database_path, export_dir
 from caci_spider.storage import PUBLICATIONS, CaciDatabase
@@ -46,11 +48,14 @@ class DatabaseStore:
         self.export_errors: list[str] = []
         # Stored items refetched with another stored item's body (see storage.store_report).
         self.refetch_clashes: list[str] = []
+        # Everything the run learns (caci_spider.ledger), found with ledger_of(crawler).
+        self.ledger = RunLedger()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatabaseStore:
         store = cls(crawler)
         crawler.signals.connect(store.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(store.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(store.engine_stopped, signal=signals.engine_stopped)
         return store
 
@@ -61,7 +66,14 @@ class DatabaseStore:
         return self._database
 
     def spider_opened(self, spider: Spider) -> None:
-        table = getattr(spider, "export_table", "")
+        ledger = self.ledger
+        if not ledger.planned:
+            ledger.adopt(RunPlan.of(spider))
+        # Scrapy's SpiderState (built before this extension) put the JOBDIR's state there.
+        state = vars(spider).get("state")
+        if isinstance(state, dict):
+            ledger.keep_in(state)
+        table = ledger.plan.export_table
         if not table:
             return
         settings = self.crawler.settings
@@ -71,20 +83,43 @@ class DatabaseStore:
             archive_dir(settings),
         )  # fmt: skip
         try:
-            self.first_crawl = self.stored_rows_of(spider, table) == 0
+            self.first_crawl = self.stored_rows_of(ledger.plan) == 0
+            self.count_rows_at_start(ledger)
             self.started_at = utc_now()
-            self.run_id = self.database.start_run(
-                spider.name, getattr(spider, "mode", ""), self.started_at
-            )
+            self.run_id = self.database.start_run(spider.name, ledger.plan.mode, self.started_at)
         except sqlite3.Error as error:
             logger.error("The database %s cannot be written (%s)", self.path, error)
             # Raised from a spider_opened handler: Scrapy closes the spider before any request.
             raise CloseSpider("database_unavailable") from error
 
-    def stored_rows_of(self, spider: Spider, table: str) -> int:
+    def count_rows_at_start(self, ledger: RunLedger) -> None:
+        """Each target's stored rows when the run began (a resumed run keeps its own)."""
+        rows = ledger.section_rows_at_start
+        if ledger.plan.export_table == PUBLICATIONS and not rows:
+            for target in ledger.plan.targets:
+                rows[target.key] = self.database.count_publications(target.site, target.category)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Resolve the earlier rejects of the pages read live; a finished run's item requests
+        that never got an answer are rejects (a stopped run resumes them: not lost)."""
+        ledger = self.ledger
+        self.resolve_read_pages(ledger.pages_read_live)
+        if reason != "finished":
+            return
+        # Every item request ends in its callback or errback, except when Scrapy drops its
+        # redirect silently (an off-site target, or one the dupefilter has seen): a reject too.
+        site_of_url = ledger.plan.site_of if ledger.plan.export_table == PUBLICATIONS else None
+        for url in ledger.unanswered.values():
+            reason_text = (
+                "dropped without an answer: a redirect loop, or a redirect off the configured hosts"
+            )
+            site = site_of_url(url) if site_of_url else None
+            self.record_reject(Reject(spider.name, url, reason_text, utc_now(), site=site))
+
+    def stored_rows_of(self, plan: RunPlan) -> int:
         """The rows the spider's crawls stored: of its sections (``crawled_sections``) for a
         spider of publications, else of its whole table. None yet: a first crawl."""
-        sections = getattr(spider, "crawled_sections", ())
+        table, sections = plan.export_table, plan.crawled_sections
         if table != PUBLICATIONS or not sections:
             return self.database.count(table)
         return sum(
@@ -122,9 +157,7 @@ class DatabaseStore:
             self.database.record_reject(reject, self.backoff_max_days, self.started_at)
         except sqlite3.Error as error:
             self.write_failed(reject.url, error)
-        noted = getattr(self.crawler.spider, "reject_recorded", None)
-        if noted is not None:
-            noted(reject)  # per section, for crawl_runs.sections
+        self.ledger.note_reject(reject)  # per section, for crawl_runs.sections
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("caci/rejected")
@@ -158,3 +191,12 @@ def store_of(crawler: Crawler) -> DatabaseStore:
     if store is None:
         raise RuntimeError("caci_spider.store.DatabaseStore is not enabled in EXTENSIONS")
     return store
+
+
+def ledger_of(crawler: Crawler) -> RunLedger:
+    """The run's ledger (:mod:`caci_spider.ledger`), held by the store: the one owner of the
+    run. Its plan is the crawler's spider's, taken at first use."""
+    ledger = store_of(crawler).ledger
+    if not ledger.planned and crawler.spider is not None:
+        ledger.adopt(RunPlan.of(crawler.spider))
+    return ledger

@@ -17,7 +17,7 @@ from __future__ import annotations
 # Every ``publications`` row records the version that made it (``extraction_version``; null: a
 # release before versions were recorded). On the first run of a release with a higher version,
 # each older row is read again from its archived page, before any canary judges it
-# (:meth:`caci_spider.spiders.base.K2CategorySpider.upgrade_requests`); a row that changes keeps
+# (:mod:`caci_spider.channels.upgrade`); a row that changes keeps
 # its previous values in ``publication_versions`` with the reason ``extraction upgrade``.
 EXTRACTION_VERSION = 1
 
@@ -38,4 +38,4 @@ SCHEMA_VERSION = 1
 # what a stopped run leaves there would be read otherwise by this release (a renamed or
 # reshaped ``spider.state`` key, another request ``cb_kwargs``, another callback). A JOBDIR of
 # another version is started afresh (:func:`caci_spider.jobdir.prepare_jobdir`).
-JOBDIR_VERSION = 1
+JOBDIR_VERSION = 2

@@ -23,7 +23,7 @@ from caci_spider.localsite.pdfs import (
 )
 from caci_spider.localsite.pdfs import text_content as page_text
 from caci_spider.pdfworker import MAX_INFLATED, extract, inflated_size
-from caci_spider.spiders.base import on_hosts
+from caci_spider.targets import on_hosts
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
 
 PDF_SETTINGS = ("-s", f"CACI_PDF_MAXSIZE={TEST_MAXSIZE}", "-s", "CACI_PDF_TIMEOUT=1")

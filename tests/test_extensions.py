@@ -40,11 +40,11 @@ def opened(tmp_path: Path, **settings: object) -> tuple[FieldReportsSpider, Craw
 
 
 def walked(spider: FieldReportsSpider, pages: int, *ids: int) -> None:
-    spider.listing_walk.first_url = FIRST
-    spider.listing_walk.first_status = 200
-    spider.listing_walk.first_entries = len(ids[:4])
-    spider.listing_walk.pages = pages
-    spider.listing_walk.keys.update(str(item_id) for item_id in ids)
+    spider.ledger.listing_walk().first_url = FIRST
+    spider.ledger.listing_walk().first_status = 200
+    spider.ledger.listing_walk().first_entries = len(ids[:4])
+    spider.ledger.listing_walk().pages = pages
+    spider.ledger.listing_walk().keys.update(str(item_id) for item_id in ids)
 
 
 def test_a_good_run_is_recorded_and_claims_its_site(
@@ -129,8 +129,8 @@ def test_a_first_crawl_of_an_unreadable_site_fails_and_claims_nothing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     spider, recorder = opened(tmp_path)
-    spider.listing_walk.first_url = FIRST
-    spider.listing_walk.first_status = 503
+    spider.ledger.listing_walk().first_url = FIRST
+    spider.ledger.listing_walk().first_status = 503
     recorder.spider_closed(spider, "finished")
     (run,) = store_of(spider.crawler).database.rows("crawl_runs")
     assert run["self_check"] == "failed"
@@ -240,10 +240,10 @@ def test_quality_rejects_vanished_fields_and_differing_canaries_fail_the_run(
     spider, recorder = opened(tmp_path)
     walked(spider, 1, 8145, 7315)
     url = f"{CACI}/publications/field-reports/item/8145-a.html"
-    spider.quality_rejects.note(url, [QualityProblem("body", "Print", "page chrome")])
-    spider.refetched_fields.note(url, ["tags"], ["tags"])
+    spider.ledger.quality_rejects.note(url, [QualityProblem("body", "Print", "page chrome")])
+    spider.ledger.refetched_fields.note(url, ["tags"], ["tags"])
     difference = FieldDifference("title", "OLD TITLE", "CACI Analyst")
-    spider.canary_results.append(CanaryResult("7315", url, "changed", [], [difference]))
+    spider.ledger.canary_results.append(CanaryResult("7315", url, "changed", [], [difference]))
     with caplog.at_level(logging.INFO, logger="caci_spider.extensions"):
         recorder.spider_closed(spider, "finished")
     (run,) = store_of(spider.crawler).database.rows("crawl_runs")
@@ -263,7 +263,7 @@ def test_the_vanished_share_is_a_setting(tmp_path: Path) -> None:
     spider, recorder = opened(tmp_path, CACI_VANISHED_MAX_SHARE=0.5)
     walked(spider, 1, 8145)
     for n in range(3):
-        spider.refetched_fields.note(
+        spider.ledger.refetched_fields.note(
             f"{CACI}/{n}.html", ["issue_date"], ["issue_date"] if n == 0 else []
         )
     recorder.spider_closed(spider, "finished")  # 1 of 3 lost it: below 50 %

@@ -310,7 +310,7 @@ def test_an_item_with_page_chrome_is_rejected_and_counted_for_the_self_check(
     )
     assert row["raw"] == 'body holds page chrome "Print"; body holds page chrome "E-mail"'
     assert list(stages.store.database.rows("publications")) == []
-    assert stages.spider.quality_rejects.counts == {"body": 1}
+    assert stages.spider.ledger.quality_rejects.counts == {"body": 1}
     assert stages.stat("caci/quality/body") == 1
 
 
@@ -320,7 +320,7 @@ def test_a_worse_refetch_never_replaces_a_stored_row(stages: Stages) -> None:
     with pytest.raises(DropItem):
         stages.through(page(title="The Central Asia-Caucasus Analyst", byline="Written by admin"))
     assert list(stages.store.database.rows("publications")) == [before]
-    assert stages.spider.quality_rejects.counts == {"title": 1, "byline": 1}
+    assert stages.spider.ledger.quality_rejects.counts == {"title": 1, "byline": 1}
 
 
 def test_a_staff_entry_with_a_site_name_as_title_is_rejected(tmp_path: Path) -> None:
@@ -342,7 +342,7 @@ def test_a_refetch_that_lost_watched_fields_keeps_them_and_is_counted(stages: St
     stages.through(page(byline="By Fariz Ismailzade", tags=[]))  # no issue date, no tags
     (row,) = stages.store.database.rows("publications")
     assert (row["issue_date"], row["tags"]) == ("2004-02-11", ["Azerbaijan"])
-    refetched = stages.spider.refetched_fields
+    refetched = stages.spider.ledger.refetched_fields
     assert (refetched.had, refetched.lost) == (
         {"issue_date": 1, "tags": 1},
         {"issue_date": 1, "tags": 1},

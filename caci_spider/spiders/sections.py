@@ -19,6 +19,7 @@ import scrapy
 from scrapy.http import TextResponse
 
 from caci_spider import documents
+from caci_spider.channels.documents import Documents
 from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
@@ -32,7 +33,6 @@ from caci_spider.sources import (
     section_of,
 )
 from caci_spider.spiders.base import K2CategorySpider
-from caci_spider.spiders.jsonchannel import JsonListingChannel
 from caci_spider.urls import ItemRef
 
 
@@ -54,7 +54,7 @@ def bind_section(cls: type[K2CategorySpider], profile: SiteProfile, section: Sec
     cls.listing_only_reason = section.listing_only_reason
 
 
-class K2PublicationsSpider(JsonListingChannel):
+class K2PublicationsSpider(K2CategorySpider):
     """Rows of ``publications`` (the field-report contract, every section, every site): every
     field of a row comes from its item page, so that a section's feed is all a night needs."""
 
@@ -123,9 +123,9 @@ class K2PublicationsSpider(JsonListingChannel):
         pdf_url = getattr(page, "pdf_url", None)
         if pdf_url:
             # Linked to the row once stored, fetched (once, on the allowed hosts) after the pages.
-            yield from self.document_requests([pdf_url])
+            yield from self.channel(Documents).document_requests([pdf_url])
         if page.chapter_urls and page.id is not None:
             # A book's chapters: linked once its row is stored, each fetched once.
             links = [(url, documents.ROLE_CHAPTER) for url in page.chapter_urls]
             yield DocumentLinks(page.site, page.id, links, page.fetched_at)
-            yield from self.document_requests(page.chapter_urls)
+            yield from self.channel(Documents).document_requests(page.chapter_urls)

@@ -15,13 +15,15 @@ from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
 from caci_spider import documents
+from caci_spider.channels.documents import Documents
+from caci_spider.failures import failed_request, failure_name, http_status
 from caci_spider.items import Reject, StaffPublication, utc_now
 from caci_spider.middlewares import HostDidNotAnswer
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.records import normalise_staff_publication
 from caci_spider.sources import BY_KEY, section_of
-from caci_spider.spiders.base import K2CategorySpider, failed_request, failure_name, http_status
+from caci_spider.spiders.base import K2CategorySpider
 from caci_spider.spiders.sections import bind_section
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.urls import ItemRef, domain_of
@@ -56,11 +58,6 @@ class StaffPublicationsSpider(K2CategorySpider):
             return {}  # every field the row has is missing: the canary fails
         return normalise_staff_publication(page.observation(ref.url, utc_now())).as_row()
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Sources other than the listing that failed (the home page's sidebar).
-        self.source_problems: list[str] = []
-
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -82,7 +79,7 @@ class StaffPublicationsSpider(K2CategorySpider):
             return  # said once for the host, not once per page
         code = http_status(failure)
         why = f"answered HTTP {code}" if code is not None else failure_name(failure)
-        self.source_problems.append(
+        self.ledger.source_problems.append(
             f"the home page ({failed_request(failure).url}) {why}: no Staff Publications sidebar"
         )
         yield from self.fetch_failed(failure)
@@ -90,19 +87,19 @@ class StaffPublicationsSpider(K2CategorySpider):
     def parse_home(self, response: Response) -> Iterator[Any]:
         fallback = self.fallback_of(response)
         if fallback:
-            self.source_problems.append(f"the home page ({response.url}) {fallback}")
+            self.ledger.source_problems.append(f"the home page ({response.url}) {fallback}")
         if not isinstance(response, TextResponse):
             yield self.reject(response.url, "home page is not a text page", status=response.status)
             return
         outcome = parse_sidebar(response.text, response.url, utc_now())
         if not outcome.publications and not outcome.rejects:
-            self.source_problems.append(
+            self.ledger.source_problems.append(
                 f"the home page ({response.url}) has no Staff Publications block: its layout "
                 "changed or the sidebar moved"
             )
         yield from outcome.publications
         # A sidebar entry that links the paper itself: its url is the document.
-        yield from self.document_requests(
+        yield from self.channel(Documents).document_requests(
             [p.url for p in outcome.publications if p.url and documents.is_pdf_url(p.url)]
         )
         for raw, reason in outcome.rejects:
@@ -122,8 +119,8 @@ class StaffPublicationsSpider(K2CategorySpider):
                 outputs.append(entry)  # the validate stage rejects it if it has no title
             elif entry.title and not self.needs_fetch(ref.url):
                 outputs.append(entry)  # incremental: its item page was read before
-            elif self.item_key(ref) not in self.requested_ids:
-                self.requested_ids.add(self.item_key(ref))
+            elif self.item_key(ref) not in self.ledger.requested_keys:
+                self.ledger.requested_keys.add(self.item_key(ref))
                 outputs.append(self.item_request(ref, entry.title, listing_entry=entry))
             else:
                 outputs.append(entry)  # item already requested from another listing page
@@ -141,7 +138,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         if not page.has_text():
             # Read, but nothing to read: judged as a failed fetch (the run fails when no item
             # page could be read), and the listing entry stands alone, as for a failed fetch.
-            self.item_fetches.unreadable(NO_ARTICLE_TEXT)
+            self.ledger.item_fetches.unreadable(NO_ARTICLE_TEXT)
             yield self.reject(ref.url, NO_ARTICLE_TEXT, status=response.status)
             if listing_entry is not None:
                 yield listing_entry
@@ -151,7 +148,7 @@ class StaffPublicationsSpider(K2CategorySpider):
         # Its download links: linked to the row once stored, fetched (once) after the pages.
         merged.documents = documents.download_links(response.body, response.url)
         yield merged
-        yield from self.document_requests(merged.documents)
+        yield from self.channel(Documents).document_requests(merged.documents)
 
     def fetch_failed(self, failure: Failure) -> Iterator[Any]:
         """A failed item page still leaves what its listing entry said."""

@@ -22,6 +22,9 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from caci_spider.archive import ARCHIVED_ONLY
+from caci_spider.channels import channel_of
+from caci_spider.channels.canaries import Canaries
+from caci_spider.channels.upgrade import Upgrade
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.generated import FieldReportsSpider
@@ -91,9 +94,9 @@ def test_the_base_url_gives_the_listing_and_the_allowed_domain(tmp_path: Path) -
     assert spider.allowed_domains == ["127.0.0.1"]
     request = spider.listing_request(0)
     assert request.url == "http://127.0.0.1:8088/publications/field-reports.html?start=0"
-    assert spider.listing_walk.first_url == request.url
+    assert spider.ledger.listing_walk().first_url == request.url
     assert spider.listing_request(8).url.endswith("field-reports.html?start=8")
-    assert spider.listing_walk.first_url == request.url  # only the first page is the first
+    assert spider.ledger.listing_walk().first_url == request.url  # only the first page is the first
 
 
 def test_reparse_reads_the_archive_only_and_without_delay(tmp_path: Path) -> None:
@@ -123,9 +126,9 @@ def test_the_first_page_requests_its_items_and_the_linked_pages(
     assert request.cb_kwargs["listing_title"] == "Georgia Prepares to Sign EU Association Agreement"
     assert request.callback == spider.parse_item and request.errback == spider.fetch_failed
     assert outputs[1].cb_kwargs["listing_title"] is None  # 7315's empty title link
-    walk = spider.listing_walk
+    walk = spider.ledger.listing_walk()
     assert (walk.first_status, walk.first_entries, walk.pages, walk.entries) == (200, 4, 1, 4)
-    assert sorted(spider.unanswered) == sorted(("cacianalyst", i) for i in FIRST_PAGE_IDS)
+    assert sorted(spider.ledger.unanswered) == sorted(("cacianalyst", i) for i in FIRST_PAGE_IDS)
     assert spider.crawler.stats.get_value("caci/listing_pages") == 1
 
 
@@ -133,7 +136,7 @@ def test_each_id_is_requested_once_per_run(spider: FieldReportsSpider) -> None:
     listing(spider, "page-first", 0)
     items, starts = requests_of(listing(spider, "page-first", 4))  # offsets shifted
     assert items == [] and starts == [8, 12, 16]  # its own offset is not requested again
-    assert spider.listing_walk.entries == 4  # the same entries, counted once
+    assert spider.ledger.listing_walk().entries == 4  # the same entries, counted once
 
 
 def test_without_pagination_the_walk_steps_by_the_entries_found(
@@ -154,13 +157,16 @@ def test_a_page_without_entries_ends_the_walk(
 ) -> None:
     with caplog.at_level(logging.INFO):
         assert listing(spider, "page-empty", 20) == []
-    assert spider.listing_walk.pages == 1 and spider.listing_walk.first_entries is None
+    assert (
+        spider.ledger.listing_walk().pages == 1
+        and spider.ledger.listing_walk().first_entries is None
+    )
     assert f"Listing ends at start=20 ({listing_url(20)}): no entries" in caplog.messages
 
 
 def test_an_empty_first_page_is_noted_for_the_self_check(spider: FieldReportsSpider) -> None:
     assert listing(spider, "page-empty", 0) == []
-    assert spider.listing_walk.first_entries == 0
+    assert spider.ledger.listing_walk().first_entries == 0
 
 
 def test_an_incremental_run_skips_known_ids(tmp_path: Path) -> None:
@@ -177,7 +183,7 @@ def test_a_listing_from_the_archive_guides_the_walk_but_is_not_live(
 ) -> None:
     items, starts = requests_of(listing(spider, "page-first", 0, **{LIVE_STATUS: 503}))
     assert items == FIRST_PAGE_IDS and starts == [4, 8, 12, 16]
-    walk = spider.listing_walk
+    walk = spider.ledger.listing_walk()
     assert (walk.pages, walk.entries, walk.first_entries) == (0, 0, None)
     assert walk.first_failure == "served from the archive because the site answered HTTP 503"
     assert any("answered HTTP 503" in m for m in caplog.messages)
@@ -192,7 +198,7 @@ def test_a_listing_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> N
         "listing is not a text page",
         200,
     )
-    assert spider.listing_walk.first_failure == "is not a text page"
+    assert spider.ledger.listing_walk().first_failure == "is not a text page"
 
 
 # -- item pages ----------------------------------------------------------------------------------
@@ -208,10 +214,10 @@ def test_an_unusable_item_page_is_a_reject(
     spider: FieldReportsSpider, body: bytes, reason: str
 ) -> None:
     ref = ItemRef(7315, item_url(7315), "cacianalyst")
-    spider.unanswered[("cacianalyst", 7315)] = ref.url
+    spider.ledger.unanswered[("cacianalyst", 7315)] = ref.url
     (reject,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
     assert (reject.url, reject.reason, reject.status) == (ref.url, reason, 200)
-    assert spider.unanswered == {}
+    assert spider.ledger.unanswered == {}
 
 
 def test_an_item_that_is_not_text_is_a_reject(spider: FieldReportsSpider) -> None:
@@ -239,7 +245,7 @@ def test_a_first_listing_page_answering_an_error(spider: FieldReportsSpider) -> 
         404,
         None,
     )
-    assert spider.listing_walk.first_failure == "answered HTTP 404"
+    assert spider.ledger.listing_walk().first_failure == "answered HTTP 404"
 
 
 def test_a_first_listing_page_that_cannot_be_fetched(spider: FieldReportsSpider) -> None:
@@ -247,23 +253,25 @@ def test_a_first_listing_page_that_cannot_be_fetched(spider: FieldReportsSpider)
     (reject,) = spider.fetch_failed(failure_of(DNSLookupError("no such host"), request))
     assert reject.reason == "fetch failed: DNSLookupError"
     assert "no such host" in (reject.raw or "") and reject.status is None
-    assert spider.listing_walk.first_failure.startswith("could not be fetched (DNSLookupError: ")
+    assert spider.ledger.listing_walk().first_failure.startswith(
+        "could not be fetched (DNSLookupError: "
+    )
 
 
 def test_a_later_listing_page_does_not_touch_the_first_failure(spider: FieldReportsSpider) -> None:
     request = spider.listing_request(4)
     response = html_response(request.url, b"", status=500)
     (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
-    assert reject.reason == "HTTP 500" and spider.listing_walk.first_failure == ""
+    assert reject.reason == "HTTP 500" and spider.ledger.listing_walk().first_failure == ""
 
 
 def test_a_failed_item_is_answered(spider: FieldReportsSpider) -> None:
     request = spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
-    assert spider.unanswered == {("cacianalyst", 7999): item_url(7999)}
+    assert spider.ledger.unanswered == {("cacianalyst", 7999): item_url(7999)}
     response = html_response(request.url, b"", status=410)
     (reject,) = spider.fetch_failed(failure_of(HttpError(response, "Ignoring"), request))
     assert (reject.reason, reject.status) == ("HTTP 410", 410)
-    assert spider.unanswered == {}
+    assert spider.ledger.unanswered == {}
 
 
 @pytest.mark.parametrize(
@@ -292,9 +300,9 @@ def test_requests_never_answered_are_rejects_when_the_run_finishes(
 ) -> None:
     spider = spider_for(tmp_path)
     spider.item_request(ItemRef(7999, item_url(7999), "cacianalyst"), None)
-    spider.closed("shutdown")  # a stopped run resumes them
+    store_of(spider.crawler).spider_closed(spider, "shutdown")  # a stopped run resumes them
     assert list(spider.store.database.rows("rejects", order_by="url")) == []
-    spider.closed("finished")
+    store_of(spider.crawler).spider_closed(spider, "finished")
     (row,) = spider.store.database.rows("rejects", order_by="url")
     assert row["url"] == item_url(7999)
     assert row["reason"].startswith("dropped without an answer")
@@ -325,9 +333,9 @@ def test_an_incremental_run_starts_with_the_listing_then_its_canary(tmp_path: Pa
         stored_row(spider, item_id)
     first, *canaries = asyncio.run(started(spider))
     assert first.url == listing_url(0) and first.callback == spider.parse_listing
-    assert [(r.url, r.priority, r.callback) for r in canaries] == [
-        (item_url(7315), 1, spider.parse_canary),
-        (item_url(8145), 1, spider.parse_canary),
+    assert [(r.url, r.priority, channel_of(r)) for r in canaries] == [
+        (item_url(7315), 1, "canaries"),
+        (item_url(8145), 1, "canaries"),
     ]
     assert spider.known == {("cacianalyst", i) for i in (7315, 8145, 12834)}
     # The walk will not ask for the canaries' pages again.
@@ -352,11 +360,13 @@ def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
         for request in upgrades:
             if request.url == item_url(8145):
                 response = html_response(request.url, page, meta=request.meta)
-                items = list(spider.parse_upgrade(response, **request.cb_kwargs))
+                items = list(spider.channel(Upgrade).parse_upgrade(response, **request.cb_kwargs))
                 assert [type(item) for item in items] == [FieldReportPage]
             else:  # no archived page: the row waits for its next fetch
                 error = IgnoreRequest("Ignored request not in cache")
-                assert list(spider.upgrade_failed(failure_of(error, request))) == []
+                assert (
+                    list(spider.channel(Upgrade).upgrade_failed(failure_of(error, request))) == []
+                )
         return upgrades, waited, [await following] + [r async for r in start]
 
     upgrades, waited, rest = asyncio.run(run())
@@ -365,9 +375,9 @@ def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
     ]  # fmt: skip
     assert waited
     assert rest[0].callback == spider.parse_listing
-    assert [r.callback for r in rest[1:]] == [spider.parse_canary] * 3
+    assert [channel_of(r) for r in rest[1:]] == ["canaries"] * 3
     # The store pipeline is told which row is an upgrade (until it is stored).
-    assert spider.upgrading == {("cacianalyst", 8145)}
+    assert spider.ledger.upgrading == {("cacianalyst", 8145)}
     assert spider.crawler.stats.get_value("caci/upgrade/not_archived") == 1
 
 
@@ -393,7 +403,7 @@ def check_canary(
     spider: FieldReportsSpider, row: dict[str, Any], page: Path, **meta: Any
 ) -> list[Any]:
     response = html_response(row["url"], page.read_bytes(), meta=meta)
-    return list(spider.parse_canary(response, row=row))
+    return list(spider.channel(Canaries).parse_canary(response, row=row))
 
 
 def canary_check(spider: FieldReportsSpider) -> dict[str, Any]:
@@ -413,7 +423,7 @@ def oracle_row(item_id: int, **fields: Any) -> dict[str, Any]:
 def test_a_canary_that_still_reads_the_same_is_ok(spider: FieldReportsSpider) -> None:
     row = canary_row(spider, 8145, **oracle_row(8145))
     assert check_canary(spider, row, item_file(8145)) == []  # never an item
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert (result.key, result.outcome, result.missing, result.differing) == ("8145", "ok", [], [])
     assert canary_check(spider) == {
         "item_key": "8145",
@@ -438,7 +448,7 @@ def test_a_canary_whose_title_changed_has_changed_and_names_both_values(
     row = canary_row(spider, 8145, **oracle_row(8145))
     page = edited(8145, "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "Field Reports", tmp_path)
     check_canary(spider, row, page)
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert (result.outcome, result.missing) == ("changed", [])
     assert [(d.field, d.stored, d.new, d.why) for d in result.differing] == [
         ("title", "IS AZERBAIJAN TURNING TOWARDS RUSSIA?", "Field Reports", ""),
@@ -466,7 +476,7 @@ def test_a_canary_body_is_compared_word_by_word(
     row = canary_row(spider, 8145, **oracle_row(8145))
     page = edited(8145, "Local analysts believe", "Local analysts beleive", tmp_path)
     check_canary(spider, row, page)
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert result.outcome == outcome
     if outcome == "changed":
         (difference,) = result.differing
@@ -490,7 +500,7 @@ def test_a_canary_body_with_new_page_chrome_has_changed(
     page = tmp_path / item_file(8145).name
     page.write_text(text[:end] + "<p>Print | E-mail</p>" + text[end:], "utf-8")
     check_canary(spider, row, page)
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert [(d.field, d.new, d.why) for d in result.differing] == [
         ("body", "Print | E-mail", "page chrome")
     ]
@@ -499,7 +509,7 @@ def test_a_canary_body_with_new_page_chrome_has_changed(
 def test_a_canary_whose_page_lost_a_field_has_changed(spider: FieldReportsSpider) -> None:
     row = canary_row(spider, 7004, title="T", hits=311)  # its page shows no hits
     check_canary(spider, row, item_file(7004))
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert (result.outcome, result.missing) == ("changed", ["hits"])
     assert spider.crawler.stats.get_value("caci/canary/changed") == 1
 
@@ -509,7 +519,7 @@ def test_a_canary_from_the_archive_says_nothing_about_the_layout(
 ) -> None:
     row = canary_row(spider, 7004, title="T", hits=311)
     check_canary(spider, row, item_file(7004), **{LIVE_STATUS: "TimeoutError"})
-    (result,) = spider.canary_results
+    (result,) = spider.ledger.canary_results
     assert result.outcome == (
         "fetch failed: served from the archive because the site did not answer (TimeoutError)"
     )
@@ -520,18 +530,20 @@ def test_a_canary_that_cannot_be_fetched_is_noted(spider: FieldReportsSpider) ->
     row = canary_row(spider, 8145)
     request = Request(row["url"], cb_kwargs={"row": row})
     response = html_response(row["url"], b"", status=503)
-    assert list(spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))) == []
-    (result,) = spider.canary_results
+    canaries = spider.channel(Canaries)
+    assert list(canaries.canary_failed(failure_of(HttpError(response, "Ignoring"), request))) == []
+    (result,) = spider.ledger.canary_results
     assert result.outcome == "fetch failed: HTTP 503"
     assert canary_check(spider)["outcome"] == "fetch failed: HTTP 503"
     assert list(spider.store.database.rows("rejects", order_by="url")) == []  # not a reject
-    assert spider.item_fetches.failures == {"HTTP 503": 1}
+    assert spider.ledger.item_fetches.failures == {"HTTP 503": 1}
 
 
 def test_a_removed_canary_is_replaced_by_the_next_candidate(spider: FieldReportsSpider) -> None:
     row = canary_row(spider, 8145)
     request = Request(row["url"], cb_kwargs={"row": row, "attempt": 1})
     response = html_response(row["url"], b"", status=404)
-    (replacement,) = spider.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
+    canaries = spider.channel(Canaries)
+    (replacement,) = canaries.canary_failed(failure_of(HttpError(response, "Ignoring"), request))
     assert replacement.cb_kwargs["attempt"] == 2 and replacement.meta["dont_cache"]
-    assert spider.item_fetches.failures == {}  # a removed item says nothing about the site
+    assert spider.ledger.item_fetches.failures == {}  # a removed item says nothing about the site

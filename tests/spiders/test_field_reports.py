@@ -125,14 +125,14 @@ def test_a_resumed_run_keeps_the_source_it_chose(tmp_path: Path) -> None:
     # Night 1 fell back to the listing (its feed answered 404) and was stopped; the resumed run
     # must go on walking, not ask for the feed again and record "feed" with a listing reason.
     spider = build_spider(FieldReportsSpider, tmp_path)
-    spider.use_listing("feed failed: the feed answered HTTP 404")
+    spider.ledger.source().use_listing("feed failed: the feed answered HTTP 404")
     (request,) = spider.initial_requests()
     assert request.callback == spider.parse_listing
-    assert (spider.section_source.source, spider.section_source.reason) == (
+    assert (spider.ledger.source().source, spider.ledger.source().reason) == (
         "listing",
         "feed failed: the feed answered HTTP 404",
     )
     fresh = build_spider(FieldReportsSpider, tmp_path / "fresh", {"CACI_JSON_LISTINGS": False})
     (first,) = fresh.initial_requests()  # nothing decided: no walk recorded yet, the listing
-    assert fresh.section_source.reason == "no complete listing walk recorded yet"
+    assert fresh.ledger.source().reason == "no complete listing walk recorded yet"
     assert first.callback == fresh.parse_listing

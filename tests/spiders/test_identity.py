@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from caci_spider.channels.canaries import Canaries
 from caci_spider.sources import CACIANALYST, SILKROADSTUDIES
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
@@ -46,6 +47,6 @@ def test_canaries_are_drawn_from_the_spiders_own_sections(tmp_path: Path) -> Non
     other = field_report(5, "Turkey.", site="turkeyanalyst")
     other.url = f"{TURKEY}/publications/field-reports/item/5-x.html"
     database.store_report(other, "turkey_analyst")
-    assert [(r["site"], r["id"]) for r in spider.canary_candidates(spider.target(), 5)] == [
-        ("cacianalyst", 20)
-    ]
+    assert [
+        (r["site"], r["id"]) for r in spider.channel(Canaries).canary_candidates(spider.target(), 5)
+    ] == [("cacianalyst", 20)]

@@ -17,6 +17,8 @@ from scrapy.core.downloader import Downloader
 from scrapy.utils.project import get_project_settings
 
 from caci_spider import sources
+from caci_spider.channels import channel_of
+from caci_spider.channels.feedfirst import FeedFirst
 from caci_spider.extensions import CrawlRunRecorder
 from caci_spider.items import Reject, utc_now
 from caci_spider.preflight import RunRefused, check_not_production
@@ -122,7 +124,7 @@ def test_every_first_request_carries_its_target(tmp_path) -> None:
         f"{SITE_OF[c][1]}{path_of(c)}.html?start=0" for c in CATEGORIES
     ]
     assert f"{SRS}/silkroadstudies-news.html?start=0" in [r.url for r in requests]
-    assert {key: source.reason for key, source in spider.sources.items()} == dict.fromkeys(
+    assert {key: source.reason for key, source in spider.ledger.sources.items()} == dict.fromkeys(
         CATEGORIES, "no complete listing walk recorded yet"
     )
 
@@ -139,14 +141,14 @@ def test_a_listing_routes_its_items_to_its_own_site_and_section(tmp_path) -> Non
     )
     digest = listing(spider, "news_digest", CACI, "news-digest")
     assert {r.cb_kwargs["ref"].site for r in digest if "ref" in r.cb_kwargs} == {"cacianalyst"}
-    walks = spider.listing_walks
+    walks = spider.ledger.listing_walks
     assert walks["turkey-analyst-articles"].pages == 1 and walks["news-digest"].pages == 1
     assert walks["field-reports"].pages == 0  # each section's walk is its own
     # a page's URL names its section, on its own site's host
     url = f"{TURKEY}/publications/turkey-analyst-articles/item/12997-x.html"
-    assert spider.target_of_url(url).key == "turkey-analyst-articles"
-    assert spider.target_of_url(url.replace(TURKEY, CACI)) is None  # not a CACI section
-    assert spider.target_of_url(f"{CACI}/publications/news-digest.html?start=4").key == (
+    assert spider.ledger.target_of_url(url).key == "turkey-analyst-articles"
+    assert spider.ledger.target_of_url(url.replace(TURKEY, CACI)) is None  # not a CACI section
+    assert spider.ledger.target_of_url(f"{CACI}/publications/news-digest.html?start=4").key == (
         "news-digest"
     )
 
@@ -164,7 +166,7 @@ def test_an_id_known_on_one_site_is_new_on_the_other(tmp_path) -> None:
         if "ref" in r.cb_kwargs
     ]
     assert ItemRef(12997, requested[-1].url, "turkeyanalyst") in requested
-    assert spider.unanswered[("turkeyanalyst", 12997)].startswith(TURKEY)
+    assert spider.ledger.unanswered[("turkeyanalyst", 12997)].startswith(TURKEY)
 
 
 def test_an_incremental_night_reads_each_sections_feed_and_a_canary_of_each(tmp_path) -> None:
@@ -179,8 +181,8 @@ def test_an_incremental_night_reads_each_sections_feed_and_a_canary_of_each(tmp_
             f"{target.base_url}{path_of(target.key)}/item/{100 + len(target.key)}-a.html",
         )
     requests = started(spider)
-    feeds = [r for r in requests if r.callback == spider.parse_feed]
-    canaries = [r for r in requests if r.callback == spider.parse_canary]
+    feeds = [r for r in requests if channel_of(r) == "feed"]
+    canaries = [r for r in requests if channel_of(r) == "canaries"]
     assert [r.url for r in feeds] == [f"{SITE_OF[c][1]}{path_of(c)}.feed" for c in CATEGORIES]
     # one canary per section, among that section's own rows
     assert [(r.cb_kwargs["target"], r.cb_kwargs["row"]["site"]) for r in canaries] == [
@@ -194,14 +196,14 @@ def test_a_feed_that_fails_sends_only_its_section_to_the_listing(tmp_path) -> No
     from scrapy.spidermiddlewares.httperror import HttpError
     from twisted.python.failure import Failure
 
-    request = spider.feed_request("news-digest")
+    request = spider.channel(FeedFirst).feed_request("news-digest")
     failure = Failure(HttpError(html_response(request.url, b"", status=404), "Ignoring"))
     failure.request = request  # type: ignore[attr-defined]
-    (fallback,) = spider.feed_failed(failure)
+    (fallback,) = spider.channel(FeedFirst).feed_failed(failure)
     assert fallback.url == f"{CACI}/publications/news-digest.html?start=0"
     assert fallback.cb_kwargs["target"] == "news-digest"
-    assert spider.sources["news-digest"].reason == "feed failed: the feed answered HTTP 404"
-    assert spider.sources["field-reports"].source == ""
+    assert spider.ledger.sources["news-digest"].reason == "feed failed: the feed answered HTTP 404"
+    assert spider.ledger.sources["field-reports"].source == ""
 
 
 # -- politeness: per host -----------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_the_sidebar_gives_its_publications(spider: StaffPublicationsSpider) -> 
     assert len(outputs) == 7 and all(isinstance(o, StaffPublication) for o in outputs)
     assert all(o.sources == [HOME] for o in outputs)
     assert "The Changing Geopolitics of Central Asia and the Caucasus" in {o.title for o in outputs}
-    assert spider.source_problems == []
+    assert spider.ledger.source_problems == []
 
 
 def test_a_home_page_without_the_sidebar_is_a_source_problem(
@@ -85,7 +85,7 @@ def test_a_home_page_without_the_sidebar_is_a_source_problem(
 ) -> None:
     response = html_response(HOME, "<html><body><p>Welcome</p></body></html>")
     assert list(spider.parse_home(response)) == []
-    assert spider.source_problems == [
+    assert spider.ledger.source_problems == [
         f"the home page ({HOME}) has no Staff Publications block: its layout changed or the "
         "sidebar moved"
     ]
@@ -97,7 +97,7 @@ def test_a_home_page_from_the_archive_still_gives_its_sidebar_but_says_so(
     body = (FIXTURES / "site_chrome.html").read_bytes()
     outputs = list(spider.parse_home(html_response(HOME, body, meta={LIVE_STATUS: 502})))
     assert len(outputs) == 7
-    assert spider.source_problems == [
+    assert spider.ledger.source_problems == [
         f"the home page ({HOME}) served from the archive because the site answered HTTP 502"
     ]
 
@@ -109,7 +109,7 @@ def test_a_failed_home_page_is_a_reject_and_a_source_problem(
     response = html_response(HOME, b"", status=503)
     (reject,) = spider.home_failed(failure_of(HttpError(response, "Ignoring"), request))
     assert isinstance(reject, Reject) and (reject.url, reject.reason) == (HOME, "HTTP 503")
-    assert spider.source_problems == [
+    assert spider.ledger.source_problems == [
         f"the home page ({HOME}) answered HTTP 503: no Staff Publications sidebar"
     ]
 
@@ -130,7 +130,10 @@ def test_the_listing_requests_each_linked_item_page_with_its_entry(
     untitled = requests[2]
     assert untitled.cb_kwargs["listing_title"] is None
     assert untitled.cb_kwargs["listing_entry"].venue == "AFPC Defense Dossier"
-    assert spider.listing_walk.entries == 4 and spider.listing_walk.first_entries == 4
+    assert (
+        spider.ledger.listing_walk().entries == 4
+        and spider.ledger.listing_walk().first_entries == 4
+    )
 
 
 def test_an_entry_without_an_item_link_goes_to_validation_as_it_is(
@@ -140,7 +143,7 @@ def test_an_entry_without_an_item_link_goes_to_validation_as_it_is(
     entries = [o for o in outputs if isinstance(o, StaffPublication)]
     assert [e.title for e in entries] == [None]  # the garbage entry: rejected downstream
     assert entries[0].raw == "Read More"
-    assert spider.listing_walk.entries == 4  # it counts as an entry of the listing
+    assert spider.ledger.listing_walk().entries == 4  # it counts as an entry of the listing
 
 
 def test_an_incremental_run_reuses_item_pages_read_before(tmp_path: Path) -> None:
@@ -150,7 +153,7 @@ def test_an_incremental_run_reuses_item_pages_read_before(tmp_path: Path) -> Non
     outputs = walk(spider, 0)
     (entry,) = [o for o in outputs if isinstance(o, StaffPublication)]
     assert entry.title == "Greater Central Asia As a Component of U.S. Global Strategy"
-    assert 13389 not in spider.requested_ids
+    assert 13389 not in spider.ledger.requested_keys
 
 
 def test_the_item_page_fills_what_the_listing_entry_lacks(spider: StaffPublicationsSpider) -> None:
@@ -179,13 +182,14 @@ def test_an_item_page_without_article_text_is_not_read_and_keeps_its_listing_ent
     # A template that renders the text by script: the page answers 200 with its <title> only.
     request = [o for o in walk(spider, 0) if isinstance(o, Request)][2]
     page = b"<html><head><title>Central Asia After the Pandemic</title></head><body></body></html>"
-    read_before = spider.item_fetches.read
+    read_before = spider.ledger.item_fetches.read
     reject, entry = spider.parse_item(html_response(request.url, page), **request.cb_kwargs)
     assert (reject.url, reject.reason) == (request.url, NO_ARTICLE_TEXT)
     assert entry is request.cb_kwargs["listing_entry"]
-    assert spider.item_fetches.read == read_before and spider.item_fetches.failures == {
-        NO_ARTICLE_TEXT: 1
-    }
+    assert (
+        spider.ledger.item_fetches.read == read_before
+        and spider.ledger.item_fetches.failures == {NO_ARTICLE_TEXT: 1}
+    )
     # As a canary, the same page yields nothing: every field of the row is missing.
     assert spider.reextract(html_response(request.url, page), {"url": request.url}) == {}
 

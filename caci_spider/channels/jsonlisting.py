@@ -25,13 +25,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
+from caci_spider.channels import Channel
+from caci_spider.channels.documents import Documents
 from caci_spider.dates import parse_k2_date
+from caci_spider.failures import failed_request, failure_reason
 from caci_spider.items import FieldReportPage, utc_now
 from caci_spider.jsonlistings import (
     NULL_DATE,
@@ -47,8 +50,10 @@ from caci_spider.jsonlistings import (
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.item import item_page
 from caci_spider.records import collapse_body, normalise_field_report
-from caci_spider.spiders.base import K2CategorySpider, Target, failed_request, failure_reason
 from caci_spider.storage import CONTRACT_KEYS, PUBLICATIONS
+
+if TYPE_CHECKING:
+    from caci_spider.targets import Target
 
 # The two URL forms K2 answers JSON at (Joomla maps a ``.json`` suffix to ``format=json``);
 # ``path`` is the section's listing path (``/publications/field-reports``,
@@ -98,32 +103,63 @@ def differing_fields(json_row: dict[str, Any], html_row: dict[str, Any]) -> list
     return names
 
 
-class JsonListingChannel(K2CategorySpider):
-    """The JSON channel of :mod:`this module <caci_spider.spiders.jsonchannel>`, for spiders of
+def cross_check(
+    walk: JsonWalk, checked: dict[int, FieldReportPage]
+) -> tuple[timedelta | None, str]:
+    """(the site's UTC offset, ``""``) when the cross-checked item pages agree with their JSON
+    entries; else (``None`` or the offset, why they do not)."""
+    bounds = []
+    for item_id, page in checked.items():
+        day = parse_k2_date(page.date_line)
+        created = walk.items[item_id].created
+        if day is not None and created != NULL_DATE:
+            bounds.append(offset_bounds(created, day, local_time_of(page.date_line)))
+    offset = learn_offset(bounds) if bounds else timedelta(0)
+    if offset is None:
+        return None, (
+            f"the JSON listing's created dates and the item pages' date lines agree on no "
+            f"UTC offset ({len(bounds)} items compared)"
+        )
+    differing: dict[str, list[int]] = {}
+    for item_id, page in checked.items():
+        json_page = item_page_of(walk.items[item_id], offset, utc_now())
+        for name in differing_fields(row_of(json_page), row_of(page)):
+            differing.setdefault(name, []).append(item_id)
+    systematic = {name: ids for name, ids in differing.items() if len(ids) * 2 > len(checked)}
+    if not systematic:
+        return offset, ""
+    return offset, "JSON rows differ from their item pages in " + ", ".join(
+        f"{name} (items {', '.join(map(str, ids))})" for name, ids in sorted(systematic.items())
+    )
+
+
+class JsonListing(Channel):
+    """The JSON channel of :mod:`this module <caci_spider.channels.jsonlisting>`, for spiders of
     ``publications`` rows."""
+
+    name = "json"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.json_walks: dict[str, JsonWalk] = {}
-        # Problems the run recorder fails the run for (caci_spider.extensions).
-        self.source_problems: list[str] = []
 
     def json_enabled(self) -> bool:
-        return self.export_table == PUBLICATIONS and self.crawler.settings.getbool(
+        return self.spider.export_table == PUBLICATIONS and self.settings.getbool(
             "CACI_JSON_LISTINGS"
         )
 
-    def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request]:
+    def walk_requests(self, reason: str, target: Target) -> list[scrapy.Request] | None:
+        """The first request of a due walk read as JSON (``None``: the HTML walk)."""
         if not self.json_enabled():
-            return super().walk_requests(reason, target)
-        source = self.sources[target.key]
+            return None
+        source = self.ledger.sources[target.key]
         source.source, source.reason = "json", reason
         self.json_walks[target.key] = JsonWalk(reason)
         return [self.json_request(target, 0, 0)]
 
     # -- the JSON pages ------------------------------------------------------------------------
     def json_request(self, target: Target, form: int, page: int) -> scrapy.Request:
-        settings = self.crawler.settings
+        settings = self.settings
         url = JSON_FORMS[form].format(
             base=target.base_url,
             path=target.section.path,
@@ -132,10 +168,10 @@ class JsonListingChannel(K2CategorySpider):
         if page:
             url += f"&page={page}"
         self.json_walks[target.key].urls.append(url)
-        return scrapy.Request(
+        return self.request(
             url,
-            callback=self.parse_json_page,
-            errback=self.json_failed,
+            "parse_json_page",
+            "json_failed",
             cb_kwargs={"target": target.key, "form": form, "page": page},
             meta={"download_maxsize": settings.getint("CACI_JSON_MAXSIZE"), "download_warnsize": 0},
             priority=2,
@@ -144,9 +180,9 @@ class JsonListingChannel(K2CategorySpider):
     def parse_json_page(
         self, response: Response, target: str, form: int, page: int
     ) -> Iterator[Any]:
-        section = self.target(target)
+        section = self.spider.target(target)
         walk = self.json_walks[section.key]
-        self.crawler.stats.inc_value("caci/json/pages")
+        self.inc("caci/json/pages")
         fallback = archive_fallback(response.meta)
         if fallback:
             yield from self.json_refused(
@@ -160,7 +196,7 @@ class JsonListingChannel(K2CategorySpider):
                 section.base_url,
                 section.category,
                 section.site,
-                self.crawler.settings.getint("CACI_JSON_MAXSIZE"),
+                self.settings.getint("CACI_JSON_MAXSIZE"),
             )
         except JsonRefused as refused:
             yield from self.json_refused(section, form, page, str(refused))
@@ -194,7 +230,7 @@ class JsonListingChannel(K2CategorySpider):
         if not items or not new or len(items) < walk.page_size:
             yield from self.start_cross_checks(section)
             return
-        if page + 1 >= self.crawler.settings.getint("CACI_JSON_MAX_PAGES"):
+        if page + 1 >= self.settings.getint("CACI_JSON_MAX_PAGES"):
             yield from self.json_refused(
                 section, form, page, f"more than CACI_JSON_MAX_PAGES JSON pages ({page + 1})"
             )
@@ -204,7 +240,7 @@ class JsonListingChannel(K2CategorySpider):
     def json_failed(self, failure: Failure) -> Iterator[Any]:
         request = failed_request(failure)
         kwargs = request.cb_kwargs
-        section = self.target(kwargs["target"])
+        section = self.spider.target(kwargs["target"])
         message = failure.getErrorMessage()
         reason = (
             "larger than CACI_JSON_MAXSIZE, refused unread"
@@ -224,44 +260,44 @@ class JsonListingChannel(K2CategorySpider):
 
     def json_to_listing(self, target: Target, why: str) -> Iterator[scrapy.Request]:
         walk = self.json_walks[target.key]
-        self.crawler.stats.inc_value("caci/json/not_used")
+        self.inc("caci/json/not_used")
         self.logger.info(
             "JSON listing of %s not used (%s); walking the HTML listing", target.category, why
         )
-        self.use_listing(walk.reason, target.key)
-        self.sources[target.key].json = f"not used: {why}"
-        yield self.listing_request(0, target.key)
+        self.ledger.sources[target.key].use_listing(walk.reason)
+        self.ledger.sources[target.key].json = f"not used: {why}"
+        yield self.spider.listing_request(0, target.key)
 
     # -- cross-checks: a few items read as item pages too -------------------------------------
     def start_cross_checks(self, target: Target) -> Iterator[scrapy.Request]:
         walk = self.json_walks[target.key]
         listed = list(walk.items.values())
-        count = max(1, self.crawler.settings.getint("CACI_JSON_CROSS_CHECKS"))
+        count = max(1, self.settings.getint("CACI_JSON_CROSS_CHECKS"))
         # Spread over the listing: its first, middle and last items, then the rest in order.
         spread = [0, len(listed) // 2, len(listed) - 1, *range(len(listed))]
         chosen = [listed[i] for i in dict.fromkeys(spread)][:count]
         walk.pending = len(chosen)
         for item in chosen:
-            key = self.item_key(item.ref)
+            key = self.spider.item_key(item.ref)
             # The HTML walk, should it follow, must not ask for this page again.
-            self.requested_ids.add(key)
-            self.unanswered[key] = item.ref.url
-            for tally in self.fetch_tallies(target.key):
+            self.ledger.requested_keys.add(key)
+            self.ledger.unanswered[key] = item.ref.url
+            for tally in self.ledger.fetch_tallies(target.key):
                 tally.requested += 1
-            yield scrapy.Request(
+            yield self.request(
                 item.ref.url,
-                callback=self.parse_json_check,
-                errback=self.json_check_failed,
+                "parse_json_check",
+                "json_check_failed",
                 cb_kwargs={"ref": item.ref, "target": target.key},
                 priority=1,
             )
 
     def parse_json_check(self, response: Response, ref: Any, target: str) -> Iterator[Any]:
-        section = self.target(target)
-        self.unanswered.pop(self.item_key(ref), None)
+        section = self.spider.target(target)
+        self.ledger.unanswered.pop(self.spider.item_key(ref), None)
         fallback = archive_fallback(response.meta)
         page = None
-        for tally in self.fetch_tallies(section.key):
+        for tally in self.ledger.fetch_tallies(section.key):
             if fallback:
                 tally.failed(fallback.split(";")[0])
             else:
@@ -272,8 +308,8 @@ class JsonListingChannel(K2CategorySpider):
 
     def json_check_failed(self, failure: Failure) -> Iterator[Any]:
         request = failed_request(failure)
-        yield from self.fetch_failed(failure)
-        section = self.target(request.cb_kwargs["target"])
+        yield from self.spider.fetch_failed(failure)
+        section = self.spider.target(request.cb_kwargs["target"])
         yield from self.json_check_done(section, request.cb_kwargs["ref"].id, None)
 
     def json_check_done(
@@ -294,37 +330,11 @@ class JsonListingChannel(K2CategorySpider):
         if not checked:
             yield from self.json_to_listing(target, "no cross-check item page could be read")
             return
-        bounds = []
-        for item_id, page in checked.items():
-            day = parse_k2_date(page.date_line)
-            created = walk.items[item_id].created
-            if day is not None and created != NULL_DATE:
-                bounds.append(offset_bounds(created, day, local_time_of(page.date_line)))
-        offset = learn_offset(bounds) if bounds else timedelta(0)
-        problem = ""
-        if offset is None:
-            problem = (
-                f"the JSON listing's created dates and the item pages' date lines agree on no "
-                f"UTC offset ({len(bounds)} items compared)"
-            )
-        else:
-            differing: dict[str, list[int]] = {}
-            for item_id, page in checked.items():
-                json_page = item_page_of(walk.items[item_id], offset, utc_now())
-                for name in differing_fields(row_of(json_page), row_of(page)):
-                    differing.setdefault(name, []).append(item_id)
-            systematic = {
-                name: ids for name, ids in differing.items() if len(ids) * 2 > len(checked)
-            }
-            if systematic:
-                problem = "JSON rows differ from their item pages in " + ", ".join(
-                    f"{name} (items {', '.join(map(str, ids))})"
-                    for name, ids in sorted(systematic.items())
-                )
+        offset, problem = cross_check(walk, checked)
         if problem:
             message = f"{target.category}: {problem}; nothing stored from JSON"
             self.logger.error("JSON listing cross-check failed for %s", message)
-            self.source_problems.append(message)
+            self.ledger.source_problems.append(message)
             # The pages read for the check are item pages like any other: stored as such.
             for page in checked.values():
                 yield page
@@ -336,7 +346,7 @@ class JsonListingChannel(K2CategorySpider):
     # -- rows ------------------------------------------------------------------------------------
     def json_rows(self, target: Target, offset: timedelta, checked: int) -> Iterator[Any]:
         walk = self.json_walks[target.key]
-        source = self.sources[target.key]
+        source = self.ledger.sources[target.key]
         pages = len(walk.urls) - (1 if walk.form else 0)
         source.json = (
             f"{len(walk.items)} items in {pages} JSON pages of "
@@ -344,7 +354,7 @@ class JsonListingChannel(K2CategorySpider):
             f"site UTC offset {format_offset(offset)}"
         )
         self.logger.info("JSON listing of %s: %s", target.category, source.json)
-        listing = self.listing_walks[target.key]
+        listing = self.ledger.listing_walks[target.key]
         listing.first_url = walk.urls[-pages]
         listing.first_status = 200
         listing.first_entries = len(walk.first_ids)
@@ -353,16 +363,16 @@ class JsonListingChannel(K2CategorySpider):
         stats = self.crawler.stats
         stats.inc_value("caci/json/items", len(walk.items))
         for item in walk.items.values():
-            key = self.item_key(item.ref)
-            if self.mode == "incremental" and not self.needs_fetch(key):
+            key = self.spider.item_key(item.ref)
+            if self.spider.mode == "incremental" and not self.spider.needs_fetch(key):
                 continue  # stored already: a walk due looks for what the feed missed
             page = item_page_of(item, offset, utc_now())
-            if self.mode == "full" and self.unchanged(page):
+            if self.spider.mode == "full" and self.unchanged(page):
                 stats.inc_value("caci/json/unchanged")
                 continue
             yield page
             if page.pdf_url:
-                yield from self.document_requests([page.pdf_url])
+                yield from self.spider.channel(Documents).document_requests([page.pdf_url])
 
     def unchanged(self, page: FieldReportPage) -> bool:
         """Whether ``page`` gives its stored row again (hits aside): nothing to write."""
