@@ -73,6 +73,19 @@ _MOJIBAKE_HINT = re.compile("[\u00c2-\u00ef]" + _CONTINUATION_CLASS)
 
 _POSSESSIVE = re.compile(r"['’]s\b")
 
+# Typographic characters that ftfy's mojibake patterns (``ftfy.badness.BADNESS_RE``) never
+# flag unless some other non-ASCII character stands beside them: NBSP, soft hyphen, curly
+# quotes, dashes, the ellipsis, bullet, guillemets, ©, ®, ™, middle dot. A text whose only
+# non-ASCII characters are these (most paragraphs of an English page) is left as it is by
+# ftfy and by the letter repairs (their sequences start with Â-ï, their dagger is none of
+# these), so it skips them: ``is_bad`` alone costs a full scan of a long regex per paragraph.
+# tests/test_properties.py checks the claim against the installed ftfy.
+TYPOGRAPHY = (
+    "\u00a0\u00ad\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2015\u2026\u2022"
+    "\u00ab\u00bb\u00a9\u00ae\u2122\u00b7"
+)
+_BEYOND_TYPOGRAPHY = re.compile(f"[^\\x00-\\x7f{TYPOGRAPHY}]")
+
 _CYRILLIC_RUSSIAN = "".join(chr(c) for c in range(0x0410, 0x0450)) + "Ёё"
 REGIONAL_LETTERS = frozenset(
     "çÇğĞıİöÖşŞüÜâÂîÎûÛ"  # Turkish
@@ -147,7 +160,7 @@ def repair_mojibake(text: str, mojibake_seen: bool = False) -> str:
     of the region's languages as evidence, and with any letter when ``mojibake_seen`` (another
     text of the same page showed mojibake).
     """
-    if text.isascii():
+    if text.isascii() or not _BEYOND_TYPOGRAPHY.search(text):
         return text
     # ftfy.fix_encoding returns text unchanged when is_bad finds no mojibake pattern; asking
     # is_bad first gives the same result without ftfy's per-call set-up (most paragraphs).
