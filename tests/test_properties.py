@@ -235,3 +235,24 @@ def test_the_class_index_finds_what_the_class_xpath_finds(elements: list[tuple[s
     for wanted in [("itemTitle",), ("itemHits", "itemView"), ("itemView", "itemTitle"), ("x",)]:
         assert index.first(*wanted) is first_by_class(root, *wanted)
         assert index.all(*wanted) == compiled_class_xpath(*wanted)(root)
+
+
+def _title_key_by_character(title: str) -> str:
+    """title_key's rule written out one character at a time (how it read before its
+    translate table)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", title).translate(text_rules._QUOTE_FOLD)
+    text = unicodedata.normalize("NFKC", text.casefold())
+    out = []
+    for ch in text:
+        if ch in "'." or unicodedata.category(ch) == "Cf":
+            continue
+        out.append(" " if unicodedata.category(ch).startswith("P") else ch)
+    return " ".join("".join(out).split())
+
+
+@PROPERTY
+@given(st.one_of(hostile_text, mojibake_prone_text, typographic_text))
+def test_the_title_key_table_follows_the_character_rule(title: str) -> None:
+    assert text_rules.title_key(title) == _title_key_by_character(title)
