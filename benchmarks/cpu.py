@@ -6,9 +6,11 @@ site of N field reports (:mod:`benchmarks.sitegen`), serves it on loopback and r
 CPU (user + sys of the crawl process, ``wait4``), pages, CPU per page and peak RSS, and the
 median. CPU time rather than wall time: it is what this benchmark is about, and it is less
 disturbed by other work on a shared machine. ``--bare`` adds the bare Scrapy baseline of
-:mod:`benchmarks.bare_crawl` over the same URLs; ``--profile DIR`` runs each full crawl under
-cProfile with a CPU clock (:mod:`benchmarks.profile_crawl`) and writes ``DIR/round-<r>.prof`` (profiling roughly doubles the CPU: the figures of a
-profiled round are not comparable with an unprofiled one).
+:mod:`benchmarks.bare_crawl` over the same URLs. For finding where the CPU goes:
+``--profile DIR`` runs each full crawl under cProfile with a CPU clock
+(:mod:`benchmarks.profile_crawl`) into ``DIR/round-<r>.prof``, and ``--py-spy DIR`` samples it
+with py-spy (when installed) into ``DIR/round-<r>.txt`` (raw stacks). A profiled round's
+figures are not comparable with an unprofiled one's.
 
 "Pages" are as in :mod:`benchmarks.run`: listing and item pages the site answered. The bench
 site's default ``json_mode`` is ``"none"``, so a first crawl's JSON listing probe is refused and

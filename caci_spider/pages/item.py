@@ -84,6 +84,7 @@ def _xpath(expression: str) -> etree.XPath:
     every call)."""
     return etree.XPath(expression)
 
+
 # The longest text a link of a template's link list (tags, related items) has.
 _MAX_LINK_TEXT = 80
 # The longest caption (with credits) an image block may carry; longer text is article text.
