@@ -120,7 +120,7 @@ def _person_parts(name: str) -> tuple[tuple[str, str], ...]:
     given = " ".join(part for part in (parsed.first, parsed.middle) if part)
     if not parsed.last or not given:
         return (("literal", name),)
-    found = (("family", parsed.last), ("given", given))
+    found: tuple[tuple[str, str], ...] = (("family", parsed.last), ("given", given))
     if parsed.suffix:
         found += (("suffix", parsed.suffix),)
     return found
