@@ -166,7 +166,10 @@ class SqliteArchiveStorage:
       reason ``archive_unavailable`` before it fetches anything.
     """
 
-    COMPRESSION_LEVEL = 6
+    # zlib's fastest level: on a page of ~11 KiB it costs ~0.12 ms instead of ~0.2 ms at the
+    # default 6, for ~8 % more bytes. Any level reads back with zlib.decompress, so archives
+    # written before keep working.
+    COMPRESSION_LEVEL = 1
     BUSY_TIMEOUT_S = 10.0  # as the crawl's database: wait out a reader rather than fail
 
     def __init__(self, settings: BaseSettings) -> None:

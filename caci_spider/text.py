@@ -37,7 +37,8 @@ _MAX_PASSES = 4
 
 def undo_php_escapes(text: str) -> str:
     r"""``Georgia\'s`` → ``Georgia's``; ``\"procedural\"`` → ``"procedural"``."""
-    return _PHP_ESCAPE.sub(r"\1", text)
+    # Most texts hold no backslash: a substring test is far cheaper than the regex's scan.
+    return _PHP_ESCAPE.sub(r"\1", text) if "\\" in text else text
 
 
 # -- mojibake: UTF-8 read as windows-1252 or Latin-1 --------------------------------------------
@@ -72,6 +73,19 @@ _TWO_BYTE_SEQUENCE = re.compile("[\u00c2-\u00df]" + _CONTINUATION_CLASS)
 _MOJIBAKE_HINT = re.compile("[\u00c2-\u00ef]" + _CONTINUATION_CLASS)
 
 _POSSESSIVE = re.compile(r"['’]s\b")
+
+# Typographic characters that ftfy's mojibake patterns (``ftfy.badness.BADNESS_RE``) never
+# flag unless some other non-ASCII character stands beside them: NBSP, soft hyphen, curly
+# quotes, dashes, the ellipsis, bullet, guillemets, ©, ®, ™, middle dot. A text whose only
+# non-ASCII characters are these (most paragraphs of an English page) is left as it is by
+# ftfy and by the letter repairs (their sequences start with Â-ï, their dagger is none of
+# these), so it skips them: ``is_bad`` alone costs a full scan of a long regex per paragraph.
+# tests/test_properties.py checks the claim against the installed ftfy.
+TYPOGRAPHY = (
+    "\u00a0\u00ad\u2018\u2019\u201a\u201c\u201d\u201e\u2013\u2014\u2015\u2026\u2022"
+    "\u00ab\u00bb\u00a9\u00ae\u2122\u00b7"
+)
+_BEYOND_TYPOGRAPHY = re.compile(f"[^\\x00-\\x7f{TYPOGRAPHY}]")
 
 _CYRILLIC_RUSSIAN = "".join(chr(c) for c in range(0x0410, 0x0450)) + "Ёё"
 REGIONAL_LETTERS = frozenset(
@@ -147,7 +161,7 @@ def repair_mojibake(text: str, mojibake_seen: bool = False) -> str:
     of the region's languages as evidence, and with any letter when ``mojibake_seen`` (another
     text of the same page showed mojibake).
     """
-    if text.isascii():
+    if text.isascii() or not _BEYOND_TYPOGRAPHY.search(text):
         return text
     # ftfy.fix_encoding returns text unchanged when is_bad finds no mojibake pattern; asking
     # is_bad first gives the same result without ftfy's per-call set-up (most paragraphs).
@@ -392,10 +406,25 @@ def title_key(title: str) -> str:
     """
     text = unicodedata.normalize("NFKC", title).translate(_QUOTE_FOLD)
     text = unicodedata.normalize("NFKC", text.casefold())
-    out: list[str] = []
-    for ch in text:
+    return " ".join(text.translate(_TITLE_KEY_CHARS).split())
+
+
+class _TitleKeyChars(dict[int, int | str | None]):
+    """``str.translate`` table of :func:`title_key`'s rule for one character, filled as
+    characters are met (the rule depends on the character alone): one C pass per title
+    instead of a Python loop asking ``unicodedata`` twice per character."""
+
+    def __missing__(self, code: int) -> int | str | None:
+        ch = chr(code)
         # Invisible format characters (soft hyphen, zero-width joiners) never tell titles apart.
         if ch in "'." or unicodedata.category(ch) == "Cf":
-            continue
-        out.append(" " if unicodedata.category(ch).startswith("P") else ch)
-    return " ".join("".join(out).split())
+            value: int | str | None = None
+        elif unicodedata.category(ch).startswith("P"):
+            value = " "
+        else:
+            value = code
+        self[code] = value
+        return value
+
+
+_TITLE_KEY_CHARS = _TitleKeyChars()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,18 @@ def test_a_stored_page_comes_back_whole(tmp_path: Path) -> None:
     assert cached.headers[b"ETag"] == b'"v1"'
     assert cached.text.endswith("<p>café</p></body></html>")
     assert again.meta["cache_timestamp"] > 0
+
+
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_a_page_archived_at_any_compression_level_comes_back(tmp_path: Path, level: int) -> None:
+    """Archives written before the level changed (zlib's default 6) still read."""
+    storage, spider = open_storage(tmp_path)
+    request = Request("http://127.0.0.1/item/1-a.html")
+    storage.store_response(spider, request, page_response(request.url))
+    assert storage.connection is not None
+    storage.connection.execute("UPDATE pages SET body = ?", (zlib.compress(PAGE, level),))
+    cached = storage.retrieve_response(spider, request)
+    assert cached is not None and cached.body == PAGE
 
 
 def test_an_unknown_page_is_not_in_the_archive(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import lxml.html
 from lxml import etree
@@ -75,6 +75,17 @@ _CATEGORY_LABEL = re.compile(r"^category:\s*(?P<section>.+?)\s*$", re.IGNORECASE
 # The addresses of tag views: K2's (/itemlist/tag/Name) and Joomla's (/component/tags/tag/…).
 _TAG_VIEW = re.compile(r"/itemlist/tag/|/component/tags/tag/|/tags/tag/", re.IGNORECASE)
 _LINK_LISTS = etree.XPath(".//ul | .//ol")
+# What TAGGED_UNDER needs somewhere in the page's text before it can match an element's.
+_TAGGED = re.compile("tagged", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _xpath(expression: str) -> etree.XPath:
+    """A page object's XPath string, compiled once (``element.xpath(string)`` compiles it on
+    every call)."""
+    return etree.XPath(expression)
+
+
 # The longest text a link of a template's link list (tags, related items) has.
 _MAX_LINK_TEXT = 80
 # The longest caption (with credits) an image block may carry; longer text is article text.
@@ -260,7 +271,7 @@ class K2ItemPage:
 
     @field
     def tags(self) -> list[str]:
-        links = self.article_root().xpath(self.TAG_LINK_XPATH) if self.TAG_LINK_XPATH else []
+        links = _xpath(self.TAG_LINK_XPATH)(self.article_root()) if self.TAG_LINK_XPATH else []
         tags: list[str] = []
         for link in links or self._tag_links_from_text():
             text = element_text(link)
@@ -352,6 +363,8 @@ class K2ItemPage:
         return []
 
     def _tag_links_after_label(self) -> list[etree._Element]:
+        if not _TAGGED.search(self._page_text):
+            return []  # no element's text can start with the label: skip the walk
         body = self.root.find("body")
         for element in (body if body is not None else self.root).iter():
             if not isinstance(element.tag, str) or not TAGGED_UNDER.match(element.text or ""):
@@ -451,6 +464,11 @@ class K2ItemPage:
         end = next((i for i, line in enumerate(body) if PUBLISHED_IN.match(line)), len(body))
         return _drop_edge_chrome(body[:end])
 
+    @cached_property
+    def _page_text(self) -> str:
+        """The whole page's text, once for both footer fields."""
+        return str(self.root.text_content())
+
     def _footer_match(
         self, classes: tuple[str, ...], pattern: re.Pattern[str], hint: re.Pattern[str]
     ) -> re.Match[str] | None:
@@ -459,7 +477,7 @@ class K2ItemPage:
         element = self.first_in_article(*classes)
         if element is not None:
             texts = [element_text(element)]
-        elif hint.search(self.root.text_content()):
+        elif hint.search(self._page_text):
             texts = self.page_lines
         else:
             return None
