@@ -44,14 +44,17 @@ _UPSERT_VERSION = upsert_sql(
 _DERIVED_PUBLICATION = DERIVED[PUBLICATIONS]
 # Everything storing a report needs to know, in one statement: the rows of the report's site
 # that are it or hold its body (at least one row: NULLs when there are none), and whether it
-# has a duplicates entry, author links, or unresolved rejects of its page.
+# has a duplicates entry, author links, or unresolved rejects of its page. Two lookups, not one
+# OR: SQLite would walk every row of the site for ``id = ? OR content_hash = ?``.
 _PROBE = (
-    "SELECT p.*,"
+    f"WITH found AS (SELECT * FROM {PUBLICATIONS} WHERE site = :site AND id = :id"
+    f" UNION ALL SELECT * FROM {PUBLICATIONS} WHERE site = :site AND content_hash = :hash"
+    " AND id <> :id)"
+    " SELECT found.*,"
     " (SELECT 1 FROM duplicates WHERE site = :site AND id = :id),"
     " (SELECT 1 FROM publication_authors WHERE site = :site AND publication_id = :id LIMIT 1),"
     " (SELECT 1 FROM rejects WHERE url = :url AND resolved_at IS NULL LIMIT 1)"
-    f" FROM (SELECT 1) LEFT JOIN {PUBLICATIONS} p"
-    " ON p.site = :site AND (p.id = :id OR p.content_hash = :hash)"
+    " FROM (SELECT 1) LEFT JOIN found"
 )
 
 
@@ -247,15 +250,8 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
             else [k for k in CONTRACT_KEYS if k not in _STAMPS and old.get(k) != row.get(k)]
         )
         outcome = "new" if old is None else "updated" if changed else "unchanged"
-        body_changed = old is not None and old["content_hash"] != row["content_hash"]
-        if body_changed:
-            self.bodies_changed.add((run_id, site, report.id))
-        if old is not None and (body_changed or (changed and reason == EXTRACTION_UPGRADE)):
-            entry = old | {
-                "reason": reason,
-                "previous": json.dumps({k: old[k] for k in changed}, ensure_ascii=False),
-            }
-            self.db.execute(_UPSERT_VERSION, [entry[k] for k in _VERSION_COLUMNS])
+        if old is not None:
+            self._keep_version(old, row, changed, reason, run_id)
         values = {
             key: json.dumps(value, ensure_ascii=False) if key in JSON_COLUMNS else value
             for key, value in row.items()
@@ -263,6 +259,26 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
         self.db.execute(_UPSERT_PUBLICATION, [values[c] for c in _PUBLICATION_COLUMNS])
         self.note_change(PUBLICATIONS, site, report.id, run_id, outcome)
         return outcome, row
+
+    def _keep_version(
+        self,
+        old: dict[str, Any],
+        row: dict[str, Any],
+        changed: list[str],
+        reason: str,
+        run_id: int | None,
+    ) -> None:
+        """A changed body (or any change read by newer page rules) keeps the stored values in
+        ``publication_versions``, with the previous values of the fields that changed."""
+        body_changed = old["content_hash"] != row["content_hash"]
+        if body_changed:
+            self.bodies_changed.add((run_id, row["site"], row["id"]))
+        if body_changed or (changed and reason == EXTRACTION_UPGRADE):
+            entry = old | {
+                "reason": reason,
+                "previous": json.dumps({k: old[k] for k in changed}, ensure_ascii=False),
+            }
+            self.db.execute(_UPSERT_VERSION, [entry[k] for k in _VERSION_COLUMNS])
 
     # -- reading ---------------------------------------------------------------------------
     def outdated_publications(
