@@ -22,6 +22,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from caci_spider.archive import ARCHIVED_ONLY
+from caci_spider.contract import derive
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.field_reports import FieldReportsSpider
@@ -315,7 +316,8 @@ def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[
         "extraction_version": EXTRACTION_VERSION,  # made by this release's page rules
         **fields,
     }
-    spider.store.database.db.table("publications").insert(row)
+    # As storage stores it: with its derived columns (the section's category from the URL).
+    spider.store.database.db.table("publications").insert(row | derive("publications", row))
     return row
 
 
