@@ -20,7 +20,10 @@ from tests.test_publications_end_to_end import SECTIONS, crawl, exported, fixtur
 
 STORAGE = REPO_ROOT / "caci_spider" / "storage"
 DATA = REPO_ROOT / "tests" / "data"
-RELEASES = ("caci-before-issue-15.db", "caci-before-issue-12.db.gz", "caci-before-issue-28.db.gz")
+RELEASES = (
+    "caci-before-issue-15.db", "caci-before-issue-12.db.gz", "caci-before-issue-28.db.gz",
+    "caci-before-issue-23.db.gz",
+)  # fmt: skip
 # The budget of issue 23 for a new publication on a crawl's hot path.
 MAX_STATEMENTS_PER_NEW_ITEM = 6
 
