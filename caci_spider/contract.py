@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -112,12 +113,31 @@ def _year_month(value: Any) -> tuple[int | None, int | None]:
 YEAR_MONTH_FROM: dict[str, str] = {"publications": "published", "staff_publications": "date"}
 
 
+# An item URL's K2 category: the path segment before ``/item/`` (``…/publications/field-reports
+# /item/7315-….html`` → ``field-reports``; ``…/forums-and-events/item/…`` → ``forums-and-events``).
+_ITEM_CATEGORY = re.compile(r"/([\w-]+)/item/")
+# The columns each table's derived columns are computed from (derive()).
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "publications": ("published", "url"),
+    "staff_publications": ("date",),
+}
+
+
+def item_category(url: str | None) -> str | None:
+    """The K2 category of an item URL (its section's), or None for a URL of no category."""
+    found = _ITEM_CATEGORY.search(url or "")
+    return found[1] if found else None
+
+
 def derive(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """The derived columns of a row (year and month of its date), from its other columns."""
+    """The derived columns of a row (year and month of its date; a publication's category), from
+    its other columns."""
     source = YEAR_MONTH_FROM.get(table)
     if source is None:
         return {}
     year, month = _year_month(row.get(source))
+    if table == "publications":
+        return {"year": year, "month": month, "category": item_category(row.get("url"))}
     return {"year": year, "month": month}
 
 
@@ -164,6 +184,7 @@ PUBLICATIONS = Table(
         Column("extraction_version", int, "the version of the page rules that made the row (`caci_spider/versions.py`); a newer release reads an older row again from its archived page; null: made before versions were recorded", nullable=True, hidden=True),
         _year("published"),
         _month("published"),
+        Column("category", str, "the K2 category of the item's own section, from `url` (`/publications/field-reports/item/…` → `field-reports`): a section's rows are the rows of its site and category", nullable=True, derived=True),
     ),
     pk=("site", "id"),
     fts=("title", "body"),

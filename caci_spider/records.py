@@ -7,8 +7,10 @@ lets the fixture tests run exactly what a crawl runs, without Scrapy's engine.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 from caci_spider.dates import (
+    dates_compatible,
     iso,
     parse_dated_line,
     parse_issue_date,
@@ -17,7 +19,8 @@ from caci_spider.dates import (
     parse_partial_date,
 )
 from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
-from caci_spider.names import byline_authors
+from caci_spider.names import NameParts, byline_authors, fullest, group_spellings
+from caci_spider.staff.precedence import merge_observations
 from caci_spider.text import (
     PARAGRAPH_SEPARATOR,
     collapse_repeated_paragraphs,
@@ -25,8 +28,10 @@ from caci_spider.text import (
     is_image_label,
     normalise_paragraphs,
     strip_featured_badge,
+    title_key,
     word_count,
 )
+from caci_spider.urls import is_staff_listing_or_item
 
 
 def normalise_field_report(page: FieldReportPage) -> FieldReport:
@@ -124,3 +129,42 @@ def normalise_staff_publication(publication: StaffPublication) -> StaffPublicati
         paragraphs = normalise_paragraphs(publication.summary.split(PARAGRAPH_SEPARATOR), normalise)
         publication.summary = PARAGRAPH_SEPARATOR.join(paragraphs) or None
     return publication
+
+
+class ProjectStorageRules:
+    """The project's domain decisions that storage applies (:class:`caci_spider.storage.rules
+    .StorageRules`): author spellings (:mod:`caci_spider.names`), staff observations
+    (:mod:`caci_spider.staff.precedence`, :mod:`caci_spider.dates`), title keys
+    (:mod:`caci_spider.text`), staff page URLs (:mod:`caci_spider.urls`)."""
+
+    def name_key(self, name: str) -> tuple[str, str]:
+        return NameParts.of(name).key
+
+    def group_spellings(self, names: Sequence[str]) -> list[list[str]]:
+        return group_spellings(list(names))
+
+    def fullest(self, group: Sequence[str]) -> str:
+        return fullest(list(group))
+
+    def staff_id(self, title: str, date: str | None = None) -> str:
+        """Stable id: a hash of the normalised title (plus the date for a same-titled
+        namesake)."""
+        key = title_key(title) + (f"|{date}" if date else "")
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
+
+    def dates_compatible(self, a: str | None, b: str | None) -> bool:
+        return dates_compatible(a, b)
+
+    def merge_staff(
+        self, stored: StaffPublication | None, observation: StaffPublication
+    ) -> StaffPublication:
+        return merge_observations(stored, observation)
+
+    def is_staff_listing_or_item(self, url: str) -> bool:
+        return is_staff_listing_or_item(url)
+
+    def paragraphs(self, body: str) -> list[str]:
+        return body.split(PARAGRAPH_SEPARATOR)
+
+
+STORAGE_RULES = ProjectStorageRules()

@@ -32,7 +32,7 @@ EXTRACTION_VERSION = 1
 # connection, and is written in the migration's own transaction (the file says which schema it
 # holds exactly when it holds it); it is no data, so Datasette, the exports and the sites claim
 # never see it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Scrapy's resume state (``JOBDIR``: the request queue and ``spider.state``): raise it whenever
 # what a stopped run leaves there would be read otherwise by this release (a renamed or

@@ -2,7 +2,9 @@
 tests/data/caci-before-issue-15.db was written before the contract (storage.py at bc49a8e),
 tests/data/caci-before-issue-12.db.gz before rows were keyed by (site, id) (9577242),
 tests/data/caci-before-issue-28.db.gz before databases and page rules were versioned (f61f9fe,
-written by ``python -m tests.release``). Every one of them goes through today's code."""
+written by ``python -m tests.release``), tests/data/caci-before-issue-23.db.gz by the last
+release of schema 1, before ``publications.category`` (69aa823, likewise). Every one of them
+goes through today's code."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import pytest
 from caci_spider.contract import export_keys, schema_drift
 from caci_spider.sources import sections
 from caci_spider.storage import CaciDatabase
-from caci_spider.versions import SCHEMA_VERSION
+from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
 from tests.reports import field_report
 
@@ -346,8 +348,14 @@ def unpacked(release_db: Path, target: Path) -> Path:
 def test_a_release_database_is_kept_for_each_release() -> None:
     names = [path.name for path in RELEASE_DATABASES]
     assert names == [
-        "caci-before-issue-12.db.gz", "caci-before-issue-15.db", "caci-before-issue-28.db.gz",
+        "caci-before-issue-12.db.gz", "caci-before-issue-15.db", "caci-before-issue-23.db.gz",
+        "caci-before-issue-28.db.gz",
     ]  # fmt: skip
+
+
+# The versions each release database was written with (schema, page rules): issue 28 began
+# recording them, issue 23 (schema 2: publications.category) is the first release of schema 1.
+RELEASE_VERSIONS = {"caci-before-issue-23.db.gz": (1, 1)}
 
 
 @pytest.mark.parametrize("release_db", RELEASE_DATABASES, ids=lambda path: path.name)
@@ -356,13 +364,21 @@ def test_every_release_database_opens_in_todays_schema_keeping_every_row(
 ) -> None:
     before = unpacked(release_db, tmp_path / "before.db")
     path = unpacked(release_db, tmp_path / "caci.db")
+    schema, page_rules = RELEASE_VERSIONS.get(release_db.name, (0, None))  # 0: not versioned
     with sqlite3.connect(before) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (0,)  # not versioned yet
+        assert connection.execute("PRAGMA user_version").fetchone() == (schema,)
     database = CaciDatabase(path)
-    # Every row was made by earlier page rules: the first crawl re-derives them all.
     every_section = [(profile.key, section.category) for profile, section in sections()]
     outdated = database.outdated_publications(every_section)
-    assert len(outdated) == database.count("publications") > 0
+    if page_rules == EXTRACTION_VERSION:
+        # Made by today's page rules: nothing to re-derive, every row in a section.
+        assert outdated == [] and database.count("publications") > 0
+        assert sum(database.count_publications(*pair) for pair in every_section) == (
+            database.count("publications")
+        )
+    else:
+        # Every row was made by earlier page rules: the first crawl re-derives them all.
+        assert len(outdated) == database.count("publications") > 0
     database.close()
     with sqlite3.connect(path) as connection:
         assert schema_drift(connection) == []

@@ -32,8 +32,8 @@ def database(tmp_path: Path) -> CaciDatabase:
 def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
     assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     columns = [c.name for c in database.db["publications"].columns]
-    # The contract's keys, then the columns derived in SQLite only (year and month).
-    assert columns == [*CONTRACT_KEYS, "year", "month"]
+    # The contract's keys, then the columns derived in SQLite only (year, month, category).
+    assert columns == [*CONTRACT_KEYS, "year", "month", "category"]
     assert "publications_fts" in database.db.table_names()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy import Spider
 
+from caci_spider.contract import derive
 from caci_spider.items import Reject
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import DatabaseStore, store_of
@@ -55,9 +56,9 @@ def test_opening_the_spider_starts_its_run(tmp_path: Path) -> None:
 
 def test_a_database_with_rows_is_not_a_first_crawl(tmp_path: Path) -> None:
     store, spider = store_for(tmp_path)
-    store.database.db.table("publications").insert(
-        {"id": 7315, "site": "cacianalyst", "url": f"{ITEMS}/7315-a.html", "title": "t"}
-    )
+    row = {"id": 7315, "site": "cacianalyst", "url": f"{ITEMS}/7315-a.html", "title": "t"}
+    # As storage stores it: with its derived columns (the section's category from the URL).
+    store.database.db.table("publications").insert(row | derive("publications", row))
     store.spider_opened(spider)
     assert not store.first_crawl
 
@@ -68,8 +69,11 @@ def test_rows_of_other_sections_or_sites_do_not_make_a_sections_crawl_a_later_on
     store, spider = store_for(tmp_path)
     analytical = ITEMS.replace("field-reports", "analytical-articles")
     table = store.database.db.table("publications")
-    table.insert({"id": 1, "site": "cacianalyst", "url": f"{analytical}/1-a.html"})
-    table.insert({"id": 2, "site": "turkeyanalyst", "url": f"{ITEMS}/2-a.html"})
+    for row in (
+        {"id": 1, "site": "cacianalyst", "url": f"{analytical}/1-a.html"},
+        {"id": 2, "site": "turkeyanalyst", "url": f"{ITEMS}/2-a.html"},
+    ):
+        table.insert(row | derive("publications", row))
     store.spider_opened(spider)
     assert store.first_crawl
 

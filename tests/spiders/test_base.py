@@ -25,6 +25,7 @@ from caci_spider.archive import ARCHIVED_ONLY
 from caci_spider.channels import channel_of
 from caci_spider.channels.canaries import Canaries
 from caci_spider.channels.upgrade import Upgrade
+from caci_spider.contract import derive
 from caci_spider.items import FieldReportPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.generated import FieldReportsSpider
@@ -323,7 +324,8 @@ def stored_row(spider: FieldReportsSpider, item_id: int, **fields: Any) -> dict[
         "extraction_version": EXTRACTION_VERSION,  # made by this release's page rules
         **fields,
     }
-    spider.store.database.db.table("publications").insert(row)
+    # As storage stores it: with its derived columns (the section's category from the URL).
+    spider.store.database.db.table("publications").insert(row | derive("publications", row))
     return row
 
 

@@ -19,6 +19,7 @@ from scrapy.utils.project import get_project_settings
 from caci_spider import sources
 from caci_spider.channels import channel_of
 from caci_spider.channels.feedfirst import FeedFirst
+from caci_spider.contract import derive
 from caci_spider.extensions import CrawlRunRecorder
 from caci_spider.items import Reject, utc_now
 from caci_spider.preflight import RunRefused, check_not_production
@@ -81,11 +82,11 @@ def listing(spider: K2CategorySpider, directory: str, base: str, category: str) 
 
 
 def store_row(spider: K2CategorySpider, site: str, item_id: int, url: str) -> None:
-    spider.store.database.db.table("publications").insert(
-        # Made by this release's page rules: no extraction upgrade to wait for.
-        {"id": item_id, "site": site, "url": url, "title": "T", "body": "B",
-         "extraction_version": EXTRACTION_VERSION}
-    )  # fmt: skip
+    # Made by this release's page rules: no extraction upgrade to wait for.
+    row = {"id": item_id, "site": site, "url": url, "title": "T", "body": "B",
+           "extraction_version": EXTRACTION_VERSION}  # fmt: skip
+    # As storage stores it: with its derived columns (the section's category from the URL).
+    spider.store.database.db.table("publications").insert(row | derive("publications", row))
 
 
 # -- targets ----------------------------------------------------------------------------------
