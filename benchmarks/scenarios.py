@@ -22,7 +22,7 @@ from benchmarks.measure import (
     median_round,
 )
 from benchmarks.sitegen import Generator, write_item, write_site
-from caci_spider.localsite import serve
+from caci_spider.testworld.localsite import serve
 from caci_spider.storage import CaciDatabase
 
 NEW_ITEMS = 3

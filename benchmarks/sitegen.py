@@ -29,7 +29,7 @@ from pathlib import Path
 
 from lxml import etree, html
 
-from caci_spider.localsite import (
+from caci_spider.testworld.localsite import (
     BROKEN_SERVER_ITEM_ID,
     MISSING_ITEM_ID,
     LocalK2Site,

@@ -13,8 +13,8 @@ import time
 
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
 
 

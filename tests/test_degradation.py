@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.storage import CaciDatabase
 from tests.conftest import FIXTURES, ITEM_FIXTURES, run_crawl
 

@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS
-from caci_spider.localsite import BROKEN_SERVER_ITEM_ID, MISSING_ITEM_ID
+from caci_spider.testworld.localsite import BROKEN_SERVER_ITEM_ID, MISSING_ITEM_ID
 from caci_spider.versions import EXTRACTION_VERSION
 from tests.conftest import ITEM_FIXTURES, expected_for, run_crawl
 

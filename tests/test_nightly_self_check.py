@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.sites import SiteMismatch, check_sites
 from tests.conftest import FIXTURES, ITEM_FIXTURES, REPO_ROOT, run_crawl
 
@@ -373,7 +373,7 @@ def test_a_full_run_that_reads_one_body_everywhere_keeps_every_row_and_fails(cra
 
 
 def test_a_canary_that_fails_once_is_retried_and_the_night_passes(crawled) -> None:
-    from caci_spider.localsite.faults import Fault
+    from caci_spider.testworld.localsite.faults import Fault
 
     base_url, site, out = crawled
     for item_id in site.items:

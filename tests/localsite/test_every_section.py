@@ -20,7 +20,7 @@ import lxml.etree
 import pytest
 
 from caci_spider import sources
-from caci_spider.demo import (
+from caci_spider.testworld.demo import (
     AGGREGATE_SPIDER,
     STAFF_SPIDER,
     crawl_spiders,
@@ -29,7 +29,7 @@ from caci_spider.demo import (
     section_spider,
     shared_ids,
 )
-from caci_spider.localsite import (
+from caci_spider.testworld.localsite import (
     FAULTY_CATEGORY,
     MAIN_HOST,
     LocalK2Site,
@@ -40,8 +40,8 @@ from caci_spider.localsite import (
     other_ports,
     serve,
 )
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.faults import Fault
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.faults import Fault
 
 SAME_ID = 12997  # a field report's K2 id that a Turkey Analyst item has too
 SECTIONS = [

@@ -16,16 +16,16 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from caci_spider.localsite import (
+from caci_spider.testworld.localsite import (
     DEFAULT_FIXTURES,
     MAIN_HOST,
     LocalK2Site,
     host_of_profile,
     section_of_category,
 )
-from caci_spider.localsite.__main__ import build_parser
-from caci_spider.localsite.faults import Fault
-from caci_spider.localsite.layouts import (
+from caci_spider.testworld.localsite.__main__ import build_parser
+from caci_spider.testworld.localsite.faults import Fault
+from caci_spider.testworld.localsite.layouts import (
     ACCOUNT,
     LAYOUTS,
     PageContext,

@@ -9,7 +9,7 @@ from typing import Any
 
 from caci_spider.items import STAFF_KEYS, FieldReportPage
 from caci_spider.pages.fields import fields_of
-from caci_spider.pages.fixtures import (
+from caci_spider.testworld.fixtures import (
     CACI_BASE_URL,
     FIXTURES_ROOT,
     FixturePage,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.pages.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
+from caci_spider.testworld.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.precedence import merge_observations

@@ -1,6 +1,6 @@
 """A small K2-like site that serves the fixtures under the real URL grammar, for tests and demos.
 
-Run it by hand with ``python -m caci_spider.localsite --port 8088``: it prints the crawl commands
+Run it by hand with ``python -m caci_spider.testworld.localsite --port 8088``: it prints the crawl commands
 that point at it and write to a database, exports and archive of their own (``exports/local``).
 
 What it serves (all built from ``fixtures/``, never from our own extraction code), for every
@@ -28,12 +28,12 @@ there; items from ``fixtures/<spider>/items/``):
 * ``/robots.txt`` (on every host): allows everything but ``/administrator/``.
 * ``/publications/<category>.feed`` (``?type=rss`` or ``?type=atom``), and the same as
   ``<category>.html?format=feed&type=…``: K2's category feed, the newest 10 items by creation
-  date (:mod:`caci_spider.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
+  date (:mod:`caci_spider.testworld.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
   malformed, oversized, hostile XML, empty, without links, stale).
 
-``site.layout`` (``python -m caci_spider.localsite --layout NAME``) serves every page through
+``site.layout`` (``python -m caci_spider.testworld.localsite --layout NAME``) serves every page through
 another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page the
-crawler cannot read (see :mod:`caci_spider.localsite.layouts`). Overrides, ``broken_markup`` and
+crawler cannot read (see :mod:`caci_spider.testworld.localsite.layouts`). Overrides, ``broken_markup`` and
 faults that change what a page says apply first, the layout last; faults that change how a page
 travels (truncation, encodings, padding, slow answers) act on the laid-out page.
 """
@@ -61,13 +61,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import sources
-from caci_spider.localsite import feeds, k2json, layouts, pdfs
-from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
+from caci_spider.testworld.localsite import feeds, k2json, layouts, pdfs
+from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
-    from caci_spider.localsite.faults import Fault
+    from caci_spider.testworld.localsite.faults import Fault
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
 PAGE_SIZE = 4
 # An id the listing links but the site does not have (a stale link): its item answers 404.
@@ -231,7 +231,7 @@ class Reply:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
-    # Transport faults the handler acts out (see caci_spider.localsite.faults).
+    # Transport faults the handler acts out (see caci_spider.testworld.localsite.faults).
     delay: float = 0.0
     drop: bool = False  # close the connection without answering
     declared_length: int | None = None  # a Content-Length the body does not reach
@@ -260,7 +260,7 @@ class LocalK2Site:
     429 with ``Retry-After`` a given number of times, ``item_delay`` slows item pages down.
     Item pages carry ``ETag`` and ``Last-Modified`` and answer conditional requests with 304.
     ``layout`` names the template every page is served through (``"site"``: the fixtures as
-    they are; see :mod:`caci_spider.localsite.layouts`).
+    they are; see :mod:`caci_spider.testworld.localsite.layouts`).
     """
 
     def __init__(
@@ -345,7 +345,7 @@ class LocalK2Site:
         # item pages link them (STAFF_PDF_LINKS: every good and bad case, and one off-site PDF).
         self.pdfs = False
         self.pdf_overrides: dict[str, bytes] = {}  # name → other bytes (a changed PDF)
-        # K2's JSON listings (caci_spider.localsite.k2json): which K2 version's behaviour (one
+        # K2's JSON listings (caci_spider.testworld.localsite.k2json): which K2 version's behaviour (one
         # of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
         # the site's UTC offset (JSON dates are UTC, the pages' date lines site-local).
         self.json_mode = "none"
