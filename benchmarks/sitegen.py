@@ -29,13 +29,13 @@ from pathlib import Path
 
 from lxml import etree, html
 
+from caci_spider.pages.k2 import BODY_END
+from caci_spider.quality import MAX_EDGE_LINE
 from caci_spider.testworld.localsite import (
     BROKEN_SERVER_ITEM_ID,
     MISSING_ITEM_ID,
     LocalK2Site,
 )
-from caci_spider.pages.k2 import BODY_END
-from caci_spider.quality import MAX_EDGE_LINE
 from caci_spider.text import ends_like_a_sentence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

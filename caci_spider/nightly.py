@@ -27,7 +27,7 @@ Exit status (:mod:`caci_spider.exitcodes`): 0 when every crawl exited 0 or 75 (s
 2 when any crawl exited 2 (usage or configuration error), or this command's own arguments or
 log directory are wrong; otherwise 1 when any crawl failed or the run was stopped.
 
-``--local`` is the same night against the local K2 site (:mod:`caci_spider.testworld.localsite`), served
+``--local`` is the same night against the local K2 site (``testworld.localsite``), served
 by this command on 127.0.0.1 (``--port``, 8088, and the next port up for the Turkey Analyst) for
 as long as the crawls run: every crawl gets ``-s CACI_SITE=local`` (:mod:`caci_spider.sitechoice`:
 the local base URLs, ``exports/local/`` for the database, exports and page archive, no delay), the

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from caci_spider.testworld.fixtures import FIXTURES_ROOT, fixture_pages
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.testworld.localsite.crawl import crawl_command
-from caci_spider.testworld.fixtures import FIXTURES_ROOT, fixture_pages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = FIXTURES_ROOT

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from caci_spider.sites import SiteMismatch, check_sites
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.testworld.localsite.crawl import crawl_command
-from caci_spider.sites import SiteMismatch, check_sites
 from tests.conftest import FIXTURES, ITEM_FIXTURES, REPO_ROOT, run_crawl
 
 SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))

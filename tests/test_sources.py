@@ -16,10 +16,10 @@ from caci_spider.dates import (
     parse_issue_date,
     parse_issue_designation,
 )
-from caci_spider.testworld.localsite import _LISTINGS
-from caci_spider.testworld.localsite.layouts import SECTIONS
 from caci_spider.pages.k2 import BODY_END
 from caci_spider.quality import SECTION_NAMES, SITE_NAMES
+from caci_spider.testworld.localsite import _LISTINGS
+from caci_spider.testworld.localsite.layouts import SECTIONS
 from caci_spider.urls import SITE_HOSTS, STAFF_CATEGORY, host_key
 
 

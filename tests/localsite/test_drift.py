@@ -1,5 +1,5 @@
-"""Template drift, crawled for real (caci_spider.testworld.localsite.drift): every fixture through each
-layout gives its oracle's rows and exit 0, or, where the extraction cannot read the layout, a
+"""Template drift, crawled for real (caci_spider.testworld.localsite.drift): every fixture through
+each layout gives its oracle's rows and exit 0, or, where the extraction cannot read the layout, a
 failed self-check without a wrong row; the next night's canary catches the change."""
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
+from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.testworld.localsite import (
     DEFAULT_FIXTURES,
     MAIN_HOST,
@@ -34,7 +35,6 @@ from caci_spider.testworld.localsite.layouts import (
     render,
     unreadable_data,
 )
-from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.text import document_normaliser, normalise_text
 
 FIELD_ITEMS = sorted((DEFAULT_FIXTURES / "field_reports" / "items").glob("*.html"))

@@ -9,6 +9,9 @@ from typing import Any
 
 from caci_spider.items import STAFF_KEYS, FieldReportPage
 from caci_spider.pages.fields import fields_of
+from caci_spider.pages.listing import K2ListingPage, ListingEntry
+from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
+from caci_spider.records import normalise_staff_publication
 from caci_spider.testworld.fixtures import (
     CACI_BASE_URL,
     FIXTURES_ROOT,
@@ -19,9 +22,6 @@ from caci_spider.testworld.fixtures import (
     item_kinds,
     listing_kinds,
 )
-from caci_spider.pages.listing import K2ListingPage, ListingEntry
-from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
-from caci_spider.records import normalise_staff_publication
 from tests.pages.conftest import good_items, read
 
 # -- one test per fixture page × field ----------------------------------------------------------

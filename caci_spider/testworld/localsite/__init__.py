@@ -1,7 +1,8 @@
 """A small K2-like site that serves the fixtures under the real URL grammar, for tests and demos.
 
-Run it by hand with ``python -m caci_spider.testworld.localsite --port 8088``: it prints the crawl commands
-that point at it and write to a database, exports and archive of their own (``exports/local``).
+Run it by hand with ``python -m caci_spider.testworld.localsite --port 8088``: it prints the crawl
+commands that point at it and write to a database, exports and archive of their own
+(``exports/local``).
 
 What it serves (all built from ``fixtures/``, never from our own extraction code), for every
 crawled section of :mod:`caci_spider.sources` (category, listing path, feed and name read from
@@ -31,11 +32,11 @@ there; items from ``fixtures/<spider>/items/``):
   date (:mod:`caci_spider.testworld.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
   malformed, oversized, hostile XML, empty, without links, stale).
 
-``site.layout`` (``python -m caci_spider.testworld.localsite --layout NAME``) serves every page through
-another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page the
-crawler cannot read (see :mod:`caci_spider.testworld.localsite.layouts`). Overrides, ``broken_markup`` and
-faults that change what a page says apply first, the layout last; faults that change how a page
-travels (truncation, encodings, padding, slow answers) act on the laid-out page.
+``site.layout`` (``python -m caci_spider.testworld.localsite --layout NAME``) serves every page
+through another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page
+the crawler cannot read (see :mod:`caci_spider.testworld.localsite.layouts`). Overrides,
+``broken_markup`` and faults that change what a page says apply first, the layout last; faults that
+change how a page travels (truncation, encodings, padding, slow answers) act on the laid-out page.
 """
 
 from __future__ import annotations
@@ -345,8 +346,8 @@ class LocalK2Site:
         # item pages link them (STAFF_PDF_LINKS: every good and bad case, and one off-site PDF).
         self.pdfs = False
         self.pdf_overrides: dict[str, bytes] = {}  # name → other bytes (a changed PDF)
-        # K2's JSON listings (caci_spider.testworld.localsite.k2json): which K2 version's behaviour (one
-        # of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
+        # K2's JSON listings (caci_spider.testworld.localsite.k2json): which K2 version's behaviour
+        # (one of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
         # the site's UTC offset (JSON dates are UTC, the pages' date lines site-local).
         self.json_mode = "none"
         self.json_section_modes: dict[str, str] = {}  # category → its own mode (tests fold)

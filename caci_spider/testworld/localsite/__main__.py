@@ -1,4 +1,4 @@
-"""``python -m caci_spider.testworld.localsite [--port 8088]``: serve the fixtures as a local K2 site.
+"""``python -m caci_spider.testworld.localsite [--port 8088]``: the fixtures as a local K2 site.
 
 It serves the Analyst (and the institute's staff listing) on ``--port`` and the Turkey Analyst
 on the next port up (``--port 0``: free ports), in one process, and prints the ``scrapy crawl``
@@ -12,9 +12,10 @@ from, so each port gets its own directory, and re-running the commands against t
 crawls the same site again (an incremental run).
 
 ``--layout NAME`` serves every page through another template (``k2-stock``, ``stripped``,
-``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.testworld.localsite.layouts`), so that a
-crawl of the same content through each can be compared with the fixtures' expected rows.
-``--pdfs`` makes the staff item pages link the test PDFs (:mod:`caci_spider.testworld.localsite.pdfs`).
+``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.testworld.localsite.layouts`), so
+that a crawl of the same content through each can be compared with the fixtures' expected rows.
+``--pdfs`` makes the staff item pages link the test PDFs
+(:mod:`caci_spider.testworld.localsite.pdfs`).
 
 ``--crawl SPIDER`` (repeatable) runs those crawls against the site it serves, then stops: a
 local night in one command (``--crawl publications --crawl staff_publications``). It exits with
