@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import sources
-from caci_spider.testworld.localsite import feeds, k2json, layouts, pdfs
+from caci_spider.testworld.localsite import feeds, itempages, k2json, layouts, pdfs
 from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
 
 if TYPE_CHECKING:
@@ -166,22 +166,17 @@ class ItemFixture:
 
 
 def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
-    """Item fixtures ``<id>-<alias>.html`` of ``category``; title and teaser come from the
-    expected JSON."""
+    """Item fixtures ``<id>-<alias>.html`` of ``category``; the title and teaser a listing shows
+    of each are read from its page (:mod:`.itempages`), never from its oracle."""
+    found = section_of_category(category)
+    profile = found[0] if found else None
     items: dict[int, ItemFixture] = {}
     for path in sorted(directory.glob("*.html")):
         match = re.match(r"^(\d+)-(.+)\.html$", path.name)
         if not match:
             continue
-        expected_path = path.with_suffix(".json")
-        expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else {}
-        teaser = [line for line in (expected.get("byline"),) if line]
-        body = expected.get("body") or ""
-        if body:
-            teaser.append(body.split("\n\n")[0])
-        items[int(match[1])] = ItemFixture(
-            int(match[1]), match[2], path, expected.get("title"), teaser, category
-        )
+        title, teaser = itempages.read(path, profile)
+        items[int(match[1])] = ItemFixture(int(match[1]), match[2], path, title, teaser, category)
     return items
 
 
