@@ -64,6 +64,7 @@ from urllib.parse import parse_qs, urlsplit
 from caci_spider import sources
 from caci_spider.testworld.localsite import feeds, itempages, k2json, layouts, pdfs
 from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
+from caci_spider.testworld.localsite.listings import FixtureListing, fixture_listing
 
 if TYPE_CHECKING:
     from caci_spider.testworld.localsite.faults import Fault
@@ -211,6 +212,8 @@ class SectionContent:
     order: list[int | None]
     faults: dict[int, Fault] = field(default_factory=dict)
     failing: dict[int, int] = field(default_factory=dict)
+    # Its fixture listing pages, where they are the whole category (served as they are).
+    fixture_listing: FixtureListing | None = None
 
     @property
     def category(self) -> str:
@@ -302,8 +305,13 @@ class LocalK2Site:
             if section.category in (FAULTY_CATEGORY, STAFF_SECTION.category):
                 continue
             items = load_items(fixtures / section.spider / "items", section.category)
-            order: list[int | None] = list(listing_order(list(items)))
-            self.sections[section.category] = SectionContent(profile, section, items, order)
+            listing = fixture_listing(fixtures / section.spider / "listings", items, page_size)
+            order: list[int | None] = (
+                list(listing.order) if listing else list(listing_order(list(items)))
+            )
+            self.sections[section.category] = SectionContent(
+                profile, section, items, order, fixture_listing=listing
+            )
         # The PDFs the sections' items link (their oracles' pdf_url): path → (host, its lines).
         self.section_pdfs: dict[str, tuple[str, tuple[str, ...]]] = {}
         for content in self.sections.values():
@@ -775,8 +783,13 @@ class LocalK2Site:
         return self.section_listing_page(FAULTY_CATEGORY, start)
 
     def section_listing_page(self, category: str, start: int) -> str:
-        """A K2 category listing page of ``category``: ``page_size`` entries from ``start``."""
+        """A K2 category listing page of ``category``: ``page_size`` entries from ``start``, the
+        fixture's listing page where it has one (:meth:`fixture_listing_page`), else synthesized
+        from the item pages."""
         content = self._content(category)
+        fixture = self.fixture_listing_page(content, start)
+        if fixture is not None:
+            return fixture
         name = content.section.name
         entries = content.order[start : start + self.page_size]
         pages = math.ceil(len(content.order) / self.page_size)
@@ -794,6 +807,21 @@ class LocalK2Site:
             f"{items_block}{pagination}{self.listing_noise}</div>",
             content.profile,
         )
+
+    def fixture_listing_page(self, content: SectionContent, start: int) -> str | None:
+        """The section's fixture listing page at ``start``, while the site serves the category
+        as those pages show it (a test that changes its order, page size, pagination or noise
+        gets a synthesized page instead)."""
+        listing = content.fixture_listing
+        if (
+            listing is None
+            or start not in listing.pages
+            or tuple(content.order) != listing.order
+            or (self.page_size, self.pagination, self.pagination_window, self.listing_noise)
+            != (listing.page_size, True, None, "")
+        ):
+            return None
+        return listing.pages[start].read_text("utf-8")
 
     def _listing_entry(
         self, item_id: int | None, start: int, content: SectionContent | None = None
