@@ -46,194 +46,59 @@ import html
 import json
 import math
 import re
-import socket
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import sources
-from caci_spider.testworld.localsite import feeds, itempages, k2json, layouts, pdfs
+from caci_spider.testworld.localsite import feeds, k2json, layouts, pdfs
+from caci_spider.testworld.localsite.content import (
+    _FEED_PATH,
+    _HTML_LISTING_PATH,
+    _JSON_PATH,
+    _LISTINGS,
+    _UNDATED,
+    BROKEN_SERVER_ITEM_ID,
+    CONTENT_FAULTS,
+    DEFAULT_FIXTURES,
+    FAULTY_CATEGORY,
+    FAULTY_PROFILE,
+    FAULTY_SECTION,
+    FAULTY_SPIDER,
+    FIELD_REPORTS_LISTING,
+    MAIN_HOST,
+    MISSING_ITEM_ID,
+    OFF_SITE_PDF,
+    PACKAGE_ROOT,
+    PAGE_SIZE,
+    STAFF_LISTING,
+    STAFF_PDF_LINKS,
+    STAFF_PROFILE,
+    STAFF_SECTION,
+    ItemFixture,
+    Reply,
+    SectionContent,
+    _listing_start,
+    host_of_profile,
+    hosts,
+    listing_order,
+    load_items,
+    pdf_links,
+    section_of_category,
+)
 from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
-from caci_spider.testworld.localsite.listings import FixtureListing, fixture_listing
+from caci_spider.testworld.localsite.listings import fixture_listing
+from caci_spider.testworld.localsite.server import other_ports, serve
 
 if TYPE_CHECKING:
     from caci_spider.testworld.localsite.faults import Fault
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
-PAGE_SIZE = 4
-# An id the listing links but the site does not have (a stale link): its item answers 404.
-MISSING_ITEM_ID = 7999
-# An id whose item page always answers 500, so that retries run out.
-BROKEN_SERVER_ITEM_ID = 7998
-# The section that carries the site's deliberate faults (a stale link, an item answering 500,
-# the host-variant and print-view links, ``failing``, ``faults``, ``overrides``): field reports.
-FAULTY_SPIDER = "field_reports"
-FAULTY_PROFILE, FAULTY_SECTION = sources.section_of(FAULTY_SPIDER)
-FAULTY_CATEGORY = FAULTY_SECTION.category
-# The institute's staff listing: served from its stored listing pages, on the main host.
-STAFF_PROFILE, STAFF_SECTION = sources.section_of("staff_publications")
-FIELD_REPORTS_LISTING = f"/publications/{FAULTY_CATEGORY}.html"
-STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
-# The main host answers for the Analyst and, as one local server has always stood in for both,
-# for the institute's staff listing; every other crawled site (the Turkey Analyst) answers on a
-# host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
-MAIN_HOST = FAULTY_PROFILE.key
-_FEED_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.feed$")
-_JSON_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.json$")
-_HTML_LISTING_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.html$")
-# Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
-_LISTINGS = {
-    category: (f"{sources.category_path(category)}.html", name)
-    for category, name in sources.section_names_by_category().items()
-}
-# Created date of an item page without a K2 date line.
-_UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
-# Download links the staff item pages carry when ``site.pdfs`` is set: (href, link text).
-OFF_SITE_PDF = "https://elsewhere.example/papers/off-site-paper.pdf"
-STAFF_PDF_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
-    13313: (
-        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Click Here to Download"),
-        (f"{pdfs.PDF_PATH}not-a-pdf.pdf", "Download PDF"),
-        (f"{pdfs.PDF_PATH}truncated.pdf", "truncated.pdf"),
-    ),
-    13327: (
-        (f"{pdfs.PDF_PATH}central-asia-pandemic-report.pdf", "Download the report"),
-        (f"{pdfs.PDF_PATH}encrypted.pdf", "encrypted.pdf"),
-        (f"{pdfs.PDF_PATH}scanned.pdf", "scanned.pdf"),
-    ),
-    13338: (
-        (f"{pdfs.PDF_PATH}bomb.pdf", "bomb.pdf"),
-        (f"{pdfs.PDF_PATH}oversized.pdf", "oversized.pdf"),
-        (f"{pdfs.PDF_PATH}slow.pdf", "slow.pdf"),
-        (OFF_SITE_PDF, "Download PDF"),
-        # A PDF another row links too: fetched once, linked twice.
-        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Download PDF"),
-    ),
-}
-# Faults that change what an item page says: acted out on the page before the layout renders it.
-# Every other fault changes how the (laid-out) page travels.
-CONTENT_FAULTS = frozenset({"hostile"})
-
-
-def _listing_start(query: dict[str, list[str]]) -> int:
-    """A listing's ``?start=`` (or Joomla's ``?limitstart=``) offset; 0 when absent or not a
-    number."""
-    values = query.get("start") or query.get("limitstart") or ["0"]
-    return int(values[0]) if values[0].isdigit() else 0
-
-
-def host_of_profile(profile: sources.SiteProfile) -> str:
-    """The local host (a key of :func:`hosts`) that serves ``profile``'s sections."""
-    return MAIN_HOST if profile.key in (MAIN_HOST, STAFF_PROFILE.key) else profile.key
-
-
-def hosts() -> dict[str, tuple[sources.SiteProfile, ...]]:
-    """Every local host (main first) and the profiles it serves."""
-    served: dict[str, tuple[sources.SiteProfile, ...]] = {MAIN_HOST: ()}
-    for profile in sources.crawled_profiles():
-        key = host_of_profile(profile)
-        served[key] = (*served.get(key, ()), profile)
-    return served
-
-
-def section_of_category(category: str) -> tuple[sources.SiteProfile, sources.Section] | None:
-    """The crawled section whose K2 category is ``category`` (categories are unique)."""
-    return next(((p, s) for p, s in sources.sections() if s.category == category), None)
-
-
-@dataclass(frozen=True)
-class ItemFixture:
-    id: int
-    alias: str
-    path: Path
-    title: str | None
-    teaser: list[str]
-    category: str = FAULTY_CATEGORY
-
-    @property
-    def href(self) -> str:
-        return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
-
-
-def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
-    """Item fixtures ``<id>-<alias>.html`` of ``category``; the title and teaser a listing shows
-    of each are read from its page (:mod:`.itempages`), never from its oracle."""
-    found = section_of_category(category)
-    profile = found[0] if found else None
-    items: dict[int, ItemFixture] = {}
-    for path in sorted(directory.glob("*.html")):
-        match = re.match(r"^(\d+)-(.+)\.html$", path.name)
-        if not match:
-            continue
-        title, teaser = itempages.read(path, profile)
-        items[int(match[1])] = ItemFixture(int(match[1]), match[2], path, title, teaser, category)
-    return items
-
-
-_PDF_LINK = re.compile(rb'<a href="(?P<href>/[^"]+\.pdf)"[^>]*>(?P<words>[^<]+)</a>')
-
-
-def pdf_links(page: Path) -> list[tuple[str, str]]:
-    """``(path, link words)`` of the same-site PDF links a fixture page holds."""
-    return [
-        (m["href"].decode("utf-8"), html.unescape(m["words"].decode("utf-8")).strip())
-        for m in _PDF_LINK.finditer(page.read_bytes())
-    ]
-
-
-def listing_order(ids: list[int]) -> list[int]:
-    """A fixed order that is not chronological, as on the real site."""
-    return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
-
-
-@dataclass
-class SectionContent:
-    """One crawled section as the local site serves it: its items and their listing order.
-
-    The field reports' content is the site's own ``items``, ``order``, ``faults`` and
-    ``failing`` (tests change those); every other section has its own, without faults until a
-    test sets some.
-    """
-
-    profile: sources.SiteProfile
-    section: sources.Section
-    items: dict[int, ItemFixture]
-    order: list[int | None]
-    faults: dict[int, Fault] = field(default_factory=dict)
-    failing: dict[int, int] = field(default_factory=dict)
-    # Its fixture listing pages, where they are the whole category (served as they are).
-    fixture_listing: FixtureListing | None = None
-
-    @property
-    def category(self) -> str:
-        return self.section.category
-
-    @property
-    def listing_path(self) -> str:
-        return f"{self.section.path}.html"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    # Transport faults the handler acts out (see caci_spider.testworld.localsite.faults).
-    delay: float = 0.0
-    drop: bool = False  # close the connection without answering
-    declared_length: int | None = None  # a Content-Length the body does not reach
 
 
 _NOT_FOUND = b"<html><body><h1>404 Not Found</h1></body></html>"
@@ -934,79 +799,36 @@ def _page(title: str, main: str, profile: sources.SiteProfile | None = None) -> 
     return chrome.replace("{title}", html.escape(title)).replace("{main}", main)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    site: LocalK2Site
-    host_key: str = MAIN_HOST  # the local host this server answers as
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: without TCP_NODELAY each answer waits ~40 ms for
-    # the client's delayed acknowledgement.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        reply = self.site.respond(self.path, dict(self.headers.items()), self.host_key)
-        if reply.delay:
-            time.sleep(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        try:
-            self.wfile.write(reply.body)
-        except ConnectionError:
-            # The client gave up on the answer (a crawler refusing an oversized body).
-            self.close_connection = True
-            return
-        if reply.declared_length:
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-def other_ports(port: int) -> dict[str, int]:
-    """The ports of the sister sites' hosts for a main ``port``: the next ones up (8089 for
-    the Turkey Analyst next to 8088), or free ones (0) when the main port is."""
-    others = [key for key in hosts() if key != MAIN_HOST]
-    return {key: (port + n if port else 0) for n, key in enumerate(others, start=1)}
-
-
-@contextmanager
-def serve(
-    site: LocalK2Site | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    ports: dict[str, int] | None = None,
-) -> Iterator[tuple[str, LocalK2Site]]:
-    """Serve ``site`` in background threads; yields ``(base_url, site)``.
-
-    The main host (the Analyst, and the staff listing) listens on ``port``; every sister site
-    (the Turkey Analyst) on a port of its own, ``ports[key]`` or a free one, in the same
-    process. ``site.base_urls`` maps every profile key to the base URL serving it.
-    """
-    site = site or LocalK2Site()
-    ports = ports or {}
-    servers: list[ThreadingHTTPServer] = []
-    urls: dict[str, str] = {}
-    try:
-        for key in hosts():
-            handler = type("Handler", (_Handler,), {"site": site, "host_key": key})
-            server = ThreadingHTTPServer(
-                (host, port if key == MAIN_HOST else ports.get(key, 0)), handler
-            )
-            servers.append(server)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            urls[key] = f"http://{host}:{server.server_address[1]}"
-        site.base_urls = {
-            profile.key: urls[host_of_profile(profile)] for profile in sources.crawled_profiles()
-        }
-        yield urls[MAIN_HOST], site
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+__all__ = [
+    "FAULTY_PROFILE",
+    "FAULTY_SECTION",
+    "STAFF_PROFILE",
+    "STAFF_SECTION",
+    "BROKEN_SERVER_ITEM_ID",
+    "CONTENT_FAULTS",
+    "DEFAULT_FIXTURES",
+    "FAULTY_CATEGORY",
+    "FAULTY_SPIDER",
+    "FIELD_REPORTS_LISTING",
+    "ItemFixture",
+    "LocalK2Site",
+    "MAIN_HOST",
+    "MISSING_ITEM_ID",
+    "OFF_SITE_PDF",
+    "PACKAGE_ROOT",
+    "PAGE_SIZE",
+    "Reply",
+    "STAFF_LISTING",
+    "STAFF_PDF_LINKS",
+    "SectionContent",
+    "_LISTINGS",
+    "host_of_profile",
+    "hosts",
+    "listing_order",
+    "load_items",
+    "other_ports",
+    "pdf_links",
+    "pdfs",
+    "section_of_category",
+    "serve",
+]
