@@ -3,6 +3,7 @@ each section with their listing order, the site's deliberate faults' ids, and a 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -107,27 +108,39 @@ class ItemFixture:
     id: int
     alias: str
     path: Path
-    title: str | None
-    teaser: list[str]
     category: str = FAULTY_CATEGORY
 
     @property
     def href(self) -> str:
         return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
 
+    @property
+    def title(self) -> str | None:
+        """The title a listing shows, read from the page (:mod:`.itempages`) when first asked
+        for: a generated site of thousands of items reads only what it lists."""
+        return _listed(self.path, self.category, self.path.stat().st_mtime_ns)[0]
+
+    @property
+    def teaser(self) -> list[str]:
+        return list(_listed(self.path, self.category, self.path.stat().st_mtime_ns)[1])
+
+
+@functools.cache
+def _listed(path: Path, category: str, _mtime: int) -> tuple[str | None, tuple[str, ...]]:
+    """(title, teaser) of an item page, read once per version of its file."""
+    found = section_of_category(category)
+    title, teaser = itempages.read(path, found[0] if found else None)
+    return title, tuple(teaser)
+
 
 def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
     """Item fixtures ``<id>-<alias>.html`` of ``category``; the title and teaser a listing shows
     of each are read from its page (:mod:`.itempages`), never from its oracle."""
-    found = section_of_category(category)
-    profile = found[0] if found else None
     items: dict[int, ItemFixture] = {}
     for path in sorted(directory.glob("*.html")):
         match = re.match(r"^(\d+)-(.+)\.html$", path.name)
-        if not match:
-            continue
-        title, teaser = itempages.read(path, profile)
-        items[int(match[1])] = ItemFixture(int(match[1]), match[2], path, title, teaser, category)
+        if match:
+            items[int(match[1])] = ItemFixture(int(match[1]), match[2], path, category)
     return items
 
 
