@@ -347,7 +347,9 @@ def _joomla_pagination(pagination: Element | None) -> str:
             found[key] = href
         elif label.isdigit():
             pages.append((label, href))
-    if not pages and not found:
+    if not any(href for _label, href in pages) and not any(found.values()):
+        # One page (K2 still prints its block, without links): Joomla's category blog prints
+        # no pagination unless there are pages to go to (blog.php: pagesTotal > 1).
         return ""
 
     def control(key: str) -> str:
