@@ -36,8 +36,8 @@ from benchmarks.measure import (
     run_measured,
 )
 from benchmarks.sitegen import REPO_ROOT, Generator, write_site
-from caci_spider.localsite import serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite import serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 
 
 def main(argv: list[str] | None = None) -> None:

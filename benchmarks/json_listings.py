@@ -19,8 +19,8 @@ from pathlib import Path
 import sqlite_utils
 
 from benchmarks.sitegen import BenchSite, Generator, write_site
-from caci_spider.localsite import serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite import serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

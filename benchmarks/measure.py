@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.sitegen import REPO_ROOT, BenchSite
-from caci_spider.localsite import MAIN_HOST
-from caci_spider.localsite.crawl import crawl_command
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.records import build_field_report
 from caci_spider.storage import CaciDatabase
+from caci_spider.testworld.localsite import MAIN_HOST
+from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.urls import ItemRef
 
 LISTING_PATH = "/publications/field-reports.html"

@@ -22,8 +22,8 @@ from benchmarks.measure import (
     median_round,
 )
 from benchmarks.sitegen import Generator, write_item, write_site
-from caci_spider.localsite import serve
 from caci_spider.storage import CaciDatabase
+from caci_spider.testworld.localsite import serve
 
 NEW_ITEMS = 3
 # Incremental re-runs measured: feed first (the default), and the weekly listing walk.

@@ -29,14 +29,14 @@ from pathlib import Path
 
 from lxml import etree, html
 
-from caci_spider.localsite import (
+from caci_spider.pages.k2 import body_end
+from caci_spider.quality import MAX_EDGE_LINE
+from caci_spider.sources import CACIANALYST
+from caci_spider.testworld.localsite import (
     BROKEN_SERVER_ITEM_ID,
     MISSING_ITEM_ID,
     LocalK2Site,
 )
-from caci_spider.pages.k2 import body_end
-from caci_spider.quality import MAX_EDGE_LINE
-from caci_spider.sources import CACIANALYST
 from caci_spider.text import ends_like_a_sentence
 
 # The field reports' end-of-body lines (the templates are Analyst pages).

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from benchmarks.sitegen import BenchSite, Generator, write_site
-from caci_spider.localsite import serve
+from caci_spider.testworld.localsite import serve
 from tests.release import PREVIOUS_RELEASE, REPO_ROOT, nightly, unpack_release
 from tests.test_upgrades import NEXT_RULES
 

@@ -26,9 +26,9 @@ from pathlib import Path
 
 from caci_spider import exitcodes
 from caci_spider.contract import DATABASE
-from caci_spider.demo import crawl_spiders
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.demo import crawl_spiders
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATASETTE_DIR = PROJECT_ROOT / "datasette"

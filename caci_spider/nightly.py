@@ -27,7 +27,7 @@ Exit status (:mod:`caci_spider.exitcodes`): 0 when every crawl exited 0 or 75 (s
 2 when any crawl exited 2 (usage or configuration error), or this command's own arguments or
 log directory are wrong; otherwise 1 when any crawl failed or the run was stopped.
 
-``--local`` is the same night against the local K2 site (:mod:`caci_spider.localsite`), served
+``--local`` is the same night against the local K2 site (``testworld.localsite``), served
 by this command on 127.0.0.1 (``--port``, 8088, and the next port up for the Turkey Analyst) for
 as long as the crawls run: every crawl gets ``-s CACI_SITE=local`` (:mod:`caci_spider.sitechoice`:
 the local base URLs, ``exports/local/`` for the database, exports and page archive, no delay), the
@@ -325,7 +325,7 @@ def last_run_line(log_file: Path) -> str:
 def serve_local_site(stack: contextlib.ExitStack, port: int) -> None:
     """Serve the local K2 site on ``port`` (the sister sites on the next ones up) until
     ``stack`` closes."""
-    from caci_spider.localsite import LocalK2Site, other_ports, serve
+    from caci_spider.testworld.localsite import LocalK2Site, other_ports, serve
 
     try:
         stack.enter_context(serve(LocalK2Site(), "127.0.0.1", port, other_ports(port)))

@@ -20,7 +20,7 @@ TURKEY_ANALYST_BASE_URL = _sources.TURKEYANALYST.default_base_url  # https://www
 # else from the project root (the checkout's scrapy.cfg). A deployed egg (Scrapyd) has no
 # checkout: give it CACI_DATA_DIR or absolute paths (caci_spider.paths).
 CACI_DATA_DIR = os.environ.get("CACI_DATA_DIR", "")
-# "local" (or "local:PORT") crawls the local K2 site of `python -m caci_spider.localsite` into
+# "local" (or "local:PORT") crawls the local K2 site (caci_spider.testworld.localsite) into
 # exports/local/ at full speed: every base URL, path and pace in one word (caci_spider.sitechoice);
 # the environment variable of that name when the setting is not given.
 CACI_SITE = os.environ.get("CACI_SITE", "") or "live"

@@ -1,7 +1,7 @@
 """Which sites a crawl reads: ``CACI_SITE=live`` (the default) or ``CACI_SITE=local``.
 
 ``-s CACI_SITE=local`` (or the environment variable ``CACI_SITE``) points a crawl at the local K2
-site of ``python -m caci_spider.localsite`` in one word, instead of eight settings:
+site of ``python -m caci_spider.testworld.localsite`` in one word, instead of eight settings:
 
 * every site's base URL: the Analyst and the institute's staff listing on 127.0.0.1:8088, the
   Turkey Analyst on the next port up (``local:9000``: 9000 and 9001);
@@ -63,8 +63,8 @@ def local_dir(port: int) -> Path:
 def local_base_urls(port: int, host: str = "127.0.0.1") -> dict[str, str]:
     """Every site's base-URL setting → its local address: the sites of the main host on
     ``port``, each sister site (the Turkey Analyst) on the next port up, as the local site
-    serves them (:func:`caci_spider.localsite.other_ports`)."""
-    from caci_spider.localsite import MAIN_HOST, host_of_profile, hosts
+    serves them (:func:`caci_spider.testworld.localsite.other_ports`)."""
+    from caci_spider.testworld.localsite import MAIN_HOST, host_of_profile, hosts
 
     offsets = {key: n for n, key in enumerate((k for k in hosts() if k != MAIN_HOST), start=1)}
     return {

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from caci_spider.localsite.crawl import base_url_settings
+from caci_spider.testworld.localsite.crawl import base_url_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,8 +112,8 @@ def nightly(
 def write_release_database(commit: str, target: Path) -> None:
     """Crawl the local site with the release of ``commit`` and keep its database at ``target``
     (gzipped when it ends in ``.gz``), vacuumed."""
-    from caci_spider.localsite import LocalK2Site, serve
-    from caci_spider.pages.fixtures import FIXTURES_ROOT
+    from caci_spider.testworld.fixtures import FIXTURES_ROOT
+    from caci_spider.testworld.localsite import LocalK2Site, serve
 
     with tempfile.TemporaryDirectory() as scratch:
         release = unpack_release(commit, Path(scratch, "release"))

@@ -13,9 +13,9 @@ import time
 
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
-from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from tests.conftest import FIXTURES, GOOD_FIELD_REPORTS, REPO_ROOT, run_crawl
 
 
 def check_database(path) -> None:
@@ -57,7 +57,7 @@ def test_sigkill_at_random_moments_loses_nothing(tmp_path) -> None:
         # The next run completes (a walk: a feed-first night only fetches what its feed lists).
         run_crawl("field_reports", base_url, tmp_path, "-a", "walk=listing")
     check_database(db)
-    assert sqlite_utils.Database(db)["publications"].count == 18
+    assert sqlite_utils.Database(db)["publications"].count == GOOD_FIELD_REPORTS
     assert [json.loads(line)["id"] for line in export.read_text("utf-8").splitlines()] == sorted(
         r["id"] for r in sqlite_utils.Database(db)["publications"].rows
     )

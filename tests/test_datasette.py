@@ -31,11 +31,14 @@ from datasette.app import Datasette
 from markupsafe import escape
 
 from caci_spider.browse import datasette_command, free_port, wait_for
+from caci_spider.testworld.fixtures import good_fixtures
 from tests.browser import chromium, find_browser
-from tests.conftest import REPO_ROOT, run_crawl
+from tests.conftest import GOOD_FIELD_REPORTS, REPO_ROOT, run_crawl
 
 DATASETTE = REPO_ROOT / "datasette"
 SPIDERS = ("field_reports", "feature_articles", "staff_publications")
+FEATURE_ARTICLES = len(good_fixtures("feature_articles"))
+STAFF_ROWS = 16  # the staff listing's entries (fixtures/staff_publications/expected.json)
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +127,11 @@ def test_publications_facets(datasette) -> None:
     facets = data["facet_results"]["results"]
     assert {"section", "year", "authors", "tags"} <= set(facets)
     counts = {f["value"]: f["count"] for f in facets["section"]["results"]}
-    assert counts == {"Field Reports": 18, "Feature Articles": 4}
+    assert counts == {"Field Reports": GOOD_FIELD_REPORTS, "Feature Articles": FEATURE_ARTICLES}
     by_author = {f["value"]: f["count"] for f in facets["authors"]["results"]}
     assert by_author["Roger N. McDermott"] == 2
     years = {f["value"]: f["count"] for f in facets["year"]["results"]}
-    assert years[2000] == 3 and sum(years.values()) == 18 + 4
+    assert years[2000] == 3 and sum(years.values()) == GOOD_FIELD_REPORTS + FEATURE_ARTICLES
 
 
 def test_staff_facet_by_year_counts_mixed_precision_dates(datasette) -> None:
@@ -185,7 +188,7 @@ def test_one_author_for_every_spelling(datasette) -> None:
 def test_what_the_last_run_added(datasette) -> None:
     added = rows(datasette, "/caci/last_run_added.json")
     assert {r["spider"] for r in added} == set(SPIDERS)
-    assert len(added) == 18 + 4 + 16
+    assert len(added) == GOOD_FIELD_REPORTS + FEATURE_ARTICLES + STAFF_ROWS
 
 
 # -- citations ---------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ def test_citation_exports_hold_every_row_once_in_three_formats(crawled) -> None:
     publications = stored(crawled, "SELECT * FROM publications")
     staff = stored(crawled, "SELECT * FROM staff_publications")
     expected = {f"{r['site']}:{r['id']}": r for r in publications} | {r["id"]: r for r in staff}
-    assert len(expected) == 18 + 4 + 16
+    assert len(expected) == GOOD_FIELD_REPORTS + FEATURE_ARTICLES + STAFF_ROWS
 
     items = json.loads((crawled / "citations.json").read_text("utf-8"))
     schema = json.loads((REPO_ROOT / "tests/data/csl-data.json").read_text("utf-8"))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.storage import CaciDatabase
+from caci_spider.testworld.localsite import LocalK2Site, serve
 from tests.conftest import FIXTURES, ITEM_FIXTURES, run_crawl
 
 SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))

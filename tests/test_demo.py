@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from caci_spider import exitcodes, sitechoice, sources
-from caci_spider.demo import (
+from caci_spider.testworld.demo import (
     AGGREGATE_EXPORT,
     AGGREGATE_SPIDER,
     MARKER,
@@ -40,13 +40,12 @@ from caci_spider.demo import (
     prepare_out_dir,
     shared_ids,
 )
-from caci_spider.localsite import FAULTY_SPIDER, LocalK2Site, host_of_profile
-from caci_spider.localsite.__main__ import hint_commands
-from tests.conftest import REPO_ROOT
+from caci_spider.testworld.localsite import FAULTY_SPIDER, LocalK2Site, host_of_profile
+from caci_spider.testworld.localsite.__main__ import hint_commands
+from tests.conftest import GOOD_FIELD_REPORTS, REPO_ROOT
 
 VENV_BIN = Path(sys.executable).parent
 TABLES = ("publications", "staff_publications", "documents", "duplicates", "rejects")
-FIELD_REPORT_ROWS = 18
 STAFF_ITEMS_WITHOUT_PAGE = (13309, 13311, 13331, 13334, 13335, 13352, 13389)
 SPIDERS = crawl_spiders()
 SITES = {profile.key for profile in sources.PROFILES}
@@ -56,7 +55,7 @@ SECTIONS = crawled_sections(SPIDERS)
 def section_rows() -> dict[str, int]:
     """Spider → the rows of its section every demo run stores."""
     site = LocalK2Site()
-    rows = {FAULTY_SPIDER: FIELD_REPORT_ROWS, STAFF_SPIDER: 16}
+    rows = {FAULTY_SPIDER: GOOD_FIELD_REPORTS, STAFF_SPIDER: 16}
     for _profile, section in SECTIONS:
         if section.spider not in rows:
             content = site.section(section.category)
@@ -398,7 +397,7 @@ def printed_crawl_commands(output: str) -> list[list[str]]:
 def test_localsite_prints_its_hint_and_faults(monkeypatch) -> None:
     monkeypatch.chdir(REPO_ROOT)
     process = subprocess.Popen(
-        [sys.executable, "-m", "caci_spider.localsite", "--port", "0"],
+        [sys.executable, "-m", "caci_spider.testworld.localsite", "--port", "0"],
         cwd=REPO_ROOT,
         env=activated_env(),
         stdout=subprocess.PIPE,
@@ -431,7 +430,7 @@ def test_the_printed_loading_commands_are_the_docs() -> None:
     """The demo prints docs/loading.md's commands with its own paths: pointed at the page's
     path, every command it prints stands in the page, word for word; so does its Datasette
     command in docs/datasette.md."""
-    from caci_spider.demo import datasette_command, loading_commands
+    from caci_spider.testworld.demo import datasette_command, loading_commands
 
     datasette = (REPO_ROOT / "docs" / "datasette.md").read_text("utf-8")
     browse = datasette_command(REPO_ROOT / "exports" / "demo" / "caci.db")

@@ -1,6 +1,6 @@
 """Linked PDFs (issue 14): the real ``scrapy crawl staff_publications`` against a local site
-whose staff item pages link the test PDFs (``caci_spider.localsite.pdfs``): every good PDF's
-text stored and searchable, every bad case a reject with its reason, a second run fetching no
+whose staff item pages link the test PDFs (``caci_spider.testworld.localsite.pdfs``): every good
+PDF's text stored and searchable, every bad case a reject with its reason, a second run fetching no
 PDF, ``mode=reparse`` rebuilding documents with no request, ``mode=full`` keeping versions."""
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ import sys
 import sqlite_utils
 
 from caci_spider.documents import download_links, is_pdf_url
-from caci_spider.localsite import OFF_SITE_PDF, LocalK2Site, serve
-from caci_spider.localsite.pdfs import (
+from caci_spider.pdfworker import MAX_INFLATED, extract, inflated_size
+from caci_spider.targets import on_hosts
+from caci_spider.testworld.localsite import OFF_SITE_PDF, LocalK2Site, serve
+from caci_spider.testworld.localsite.pdfs import (
     BAD_REASONS,
     GOOD,
     PDF_PATH,
@@ -21,9 +23,7 @@ from caci_spider.localsite.pdfs import (
     good_pdf,
     write_pdf,
 )
-from caci_spider.localsite.pdfs import text_content as page_text
-from caci_spider.pdfworker import MAX_INFLATED, extract, inflated_size
-from caci_spider.targets import on_hosts
+from caci_spider.testworld.localsite.pdfs import text_content as page_text
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
 
 PDF_SETTINGS = ("-s", f"CACI_PDF_MAXSIZE={TEST_MAXSIZE}", "-s", "CACI_PDF_TIMEOUT=1")

@@ -10,9 +10,9 @@ import pytest
 import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS
-from caci_spider.localsite import BROKEN_SERVER_ITEM_ID, MISSING_ITEM_ID
+from caci_spider.testworld.localsite import BROKEN_SERVER_ITEM_ID, MISSING_ITEM_ID
 from caci_spider.versions import EXTRACTION_VERSION
-from tests.conftest import ITEM_FIXTURES, expected_for, run_crawl
+from tests.conftest import GOOD_FIELD_REPORTS, ITEM_FIXTURES, expected_for, run_crawl
 
 COMPARED_KEYS = [
     key
@@ -70,7 +70,11 @@ def test_a_normal_first_crawl_passes_its_self_check(crawled) -> None:
         "finished",
         "incremental",
     )
-    assert run["items_new"] == 18 and run["items_rejected"] == 3 and run["items_duplicate"] == 1
+    assert (
+        run["items_new"] == GOOD_FIELD_REPORTS
+        and run["items_rejected"] == 3
+        and run["items_duplicate"] == 1
+    )
     assert json.loads(run["coverage"])["title"] == 1.0
     assert "'caci/self_check': 'ok'" in result.stderr
 

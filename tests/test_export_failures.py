@@ -2,8 +2,8 @@
 
 Real runs of the local site: ``scrapy crawl`` and ``python -m caci_spider.nightly`` with a
 directory standing where export files must go, and the nightly with its export directory on a
-real full filesystem (caci_spider.localsite.fullfs: a tiny tmpfs in a mount namespace of the
-run's own).
+real full filesystem (caci_spider.testworld.localsite.fullfs: a tiny tmpfs in a mount namespace of
+the run's own).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.fullfs import run_on_full_disk
 from caci_spider.spiders.publications import PublicationsSpider
 from caci_spider.storage import STAFF, CaciDatabase, export_publications, export_table
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.fullfs import run_on_full_disk
 from tests.conftest import FIXTURES, REPO_ROOT
 
 SECTION_FILES = [section.export_name for _profile, section in PublicationsSpider.crawled_sections]

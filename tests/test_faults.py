@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from caci_spider.localsite.fault_matrix import (
+from caci_spider.testworld.localsite.fault_matrix import (
     NIGHTLY_SCENARIOS,
     SCENARIOS,
     WRITE_SCENARIOS,

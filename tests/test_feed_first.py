@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.fault_matrix import first_night, free_port
 from caci_spider.sitefeed import FeedRefused, parse_feed
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.fault_matrix import first_night, free_port
 from tests.conftest import FIXTURES, ITEM_FIXTURES, run_crawl
 
 SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))

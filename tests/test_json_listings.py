@@ -19,10 +19,10 @@ import sqlite_utils
 
 from caci_spider import jsonlistings
 from caci_spider.jsonlistings import JsonRefused, learn_offset, offset_bounds, parse_page
-from caci_spider.localsite import LocalK2Site, host_of_profile, serve
-from caci_spider.localsite.crawl import base_url_settings
 from caci_spider.pages.item import item_page
 from caci_spider.records import build_field_report
+from caci_spider.testworld.localsite import LocalK2Site, host_of_profile, serve
+from caci_spider.testworld.localsite.crawl import base_url_settings
 from caci_spider.urls import item_ref
 from tests.conftest import FIXTURES, run_crawl
 

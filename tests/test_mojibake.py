@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caci_spider.items import FieldReportPage, StaffPublication
-from caci_spider.pages.fixtures import KINDS, find_fixture
 from caci_spider.records import build_field_report, normalise_staff_publication
+from caci_spider.testworld.fixtures import KINDS, find_fixture
 from caci_spider.text import normalise_text, shows_mojibake
 
 # The letters of the sites' languages beyond ASCII: Turkish, Azerbaijani, Turkmen, Kazakh and

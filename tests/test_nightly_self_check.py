@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
 from caci_spider.sites import SiteMismatch, check_sites
-from tests.conftest import FIXTURES, ITEM_FIXTURES, REPO_ROOT, run_crawl
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from tests.conftest import FIXTURES, GOOD_FIELD_REPORTS, ITEM_FIXTURES, REPO_ROOT, run_crawl
 
 SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))
 
@@ -73,7 +73,7 @@ def test_every_stored_item_passes_its_canary_on_an_unchanged_site(crawled) -> No
     base_url, _site, out = crawled
     run_crawl("field_reports", base_url, out, "-s", "CACI_CANARY_ITEMS=100", judge_coverage=True)
     run = last_run(out)
-    assert len(run["canaries"]) == len(publications(out)) == 18
+    assert len(run["canaries"]) == len(publications(out)) == GOOD_FIELD_REPORTS
     assert {c["outcome"] for c in run["canaries"]} == {"ok"}, run["canaries"]
     run_crawl("staff_publications", base_url, out)
     run_crawl("staff_publications", base_url, out, "-s", "CACI_CANARY_ITEMS=100")
@@ -231,13 +231,14 @@ def test_stats_crawl_runs_log_and_feed_agree(tmp_path) -> None:
     runs = list(db["crawl_runs"].rows_where(order_by="id"))
     run = runs[0]
     counts = (run["items_new"], run["items_updated"], run["items_unchanged"])
-    assert counts == (18, 0, 0) and run["items_duplicate"] == 1
+    assert counts == (GOOD_FIELD_REPORTS, 0, 0) and run["items_duplicate"] == 1
     assert f"'caci/items/new': {run['items_new']}" in result.stderr
     assert f"'caci/duplicates': {run['items_duplicate']}" in result.stderr
     assert f"'caci/rejected': {run['items_rejected']}" in result.stderr
     assert re.search(
-        rf"Run {run['id']} of field_reports: \d+ read, 18 new, 0 updated, 0 unchanged, "
-        rf"0 checked, 0 not read, 1 duplicate, {run['items_rejected']} rejected; self-check ok",
+        rf"Run {run['id']} of field_reports: \d+ read, {GOOD_FIELD_REPORTS} new, 0 updated, "
+        rf"0 unchanged, 0 checked, 0 not read, 1 duplicate, {run['items_rejected']} rejected; "
+        "self-check ok",
         result.stderr,
     )
     fed = [json.loads(line) for line in feed.read_text("utf-8").splitlines()]
@@ -296,7 +297,7 @@ def test_an_interrupted_run_is_recorded_as_failed_and_a_killed_jobdir_is_not_res
         site.item_delay = 0
         result = run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
         assert "belongs to a run that was killed" in result.stderr
-        assert len(publications(tmp_path)) == 18
+        assert len(publications(tmp_path)) == GOOD_FIELD_REPORTS
 
 
 # -- the staff spider's sources, and runs resumed after a stop ----------------------------------
@@ -373,7 +374,7 @@ def test_a_full_run_that_reads_one_body_everywhere_keeps_every_row_and_fails(cra
 
 
 def test_a_canary_that_fails_once_is_retried_and_the_night_passes(crawled) -> None:
-    from caci_spider.localsite.faults import Fault
+    from caci_spider.testworld.localsite.faults import Fault
 
     base_url, site, out = crawled
     for item_id in site.items:

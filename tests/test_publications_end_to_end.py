@@ -14,9 +14,9 @@ import pytest
 import sqlite_utils
 
 from caci_spider import sources
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.faults import Fault
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.faults import Fault
 from tests.conftest import FIXTURES, REPO_ROOT
 
 SECTIONS = [(profile, section) for profile, section in sources.sections() if section.spider != (

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.localsite import LocalK2Site, other_ports, serve
+from caci_spider.testworld.localsite import LocalK2Site, other_ports, serve
 from tests.conftest import REPO_ROOT
 
 README = REPO_ROOT / "README.md"
@@ -215,7 +215,7 @@ def test_the_real_job_and_a_local_night_in_one_command(clone: Path) -> None:
     assert all("self-check ok (log: " + str(local / "logs") in line for line in said[1:])
 
     crawl = subprocess.run(
-        [str(clone / ".venv" / "bin" / "python"), "-m", "caci_spider.localsite", "--port",
+        [str(clone / ".venv" / "bin" / "python"), "-m", "caci_spider.testworld.localsite", "--port",
          str(port), "--crawl", "publications"],
         cwd=clone, env=shell_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
-from tests.conftest import FIXTURES, ITEM_FIXTURES, REPO_ROOT, run_crawl
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from tests.conftest import FIXTURES, GOOD_FIELD_REPORTS, ITEM_FIXTURES, REPO_ROOT, run_crawl
 
 SEED = next(p for p in ITEM_FIXTURES if p.name.startswith("8145-"))
 
@@ -126,7 +126,7 @@ def test_reparse_with_the_server_stopped_rebuilds_identical_rows(tmp_path) -> No
     assert (rows(tmp_path), rows(tmp_path, "staff_publications")) == before
     assert "downloader/request_count" not in result.stderr  # not one request left the process
     run = list(sqlite_utils.Database(db_path)["crawl_runs"].rows_where(order_by="id desc"))[1]
-    assert (run["mode"], run["requests"], run["items_new"]) == ("reparse", 0, 18)
+    assert (run["mode"], run["requests"], run["items_new"]) == ("reparse", 0, GOOD_FIELD_REPORTS)
 
 
 def test_a_killed_run_resumes_without_duplicates_or_losses(site, tmp_path) -> None:
@@ -152,12 +152,12 @@ def test_a_killed_run_resumes_without_duplicates_or_losses(site, tmp_path) -> No
     process.send_signal(signal.SIGTERM)  # what systemd sends to stop a service
     _out, err = process.communicate(timeout=60)
     interrupted = len(rows(tmp_path))
-    assert 0 < interrupted < 18, err[-3000:]
+    assert 0 < interrupted < GOOD_FIELD_REPORTS, err[-3000:]
     assert "(shutdown)" in err
     local_site.item_delay = 0
     run_crawl("field_reports", base_url, tmp_path, "-s", f"JOBDIR={jobdir}")
     final = rows(tmp_path)
-    assert len(final) == 18 and len({r["id"] for r in final}) == 18
+    assert len(final) == len({r["id"] for r in final}) == GOOD_FIELD_REPORTS
     fetched = {p: n for p, n in local_site.hits.items() if "/item/" in p and "799" not in p}
     assert len(fetched) == 20
     # The finished job is spent: the next night's run with the same JOBDIR walks the site
@@ -177,7 +177,7 @@ def test_retry_after_is_honoured(site, tmp_path) -> None:
     assert statuses[0] == 429 and statuses[1] == 200
     # Twisted's timers may fire a few milliseconds early against the server's monotonic clock.
     assert times[1] - times[0] >= 2.0 - 0.05
-    assert len(rows(tmp_path)) == 18
+    assert len(rows(tmp_path)) == GOOD_FIELD_REPORTS
 
 
 def test_a_banned_run_stops_and_exits_non_zero(site, tmp_path) -> None:
@@ -218,7 +218,7 @@ def test_without_pagination_links_the_walk_steps_to_the_first_empty_page(site, t
     local_site.pagination = False
     # The HTML walk alone (the JSON channel would probe <listing>.html?format=json too).
     run_crawl("field_reports", base_url, tmp_path, "-s", "CACI_JSON_LISTINGS=False")
-    assert len(rows(tmp_path)) == 18
+    assert len(rows(tmp_path)) == GOOD_FIELD_REPORTS
     pages = (len(local_site.order) + 3) // 4
     assert local_site.hits["/publications/field-reports.html"] == pages + 1  # + the empty one
 

@@ -29,8 +29,8 @@ import pytest
 
 from caci_spider import exitcodes, nightly
 from caci_spider.exitcodes import CRAWL_FAILED, OK, SKIPPED, USAGE
-from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.nightly import SPIDERS, Outcome, crawl_command, overall_status, report_lines
+from caci_spider.testworld.localsite import LocalK2Site, serve
 from tests.conftest import FIXTURES, REPO_ROOT
 
 DOC = REPO_ROOT / "docs" / "scheduling.md"

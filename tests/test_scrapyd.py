@@ -26,6 +26,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,11 @@ def test_scrapyd_deploys_schedules_and_runs_the_crawls(node: Node) -> None:
     version = deploy(node)
     eggs = list((node.srv / "scrapyd" / "eggs" / PROJECT).glob("*.egg"))
     assert len(eggs) == 1, eggs
+    # The egg ships the crawler, not its test world (local sites, demo, fixture catalogue).
+    with zipfile.ZipFile(eggs[0]) as egg:
+        names = egg.namelist()
+    assert {"caci_spider/settings.py", "caci_spider/demo.py"} <= set(names), names
+    assert [name for name in names if "testworld" in name or "localsite" in name] == []
     jobs = schedule_recipe(node)
     finished = node.wait_finished(set(jobs.values()))
 

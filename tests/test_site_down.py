@@ -21,9 +21,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from caci_spider.localsite import LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.faults import Fault
+from caci_spider.testworld.localsite import LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.faults import Fault
 from tests.conftest import FIXTURES, REPO_ROOT
 
 FIXED, REFAILING = 12990, 12993  # field reports: 500 on the first night; then fine, then 404

@@ -16,11 +16,11 @@ from caci_spider.dates import (
     parse_issue_date,
     parse_issue_designation,
 )
-from caci_spider.localsite import _LISTINGS
-from caci_spider.localsite.layouts import SECTIONS
 from caci_spider.pages.k2 import BODY_END, body_end
 from caci_spider.quality import SECTION_NAMES, SITE_NAMES
 from caci_spider.sources import CACIANALYST, SILKROADSTUDIES, TURKEYANALYST, SiteProfile
+from caci_spider.testworld.localsite import _LISTINGS
+from caci_spider.testworld.localsite.layouts import SECTIONS
 from caci_spider.urls import SITE_HOSTS, STAFF_CATEGORY, host_key
 
 

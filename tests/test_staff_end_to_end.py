@@ -8,7 +8,7 @@ import pytest
 import sqlite_utils
 
 from caci_spider.items import STAFF_KEYS
-from caci_spider.pages.fixtures import find_fixture
+from caci_spider.testworld.fixtures import find_fixture
 from tests.conftest import FIXTURES, run_crawl
 
 EXPECTED = json.loads((FIXTURES / "staff_publications" / "expected.json").read_text("utf-8"))

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from caci_spider.contract import schema_drift
-from caci_spider.localsite import LocalK2Site, serve
 from caci_spider.storage import EXTRACTION_UPGRADE, CaciDatabase, NewerDatabase
+from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
 from tests.release import PREVIOUS_RELEASE, NoHistory, nightly, unpack_release

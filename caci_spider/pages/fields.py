@@ -4,7 +4,7 @@ A page object marks each of its fields with :func:`field`: a method without argu
 returns the field's raw value. :func:`fields_of` lists a class's fields in declaration order
 (base classes first; a subclass that overrides a field keeps its place) and :func:`extract`
 reads them all into a dict, so that a page object's output, the fixture harness
-(``tests/pages/conftest.py``) and the draft tool (``python -m caci_spider.pages.draft``) follow
+(``tests/pages/conftest.py``) and the draft tool (``python -m caci_spider.testworld.draft``) follow
 the same declaration.
 
 web-poet has a ``@field`` of its own, but on ``ItemPage`` classes with injected inputs and an

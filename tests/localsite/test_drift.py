@@ -1,5 +1,5 @@
-"""Template drift, crawled for real (caci_spider.localsite.drift): every fixture through each
-layout gives its oracle's rows and exit 0, or, where the extraction cannot read the layout, a
+"""Template drift, crawled for real (caci_spider.testworld.localsite.drift): every fixture through
+each layout gives its oracle's rows and exit 0, or, where the extraction cannot read the layout, a
 failed self-check without a wrong row; the next night's canary catches the change."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.localsite.drift import (
+from caci_spider.testworld.localsite.drift import (
     DRIFT_CASES,
     DriftCase,
     run_first_crawl,
     run_next_night,
 )
-from caci_spider.localsite.fault_matrix import first_night, free_port
+from caci_spider.testworld.localsite.fault_matrix import first_night, free_port
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import lxml.etree
 import pytest
 
 from caci_spider import sources
-from caci_spider.demo import (
+from caci_spider.testworld.demo import (
     AGGREGATE_SPIDER,
     STAFF_SPIDER,
     crawl_spiders,
@@ -29,7 +29,7 @@ from caci_spider.demo import (
     section_spider,
     shared_ids,
 )
-from caci_spider.localsite import (
+from caci_spider.testworld.localsite import (
     FAULTY_CATEGORY,
     MAIN_HOST,
     LocalK2Site,
@@ -37,11 +37,13 @@ from caci_spider.localsite import (
     host_of_profile,
     hosts,
     listing_order,
+    load_items,
     other_ports,
     serve,
 )
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.faults import Fault
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.faults import Fault
+from tests.conftest import FIXTURES
 
 SAME_ID = 12997  # a field report's K2 id that a Turkey Analyst item has too
 SECTIONS = [
@@ -88,6 +90,7 @@ def test_every_crawled_section_has_fixtures_and_its_site_a_host() -> None:
 @pytest.mark.parametrize(("profile", "section"), SECTIONS, ids=SECTION_IDS)
 def test_every_section_is_listed_and_paginated(profile, section) -> None:
     content = content_of(section.category)
+    fixture = content.fixture_listing
     host = host_of_profile(profile)
     listed: list[str] = []
     pages = math.ceil(len(content.order) / site().page_size)
@@ -95,10 +98,14 @@ def test_every_section_is_listed_and_paginated(profile, section) -> None:
         reply = site().respond(f"{content.listing_path}?start={page * 4}", host=host)
         assert reply.status == 200
         text = reply.body.decode("utf-8")
-        assert f"<h2>{html.escape(section.name)}</h2>" in text
         entries = re.findall(r'<a class="k2ReadMore" href="([^"]+)"', text)
         assert len(entries) == (min(4, len(content.order) - page * 4) if page < pages else 0)
         listed += entries
+        if fixture is not None and page * 4 in fixture.pages:
+            # The fixture's own listing page, as it is (its pagination is the real site's).
+            assert reply.body == fixture.pages[page * 4].read_bytes()
+            continue
+        assert f"<h2>{html.escape(section.name)}</h2>" in text
         if entries:
             assert text.count(f"Published in {html.escape(section.name)}") == len(entries)
         # Joomla's pagination links when the category spans pages, none on its last page's "Next".
@@ -111,8 +118,41 @@ def test_every_section_is_listed_and_paginated(profile, section) -> None:
     assert [href for href in listed if "-unavailable.html" not in href] == expected
     assert all(urlsplit(href).path.startswith(f"{section.path}/item/")
                for href in listed)  # fmt: skip
-    # The field reports' fixed order that is neither chronological nor by id, as on the site.
-    assert [i for i in content.order if i in content.items] == listing_order(list(content.items))
+    # The order of the section's fixture listing pages where they are the whole category, else
+    # a fixed order that is neither chronological nor by id, as on the site.
+    order = list(fixture.order) if fixture else listing_order(list(content.items))
+    assert [i for i in content.order if i in content.items] == order
+
+
+def test_listings_come_from_fixture_html_or_from_the_item_pages(tmp_path) -> None:
+    served = {c.section.spider for c in site().sections.values() if c.fixture_listing}
+    # Fixture listing pages that are the whole category are served; a partial one is not.
+    assert {"analytical_articles", "turkey_analyst", "feature_articles"} <= served
+    assert "silk_road_papers" not in served and FAULTY_CATEGORY not in site().sections
+    # A test that reorders a section gets a synthesized listing of the new order.
+    content = content_of(sources.section_of("analytical_articles")[1].category)
+    listing = content.fixture_listing
+    assert listing is not None
+    content.order.reverse()
+    try:
+        page = site().respond(f"{content.listing_path}?start=0").body
+        assert page != listing.pages[0].read_bytes()
+        assert re.findall(rb'class="k2ReadMore" href="([^"]+)"', page)[0].decode() == (
+            content.items[content.order[0]].href
+        )
+    finally:
+        content.order.reverse()
+    # A synthesized listing reads its titles from the item pages, without their oracles: a
+    # legacy page with an empty itemTitle is listed under the title K2 holds (its <title>).
+    items = tmp_path / "items"
+    items.mkdir()
+    legacy = next((FIXTURES / "field_reports" / "items").glob("7315-*.html"))
+    (items / legacy.name).write_bytes(legacy.read_bytes())
+    bare = LocalK2Site(tmp_path)
+    bare.items = load_items(items)
+    bare.order = [7315]
+    text = bare.listing_page(0)
+    assert "SADJAYA’S DEATH THROWS GEORGIAN POLITICS INTO TURMOIL" in html.unescape(text)
 
 
 def test_only_the_field_reports_carry_the_listing_faults() -> None:

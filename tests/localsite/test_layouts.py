@@ -16,16 +16,17 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 
-from caci_spider.localsite import (
+from caci_spider.pages.blocks import paragraphs, parse_html
+from caci_spider.testworld.localsite import (
     DEFAULT_FIXTURES,
     MAIN_HOST,
     LocalK2Site,
     host_of_profile,
     section_of_category,
 )
-from caci_spider.localsite.__main__ import build_parser
-from caci_spider.localsite.faults import Fault
-from caci_spider.localsite.layouts import (
+from caci_spider.testworld.localsite.__main__ import build_parser
+from caci_spider.testworld.localsite.faults import Fault
+from caci_spider.testworld.localsite.layouts import (
     ACCOUNT,
     LAYOUTS,
     PageContext,
@@ -34,7 +35,6 @@ from caci_spider.localsite.layouts import (
     render,
     unreadable_data,
 )
-from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.text import document_normaliser, normalise_text
 
 FIELD_ITEMS = sorted((DEFAULT_FIXTURES / "field_reports" / "items").glob("*.html"))

@@ -1,7 +1,7 @@
 """The fixture harness: a test per fixture page × field, generated from the fixtures on disk.
 
 The fixtures, their URLs and how each page type is read (its page object, then the steps a
-crawl runs) come from :mod:`caci_spider.pages.fixtures`. A test function asks for:
+crawl runs) come from :mod:`caci_spider.testworld.fixtures`. A test function asks for:
 
 * ``fixture_field``: ``(page, key)`` for every key of every fixture's oracle, its inputs
   (a listing's ``url``) and later steps' annotations (``duplicate_of``) aside;
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from caci_spider.pages.fixtures import KINDS, FixturePage, all_fixture_pages, article_item_pages
+from caci_spider.testworld.fixtures import KINDS, FixturePage, all_fixture_pages, article_item_pages
 
 
 def oracle_keys(page: FixturePage) -> list[str]:

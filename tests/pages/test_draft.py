@@ -1,4 +1,4 @@
-"""``python -m caci_spider.pages.draft``: a draft beside a new fixture, never the oracle."""
+"""``python -m caci_spider.testworld.draft``: a draft beside a new fixture, never the oracle."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.pages.draft import DRAFT_KEY, main
-from caci_spider.pages.fixtures import FixturePage, find_fixture, kind_of
+from caci_spider.testworld.draft import DRAFT_KEY, main
+from caci_spider.testworld.fixtures import FixturePage, find_fixture, kind_of
 
 
 def copy_of(page: FixturePage, directory: Path, name: str | None = None) -> Path:
@@ -20,7 +20,7 @@ def copy_of(page: FixturePage, directory: Path, name: str | None = None) -> Path
 
 def written_draft(html: Path) -> dict:
     draft = json.loads(html.with_suffix(".draft.json").read_text("utf-8"))
-    assert draft.pop(DRAFT_KEY).startswith("Written by python -m caci_spider.pages.draft")
+    assert draft.pop(DRAFT_KEY).startswith("Written by python -m caci_spider.testworld.draft")
     return draft
 
 

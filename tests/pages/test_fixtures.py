@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
+from pathlib import Path
 from typing import Any
 
 from caci_spider.items import STAFF_KEYS, FieldReportPage
 from caci_spider.pages.fields import fields_of
-from caci_spider.pages.fixtures import (
+from caci_spider.pages.listing import K2ListingPage, ListingEntry
+from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
+from caci_spider.records import normalise_staff_publication
+from caci_spider.testworld.fixtures import (
     CACI_BASE_URL,
     FIXTURES_ROOT,
     FixturePage,
     PageKind,
     find_fixture,
     fixture_pages,
+    good_fixtures,
     item_kinds,
     listing_kinds,
 )
-from caci_spider.pages.listing import K2ListingPage, ListingEntry
-from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
-from caci_spider.records import normalise_staff_publication
 from tests.pages.conftest import good_items, read
 
 # -- one test per fixture page × field ----------------------------------------------------------
@@ -148,3 +151,25 @@ def test_local_site_listing_pages_parse(local_site) -> None:
         )
         seen += [e.id for e in page.entries()]
     assert seen == site.order
+
+
+# -- the counts tests use ----------------------------------------------------------------------
+
+
+def test_good_fixtures_are_the_oracles_a_crawl_stores() -> None:
+    pages = fixture_pages("item")
+    good = good_fixtures("field_reports")
+    broken = [p for p in pages if "reject" in p.expected() or "duplicate_of" in p.expected()]
+    assert broken and set(good) == set(pages) - set(broken)
+    assert all(good_fixtures(section) for section in ("feature_articles", "turkey_analyst"))
+
+
+def test_a_new_fixture_is_one_more_good_fixture(tmp_path: Path) -> None:
+    items = FIXTURES_ROOT / "field_reports" / "items"
+    copy = tmp_path / "field_reports" / "items"
+    shutil.copytree(items, copy)
+    before = len(good_fixtures("field_reports", tmp_path))
+    page = good_fixtures("field_reports", tmp_path)[0]
+    for suffix in (".html", ".json"):
+        shutil.copy(page.html.with_suffix(suffix), copy / f"99999-a-new-report{suffix}")
+    assert len(good_fixtures("field_reports", tmp_path)) == before + 1

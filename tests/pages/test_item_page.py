@@ -3,9 +3,9 @@
 import pytest
 
 from caci_spider.pages.bylines import DatedByline, DatedLineOnly, LegacyByline
-from caci_spider.pages.fixtures import find_fixture
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.records import build_field_report
+from caci_spider.testworld.fixtures import find_fixture
 from caci_spider.urls import ItemRef
 
 REF = ItemRef(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.pages.fixtures import FixturePage, article_item_pages, read_item_as
 from caci_spider.pages.item import JoomlaArticlePage, K2ItemPage, TextItemPage, item_page
+from caci_spider.testworld.fixtures import FixturePage, article_item_pages, read_item_as
 from caci_spider.urls import ItemRef
 
 ITEMS = article_item_pages()

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from caci_spider.localsite.layouts import render
 from caci_spider.pages.blocks import paragraphs as read_paragraphs
 from caci_spider.pages.blocks import parse_html
-from caci_spider.pages.fixtures import find_fixture, read_item_as
 from caci_spider.pages.item import K2ItemPage, TextItemPage, item_page
 from caci_spider.pages.sections import (
     NO_RULES,
@@ -32,6 +30,8 @@ from caci_spider.sources import (
     SILKROADSTUDIES,
     TURKEYANALYST,
 )
+from caci_spider.testworld.fixtures import find_fixture, read_item_as
+from caci_spider.testworld.localsite.layouts import render
 from caci_spider.urls import ItemRef
 from tests.pages.test_routes import differences
 from tests.pages.test_templates import READABLE, context_of

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.pages.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage, parse_sidebar
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.precedence import merge_observations
+from caci_spider.testworld.fixtures import FIXTURES_ROOT, SILKROAD_BASE_URL, find_fixture
 from caci_spider.urls import ItemRef
 
 SEED = find_fixture("item", "8145-").html

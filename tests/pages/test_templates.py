@@ -1,6 +1,6 @@
 """Every fixture page through every template the local site can serve (see
-caci_spider.localsite.layouts), read by the page objects: the same oracle as the site's own
-markup. One test per fixture × layout; a difference names the fields.
+caci_spider.testworld.localsite.layouts), read by the page objects: the same oracle as the site's
+own markup. One test per fixture × layout; a difference names the fields.
 
 This is the page-level half of the template-drift check; tests/localsite/test_drift.py crawls
 the same layouts for real.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from caci_spider.localsite.layouts import LAYOUTS, PageContext, render
-from caci_spider.pages.fixtures import FixturePage, all_fixture_pages
+from caci_spider.testworld.fixtures import FixturePage, all_fixture_pages
+from caci_spider.testworld.localsite.layouts import LAYOUTS, PageContext, render
 from tests.pages.test_routes import differences
 
 READABLE = [

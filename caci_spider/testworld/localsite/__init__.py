@@ -1,7 +1,8 @@
 """A small K2-like site that serves the fixtures under the real URL grammar, for tests and demos.
 
-Run it by hand with ``python -m caci_spider.localsite --port 8088``: it prints the crawl commands
-that point at it and write to a database, exports and archive of their own (``exports/local``).
+Run it by hand with ``python -m caci_spider.testworld.localsite --port 8088``: it prints the crawl
+commands that point at it and write to a database, exports and archive of their own
+(``exports/local``).
 
 What it serves (all built from ``fixtures/``, never from our own extraction code), for every
 crawled section of :mod:`caci_spider.sources` (category, listing path, feed and name read from
@@ -28,14 +29,14 @@ there; items from ``fixtures/<spider>/items/``):
 * ``/robots.txt`` (on every host): allows everything but ``/administrator/``.
 * ``/publications/<category>.feed`` (``?type=rss`` or ``?type=atom``), and the same as
   ``<category>.html?format=feed&type=…``: K2's category feed, the newest 10 items by creation
-  date (:mod:`caci_spider.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
+  date (:mod:`caci_spider.testworld.localsite.feeds`); ``site.feed_fault`` makes it misbehave (404,
   malformed, oversized, hostile XML, empty, without links, stale).
 
-``site.layout`` (``python -m caci_spider.localsite --layout NAME``) serves every page through
-another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page the
-crawler cannot read (see :mod:`caci_spider.localsite.layouts`). Overrides, ``broken_markup`` and
-faults that change what a page says apply first, the layout last; faults that change how a page
-travels (truncation, encodings, padding, slow answers) act on the laid-out page.
+``site.layout`` (``python -m caci_spider.testworld.localsite --layout NAME``) serves every page
+through another template: K2's stock one, Joomla 4/5 core markup, no or renamed classes, or a page
+the crawler cannot read (see :mod:`caci_spider.testworld.localsite.layouts`). Overrides,
+``broken_markup`` and faults that change what a page says apply first, the layout last; faults that
+change how a page travels (truncation, encodings, padding, slow answers) act on the laid-out page.
 """
 
 from __future__ import annotations
@@ -45,196 +46,59 @@ import html
 import json
 import math
 import re
-import socket
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from caci_spider import sources
-from caci_spider.localsite import feeds, k2json, layouts, pdfs
-from caci_spider.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
+from caci_spider.testworld.localsite import feeds, k2json, layouts, pdfs
+from caci_spider.testworld.localsite.content import (
+    _FEED_PATH,
+    _HTML_LISTING_PATH,
+    _JSON_PATH,
+    _LISTINGS,
+    _UNDATED,
+    BROKEN_SERVER_ITEM_ID,
+    CONTENT_FAULTS,
+    DEFAULT_FIXTURES,
+    FAULTY_CATEGORY,
+    FAULTY_PROFILE,
+    FAULTY_SECTION,
+    FAULTY_SPIDER,
+    FIELD_REPORTS_LISTING,
+    MAIN_HOST,
+    MISSING_ITEM_ID,
+    OFF_SITE_PDF,
+    PACKAGE_ROOT,
+    PAGE_SIZE,
+    STAFF_LISTING,
+    STAFF_PDF_LINKS,
+    STAFF_PROFILE,
+    STAFF_SECTION,
+    ItemFixture,
+    Reply,
+    SectionContent,
+    _listing_start,
+    host_of_profile,
+    hosts,
+    listing_order,
+    load_items,
+    pdf_links,
+    section_of_category,
+)
+from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, Link, PageContext
+from caci_spider.testworld.localsite.listings import fixture_listing
+from caci_spider.testworld.localsite.server import other_ports, serve
 
 if TYPE_CHECKING:
-    from caci_spider.localsite.faults import Fault
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_FIXTURES = PACKAGE_ROOT / "fixtures"
-PAGE_SIZE = 4
-# An id the listing links but the site does not have (a stale link): its item answers 404.
-MISSING_ITEM_ID = 7999
-# An id whose item page always answers 500, so that retries run out.
-BROKEN_SERVER_ITEM_ID = 7998
-# The section that carries the site's deliberate faults (a stale link, an item answering 500,
-# the host-variant and print-view links, ``failing``, ``faults``, ``overrides``): field reports.
-FAULTY_SPIDER = "field_reports"
-FAULTY_PROFILE, FAULTY_SECTION = sources.section_of(FAULTY_SPIDER)
-FAULTY_CATEGORY = FAULTY_SECTION.category
-# The institute's staff listing: served from its stored listing pages, on the main host.
-STAFF_PROFILE, STAFF_SECTION = sources.section_of("staff_publications")
-FIELD_REPORTS_LISTING = f"/publications/{FAULTY_CATEGORY}.html"
-STAFF_LISTING = f"/publications/{STAFF_SECTION.category}.html"
-# The main host answers for the Analyst and, as one local server has always stood in for both,
-# for the institute's staff listing; every other crawled site (the Turkey Analyst) answers on a
-# host of its own: another listening port of the same process (portable, unlike 127.0.0.2).
-MAIN_HOST = FAULTY_PROFILE.key
-_FEED_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.feed$")
-_JSON_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.json$")
-_HTML_LISTING_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.html$")
-# Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
-_LISTINGS = {
-    category: (f"{sources.category_path(category)}.html", name)
-    for category, name in sources.section_names_by_category().items()
-}
-# Created date of an item page without a K2 date line.
-_UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
-# Download links the staff item pages carry when ``site.pdfs`` is set: (href, link text).
-OFF_SITE_PDF = "https://elsewhere.example/papers/off-site-paper.pdf"
-STAFF_PDF_LINKS: dict[int, tuple[tuple[str, str], ...]] = {
-    13313: (
-        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Click Here to Download"),
-        (f"{pdfs.PDF_PATH}not-a-pdf.pdf", "Download PDF"),
-        (f"{pdfs.PDF_PATH}truncated.pdf", "truncated.pdf"),
-    ),
-    13327: (
-        (f"{pdfs.PDF_PATH}central-asia-pandemic-report.pdf", "Download the report"),
-        (f"{pdfs.PDF_PATH}encrypted.pdf", "encrypted.pdf"),
-        (f"{pdfs.PDF_PATH}scanned.pdf", "scanned.pdf"),
-    ),
-    13338: (
-        (f"{pdfs.PDF_PATH}bomb.pdf", "bomb.pdf"),
-        (f"{pdfs.PDF_PATH}oversized.pdf", "oversized.pdf"),
-        (f"{pdfs.PDF_PATH}slow.pdf", "slow.pdf"),
-        (OFF_SITE_PDF, "Download PDF"),
-        # A PDF another row links too: fetched once, linked twice.
-        (f"{pdfs.PDF_PATH}caspian-energy-paper.pdf", "Download PDF"),
-    ),
-}
-# Faults that change what an item page says: acted out on the page before the layout renders it.
-# Every other fault changes how the (laid-out) page travels.
-CONTENT_FAULTS = frozenset({"hostile"})
-
-
-def _listing_start(query: dict[str, list[str]]) -> int:
-    """A listing's ``?start=`` (or Joomla's ``?limitstart=``) offset; 0 when absent or not a
-    number."""
-    values = query.get("start") or query.get("limitstart") or ["0"]
-    return int(values[0]) if values[0].isdigit() else 0
-
-
-def host_of_profile(profile: sources.SiteProfile) -> str:
-    """The local host (a key of :func:`hosts`) that serves ``profile``'s sections."""
-    return MAIN_HOST if profile.key in (MAIN_HOST, STAFF_PROFILE.key) else profile.key
-
-
-def hosts() -> dict[str, tuple[sources.SiteProfile, ...]]:
-    """Every local host (main first) and the profiles it serves."""
-    served: dict[str, tuple[sources.SiteProfile, ...]] = {MAIN_HOST: ()}
-    for profile in sources.crawled_profiles():
-        key = host_of_profile(profile)
-        served[key] = (*served.get(key, ()), profile)
-    return served
-
-
-def section_of_category(category: str) -> tuple[sources.SiteProfile, sources.Section] | None:
-    """The crawled section whose K2 category is ``category`` (categories are unique)."""
-    return next(((p, s) for p, s in sources.sections() if s.category == category), None)
-
-
-@dataclass(frozen=True)
-class ItemFixture:
-    id: int
-    alias: str
-    path: Path
-    title: str | None
-    teaser: list[str]
-    category: str = FAULTY_CATEGORY
-
-    @property
-    def href(self) -> str:
-        return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
-
-
-def load_items(directory: Path, category: str = FAULTY_CATEGORY) -> dict[int, ItemFixture]:
-    """Item fixtures ``<id>-<alias>.html`` of ``category``; title and teaser come from the
-    expected JSON."""
-    items: dict[int, ItemFixture] = {}
-    for path in sorted(directory.glob("*.html")):
-        match = re.match(r"^(\d+)-(.+)\.html$", path.name)
-        if not match:
-            continue
-        expected_path = path.with_suffix(".json")
-        expected = json.loads(expected_path.read_text("utf-8")) if expected_path.exists() else {}
-        teaser = [line for line in (expected.get("byline"),) if line]
-        body = expected.get("body") or ""
-        if body:
-            teaser.append(body.split("\n\n")[0])
-        items[int(match[1])] = ItemFixture(
-            int(match[1]), match[2], path, expected.get("title"), teaser, category
-        )
-    return items
-
-
-_PDF_LINK = re.compile(rb'<a href="(?P<href>/[^"]+\.pdf)"[^>]*>(?P<words>[^<]+)</a>')
-
-
-def pdf_links(page: Path) -> list[tuple[str, str]]:
-    """``(path, link words)`` of the same-site PDF links a fixture page holds."""
-    return [
-        (m["href"].decode("utf-8"), html.unescape(m["words"].decode("utf-8")).strip())
-        for m in _PDF_LINK.finditer(page.read_bytes())
-    ]
-
-
-def listing_order(ids: list[int]) -> list[int]:
-    """A fixed order that is not chronological, as on the real site."""
-    return sorted(ids, key=lambda i: hashlib.sha256(str(i).encode()).hexdigest())
-
-
-@dataclass
-class SectionContent:
-    """One crawled section as the local site serves it: its items and their listing order.
-
-    The field reports' content is the site's own ``items``, ``order``, ``faults`` and
-    ``failing`` (tests change those); every other section has its own, without faults until a
-    test sets some.
-    """
-
-    profile: sources.SiteProfile
-    section: sources.Section
-    items: dict[int, ItemFixture]
-    order: list[int | None]
-    faults: dict[int, Fault] = field(default_factory=dict)
-    failing: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def category(self) -> str:
-        return self.section.category
-
-    @property
-    def listing_path(self) -> str:
-        return f"{self.section.path}.html"
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    # Transport faults the handler acts out (see caci_spider.localsite.faults).
-    delay: float = 0.0
-    drop: bool = False  # close the connection without answering
-    declared_length: int | None = None  # a Content-Length the body does not reach
+    from caci_spider.testworld.localsite.faults import Fault
 
 
 _NOT_FOUND = b"<html><body><h1>404 Not Found</h1></body></html>"
@@ -260,7 +124,7 @@ class LocalK2Site:
     429 with ``Retry-After`` a given number of times, ``item_delay`` slows item pages down.
     Item pages carry ``ETag`` and ``Last-Modified`` and answer conditional requests with 304.
     ``layout`` names the template every page is served through (``"site"``: the fixtures as
-    they are; see :mod:`caci_spider.localsite.layouts`).
+    they are; see :mod:`caci_spider.testworld.localsite.layouts`).
     """
 
     def __init__(
@@ -306,8 +170,13 @@ class LocalK2Site:
             if section.category in (FAULTY_CATEGORY, STAFF_SECTION.category):
                 continue
             items = load_items(fixtures / section.spider / "items", section.category)
-            order: list[int | None] = list(listing_order(list(items)))
-            self.sections[section.category] = SectionContent(profile, section, items, order)
+            listing = fixture_listing(fixtures / section.spider / "listings", items, page_size)
+            order: list[int | None] = (
+                list(listing.order) if listing else list(listing_order(list(items)))
+            )
+            self.sections[section.category] = SectionContent(
+                profile, section, items, order, fixture_listing=listing
+            )
         # The PDFs the sections' items link (their oracles' pdf_url): path → (host, its lines).
         self.section_pdfs: dict[str, tuple[str, tuple[str, ...]]] = {}
         for content in self.sections.values():
@@ -345,8 +214,8 @@ class LocalK2Site:
         # item pages link them (STAFF_PDF_LINKS: every good and bad case, and one off-site PDF).
         self.pdfs = False
         self.pdf_overrides: dict[str, bytes] = {}  # name → other bytes (a changed PDF)
-        # K2's JSON listings (caci_spider.localsite.k2json): which K2 version's behaviour (one
-        # of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
+        # K2's JSON listings (caci_spider.testworld.localsite.k2json): which K2 version's behaviour
+        # (one of k2json.JSON_MODES; "none": no JSON), the admin's cap on ``limit`` (2.10.4+), and
         # the site's UTC offset (JSON dates are UTC, the pages' date lines site-local).
         self.json_mode = "none"
         self.json_section_modes: dict[str, str] = {}  # category → its own mode (tests fold)
@@ -779,8 +648,13 @@ class LocalK2Site:
         return self.section_listing_page(FAULTY_CATEGORY, start)
 
     def section_listing_page(self, category: str, start: int) -> str:
-        """A K2 category listing page of ``category``: ``page_size`` entries from ``start``."""
+        """A K2 category listing page of ``category``: ``page_size`` entries from ``start``, the
+        fixture's listing page where it has one (:meth:`fixture_listing_page`), else synthesized
+        from the item pages."""
         content = self._content(category)
+        fixture = self.fixture_listing_page(content, start)
+        if fixture is not None:
+            return fixture
         name = content.section.name
         entries = content.order[start : start + self.page_size]
         pages = math.ceil(len(content.order) / self.page_size)
@@ -798,6 +672,21 @@ class LocalK2Site:
             f"{items_block}{pagination}{self.listing_noise}</div>",
             content.profile,
         )
+
+    def fixture_listing_page(self, content: SectionContent, start: int) -> str | None:
+        """The section's fixture listing page at ``start``, while the site serves the category
+        as those pages show it (a test that changes its order, page size, pagination or noise
+        gets a synthesized page instead)."""
+        listing = content.fixture_listing
+        if (
+            listing is None
+            or start not in listing.pages
+            or tuple(content.order) != listing.order
+            or (self.page_size, self.pagination, self.pagination_window, self.listing_noise)
+            != (listing.page_size, True, None, "")
+        ):
+            return None
+        return listing.pages[start].read_text("utf-8")
 
     def _listing_entry(
         self, item_id: int | None, start: int, content: SectionContent | None = None
@@ -910,79 +799,36 @@ def _page(title: str, main: str, profile: sources.SiteProfile | None = None) -> 
     return chrome.replace("{title}", html.escape(title)).replace("{main}", main)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    site: LocalK2Site
-    host_key: str = MAIN_HOST  # the local host this server answers as
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes: without TCP_NODELAY each answer waits ~40 ms for
-    # the client's delayed acknowledgement.
-    disable_nagle_algorithm = True
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        reply = self.site.respond(self.path, dict(self.headers.items()), self.host_key)
-        if reply.delay:
-            time.sleep(reply.delay)
-        if reply.drop:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(reply.declared_length or len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        try:
-            self.wfile.write(reply.body)
-        except ConnectionError:
-            # The client gave up on the answer (a crawler refusing an oversized body).
-            self.close_connection = True
-            return
-        if reply.declared_length:
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
-
-def other_ports(port: int) -> dict[str, int]:
-    """The ports of the sister sites' hosts for a main ``port``: the next ones up (8089 for
-    the Turkey Analyst next to 8088), or free ones (0) when the main port is."""
-    others = [key for key in hosts() if key != MAIN_HOST]
-    return {key: (port + n if port else 0) for n, key in enumerate(others, start=1)}
-
-
-@contextmanager
-def serve(
-    site: LocalK2Site | None = None,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    ports: dict[str, int] | None = None,
-) -> Iterator[tuple[str, LocalK2Site]]:
-    """Serve ``site`` in background threads; yields ``(base_url, site)``.
-
-    The main host (the Analyst, and the staff listing) listens on ``port``; every sister site
-    (the Turkey Analyst) on a port of its own, ``ports[key]`` or a free one, in the same
-    process. ``site.base_urls`` maps every profile key to the base URL serving it.
-    """
-    site = site or LocalK2Site()
-    ports = ports or {}
-    servers: list[ThreadingHTTPServer] = []
-    urls: dict[str, str] = {}
-    try:
-        for key in hosts():
-            handler = type("Handler", (_Handler,), {"site": site, "host_key": key})
-            server = ThreadingHTTPServer(
-                (host, port if key == MAIN_HOST else ports.get(key, 0)), handler
-            )
-            servers.append(server)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            urls[key] = f"http://{host}:{server.server_address[1]}"
-        site.base_urls = {
-            profile.key: urls[host_of_profile(profile)] for profile in sources.crawled_profiles()
-        }
-        yield urls[MAIN_HOST], site
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+__all__ = [
+    "FAULTY_PROFILE",
+    "FAULTY_SECTION",
+    "STAFF_PROFILE",
+    "STAFF_SECTION",
+    "BROKEN_SERVER_ITEM_ID",
+    "CONTENT_FAULTS",
+    "DEFAULT_FIXTURES",
+    "FAULTY_CATEGORY",
+    "FAULTY_SPIDER",
+    "FIELD_REPORTS_LISTING",
+    "ItemFixture",
+    "LocalK2Site",
+    "MAIN_HOST",
+    "MISSING_ITEM_ID",
+    "OFF_SITE_PDF",
+    "PACKAGE_ROOT",
+    "PAGE_SIZE",
+    "Reply",
+    "STAFF_LISTING",
+    "STAFF_PDF_LINKS",
+    "SectionContent",
+    "_LISTINGS",
+    "host_of_profile",
+    "hosts",
+    "listing_order",
+    "load_items",
+    "other_ports",
+    "pdf_links",
+    "pdfs",
+    "section_of_category",
+    "serve",
+]

@@ -17,8 +17,8 @@ def base_url_settings(base_url: str, base_urls: Mapping[str, str] | str | None =
     """``-s <SETTING>=<url>`` for every site's base-URL setting, in the profiles' order.
 
     ``base_urls`` maps a profile key to its local host (``site.base_urls``, set by
-    :func:`caci_spider.localsite.serve`: the Turkey Analyst answers on a port of its own); a
-    plain string is the Turkey Analyst's. A site it does not name points at ``base_url``, where
+    :func:`caci_spider.testworld.localsite.serve`: the Turkey Analyst answers on a port of its own);
+    a plain string is the Turkey Analyst's. A site it does not name points at ``base_url``, where
     its paths answer 404, never at the live site.
     """
     if isinstance(base_urls, str):

@@ -1,4 +1,4 @@
-"""``python -m caci_spider.pages.draft <fixture.html> [--kind KIND] [--url URL]``.
+"""``python -m caci_spider.testworld.draft <fixture.html> [--kind KIND] [--url URL]``.
 
 Writes ``<fixture>.draft.json``: what the code gives for a new fixture page today, in its
 oracle's shape, as a starting point for writing the oracle by hand. It is never the oracle: its
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from caci_spider.pages.fixtures import KINDS, FixturePage, kind_of
+from caci_spider.testworld.fixtures import KINDS, FixturePage, kind_of
 
 DRAFT_KEY = "_draft"
 EXIT_USAGE = 2
@@ -29,7 +29,7 @@ def draft(page: FixturePage, url: str | None = None) -> dict[str, Any]:
     kind = page.kind
     name = page.html.with_suffix(".json").name
     warning = (
-        f"Written by python -m caci_spider.pages.draft from the code's output: NOT an oracle. "
+        f"Written by python -m caci_spider.testworld.draft from the code's output: NOT an oracle. "
         f"Check every value by hand against the page, fix it, delete this key and rename the "
         f"file to {name}."
     )
@@ -41,7 +41,7 @@ def draft(page: FixturePage, url: str | None = None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m caci_spider.pages.draft",
+        prog="python -m caci_spider.testworld.draft",
         description="Write a draft expected JSON (<fixture>.draft.json) for a new fixture page, "
         "to be checked by hand and renamed to <fixture>.json.",
     )

@@ -3,7 +3,7 @@ the fixtures' oracles.
 
 A site's template can change under the crawler overnight: a template override renames or drops
 K2's classes, the site moves to Joomla's own article markup, or to something the extraction
-cannot read at all. For each layout of :mod:`caci_spider.localsite.layouts`:
+cannot read at all. For each layout of :mod:`caci_spider.testworld.localsite.layouts`:
 
 * **first crawl**: a fresh database, the real ``scrapy crawl field_reports`` and
   ``scrapy crawl staff_publications``; every stored row is compared field by field with its
@@ -14,8 +14,8 @@ cannot read at all. For each layout of :mod:`caci_spider.localsite.layouts`:
 A readable layout must give every row exactly, exit 0 and a next night that passes; a layout
 the extraction cannot read must end with exit 1, a failed self-check and no wrong row, and the
 next night's canary must catch it with every stored row kept. ``python -m
-caci_spider.localsite.fault_matrix`` writes the table into docs/reliability.md; the test suite
-(tests/localsite/test_drift.py) runs the same cases.
+caci_spider.testworld.localsite.fault_matrix`` writes the table into docs/reliability.md; the
+test suite (tests/localsite/test_drift.py) runs the same cases.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from typing import Any
 import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS
-from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
-from caci_spider.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
 
 PRODUCTION_BASE_URL = "https://www.cacianalyst.org"
 # Row keys compared with the oracles (url with the base replaced; derived keys follow the body).
@@ -266,7 +266,8 @@ def render(outcomes: list[DriftOutcome]) -> list[str]:
         "## Template drift: the same articles through another template",
         "",
         "Each row serves every fixture page (field reports, staff listing and items, home page)",
-        "through one layout of `caci_spider.localsite.layouts` and crawls it for real: a first",
+        "through one layout of `caci_spider.testworld.localsite.layouts` and crawls it for real: "
+        "a first",
         "crawl of both spiders into a fresh database, its rows compared field by field with the",
         "fixtures' oracles; then a next night (`field_reports`, incremental, nothing new) against",
         "a database that holds a crawl of the site's own layout, so that only the canary reads an",

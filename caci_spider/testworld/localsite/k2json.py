@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 import lxml.html
 from lxml import etree
 
-from caci_spider.localsite import layouts
+from caci_spider.testworld.localsite import layouts
 
 JSON_MODES = ("new", "old", "none", "jsonp", "broken", "wrong-category")
 OLD_PAGE_SIZE = 100

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from caci_spider.localsite import LocalK2Site, Reply
+    from caci_spider.testworld.localsite import LocalK2Site, Reply
 
 KINDS = (
     "status",  # answer ``status`` (500, 404, 410, …)
@@ -52,7 +52,7 @@ class Fault:
     ) -> Reply | None:
         """The faulty reply, or ``None`` once a transient fault has passed. ``category``: the
         item's section (default: the field reports)."""
-        from caci_spider.localsite import FAULTY_CATEGORY, Reply
+        from caci_spider.testworld.localsite import FAULTY_CATEGORY, Reply
 
         if self.times and attempt > self.times:
             return None

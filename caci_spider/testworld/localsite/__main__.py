@@ -1,4 +1,4 @@
-"""``python -m caci_spider.localsite [--port 8088]``: serve the fixtures as a local K2 site.
+"""``python -m caci_spider.testworld.localsite [--port 8088]``: the fixtures as a local K2 site.
 
 It serves the Analyst (and the institute's staff listing) on ``--port`` and the Turkey Analyst
 on the next port up (``--port 0``: free ports), in one process, and prints the ``scrapy crawl``
@@ -12,9 +12,10 @@ from, so each port gets its own directory, and re-running the commands against t
 crawls the same site again (an incremental run).
 
 ``--layout NAME`` serves every page through another template (``k2-stock``, ``stripped``,
-``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.localsite.layouts`), so that a
-crawl of the same content through each can be compared with the fixtures' expected rows.
-``--pdfs`` makes the staff item pages link the test PDFs (:mod:`caci_spider.localsite.pdfs`).
+``renamed``, ``joomla``, ``unreadable``; see :mod:`caci_spider.testworld.localsite.layouts`), so
+that a crawl of the same content through each can be compared with the fixtures' expected rows.
+``--pdfs`` makes the staff item pages link the test PDFs
+(:mod:`caci_spider.testworld.localsite.pdfs`).
 
 ``--crawl SPIDER`` (repeatable) runs those crawls against the site it serves, then stops: a
 local night in one command (``--crawl publications --crawl staff_publications``). It exits with
@@ -34,7 +35,7 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from caci_spider import exitcodes, sitechoice, sources
-from caci_spider.demo import (
+from caci_spider.testworld.demo import (
     DB_NAME,
     PROJECT_ROOT,
     crawl_spiders,
@@ -43,9 +44,9 @@ from caci_spider.demo import (
     shown,
     wrapped,
 )
-from caci_spider.localsite import DEFAULT_FIXTURES, LocalK2Site, other_ports, serve
-from caci_spider.localsite.crawl import crawl_command
-from caci_spider.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
+from caci_spider.testworld.localsite import DEFAULT_FIXTURES, LocalK2Site, other_ports, serve
+from caci_spider.testworld.localsite.crawl import crawl_command
+from caci_spider.testworld.localsite.layouts import DEFAULT_LAYOUT, LAYOUTS, check_layout
 
 DEFAULT_PORT = sitechoice.DEFAULT_LOCAL_PORT
 DATASETTE = ("metadata.json", "datasette.json")  # generated from the data contract
@@ -127,7 +128,7 @@ def print_hint(base_url: str, site: LocalK2Site, file: TextIO | None = None) -> 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m caci_spider.localsite", description=__doc__.splitlines()[0]
+        prog="python -m caci_spider.testworld.localsite", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
@@ -200,7 +201,7 @@ def main() -> int:
         except OSError as error:
             ports = [args.port, *other_ports(args.port).values()]
             print(
-                f"caci_spider.localsite: cannot serve on {args.host} port "
+                f"caci_spider.testworld.localsite: cannot serve on {args.host} port "
                 f"{' and '.join(map(str, ports))} ({error.strerror}): choose another --port",
                 file=sys.stderr,
             )
