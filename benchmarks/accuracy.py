@@ -14,7 +14,7 @@ from typing import Any
 from benchmarks.measure import time_call
 from benchmarks.sitegen import ITEM_FIXTURES, load_templates
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 from caci_spider.urls import ItemRef
 
 TRAFILATURA_OPTIONS = {
@@ -75,7 +75,7 @@ def bench_accuracy(repeats: int, trafilatura: Any | None) -> dict[str, Any]:
         )
 
         def ours(text: str = text, ref: ItemRef = ref) -> str | None:
-            report, _reason, _raw = build_field_report(
+            report, _reason, _raw = build_publication(
                 K2ItemPage(text, ref, "2026-01-01T00:00:00Z").extract()
             )
             return report.body if report else None

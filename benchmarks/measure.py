@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks.sitegen import REPO_ROOT, BenchSite
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_field_report
-from caci_spider.storage import CaciDatabase
+from caci_spider.records import build_publication
+from caci_spider.storage import PublicationsDatabase
 from caci_spider.testworld.localsite import MAIN_HOST
 from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.urls import ItemRef
@@ -281,11 +281,11 @@ def cpu_per_item(pages: list[tuple[int, str, str]], db_path: Path) -> dict[str, 
     """CPU (``time.process_time``) and wall (``perf_counter``) time per item for each stage,
     over every generated page in listing order, storing into a fresh database.
 
-    Normalisation is :func:`caci_spider.records.build_field_report`: normalise → validate →
+    Normalisation is :func:`caci_spider.records.build_publication`: normalise → validate →
     collapse, the steps the pipeline stages call in that order; storage is what
     ``DeduplicatePipeline`` and ``StorePipeline`` ask of the database.
     """
-    database = CaciDatabase(db_path)
+    database = PublicationsDatabase(db_path)
     # As in a crawl: every stored item is noted against the run (item_runs).
     run_id = database.start_run("field_reports", "incremental", "2026-01-01T00:00:00Z")
     cpu: dict[str, list[float]] = {s: [] for s in STAGES}
@@ -298,7 +298,7 @@ def cpu_per_item(pages: list[tuple[int, str, str]], db_path: Path) -> dict[str, 
             c0, w0 = clock_cpu(), clock_wall()
             page = K2ItemPage(text, ItemRef(item_id, url, "cacianalyst"), fetched_at).extract()
             c1, w1 = clock_cpu(), clock_wall()
-            report, reason, _raw = build_field_report(page)
+            report, reason, _raw = build_publication(page)
             c2, w2 = clock_cpu(), clock_wall()
             if report is None:
                 outcomes[f"rejected: {reason}"] += 1

@@ -248,7 +248,7 @@ def check_generated(generator: Generator) -> list[str]:
     """Problems with generated pages: one page per template must extract to a valid row with
     the template's authors, dates and byline, its own title and a body unlike the template's."""
     from caci_spider.pages.item import K2ItemPage
-    from caci_spider.records import build_field_report
+    from caci_spider.records import build_publication
     from caci_spider.urls import ItemRef
 
     problems = []
@@ -259,7 +259,7 @@ def check_generated(generator: Generator) -> list[str]:
         page = K2ItemPage(
             item.page.decode("utf-8"), ItemRef(item.id, url, CACIANALYST.key), "t"
         ).extract()
-        report, reason, _raw = build_field_report(page)
+        report, reason, _raw = build_publication(page)
         if report is None:
             problems.append(f"item {n} (template {item.template_id}): rejected, {reason}")
             continue

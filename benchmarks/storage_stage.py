@@ -21,37 +21,37 @@ from collections import Counter
 from pathlib import Path
 
 from benchmarks.sitegen import Generator
-from caci_spider.items import FieldReport
+from caci_spider.items import Publication
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_field_report
-from caci_spider.storage import CaciDatabase
+from caci_spider.records import build_publication
+from caci_spider.storage import PublicationsDatabase
 from caci_spider.urls import ItemRef
 
 FETCHED_AT = "2026-01-01T00:00:00Z"
 
 
-def reports(n: int) -> list[FieldReport]:
+def reports(n: int) -> list[Publication]:
     generator = Generator()
     built = []
     for k in range(1, n + 1):
         item = generator.item(k)
         url = f"http://127.0.0.1/publications/field-reports/item/{item.id}-{item.alias}.html"
         page = K2ItemPage(item.page.decode("utf-8"), ItemRef(item.id, url), FETCHED_AT).extract()
-        report, _reason, _raw = build_field_report(page)
+        report, _reason, _raw = build_publication(page)
         if report is not None:
             built.append(report)
     return built
 
 
 def store_all(
-    items: list[FieldReport], trace: bool = False
+    items: list[Publication], trace: bool = False
 ) -> tuple[list[float], Counter[str], list[int]]:
     """CPU ms per item, outcomes, and statements per new item (when ``trace``)."""
     times: list[float] = []
     outcomes: Counter[str] = Counter()
     per_new: list[int] = []
     with tempfile.TemporaryDirectory() as directory:
-        database = CaciDatabase(Path(directory) / "caci.db")
+        database = PublicationsDatabase(Path(directory) / "caci.db")
         run_id = database.start_run("field_reports", "incremental", FETCHED_AT)
         seen: list[str] = []
         if trace:

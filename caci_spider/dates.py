@@ -87,7 +87,7 @@ ISSUE_PARENTHETICAL = re.compile(
 )
 
 # An issue designation that is not a date: "(vol. 2, no. 3 of the Turkey Analyst)" → "vol. 2,
-# no. 3" (the row's ``issue``; records.normalise_field_report).
+# no. 3" (the row's ``issue``; records.normalise_publication).
 ISSUE_DESIGNATION = re.compile(
     r"\(\s*(?P<issue>vol\.?\s*\d+\s*,\s*no\.?\s*\d+)\s+of\s+(?:the\s+)?"
     rf"{_PUBLICATION}\s*\)",

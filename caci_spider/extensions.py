@@ -5,8 +5,8 @@ and the pipelines already keep, and a scheduler only needs an ERROR line and a n
 status (see :mod:`caci_spider.commands.crawl`); Spidermon would add a framework, its own
 settings and reporting stack for that.
 
-The run's counts are taken once, from the rows (:meth:`CaciDatabase.run_counts`), and written
-alike to ``crawl_runs``, to Scrapy's stats and to the closing log line.
+The run's counts are taken once, from the rows (:meth:`PublicationsDatabase.run_counts`), and
+written alike to ``crawl_runs``, to Scrapy's stats and to the closing log line.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from caci_spider.selfcheck import (
     section_walk_rule,
     write_problems,
 )
-from caci_spider.storage import CaciDatabase
+from caci_spider.storage import PublicationsDatabase
 from caci_spider.store import DatabaseStore, store_of
 from caci_spider.urls import is_loopback
 
@@ -135,7 +135,7 @@ class CrawlRunRecorder:
         return repeated
 
     def section_reviews(
-        self, ledger: RunLedger, database: CaciDatabase, run_id: int, values: dict[str, Any]
+        self, ledger: RunLedger, database: PublicationsDatabase, run_id: int, values: dict[str, Any]
     ) -> dict[str, SectionReview]:
         """What each target's (site, section) rules read: its listing walk against its own
         last walk, its coverage against its section's ``coverage_minimums``, its item pages.
@@ -201,7 +201,7 @@ class CrawlRunRecorder:
 
     @staticmethod
     def section_counts(
-        ledger: RunLedger, database: CaciDatabase, run_id: int
+        ledger: RunLedger, database: PublicationsDatabase, run_id: int
     ) -> dict[str, dict[str, int]]:
         """new/updated/unchanged rows of the run per target, by each stored row's URL (an
         unchanged row taken only from the page archive's copies is not counted: not read)."""
@@ -265,7 +265,9 @@ class CrawlRunRecorder:
             kept = [p for p in problems if not (labels and p.startswith(labels))]
         return [*sentences, *kept], sentences
 
-    def run_counts(self, ledger: RunLedger, database: CaciDatabase, run_id: int) -> dict[str, int]:
+    def run_counts(
+        self, ledger: RunLedger, database: PublicationsDatabase, run_id: int
+    ) -> dict[str, int]:
         """The run line's counts, set in the stats too (unchanged: rows read live only)."""
         stats = self.crawler.stats
         counts = database.run_counts(run_id)

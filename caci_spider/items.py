@@ -1,7 +1,7 @@
 """What flows from the spiders through the pipelines.
 
-* :class:`FieldReportPage` – raw fields extracted from one item page (spider → normalise).
-* :class:`FieldReport` – the data contract, one row of ``publications`` (normalise → store).
+* :class:`PublicationPage` – raw fields extracted from one item page (spider → normalise).
+* :class:`Publication` – the data contract, one row of ``publications`` (normalise → store).
 * :class:`Reject` – something that could not become a row, with the reason (→ ``rejects``).
 * :class:`StaffEntry` – what a page says about a staff publication (every staff parser's value);
   :class:`StaffPublication` – one observation of it, with its page and :class:`SourceRank`.
@@ -30,7 +30,7 @@ def utc_now() -> str:
 
 
 @dataclass
-class FieldReportPage:
+class PublicationPage:
     """Fields of a K2 item page as found, before normalisation."""
 
     id: int | None
@@ -58,7 +58,7 @@ class FieldReportPage:
 
 
 @dataclass
-class FieldReport:
+class Publication:
     """One publication, keys in the order of the data contract (docs/data.md)."""
 
     id: int
@@ -97,8 +97,8 @@ CONTRACT_KEYS = export_keys("publications")
 class NormalisedReport:
     """A normalised report travelling with the page it came from (for reject records)."""
 
-    page: FieldReportPage
-    report: FieldReport
+    page: PublicationPage
+    report: Publication
 
 
 @dataclass

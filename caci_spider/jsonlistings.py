@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from caci_spider.dates import k2_date_text
-from caci_spider.items import FieldReportPage
+from caci_spider.items import PublicationPage
 from caci_spider.pages.item import item_page
 from caci_spider.urls import ItemRef, host_key, item_ref
 
@@ -292,7 +292,7 @@ def item_html(item: JsonItem, offset: timedelta) -> str:
     )
 
 
-def item_page_of(item: JsonItem, offset: timedelta, fetched_at: str) -> FieldReportPage:
+def item_page_of(item: JsonItem, offset: timedelta, fetched_at: str) -> PublicationPage:
     """The item page's fields a JSON item gives, read by the item page object."""
     page = item_page(item_html(item, offset), item.ref, fetched_at).extract()
     if item.hits is not None:

@@ -23,9 +23,9 @@ from scrapy.exceptions import DropItem
 from caci_spider import citations, documents
 from caci_spider.items import (
     DocumentLinks,
-    FieldReport,
-    FieldReportPage,
     NormalisedReport,
+    Publication,
+    PublicationPage,
     Reject,
     StaffPublication,
     is_empty,
@@ -37,7 +37,7 @@ from caci_spider.paths import export_dir
 from caci_spider.quality import WATCHED_ON_REFETCH, edge_lines, problems, vanished_fields
 from caci_spider.records import (
     collapse_body,
-    normalise_field_report,
+    normalise_publication,
     normalise_staff_publication,
     validation_problem,
 )
@@ -76,7 +76,7 @@ class _CrawlerPipeline:
     def spider_name(self) -> str:
         return self.crawler.spider.name if self.crawler.spider else ""
 
-    def clash(self, report: FieldReport, other: int | None) -> DropItem:
+    def clash(self, report: Publication, other: int | None) -> DropItem:
         """A refetched stored item whose body is now another stored item's: its row is kept,
         the run's self-check fails (many items reading alike is a change of the pages)."""
         self.store.refetch_clashes.append(report.url)
@@ -109,8 +109,8 @@ class NormalisePipeline(_CrawlerPipeline):
     """Raw page fields → a contract row with clean text, parsed dates and names."""
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, FieldReportPage):
-            normalised = NormalisedReport(item, normalise_field_report(item))
+        if isinstance(item, PublicationPage):
+            normalised = NormalisedReport(item, normalise_publication(item))
             self.count_coverage(normalised.report)
             return normalised
         if isinstance(item, StaffPublication):
@@ -192,7 +192,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
     """
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, FieldReport):
+        if not isinstance(item, Publication):
             return item
         report = collapse_body(item)
         try:
@@ -201,7 +201,7 @@ class DeduplicatePipeline(_CrawlerPipeline):
             self.store.write_failed(report.url, error)
             raise DropItem(f"not stored: {error}", log_level="DEBUG") from error
 
-    def _deduplicate(self, report: FieldReport) -> FieldReport:
+    def _deduplicate(self, report: Publication) -> Publication:
         database = self.store.database
         canonical = database.duplicate_of(report)
         if canonical is not None and (
@@ -234,7 +234,7 @@ class StorePipeline(_CrawlerPipeline):
     def _store(self, item: Any) -> Any:
         database = self.store.database
         run_id = self.store.run_id
-        if isinstance(item, FieldReport):
+        if isinstance(item, Publication):
             stored = database.publication(item.site, item.id)
             # A row read again from its archived page by newer page rules (the extraction
             # upgrade: caci_spider.channels.upgrade), once.
@@ -282,9 +282,9 @@ class StorePipeline(_CrawlerPipeline):
             return item
         # A row counts as unchanged only when a page it was taken from was read live, not
         # served from the page archive because the site failed.
-        sources = [item.url] if isinstance(item, FieldReport) else list(item.sources)
-        site = item.site if isinstance(item, FieldReport) else STAFF_SITE
-        table = PUBLICATIONS if isinstance(item, FieldReport) else STAFF
+        sources = [item.url] if isinstance(item, Publication) else list(item.sources)
+        site = item.site if isinstance(item, Publication) else STAFF_SITE
+        table = PUBLICATIONS if isinstance(item, Publication) else STAFF
         self.ledger.note_stored(table, site, str(item.id), sources)
         # Counted per row, once, by the run recorder (caci_spider.extensions).
         logger.debug("%s %s: %s", type(item).__name__, getattr(item, "id", ""), outcome)
@@ -301,7 +301,7 @@ class StorePipeline(_CrawlerPipeline):
                 url, STAFF, STAFF_SITE, item.id, role, item.fetched_at
             )
 
-    def note_refetch(self, report: FieldReport, stored: dict[str, Any]) -> None:
+    def note_refetch(self, report: Publication, stored: dict[str, Any]) -> None:
         """A stored item extracted again: the watched fields its row has and the new extraction
         lacks (their stored values stay: storage.merge_keeping_known), for the self-check."""
         tally = self.ledger.refetched_fields

@@ -18,7 +18,7 @@ from caci_spider.dates import (
     parse_k2_date,
     parse_partial_date,
 )
-from caci_spider.items import FieldReport, FieldReportPage, StaffPublication
+from caci_spider.items import Publication, PublicationPage, StaffPublication
 from caci_spider.names import NameParts, byline_authors, fullest, group_spellings
 from caci_spider.staff.precedence import merge_observations
 from caci_spider.text import (
@@ -34,7 +34,7 @@ from caci_spider.text import (
 from caci_spider.urls import is_staff_listing_or_item
 
 
-def normalise_field_report(page: FieldReportPage) -> FieldReport:
+def normalise_publication(page: PublicationPage) -> Publication:
     """Clean every text field and parse dates and names; derived fields are filled later.
 
     The page's texts are one document: mojibake in one is evidence for the others.
@@ -57,7 +57,7 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
         p for p in normalise_paragraphs(page.paragraphs, normalise) if not is_image_label(p)
     ]
     body = PARAGRAPH_SEPARATOR.join(paragraphs)
-    return FieldReport(
+    return Publication(
         id=page.id if page.id is not None else 0,
         site=page.site,
         url=page.url,
@@ -82,7 +82,7 @@ def normalise_field_report(page: FieldReportPage) -> FieldReport:
     )
 
 
-def validation_problem(page: FieldReportPage, report: FieldReport) -> tuple[str, str | None]:
+def validation_problem(page: PublicationPage, report: Publication) -> tuple[str, str | None]:
     """``(reason, offending raw text)`` for an item that must not be stored, or ``("", None)``."""
     if page.id is None or report.id <= 0:
         return "missing id", page.url
@@ -97,7 +97,7 @@ def validation_problem(page: FieldReportPage, report: FieldReport) -> tuple[str,
     return "", None
 
 
-def collapse_body(report: FieldReport) -> FieldReport:
+def collapse_body(report: Publication) -> Publication:
     """In-text de-duplication, then the fields derived from the final body."""
     kept = collapse_repeated_paragraphs(report.body.split(PARAGRAPH_SEPARATOR))
     report.body = PARAGRAPH_SEPARATOR.join(kept)
@@ -106,9 +106,9 @@ def collapse_body(report: FieldReport) -> FieldReport:
     return report
 
 
-def build_field_report(page: FieldReportPage) -> tuple[FieldReport | None, str, str | None]:
+def build_publication(page: PublicationPage) -> tuple[Publication | None, str, str | None]:
     """All three steps at once, for tools and tests: ``(report, reject reason, raw)``."""
-    report = normalise_field_report(page)
+    report = normalise_publication(page)
     reason, raw = validation_problem(page, report)
     if reason:
         return None, reason, raw

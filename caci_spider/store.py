@@ -24,7 +24,7 @@ from caci_spider.items import Reject, utc_now
 from caci_spider.ledger import RunLedger, RunPlan
 from caci_spider.locking import lock_database
 from caci_spider.paths import PACKAGE_DIR, archive_dir, database_path, export_dir
-from caci_spider.storage import PUBLICATIONS, CaciDatabase
+from caci_spider.storage import PUBLICATIONS, PublicationsDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class DatabaseStore:
         # Taken before Scrapy starts by the crawl command's preflight; taken here for any
         # other runner (the same process finds its own lock again).
         self.lock = lock_database(self.path)
-        self._database: CaciDatabase | None = None
+        self._database: PublicationsDatabase | None = None
         self.run_id: int | None = None
         self.started_at: str | None = None  # the run's start (crawl_runs.started_at)
         self.first_crawl = False
@@ -60,9 +60,9 @@ class DatabaseStore:
         return store
 
     @property
-    def database(self) -> CaciDatabase:
+    def database(self) -> PublicationsDatabase:
         if self._database is None:
-            self._database = CaciDatabase(self.path)
+            self._database = PublicationsDatabase(self.path)
         return self._database
 
     def spider_opened(self, spider: Spider) -> None:
@@ -165,7 +165,7 @@ class DatabaseStore:
         logger.warning("Rejected %s: %s", reject.url, reject.reason)
 
     def resolve_read_pages(self, urls: set[str]) -> None:
-        """Resolve the earlier rejects of the pages this run read fine (:meth:`CaciDatabase.
+        """Resolve the earlier rejects of the pages this run read fine (:meth:`PublicationsDatabase.
         resolve_read_pages`)."""
         if self.started_at is None or not urls:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from caci_spider.items import FieldReport
+from caci_spider.items import Publication
 from caci_spider.records import collapse_body
 
 CACI = "https://www.cacianalyst.org"
@@ -13,7 +13,7 @@ CACI = "https://www.cacianalyst.org"
 
 def field_report(
     item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields: Any
-) -> FieldReport:
+) -> Publication:
     """A field report of the Analyst with ``body``; ``word_count`` and ``content_hash`` derived
     from it unless given."""
     values: dict[str, Any] = dict(
@@ -40,7 +40,7 @@ def field_report(
     )
     derived = {k: fields.pop(k) for k in ("word_count", "content_hash") if k in fields}
     values.update(fields)
-    report = collapse_body(FieldReport(**values))
+    report = collapse_body(Publication(**values))
     for key, value in derived.items():
         setattr(report, key, value)
     return report

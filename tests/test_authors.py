@@ -10,7 +10,7 @@ import pytest
 
 from caci_spider.items import StaffPublication
 from caci_spider.names import NameParts, fullest, group_spellings, same_person
-from caci_spider.storage import CaciDatabase
+from caci_spider.storage import PublicationsDatabase
 from tests.test_storage import report
 
 
@@ -138,8 +138,8 @@ def test_the_fullest_spelling_names_the_author() -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> CaciDatabase:
-    db = CaciDatabase(tmp_path / "caci.db")
+def database(tmp_path: Path) -> PublicationsDatabase:
+    db = PublicationsDatabase(tmp_path / "caci.db")
     yield db
     db.close()
 
@@ -150,7 +150,7 @@ def staff(title: str, *authors: str, **fields) -> StaffPublication:
     )
 
 
-def authors_of(database: CaciDatabase) -> dict[str, list[str]]:
+def authors_of(database: PublicationsDatabase) -> dict[str, list[str]]:
     """Each author's name → its aliases."""
     rows = database.db.execute(
         "SELECT a.name, al.alias FROM authors a JOIN author_aliases al ON al.author_id = a.id"
@@ -162,7 +162,7 @@ def authors_of(database: CaciDatabase) -> dict[str, list[str]]:
     return found
 
 
-def test_field_report_and_staff_authors_are_one_author(database: CaciDatabase) -> None:
+def test_field_report_and_staff_authors_are_one_author(database: PublicationsDatabase) -> None:
     database.store_report(report(1, authors=["Svante Cornell"]), "field_reports")
     database.store_staff(
         staff("A Book", "Svante E. Cornell", "S. Frederick Starr",
@@ -186,7 +186,9 @@ def test_field_report_and_staff_authors_are_one_author(database: CaciDatabase) -
     assert links == [(0, "editor"), (1, "author")]
 
 
-def test_a_spelling_that_makes_a_merge_ambiguous_parts_the_authors(database: CaciDatabase) -> None:
+def test_a_spelling_that_makes_a_merge_ambiguous_parts_the_authors(
+    database: PublicationsDatabase,
+) -> None:
     database.store_report(report(1, authors=["Svante Cornell"]), "field_reports")
     database.store_staff(staff("A Book", "Svante E. Cornell"))
     merged = database.author_id("Svante Cornell")
@@ -205,7 +207,7 @@ def test_a_spelling_that_makes_a_merge_ambiguous_parts_the_authors(database: Cac
     assert database.db["authors"].count == 3
 
 
-def test_diacritics_merge_and_keep_the_lower_id(database: CaciDatabase) -> None:
+def test_diacritics_merge_and_keep_the_lower_id(database: PublicationsDatabase) -> None:
     database.store_report(report(1, authors=["Marcela Londono"]), "field_reports")
     first = database.author_id("Marcela Londono")
     database.store_report(report(2, body="Other.", authors=["Marcela Londoño"]), "field_reports")

@@ -17,10 +17,10 @@ from caci_spider.items import (
     CONTRACT_KEYS,
     STAFF_KEYS,
     STAFF_OBSERVATION_FIELDS,
-    FieldReport,
+    Publication,
     StaffPublication,
 )
-from caci_spider.storage import CaciDatabase
+from caci_spider.storage import PublicationsDatabase
 from tests.conftest import REPO_ROOT
 
 DATA_PAGE = REPO_ROOT / "docs" / "data.md"
@@ -34,15 +34,15 @@ def item_drift(item: type, table: str, internal: tuple[str, ...] = ()) -> set[st
 
 
 def test_the_items_have_the_contracts_keys() -> None:
-    assert tuple(f.name for f in dataclasses.fields(FieldReport)) == CONTRACT_KEYS
+    assert tuple(f.name for f in dataclasses.fields(Publication)) == CONTRACT_KEYS
     assert export_keys("publications") == CONTRACT_KEYS
     assert export_keys("staff_publications") == STAFF_KEYS
-    assert item_drift(FieldReport, "publications") == set()
+    assert item_drift(Publication, "publications") == set()
     assert item_drift(StaffPublication, "staff_publications", STAFF_OBSERVATION_FIELDS) == set()
 
 
 def test_a_new_database_has_the_contracts_schema(tmp_path: Path) -> None:
-    CaciDatabase(tmp_path / "caci.db").close()
+    PublicationsDatabase(tmp_path / "caci.db").close()
     with sqlite3.connect(tmp_path / "caci.db") as connection:
         assert schema_drift(connection) == []
 
@@ -71,7 +71,9 @@ def with_extra_column(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_path) -> None:
     datasette, page = copies
-    CaciDatabase(tmp_path / "caci.db").close()  # the schema as the unchanged contract makes it
+    PublicationsDatabase(
+        tmp_path / "caci.db"
+    ).close()  # the schema as the unchanged contract makes it
     with_extra_column(monkeypatch)
     assert sorted(p.name for p in drifted(datasette, page)) == [
         "data.md",
@@ -81,7 +83,7 @@ def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_p
     with sqlite3.connect(tmp_path / "caci.db") as connection:
         assert schema_drift(connection)
     # ...and the item no longer has the contract's keys.
-    assert tuple(f.name for f in dataclasses.fields(FieldReport)) != export_keys("publications")
+    assert tuple(f.name for f in dataclasses.fields(Publication)) != export_keys("publications")
 
 
 def test_a_column_added_to_the_data_page_only_is_drift(copies) -> None:
@@ -101,7 +103,7 @@ def test_a_column_added_to_the_datasette_files_only_is_drift(copies) -> None:
 
 
 def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
-    CaciDatabase(tmp_path / "caci.db").close()
+    PublicationsDatabase(tmp_path / "caci.db").close()
     with sqlite3.connect(tmp_path / "caci.db") as connection:
         connection.execute("ALTER TABLE staff_publications ADD COLUMN site TEXT")
         (problem,) = schema_drift(connection)
@@ -110,7 +112,7 @@ def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
 
 def test_a_field_added_to_an_item_only_is_drift() -> None:
     @dataclasses.dataclass
-    class WiderReport(FieldReport):
+    class WiderReport(Publication):
         language: str = ""
 
     @dataclasses.dataclass(kw_only=True)

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, Request
 
 from caci_spider.archive import SqliteArchiveStorage
 from caci_spider.extensions import ContactWarning, CrawlRunRecorder, JobDirMarks
-from caci_spider.items import FieldReport
+from caci_spider.items import Publication
 from caci_spider.jobdir import FINISHED_MARK, RUNNING_MARK, VERSION_MARK
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
@@ -23,7 +23,7 @@ from tests.unit_crawler import CACI, build_spider, component_crawler
 FIRST = f"{CACI}/publications/field-reports.html?start=0"
 
 
-def report(item_id: int, body: str) -> FieldReport:
+def report(item_id: int, body: str) -> Publication:
     return field_report(
         item_id, body, url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
         title=f"Report {item_id}", hits=4672, fetched_at="2026-11-27T17:49:47Z",

@@ -10,14 +10,14 @@ from pathlib import Path
 from scrapy import signals
 
 from caci_spider.feeds import StoredRowsFeedExporter
-from caci_spider.items import CONTRACT_KEYS, FieldReport
+from caci_spider.items import CONTRACT_KEYS, Publication
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from tests.reports import field_report
 from tests.unit_crawler import CACI, build_spider
 
 
-def report(item_id: int, body: str, title: str = "Georgia Prepares") -> FieldReport:
+def report(item_id: int, body: str, title: str = "Georgia Prepares") -> Publication:
     return field_report(
         item_id, body, url=f"{CACI}/publications/field-reports/item/{item_id}-a.html",
         title=title, authors=["A. Writer"], published="2014-06-18", issue_date="2014-06-18",

@@ -20,7 +20,7 @@ import sqlite_utils
 from caci_spider import jsonlistings
 from caci_spider.jsonlistings import JsonRefused, learn_offset, offset_bounds, parse_page
 from caci_spider.pages.item import item_page
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 from caci_spider.testworld.localsite import LocalK2Site, host_of_profile, serve
 from caci_spider.testworld.localsite.crawl import base_url_settings
 from caci_spider.urls import item_ref
@@ -171,12 +171,12 @@ def test_json_rows_equal_html_rows_on_every_fixture() -> None:
         url = f"{BASE}/publications/{category}.json"
         for item in parse_page(body, url, BASE, category, content.profile.key, 10**8):
             built = jsonlistings.item_page_of(item, site.json_utc_offset, "now")
-            json_row, json_reason, _ = build_field_report(built)
+            json_row, json_reason, _ = build_publication(built)
             ref = item_ref(item.ref.url, item.ref.url, BASE, category, site=content.profile.key)
             assert ref is not None
             page = item_page(site.item_page(item.ref.id, category), ref, "now").extract()
             page.title = page.title or content.items[item.ref.id].title  # the listing's title
-            html_row, html_reason, _ = build_field_report(page)
+            html_row, html_reason, _ = build_publication(page)
             compared += 1
             if html_row is None or json_row is None:
                 assert html_row is None and json_row is None, (item.ref.id, html_reason)

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caci_spider.items import FieldReportPage, StaffPublication
-from caci_spider.records import build_field_report, normalise_staff_publication
+from caci_spider.items import PublicationPage, StaffPublication
+from caci_spider.records import build_publication, normalise_staff_publication
 from caci_spider.testworld.fixtures import KINDS, find_fixture
 from caci_spider.text import normalise_text, shows_mojibake
 
@@ -113,7 +113,7 @@ def test_any_words_of_the_region_come_back(words: list[str], reading: str) -> No
 
 
 # -- the whole page as evidence ------------------------------------------------------------------
-def page(**fields: object) -> FieldReportPage:
+def page(**fields: object) -> PublicationPage:
     values: dict = {
         "id": 1,
         "url": "https://www.cacianalyst.org/publications/field-reports/item/1-x.html",
@@ -122,22 +122,22 @@ def page(**fields: object) -> FieldReportPage:
         "date_line": "Wednesday, 23 January 2008 00:00",
         "paragraphs": ["A body."],
     }
-    return FieldReportPage(**(values | fields))
+    return PublicationPage(**(values | fields))
 
 
 def test_other_letters_are_repaired_when_the_page_shows_mojibake() -> None:
     """Ålesund and Čapek are not the region's: repaired only with the page as evidence."""
     alone = "A course in Ã…lesund, with ÄŒapek."
-    report, _reason, _raw = build_field_report(page(paragraphs=[alone]))
+    report, _reason, _raw = build_publication(page(paragraphs=[alone]))
     assert report is not None and report.body == alone  # no evidence: could be genuine
     evidence = ["Georgiaâ€™s government fell.", "TÃ¼rkiye", "ErdoÄŸan", "Ò›"]
     for shown in evidence[:3]:
         for fields in ({"paragraphs": [alone, shown]}, {"paragraphs": [alone], "title": shown}):
-            report, _reason, _raw = build_field_report(page(**fields))
+            report, _reason, _raw = build_publication(page(**fields))
             assert report is not None
             assert report.body.split("\n\n")[0] == "A course in Ålesund, with Čapek."
     # A lone letter with no word around it is no evidence.
-    report, _reason, _raw = build_field_report(page(paragraphs=[alone, evidence[3]]))
+    report, _reason, _raw = build_publication(page(paragraphs=[alone, evidence[3]]))
     assert report is not None and report.body.startswith(alone)
 
 

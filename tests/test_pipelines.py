@@ -13,9 +13,9 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from caci_spider.items import (
-    FieldReport,
-    FieldReportPage,
     NormalisedReport,
+    Publication,
+    PublicationPage,
     Reject,
     StaffPublication,
 )
@@ -39,7 +39,7 @@ def item_url(item_id: int) -> str:
     return f"{CACI}/publications/field-reports/item/{item_id}-a.html"
 
 
-def page(item_id: int = 8145, **fields: Any) -> FieldReportPage:
+def page(item_id: int = 8145, **fields: Any) -> PublicationPage:
     values: dict[str, Any] = {
         "section": "Field Reports",
         "title": "IS AZERBAIJAN  TURNING TOWARDS RUSSIA?",
@@ -53,7 +53,7 @@ def page(item_id: int = 8145, **fields: Any) -> FieldReportPage:
         "hits": 4672,
     }
     values.update(fields)
-    return FieldReportPage(item_id, item_url(item_id), FETCHED, **values)
+    return PublicationPage(item_id, item_url(item_id), FETCHED, **values)
 
 
 class Stages:
@@ -126,7 +126,7 @@ def test_normalise_passes_other_items_on(stages: Stages) -> None:
 
 def test_validate_turns_a_normalised_page_into_its_report(stages: Stages) -> None:
     report = stages.validate.process_item(stages.normalise.process_item(page()))
-    assert isinstance(report, FieldReport) and report.id == 8145
+    assert isinstance(report, Publication) and report.id == 8145
 
 
 @pytest.mark.parametrize(
@@ -353,7 +353,7 @@ def test_a_refetch_that_lost_watched_fields_keeps_them_and_is_counted(stages: St
 
 
 # -- (site, id) through the pipelines, and the exports of a spider's sections --------------------
-def turkey_page(item_id: int, **fields: Any) -> FieldReportPage:
+def turkey_page(item_id: int, **fields: Any) -> PublicationPage:
     item = page(item_id, section="Articles", **fields)
     item.url = (
         f"https://www.turkeyanalyst.org/publications/turkey-analyst-articles/item/{item_id}-t.html"
@@ -365,7 +365,7 @@ def turkey_page(item_id: int, **fields: Any) -> FieldReportPage:
 def test_the_same_id_and_body_on_two_sites_pass_as_two_publications(stages: Stages) -> None:
     stages.through(page(12997))
     stored = stages.through(turkey_page(12997))
-    assert isinstance(stored, FieldReport) and stored.site == "turkeyanalyst"
+    assert isinstance(stored, Publication) and stored.site == "turkeyanalyst"
     database = stages.store.database
     assert sorted((r["site"], r["id"]) for r in database.rows("publications")) == [
         ("cacianalyst", 12997), ("turkeyanalyst", 12997),

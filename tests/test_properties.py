@@ -12,14 +12,14 @@ from hypothesis import strategies as st
 
 from caci_spider import text as text_rules
 from caci_spider.dates import parse_dated_line, parse_issue_date, parse_k2_date
-from caci_spider.items import FieldReport
+from caci_spider.items import Publication
 from caci_spider.names import byline_authors as parse_authors
 from caci_spider.pages.blocks import paragraphs, parse_html
 from caci_spider.pages.item import K2ItemPage
 from caci_spider.pages.k2 import ClassIndex, compiled_class_xpath, first_by_class
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffListingPage, parse_sidebar
-from caci_spider.records import build_field_report, normalise_staff_publication
+from caci_spider.records import build_publication, normalise_staff_publication
 from caci_spider.staff.lines import read_entry_lines
 from caci_spider.staff.sidebar import EntryParseError, parse_sidebar_entry
 from caci_spider.text import (
@@ -166,11 +166,11 @@ def test_item_extraction_never_raises(document: str) -> None:
     page = K2ItemPage(document, REF, "t").extract()
     assert isinstance(page.paragraphs, list) and all(isinstance(p, str) for p in page.paragraphs)
     assert page.hits is None or isinstance(page.hits, int)
-    report, reason, _raw = build_field_report(page)
+    report, reason, _raw = build_publication(page)
     if report is None:
         assert reason
     else:
-        assert isinstance(report, FieldReport) and report.title and report.body
+        assert isinstance(report, Publication) and report.title and report.body
         assert isinstance(report.authors, list) and isinstance(report.tags, list)
         assert report.word_count == len(report.body.split())
 

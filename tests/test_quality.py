@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from caci_spider.items import FieldReport, StaffPublication
+from caci_spider.items import Publication, StaffPublication
 from caci_spider.quality import (
     SECTION_NAMES,
     SITE_ACCOUNTS,
@@ -251,7 +251,7 @@ def test_a_long_offending_value_is_shortened_in_the_message() -> None:
 
 
 def test_items_are_read_like_rows() -> None:
-    report = FieldReport(
+    report = Publication(
         id=8145, site="cacianalyst", url="u", section=None, kind=None, title="Home", authors=[],
         published=None, issue_date=None, issue=None, byline=None, body="Share\n\nText.",
         author_bio=None, pdf_url=None, hits=None, modified=None,

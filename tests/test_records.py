@@ -1,12 +1,12 @@
 """The pure normalise → validate → collapse steps on hand-made pages."""
 
-from caci_spider.items import FieldReportPage
-from caci_spider.records import build_field_report, strip_featured_badge
+from caci_spider.items import PublicationPage
+from caci_spider.records import build_publication, strip_featured_badge
 
 URL = "https://www.cacianalyst.org/publications/field-reports/item/13851-x.html"
 
 
-def page(**fields) -> FieldReportPage:
+def page(**fields) -> PublicationPage:
     values = dict(
         id=13851,
         url=URL,
@@ -24,11 +24,11 @@ def page(**fields) -> FieldReportPage:
         modified_line="Wednesday, 12 March 2025",
     )
     values.update(fields)
-    return FieldReportPage(**values)
+    return PublicationPage(**values)
 
 
 def test_featured_badge_and_image_label_are_removed() -> None:
-    report, reason, _ = build_field_report(page())
+    report, reason, _ = build_publication(page())
     assert reason == ""
     assert report.title == "What the Extension of Transport Corridors Means for Central Asia"
     assert report.body == "In the current geopolitical realities…"
@@ -42,15 +42,15 @@ def test_strip_featured_badge_keeps_a_title_that_is_only_the_word() -> None:
 
 
 def test_missing_fields_give_reasons_and_raw_text() -> None:
-    assert build_field_report(page(title="  "))[1] == "missing title"
-    assert build_field_report(page(paragraphs=["\xa0"]))[1] == "missing body"
-    report, reason, raw = build_field_report(page(date_line="Someday, 45 Smarch 2025"))
+    assert build_publication(page(title="  "))[1] == "missing title"
+    assert build_publication(page(paragraphs=["\xa0"]))[1] == "missing body"
+    report, reason, raw = build_publication(page(date_line="Someday, 45 Smarch 2025"))
     assert (report, reason, raw) == (None, "unparseable published date", "Someday, 45 Smarch 2025")
-    assert build_field_report(page(id=None))[1] == "missing id"
+    assert build_publication(page(id=None))[1] == "missing id"
 
 
 def test_an_issue_designation_is_the_issue_and_no_issue_date() -> None:
-    report, _, _ = build_field_report(
+    report, _, _ = build_publication(
         page(
             site="turkeyanalyst",
             byline="by Halil M. Karaveli (vol. 6, no.  2 of the Turkey Analyst)",
@@ -65,11 +65,11 @@ def test_an_issue_designation_is_the_issue_and_no_issue_date() -> None:
 
 
 def test_a_dated_issue_is_no_issue_designation() -> None:
-    report, _, _ = build_field_report(
+    report, _, _ = build_publication(
         page(byline="By Jane Roe (12/3/2003 issue of the CACI Analyst)", dated_line=None)
     )
     assert report.issue is None and report.issue_date == "2003-12-03"
-    turkey, _, _ = build_field_report(
+    turkey, _, _ = build_publication(
         page(
             site="turkeyanalyst",
             byline="By Halil Karaveli",
@@ -80,9 +80,9 @@ def test_a_dated_issue_is_no_issue_designation() -> None:
 
 
 def test_author_bio_and_pdf_url_pass_through() -> None:
-    report, _, _ = build_field_report(
+    report, _, _ = build_publication(
         page(author_bio=" Jane  Roe is a writer. ", pdf_url="https://www.cacianalyst.org/a.pdf")
     )
     assert report.author_bio == "Jane Roe is a writer."
     assert report.pdf_url == "https://www.cacianalyst.org/a.pdf"
-    assert build_field_report(page())[0].author_bio is None
+    assert build_publication(page())[0].author_bio is None

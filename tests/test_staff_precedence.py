@@ -10,7 +10,7 @@ import pytest
 
 from caci_spider.items import STAFF_KEYS, SourceRank, StaffPublication
 from caci_spider.staff.precedence import PRECEDENCE, merge_observations
-from caci_spider.storage import STAFF_RANKS, CaciDatabase, export_table
+from caci_spider.storage import STAFF_RANKS, PublicationsDatabase, export_table
 
 HOME = "https://www.cacianalyst.org/"
 LISTING = "https://www.silkroadstudies.org/publications/joint-center-publications.html?start=0"
@@ -56,20 +56,22 @@ def test_every_rule_names_a_field_of_the_observation() -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> CaciDatabase:
-    db = CaciDatabase(tmp_path / "caci.db")
+def database(tmp_path: Path) -> PublicationsDatabase:
+    db = PublicationsDatabase(tmp_path / "caci.db")
     yield db
     db.close()
 
 
-def rank_of(database: CaciDatabase, staff_row_id: str) -> int:
+def rank_of(database: PublicationsDatabase, staff_row_id: str) -> int:
     (rank,) = database.db.execute(
         f"SELECT rank FROM {STAFF_RANKS} WHERE id = ?", [staff_row_id]
     ).fetchone()
     return rank
 
 
-def test_the_rank_is_stored_beside_the_row_not_in_it(database: CaciDatabase, tmp_path) -> None:
+def test_the_rank_is_stored_beside_the_row_not_in_it(
+    database: PublicationsDatabase, tmp_path
+) -> None:
     sidebar = seen(SourceRank.SIDEBAR, HOME, date="2020", venue="Sidebar venue")
     assert database.store_staff(sidebar, 1) == "new"
     assert rank_of(database, sidebar.id) == SourceRank.SIDEBAR
@@ -90,7 +92,7 @@ def test_the_rank_is_stored_beside_the_row_not_in_it(database: CaciDatabase, tmp
 
 def test_rows_stored_before_ranks_were_kept_get_theirs_once(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    CaciDatabase(path).close()
+    PublicationsDatabase(path).close()
     connection = sqlite3.connect(path)
     connection.execute(f"DROP TABLE {STAFF_RANKS}")
     for row_id, sources in (("a", [HOME]), ("b", [HOME, LISTING])):
@@ -100,7 +102,7 @@ def test_rows_stored_before_ranks_were_kept_get_theirs_once(tmp_path: Path) -> N
         )
     connection.commit()
     connection.close()
-    database = CaciDatabase(path)
+    database = PublicationsDatabase(path)
     try:
         assert rank_of(database, "a") == SourceRank.SIDEBAR
         assert rank_of(database, "b") == SourceRank.LISTING

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.items import CONTRACT_KEYS, FieldReport, Reject
+from caci_spider.items import CONTRACT_KEYS, Publication, Reject
 from caci_spider.storage import (
-    CaciDatabase,
+    PublicationsDatabase,
     export_publications,
     export_table,
     merge_keeping_known,
@@ -18,18 +18,18 @@ from caci_spider.storage import (
 from tests.reports import field_report
 
 
-def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
+def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> Publication:
     return field_report(item_id, body, **fields)
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> CaciDatabase:
-    db = CaciDatabase(tmp_path / "caci.db")
+def database(tmp_path: Path) -> PublicationsDatabase:
+    db = PublicationsDatabase(tmp_path / "caci.db")
     yield db
     db.close()
 
 
-def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
+def test_schema_wal_and_column_order(database: PublicationsDatabase) -> None:
     assert database.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     columns = [c.name for c in database.db["publications"].columns]
     # The contract's keys, then the columns derived in SQLite only (year, month, category).
@@ -37,7 +37,7 @@ def test_schema_wal_and_column_order(database: CaciDatabase) -> None:
     assert "publications_fts" in database.db.table_names()
 
 
-def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
+def test_store_new_unchanged_updated(database: PublicationsDatabase) -> None:
     assert database.store_report(report(1), "field_reports") == "new"
     assert (
         database.store_report(report(1, fetched_at="2026-02-01T00:00:00Z"), "field_reports")
@@ -48,7 +48,7 @@ def test_store_new_unchanged_updated(database: CaciDatabase) -> None:
     assert database.db["publications"].count == 1
 
 
-def test_a_worse_fetch_never_erases_known_values(database: CaciDatabase) -> None:
+def test_a_worse_fetch_never_erases_known_values(database: PublicationsDatabase) -> None:
     database.store_report(report(1, hits=4672, tags=["Georgia"]), "field_reports")
     database.store_report(report(1, hits=None, tags=[], authors=[], byline=None), "field_reports")
     row = database.publication("cacianalyst", 1)
@@ -58,14 +58,14 @@ def test_a_worse_fetch_never_erases_known_values(database: CaciDatabase) -> None
     assert row["byline"].startswith("By Fariz")
 
 
-def test_fts_stays_in_sync_through_upserts(database: CaciDatabase) -> None:
+def test_fts_stays_in_sync_through_upserts(database: PublicationsDatabase) -> None:
     database.store_report(report(1, body="Karachaganak oil policy."), "field_reports")
     database.store_report(report(1, body="Gas pipeline politics."), "field_reports")
     assert [r["id"] for r in database.db["publications"].search("pipeline")] == [1]
     assert list(database.db["publications"].search("Karachaganak")) == []
 
 
-def test_authors_many_to_many_in_order(database: CaciDatabase) -> None:
+def test_authors_many_to_many_in_order(database: PublicationsDatabase) -> None:
     database.store_report(report(1, authors=["Svante Cornell", "Marcela Londoño"]), "field_reports")
     database.store_report(report(2, body="Other.", authors=["Marcela Londoño"]), "field_reports")
     names = database.db.execute(
@@ -76,14 +76,16 @@ def test_authors_many_to_many_in_order(database: CaciDatabase) -> None:
     assert database.db["authors"].count == 2
 
 
-def test_higher_id_with_same_body_is_a_duplicate(database: CaciDatabase) -> None:
+def test_higher_id_with_same_body_is_a_duplicate(database: PublicationsDatabase) -> None:
     database.store_report(report(10), "field_reports")
     assert database.duplicate_of(report(12)) == 10
     assert database.duplicate_of(report(10)) is None
     assert database.duplicate_of(report(9)) is None
 
 
-def test_a_stored_row_that_becomes_a_duplicate_leaves_publications(database: CaciDatabase) -> None:
+def test_a_stored_row_that_becomes_a_duplicate_leaves_publications(
+    database: PublicationsDatabase,
+) -> None:
     database.store_report(report(10), "field_reports")
     database.store_report(report(12, body="An older, different body."), "field_reports")
     database.record_duplicate(report(12), 10)
@@ -91,7 +93,9 @@ def test_a_stored_row_that_becomes_a_duplicate_leaves_publications(database: Cac
     assert {r["id"]: r["duplicate_of"] for r in database.db["duplicates"].rows} == {12: 10}
 
 
-def test_lower_id_fetched_later_demotes_the_stored_higher_id(database: CaciDatabase) -> None:
+def test_lower_id_fetched_later_demotes_the_stored_higher_id(
+    database: PublicationsDatabase,
+) -> None:
     database.store_report(report(12), "field_reports")
     assert database.duplicate_of(report(10)) is None
     database.store_report(report(10), "field_reports")
@@ -101,7 +105,7 @@ def test_lower_id_fetched_later_demotes_the_stored_higher_id(database: CaciDatab
 
 
 def test_a_new_id_with_a_body_a_stored_row_changed_to_in_this_run_demotes_nothing(
-    database: CaciDatabase,
+    database: PublicationsDatabase,
 ) -> None:
     # A redesign serves one text everywhere: item 12's refetch changed its body to it, then a
     # page that never had a row (10, once rejected) reads the same text. Not a re-import.
@@ -119,7 +123,7 @@ def test_a_new_id_with_a_body_a_stored_row_changed_to_in_this_run_demotes_nothin
     assert [r["id"] for r in database.db["publications"].rows] == [10]
 
 
-def test_rejects_upsert_and_clear_on_success(database: CaciDatabase) -> None:
+def test_rejects_upsert_and_clear_on_success(database: PublicationsDatabase) -> None:
     item = report(5)
     reject = Reject("field_reports", item.url, "missing body", "2026-01-01T00:00:00Z")
     database.record_reject(reject)
@@ -130,7 +134,9 @@ def test_rejects_upsert_and_clear_on_success(database: CaciDatabase) -> None:
     assert [r["resolved_at"] is not None for r in database.db["rejects"].rows] == [True]
 
 
-def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_path: Path) -> None:
+def test_export_is_ordered_and_in_contract_order(
+    database: PublicationsDatabase, tmp_path: Path
+) -> None:
     database.store_report(report(3, body="Three."), "field_reports")
     database.store_report(report(1, body="One."), "field_reports")
     path = tmp_path / "out" / "field_reports.jsonl"
@@ -141,7 +147,7 @@ def test_export_is_ordered_and_in_contract_order(database: CaciDatabase, tmp_pat
 
 
 def test_a_page_has_one_current_reason_and_resolved_rows_stay_as_history(
-    database: CaciDatabase,
+    database: PublicationsDatabase,
 ) -> None:
     url = report(6).url
     first = Reject("publications", url, "fetch failed: DownloadConnectionRefusedError",
@@ -185,7 +191,7 @@ def test_failed_export_keeps_the_previous_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["x.jsonl"]
 
 
-def test_staff_rows_merge_and_keep_versions_across_runs(database: CaciDatabase) -> None:
+def test_staff_rows_merge_and_keep_versions_across_runs(database: PublicationsDatabase) -> None:
     from caci_spider.items import SourceRank, StaffPublication
 
     listing = "https://www.silkroadstudies.org/publications/joint-center-publications.html?start=0"
@@ -252,7 +258,7 @@ def test_canary_checks_keep_the_differing_fields_and_old_databases_gain_the_colu
             " run_id INTEGER, outcome TEXT, missing TEXT, PRIMARY KEY (spider, item_key))"
         )
     conn.close()
-    database = CaciDatabase(path)
+    database = PublicationsDatabase(path)
     try:
         difference = {"field": "title", "stored": "OLD", "new": "Home", "why": "site name"}
         database.record_canary(
@@ -265,7 +271,7 @@ def test_canary_checks_keep_the_differing_fields_and_old_databases_gain_the_colu
 
 
 def test_publications_holding_finds_a_paragraph_whole_through_the_index(
-    database: CaciDatabase,
+    database: PublicationsDatabase,
 ) -> None:
     database.store_report(report(1, body="Bookmark and Share\n\nFirst text."), "field_reports")
     database.store_report(report(2, body="Second text.\n\nBookmark and Share"), "field_reports")
@@ -279,20 +285,20 @@ def test_publications_holding_finds_a_paragraph_whole_through_the_index(
 TURKEY = "https://www.turkeyanalyst.org"
 
 
-def turkey(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> FieldReport:
+def turkey(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -> Publication:
     return report(
         item_id, body, site="turkeyanalyst", section="Articles",
         url=f"{TURKEY}/publications/turkey-analyst-articles/item/{item_id}-t.html", **fields,
     )  # fmt: skip
 
 
-def keys(database: CaciDatabase, table: str = "publications") -> list[tuple[str, int]]:
+def keys(database: PublicationsDatabase, table: str = "publications") -> list[tuple[str, int]]:
     return sorted((r["site"], r["id"]) for r in database.db[table].rows)
 
 
 @pytest.mark.parametrize("same_body", [False, True])
 def test_the_same_id_on_two_sites_is_two_publications(
-    database: CaciDatabase, same_body: bool
+    database: PublicationsDatabase, same_body: bool
 ) -> None:
     database.store_report(report(12997, "Georgia's covert U-turn."), "field_reports", run_id=1)
     body = "Georgia's covert U-turn." if same_body else "Turkey's AKP and the army."
@@ -324,7 +330,7 @@ def test_the_same_id_on_two_sites_is_two_publications(
     assert not database.body_changed("cacianalyst", 12997, 2)
 
 
-def test_cross_id_duplicates_stay_within_a_site(database: CaciDatabase) -> None:
+def test_cross_id_duplicates_stay_within_a_site(database: PublicationsDatabase) -> None:
     database.store_report(report(12), "field_reports")
     # A lower id on the other site with the same body is not a duplicate of it, nor it of that.
     assert database.duplicate_of(turkey(10)) is None
@@ -343,7 +349,7 @@ def test_cross_id_duplicates_stay_within_a_site(database: CaciDatabase) -> None:
     assert database.known_report_ids("turkeyanalyst") == {10, 14}
 
 
-def test_stored_rows_and_canary_candidates_read_the_site(database: CaciDatabase) -> None:
+def test_stored_rows_and_canary_candidates_read_the_site(database: PublicationsDatabase) -> None:
     database.store_report(report(5, "Analyst."), "field_reports", run_id=1)
     database.store_report(
         analytical(4, "Analytical."),
@@ -373,7 +379,9 @@ def test_stored_rows_and_canary_candidates_read_the_site(database: CaciDatabase)
     assert database.canary_candidates("x", "publications", 1, []) == []
 
 
-def test_rows_of_older_page_rules_are_found_and_canaried_last(database: CaciDatabase) -> None:
+def test_rows_of_older_page_rules_are_found_and_canaried_last(
+    database: PublicationsDatabase,
+) -> None:
     for item_id in (5, 6, 7):
         database.store_report(report(item_id, f"Body {item_id}."), "field_reports", run_id=1)
     database.store_report(turkey(5, "Turkey."), "turkey_analyst", run_id=1)
@@ -389,7 +397,7 @@ def test_rows_of_older_page_rules_are_found_and_canaried_last(database: CaciData
     assert [r["id"] for r in candidates] == [7, 5, 6]
 
 
-def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) -> None:
+def test_rejects_keep_the_site_of_a_publications_page(database: PublicationsDatabase) -> None:
     item = turkey(7)
     database.record_reject(
         Reject("turkey_analyst", item.url, "missing body", "2026-01-01T00:00:00Z",
@@ -406,7 +414,7 @@ def test_rejects_keep_the_site_of_a_publications_page(database: CaciDatabase) ->
     assert database.db["rejects"].count_where("resolved_at IS NULL") == 1
 
 
-def test_a_publications_pdf_is_linked_by_site_and_id(database: CaciDatabase) -> None:
+def test_a_publications_pdf_is_linked_by_site_and_id(database: PublicationsDatabase) -> None:
     database.link_document(
         "https://x/a.pdf", "publications", "cacianalyst", "12997", "download", "t"
     )
@@ -417,7 +425,7 @@ def test_a_publications_pdf_is_linked_by_site_and_id(database: CaciDatabase) -> 
 
 
 # -- exports: a section's file, and the aggregate ------------------------------------------------
-def analytical(item_id: int, body: str) -> FieldReport:
+def analytical(item_id: int, body: str) -> Publication:
     return report(
         item_id, body, section="Analytical Articles",
         url=f"https://www.cacianalyst.org/publications/analytical-articles/item/{item_id}-a.html",
@@ -429,7 +437,7 @@ def exported(path: Path) -> list[tuple[str, int]]:
 
 
 def test_each_sections_export_holds_exactly_its_sites_and_categorys_rows(
-    database: CaciDatabase, tmp_path: Path
+    database: PublicationsDatabase, tmp_path: Path
 ) -> None:
     for item in (
         report(13000, "F3."), report(12997, "F1."), analytical(13002, "A2."),
@@ -483,7 +491,7 @@ def test_a_publications_page_counts_the_attempts_of_every_spider_that_fetches_it
 ) -> None:
     """field_reports and publications fetch the same item pages: a page that keeps failing
     waits longer each time, whichever of them failed last."""
-    database = CaciDatabase(tmp_path / "caci.db")
+    database = PublicationsDatabase(tmp_path / "caci.db")
     url = "https://www.cacianalyst.org/publications/field-reports/item/7999-x.html"
     for n, spider in enumerate(["field_reports", "publications", "field_reports"]):
         database.record_reject(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.storage import STEPS, CaciDatabase, export_publications
+from caci_spider.storage import STEPS, PublicationsDatabase, export_publications
 from caci_spider.versions import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
 from tests.reports import CACI, field_report
@@ -28,7 +28,7 @@ RELEASES = (
 MAX_STATEMENTS_PER_NEW_ITEM = 6
 
 
-def statements(database: CaciDatabase) -> list[str]:
+def statements(database: PublicationsDatabase) -> list[str]:
     """The statements the connection runs from now on (trigger programs and FTS5's own
     statements aside: SQLite reports them as comments or as their top statement again)."""
     seen: list[str] = []
@@ -42,7 +42,7 @@ def statements(database: CaciDatabase) -> list[str]:
 
 
 def test_a_new_publication_costs_at_most_six_statements(tmp_path: Path) -> None:
-    database = CaciDatabase(tmp_path / "caci.db")
+    database = PublicationsDatabase(tmp_path / "caci.db")
     run_id = database.start_run("field_reports", "incremental", "2026-01-01T00:00:00Z")
     # Its author is known (an earlier item's): the crawl's usual case.
     assert database.store_report(field_report(1, "First body."), "field_reports", run_id) == "new"
@@ -63,7 +63,7 @@ def test_a_new_publication_costs_at_most_six_statements(tmp_path: Path) -> None:
 
 
 def test_the_probe_is_read_again_once_the_connection_wrote(tmp_path: Path) -> None:
-    database = CaciDatabase(tmp_path / "caci.db")
+    database = PublicationsDatabase(tmp_path / "caci.db")
     report = field_report(2, "A body.")
     assert database.duplicate_of(report) is None
     # A lower id with the same body stored meanwhile: duplicate_of must see it.
@@ -76,7 +76,7 @@ def test_the_probe_is_read_again_once_the_connection_wrote(tmp_path: Path) -> No
 def test_a_fresh_database_stores_each_rows_category_and_selects_sections_by_it(
     tmp_path: Path,
 ) -> None:
-    database = CaciDatabase(tmp_path / "caci.db")
+    database = PublicationsDatabase(tmp_path / "caci.db")
     database.store_report(field_report(1, "One."), "field_reports")
     article = field_report(2, "Two.", url=f"{CACI}/publications/analytical-articles/item/2-y.html")
     database.store_report(article, "analytical_articles")
@@ -115,7 +115,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
         urls = dict(connection.execute("SELECT rowid, url FROM publications").fetchall())
     connection.close()
     assert urls and "category" not in columns
-    CaciDatabase(path).close()
+    PublicationsDatabase(path).close()
     with sqlite3.connect(path) as connection:
         stored = dict(connection.execute("SELECT rowid, category FROM publications").fetchall())
         (version,) = connection.execute("PRAGMA user_version").fetchone()
@@ -126,7 +126,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
     assert stored == {
         rowid: url.split("/item/")[0].rsplit("/", 1)[1] for rowid, url in urls.items()
     }
-    CaciDatabase(path).close()  # a second open changes nothing
+    PublicationsDatabase(path).close()  # a second open changes nothing
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
     connection.close()
@@ -134,7 +134,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
 
 def test_a_database_of_the_previous_schema_gains_the_category_in_place(tmp_path: Path) -> None:
     path = tmp_path / "caci.db"
-    database = CaciDatabase(path)
+    database = PublicationsDatabase(path)
     database.store_report(field_report(1, "One."), "field_reports")
     database.close()
     # Schema 1: the same database without the column.
@@ -142,7 +142,7 @@ def test_a_database_of_the_previous_schema_gains_the_category_in_place(tmp_path:
         connection.execute("ALTER TABLE publications DROP COLUMN category")
         connection.execute("PRAGMA user_version = 1")
     connection.close()
-    CaciDatabase(path).close()
+    PublicationsDatabase(path).close()
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT category FROM publications").fetchall() == [
             ("field-reports",)

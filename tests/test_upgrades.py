@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from caci_spider.contract import schema_drift
-from caci_spider.storage import EXTRACTION_UPGRADE, CaciDatabase, NewerDatabase
+from caci_spider.storage import EXTRACTION_UPGRADE, NewerDatabase, PublicationsDatabase
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
@@ -38,16 +38,16 @@ versions.EXTRACTION_VERSION += 1
 
 import caci_spider.records as records  # noqa: E402  (after the version: items reads it)
 
-_normalise = records.normalise_field_report
+_normalise = records.normalise_publication
 
 
-def normalise_field_report(page):
+def normalise_publication(page):
     report = _normalise(page)
     report.title = report.title.replace("'", "\\u2019")
     return report
 
 
-records.normalise_field_report = normalise_field_report
+records.normalise_publication = normalise_publication
 '''
 
 
@@ -188,18 +188,18 @@ def test_the_previous_releases_database_and_archive_upgrade_without_a_failed_nig
 
 def test_a_database_of_a_newer_schema_is_not_opened_and_left_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "caci.db"
-    CaciDatabase(path).close()
+    PublicationsDatabase(path).close()
     with sqlite3.connect(path) as connection:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     connection.close()
     untouched = digest(path)
     with pytest.raises(NewerDatabase, match=f"schema {SCHEMA_VERSION + 1}"):
-        CaciDatabase(path)
+        PublicationsDatabase(path)
     assert digest(path) == untouched
 
 
 def test_only_an_upgrade_keeps_a_change_outside_the_body_as_a_version(tmp_path: Path) -> None:
-    database = CaciDatabase(tmp_path / "caci.db")
+    database = PublicationsDatabase(tmp_path / "caci.db")
     database.store_report(field_report(12999, "The body."), "field_reports", 1)
     older = field_report(12999, "The body.")
     older.title = "ANOTHER TITLE"
@@ -273,7 +273,7 @@ def test_a_reader_never_errs_through_a_first_crawl_and_a_migration(tmp_path: Pat
     try:
         with serve(LocalK2Site(FIXTURES)) as (base_url, _site):
             run_crawl("field_reports", base_url, first)
-        CaciDatabase(migrated).close()
+        PublicationsDatabase(migrated).close()
         time.sleep(0.05)
     finally:
         stop.set()

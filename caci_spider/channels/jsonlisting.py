@@ -35,7 +35,7 @@ from caci_spider.channels import Channel
 from caci_spider.channels.documents import Documents
 from caci_spider.dates import parse_k2_date
 from caci_spider.failures import failed_request, failure_reason
-from caci_spider.items import FieldReportPage, utc_now
+from caci_spider.items import PublicationPage, utc_now
 from caci_spider.jsonlistings import (
     NULL_DATE,
     JsonItem,
@@ -49,7 +49,7 @@ from caci_spider.jsonlistings import (
 )
 from caci_spider.middlewares import archive_fallback
 from caci_spider.pages.item import item_page
-from caci_spider.records import collapse_body, normalise_field_report
+from caci_spider.records import collapse_body, normalise_publication
 from caci_spider.storage import CONTRACT_KEYS, PUBLICATIONS
 
 if TYPE_CHECKING:
@@ -80,13 +80,13 @@ class JsonWalk:
     page_size: int = 0
     paging: str = ""
     urls: list[str] = field(default_factory=list)
-    checks: dict[int, FieldReportPage | None] = field(default_factory=dict)
+    checks: dict[int, PublicationPage | None] = field(default_factory=dict)
     pending: int = 0
 
 
-def row_of(page: FieldReportPage) -> dict[str, Any]:
+def row_of(page: PublicationPage) -> dict[str, Any]:
     """The contract row the pipelines build from ``page`` (without validation)."""
-    return collapse_body(normalise_field_report(page)).as_row()
+    return collapse_body(normalise_publication(page)).as_row()
 
 
 def differing_fields(json_row: dict[str, Any], html_row: dict[str, Any]) -> list[str]:
@@ -104,7 +104,7 @@ def differing_fields(json_row: dict[str, Any], html_row: dict[str, Any]) -> list
 
 
 def cross_check(
-    walk: JsonWalk, checked: dict[int, FieldReportPage]
+    walk: JsonWalk, checked: dict[int, PublicationPage]
 ) -> tuple[timedelta | None, str]:
     """(the site's UTC offset, ``""``) when the cross-checked item pages agree with their JSON
     entries; else (``None`` or the offset, why they do not)."""
@@ -313,7 +313,7 @@ class JsonListing(Channel):
         yield from self.json_check_done(section, request.cb_kwargs["ref"].id, None)
 
     def json_check_done(
-        self, target: Target, item_id: int, page: FieldReportPage | None
+        self, target: Target, item_id: int, page: PublicationPage | None
     ) -> Iterator[Any]:
         walk = self.json_walks[target.key]
         walk.checks[item_id] = page
@@ -374,7 +374,7 @@ class JsonListing(Channel):
             if page.pdf_url:
                 yield from self.spider.channel(Documents).document_requests([page.pdf_url])
 
-    def unchanged(self, page: FieldReportPage) -> bool:
+    def unchanged(self, page: PublicationPage) -> bool:
         """Whether ``page`` gives its stored row again (hits aside): nothing to write."""
         stored = self.store.database.publication(page.site, page.id or 0)
         if stored is None:

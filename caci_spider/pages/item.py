@@ -1,4 +1,4 @@
-"""An item page (one publication) → :class:`~caci_spider.items.FieldReportPage`.
+"""An item page (one publication) → :class:`~caci_spider.items.PublicationPage`.
 
 Three page objects, one per route to the fields, chosen per page by :func:`item_page`:
 
@@ -24,7 +24,7 @@ import lxml.html
 from lxml import etree
 
 from caci_spider.dates import K2_DATE_LINE, is_dated_line, k2_date_text
-from caci_spider.items import FieldReportPage
+from caci_spider.items import PublicationPage
 from caci_spider.names import BYLINE_START, looks_like_name_line
 from caci_spider.pages.blocks import element_text, paragraphs, parse_html
 from caci_spider.pages.bylines import LAYOUTS, BylineLayout, Head, read_head
@@ -146,7 +146,7 @@ def _text_before(root: etree._Element, stop: etree._Element) -> list[str]:
 class K2ItemPage:
     """Extraction from one K2 item view; pure, built from the HTML and its URL.
 
-    Each field of :class:`~caci_spider.items.FieldReportPage` but the fetch time is one
+    Each field of :class:`~caci_spider.items.PublicationPage` but the fetch time is one
     ``@field`` method, in that order; :meth:`extract` reads them. The byline and the dated line
     are read by the era layouts of :mod:`caci_spider.pages.bylines` (``BYLINE_LAYOUTS``).
     """
@@ -299,8 +299,8 @@ class K2ItemPage:
     def chapter_urls(self) -> list[str]:
         return list(self.paper.chapters) if self.paper is not None else []
 
-    def extract(self) -> FieldReportPage:
-        return FieldReportPage(fetched_at=self.fetched_at, **extract_fields(self))
+    def extract(self) -> PublicationPage:
+        return PublicationPage(fetched_at=self.fetched_at, **extract_fields(self))
 
     # -- how the fields are found ----------------------------------------------------------
     @cached_property

@@ -20,9 +20,9 @@ from scrapy.http import TextResponse
 
 from caci_spider import documents
 from caci_spider.channels.documents import Documents
-from caci_spider.items import DocumentLinks, FieldReportPage, utc_now
+from caci_spider.items import DocumentLinks, PublicationPage, utc_now
 from caci_spider.pages.item import item_page
-from caci_spider.records import collapse_body, normalise_field_report
+from caci_spider.records import collapse_body, normalise_publication
 from caci_spider.sources import (
     CANARY_COMPARED,
     CANARY_FIELDS,
@@ -107,7 +107,7 @@ class K2PublicationsSpider(K2CategorySpider):
         page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         # As the pipelines build a row (normalise, then collapse the body), minus validation: a
         # field the page lost must show as missing, not as a reject.
-        return collapse_body(normalise_field_report(page)).as_row()
+        return collapse_body(normalise_publication(page)).as_row()
 
     def extract_item(
         self,
@@ -115,7 +115,7 @@ class K2PublicationsSpider(K2CategorySpider):
         ref: ItemRef,
         listing_title: str | None = None,
         **context: Any,
-    ) -> Iterator[FieldReportPage | DocumentLinks | scrapy.Request]:
+    ) -> Iterator[PublicationPage | DocumentLinks | scrapy.Request]:
         page = item_page(response.text, ref, utc_now(), self.site_profile(ref.site)).extract()
         if not page.title and listing_title:
             page.title = listing_title  # legacy items with an empty itemTitle (e.g. 7315)

@@ -2,7 +2,7 @@
 
 Every table, column, FTS index and view is declared in :mod:`caci_spider.contract`; the schema
 is made and an older database migrated on open by named steps (:mod:`.schema`). One module per
-table family, each a mixin of :class:`CaciDatabase`, the thin facade a crawl opens:
+table family, each a mixin of :class:`PublicationsDatabase`, the thin facade a crawl opens:
 
 * :mod:`.publications` – ``publications`` (one row per ``(site, id)``: a K2 id is unique only
   within its site), ``publication_versions``, ``duplicates``; the crawl's hot path;
@@ -75,7 +75,7 @@ __all__ = [
     "STAFF_RANKS",
     "STAFF_SITE",
     "STEPS",
-    "CaciDatabase",
+    "PublicationsDatabase",
     "NewerDatabase",
     "StorageRules",
     "export_publications",
@@ -90,7 +90,7 @@ __all__ = [
 ]
 
 
-class CaciDatabase(PublicationsMixin, StaffMixin, DocumentsMixin, SchemaMixin):
+class PublicationsDatabase(PublicationsMixin, StaffMixin, DocumentsMixin, SchemaMixin):
     """The crawl's database; one instance per crawl, shared by the pipelines. ``rules``: the
     domain decisions storage applies (the project's, :data:`caci_spider.records
     .STORAGE_RULES`, unless given)."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caci_spider.contract import derive, sqlite_columns
-from caci_spider.items import CONTRACT_KEYS, FieldReport, is_empty
+from caci_spider.items import CONTRACT_KEYS, Publication, is_empty
 from caci_spider.storage.authors import AuthorsMixin
 from caci_spider.storage.common import (
     DERIVED,
@@ -83,8 +83,8 @@ def merge_keeping_known(old: dict[str, Any] | None, new: dict[str, Any]) -> dict
     return {key: (old.get(key) if is_empty(value) else value) for key, value in new.items()}
 
 
-def report_row(report: FieldReport) -> dict[str, Any]:
-    """The report's contract row (as ``FieldReport.as_row``, without its deep copy)."""
+def report_row(report: Publication) -> dict[str, Any]:
+    """The report's contract row (as ``Publication.as_row``, without its deep copy)."""
     return {key: getattr(report, key) for key in CONTRACT_KEYS}
 
 
@@ -94,7 +94,7 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
     # of one item then read the database once.
     _probed: tuple[tuple[str, int, str, str], int, Probe] | None = None
 
-    def _probe(self, report: FieldReport) -> Probe:
+    def _probe(self, report: Publication) -> Probe:
         key = (report.site, report.id, report.content_hash, report.url)
         cached = self._probed
         if cached is not None and cached[0] == key and cached[1] == self.db.conn.total_changes:
@@ -145,7 +145,7 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
         found = dict(zip((d[0] for d in cursor.description), row, strict=True))
         return decode({k: v for k, v in found.items() if k not in _DERIVED_PUBLICATION})
 
-    def duplicate_of(self, report: FieldReport) -> int | None:
+    def duplicate_of(self, report: Publication) -> int | None:
         """Cross-id de-duplication within the report's site: the lowest id of that site with
         the same body owns it (the same text on two sites is two publications).
 
@@ -154,7 +154,7 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
         return self._probe(report).lower
 
     def record_duplicate(
-        self, report: FieldReport, canonical: int, run_id: int | None = None
+        self, report: Publication, canonical: int, run_id: int | None = None
     ) -> None:
         """Record ``report`` as a duplicate; a row it had from an earlier body goes too."""
         with self.db.atomic():
@@ -188,7 +188,7 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
 
     def store_report(
         self,
-        report: FieldReport,
+        report: Publication,
         spider: str,
         run_id: int | None = None,
         reason: str = PAGE_CHANGED,
@@ -236,7 +236,7 @@ class PublicationsMixin(AuthorsMixin, RejectsMixin, RunsMixin):
         return outcome
 
     def _write_row(
-        self, report: FieldReport, old: dict[str, Any] | None, run_id: int | None, reason: str
+        self, report: Publication, old: dict[str, Any] | None, run_id: int | None, reason: str
     ) -> tuple[str, dict[str, Any]]:
         """Write the report's row (kept values merged in, a previous version kept where it
         changed) and note it against the run; returns the outcome and the row."""

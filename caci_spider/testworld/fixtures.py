@@ -23,7 +23,7 @@ from caci_spider.pages.fields import extract
 from caci_spider.pages.item import K2ItemPage, item_page
 from caci_spider.pages.listing import K2ListingPage
 from caci_spider.pages.staff import StaffItemPage, StaffListingPage
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 
 # CACI_BASE_URL is re-exported for the tests.
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
@@ -75,7 +75,7 @@ class PageKind:
 
 
 def _read_item(document: bytes, url: str) -> Oracle:
-    """Page object → normalise → validate → collapse (records.build_field_report)."""
+    """Page object → normalise → validate → collapse (records.build_publication)."""
     return read_item_as(item_page, document, url)
 
 
@@ -89,7 +89,7 @@ def read_item_as(
     ref = item_ref(url, url, profile.default_base_url, section.category, site=profile.key)
     if ref is None:
         raise ValueError(f"not an item URL of {profile.key} {section.category}: {url}")
-    report, reason, _raw = build_field_report(page_object(document, ref, FETCHED_AT).extract())
+    report, reason, _raw = build_publication(page_object(document, ref, FETCHED_AT).extract())
     if report is None:
         return {"reject": reason}
     # The oracle is the page's: which release read it is not part of it.

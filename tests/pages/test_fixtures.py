@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from caci_spider.items import STAFF_KEYS, FieldReportPage
+from caci_spider.items import STAFF_KEYS, PublicationPage
 from caci_spider.pages.fields import fields_of
 from caci_spider.pages.listing import K2ListingPage, ListingEntry
 from caci_spider.pages.staff import SidebarEntry, StaffListingEntry, parse_sidebar
@@ -63,7 +63,7 @@ def test_derived_fields(good_item: FixturePage) -> None:
 
 # What each page object must declare: the raw fields the crawl's next step takes.
 _STAFF_PAGE_KEYS = {k for k in STAFF_KEYS if k not in ("id", "sources", "fetched_at")}
-_ITEM_FIELDS = {f.name for f in dataclasses.fields(FieldReportPage)} - {"fetched_at"}
+_ITEM_FIELDS = {f.name for f in dataclasses.fields(PublicationPage)} - {"fetched_at"}
 DECLARED = {
     **{kind: _ITEM_FIELDS for kind in item_kinds()},
     **{kind: {"items", "page_starts"} for kind in listing_kinds()},

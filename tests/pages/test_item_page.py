@@ -4,7 +4,7 @@ import pytest
 
 from caci_spider.pages.bylines import DatedByline, DatedLineOnly, LegacyByline
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 from caci_spider.testworld.fixtures import find_fixture
 from caci_spider.urls import ItemRef
 
@@ -22,7 +22,7 @@ def page(body: str, date: str = "Monday, 16 November 2015", head: str = "") -> s
 
 
 def report(document):
-    result, reason, _raw = build_field_report(K2ItemPage(document, REF, "t").extract())
+    result, reason, _raw = build_publication(K2ItemPage(document, REF, "t").extract())
     assert result is not None, reason
     return result
 

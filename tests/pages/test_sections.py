@@ -20,7 +20,7 @@ from caci_spider.pages.sections import (
     split_author_bio,
     unglue_image_alts,
 )
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 from caci_spider.sources import (
     CACIANALYST,
     RULE_AUTHOR_BIO,
@@ -240,7 +240,7 @@ _PAGE = """<html><head><title>{title}</title></head><body>
 def _row(category: str, section: str, text: str, site: str = "cacianalyst") -> dict:
     base = TURKEY if site == "turkeyanalyst" else CACI
     page = _PAGE.format(title="A TITLE", section=section, text=text).encode()
-    report, reason, _raw = build_field_report(
+    report, reason, _raw = build_publication(
         item_page(page, ref(category, site, base), "t").extract()
     )
     assert report is not None, reason

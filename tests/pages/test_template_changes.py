@@ -7,7 +7,7 @@ import pytest
 
 from caci_spider.pages.item import JoomlaArticlePage, TextItemPage, item_page
 from caci_spider.pages.staff import StaffListingPage
-from caci_spider.records import build_field_report
+from caci_spider.records import build_publication
 from caci_spider.settings import SILKROAD_BASE_URL
 from caci_spider.urls import ItemRef
 
@@ -28,7 +28,7 @@ def k2(body: str, intro: str = "<p>By Fariz Ismailzade</p>", extra: str = "") ->
 
 
 def read(document: str, page_object=item_page):
-    report, reason, _raw = build_field_report(page_object(document, REF, "t").extract())
+    report, reason, _raw = build_publication(page_object(document, REF, "t").extract())
     assert report is not None, reason
     return report
 

@@ -26,7 +26,7 @@ from caci_spider.channels import channel_of
 from caci_spider.channels.canaries import Canaries
 from caci_spider.channels.upgrade import Upgrade
 from caci_spider.contract import derive
-from caci_spider.items import FieldReportPage, Reject
+from caci_spider.items import PublicationPage, Reject
 from caci_spider.middlewares import LIVE_STATUS
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
@@ -232,7 +232,7 @@ def test_an_uppercase_closing_tag_is_a_whole_page(spider: FieldReportsSpider) ->
     ref = ItemRef(8145, item_url(8145), "cacianalyst")
     body = item_file(8145).read_bytes().replace(b"</html>", b"</HTML>")
     (page,) = spider.parse_item(html_response(ref.url, body), ref=ref, listing_title=None)
-    assert isinstance(page, FieldReportPage) and page.id == 8145
+    assert isinstance(page, PublicationPage) and page.id == 8145
 
 
 # -- failures --------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ def test_rows_of_older_page_rules_are_read_from_the_archive_before_the_canaries(
             if request.url == item_url(8145):
                 response = html_response(request.url, page, meta=request.meta)
                 items = list(spider.channel(Upgrade).parse_upgrade(response, **request.cb_kwargs))
-                assert [type(item) for item in items] == [FieldReportPage]
+                assert [type(item) for item in items] == [PublicationPage]
             else:  # no archived page: the row waits for its next fetch
                 error = IgnoreRequest("Ignored request not in cache")
                 assert (

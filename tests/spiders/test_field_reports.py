@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.items import FieldReportPage, Reject, utc_now
+from caci_spider.items import PublicationPage, Reject, utc_now
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.store import store_of
 from caci_spider.urls import ItemRef
@@ -67,7 +67,7 @@ def test_an_item_page_gives_its_raw_fields(spider: FieldReportsSpider) -> None:
     (page,) = spider.parse_item(
         html_response(ref.url, item_file(8145).read_bytes()), ref=ref, listing_title="ignored"
     )
-    assert isinstance(page, FieldReportPage)
+    assert isinstance(page, PublicationPage)
     assert (page.id, page.url, page.title, page.hits) == (
         8145,
         expected["url"],
