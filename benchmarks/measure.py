@@ -24,8 +24,7 @@ from typing import Any
 
 from benchmarks.sitegen import REPO_ROOT, BenchSite
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_publication
-from caci_spider.storage import PublicationsDatabase
+from caci_spider.records import build_publication, open_database
 from caci_spider.testworld.localsite import MAIN_HOST
 from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.urls import ItemRef
@@ -285,7 +284,7 @@ def cpu_per_item(pages: list[tuple[int, str, str]], db_path: Path) -> dict[str, 
     collapse, the steps the pipeline stages call in that order; storage is what
     ``DeduplicatePipeline`` and ``StorePipeline`` ask of the database.
     """
-    database = PublicationsDatabase(db_path)
+    database = open_database(db_path)
     # As in a crawl: every stored item is noted against the run (item_runs).
     run_id = database.start_run("field_reports", "incremental", "2026-01-01T00:00:00Z")
     cpu: dict[str, list[float]] = {s: [] for s in STAGES}

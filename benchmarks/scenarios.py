@@ -22,7 +22,7 @@ from benchmarks.measure import (
     median_round,
 )
 from benchmarks.sitegen import Generator, write_item, write_site
-from caci_spider.storage import PublicationsDatabase
+from caci_spider.records import open_database
 from caci_spider.testworld.localsite import serve
 
 NEW_ITEMS = 3
@@ -92,7 +92,7 @@ def bench_size(n: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
         publish(1 + NEW_ITEMS)
         log(f"N={n}: incremental re-run after {NEW_ITEMS} more new items, listing walk")
         added_walk = crawl("added-walk", site, base_url, out, work, args, WALK)
-    database = PublicationsDatabase(out / "caci.db")
+    database = open_database(out / "caci.db")
     try:
         stored = {
             "publications": database.count("publications"),

@@ -23,8 +23,7 @@ from pathlib import Path
 from benchmarks.sitegen import Generator
 from caci_spider.items import Publication
 from caci_spider.pages.item import K2ItemPage
-from caci_spider.records import build_publication
-from caci_spider.storage import PublicationsDatabase
+from caci_spider.records import build_publication, open_database
 from caci_spider.urls import ItemRef
 
 FETCHED_AT = "2026-01-01T00:00:00Z"
@@ -51,7 +50,7 @@ def store_all(
     outcomes: Counter[str] = Counter()
     per_new: list[int] = []
     with tempfile.TemporaryDirectory() as directory:
-        database = PublicationsDatabase(Path(directory) / "caci.db")
+        database = open_database(Path(directory) / "caci.db")
         run_id = database.start_run("field_reports", "incremental", FETCHED_AT)
         seen: list[str] = []
         if trace:

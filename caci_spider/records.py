@@ -7,6 +7,7 @@ lets the fixture tests run exactly what a crawl runs, without Scrapy's engine.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 
 from caci_spider.dates import (
@@ -21,6 +22,7 @@ from caci_spider.dates import (
 from caci_spider.items import Publication, PublicationPage, StaffPublication
 from caci_spider.names import NameParts, byline_authors, fullest, group_spellings
 from caci_spider.staff.precedence import merge_observations
+from caci_spider.storage import PublicationsDatabase
 from caci_spider.text import (
     PARAGRAPH_SEPARATOR,
     collapse_repeated_paragraphs,
@@ -168,3 +170,8 @@ class ProjectStorageRules:
 
 
 STORAGE_RULES = ProjectStorageRules()
+
+
+def open_database(path: str | os.PathLike[str]) -> PublicationsDatabase:
+    """The crawl's database at ``path``, storing with the project's rules."""
+    return PublicationsDatabase(path, STORAGE_RULES)

@@ -24,6 +24,7 @@ from caci_spider.items import Reject, utc_now
 from caci_spider.ledger import RunLedger, RunPlan
 from caci_spider.locking import lock_database
 from caci_spider.paths import PACKAGE_DIR, archive_dir, database_path, export_dir
+from caci_spider.records import open_database
 from caci_spider.storage import PUBLICATIONS, PublicationsDatabase
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class DatabaseStore:
     @property
     def database(self) -> PublicationsDatabase:
         if self._database is None:
-            self._database = PublicationsDatabase(self.path)
+            self._database = open_database(self.path)
         return self._database
 
     def spider_opened(self, spider: Spider) -> None:

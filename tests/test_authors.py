@@ -10,6 +10,7 @@ import pytest
 
 from caci_spider.items import StaffPublication
 from caci_spider.names import NameParts, fullest, group_spellings, same_person
+from caci_spider.records import open_database
 from caci_spider.storage import PublicationsDatabase
 from tests.test_storage import report
 
@@ -139,7 +140,7 @@ def test_the_fullest_spelling_names_the_author() -> None:
 
 @pytest.fixture
 def database(tmp_path: Path) -> PublicationsDatabase:
-    db = PublicationsDatabase(tmp_path / "caci.db")
+    db = open_database(tmp_path / "caci.db")
     yield db
     db.close()
 

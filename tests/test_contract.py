@@ -20,7 +20,7 @@ from caci_spider.items import (
     Publication,
     StaffPublication,
 )
-from caci_spider.storage import PublicationsDatabase
+from caci_spider.records import open_database
 from tests.conftest import REPO_ROOT
 
 DATA_PAGE = REPO_ROOT / "docs" / "data.md"
@@ -42,7 +42,7 @@ def test_the_items_have_the_contracts_keys() -> None:
 
 
 def test_a_new_database_has_the_contracts_schema(tmp_path: Path) -> None:
-    PublicationsDatabase(tmp_path / "caci.db").close()
+    open_database(tmp_path / "caci.db").close()
     with sqlite3.connect(tmp_path / "caci.db") as connection:
         assert schema_drift(connection) == []
 
@@ -71,9 +71,7 @@ def with_extra_column(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_column_added_to_the_contract_only_is_drift(copies, monkeypatch, tmp_path) -> None:
     datasette, page = copies
-    PublicationsDatabase(
-        tmp_path / "caci.db"
-    ).close()  # the schema as the unchanged contract makes it
+    open_database(tmp_path / "caci.db").close()  # the schema as the unchanged contract makes it
     with_extra_column(monkeypatch)
     assert sorted(p.name for p in drifted(datasette, page)) == [
         "data.md",
@@ -103,7 +101,7 @@ def test_a_column_added_to_the_datasette_files_only_is_drift(copies) -> None:
 
 
 def test_a_column_added_to_the_database_only_is_drift(tmp_path: Path) -> None:
-    PublicationsDatabase(tmp_path / "caci.db").close()
+    open_database(tmp_path / "caci.db").close()
     with sqlite3.connect(tmp_path / "caci.db") as connection:
         connection.execute("ALTER TABLE staff_publications ADD COLUMN site TEXT")
         (problem,) = schema_drift(connection)

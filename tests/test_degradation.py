@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from caci_spider.storage import PublicationsDatabase
+from caci_spider.records import open_database
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from tests.conftest import FIXTURES, ITEM_FIXTURES, run_crawl
 
@@ -39,7 +39,7 @@ def last_run(out: Path) -> dict:
 
 def next_canary(out: Path) -> dict:
     """The stored row the next incremental run checks (the one checked longest ago)."""
-    database = PublicationsDatabase(out / "caci.db")
+    database = open_database(out / "caci.db")
     try:
         (row,) = database.canary_candidates("field_reports", "publications", 1)
     finally:

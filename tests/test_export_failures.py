@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
+from caci_spider.records import open_database
 from caci_spider.spiders.publications import PublicationsSpider
-from caci_spider.storage import STAFF, PublicationsDatabase, export_publications, export_table
+from caci_spider.storage import STAFF, export_publications, export_table
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.testworld.localsite.fullfs import run_on_full_disk
@@ -42,7 +43,7 @@ def site():
 def fresh_exports(database_path: Path, directory: Path) -> dict[str, str]:
     """Every export file as the database's rows make it now, written into ``directory``."""
     directory.mkdir()
-    database = PublicationsDatabase(database_path)
+    database = open_database(database_path)
     try:
         for profile, section in PublicationsSpider.crawled_sections:
             export_publications(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from caci_spider.contract import export_keys, schema_drift
+from caci_spider.records import open_database
 from caci_spider.sources import sections
 from caci_spider.storage import PublicationsDatabase
 from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
@@ -40,7 +41,7 @@ def migrated(tmp_path: Path):
     path = tmp_path / "caci.db"
     shutil.copy(BEFORE, path)
     before = {t: contract_rows(path, t) for t in ("publications", "staff_publications")}
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     yield path, database, before
     database.close()
 
@@ -120,7 +121,7 @@ def test_opening_a_migrated_database_again_changes_nothing(migrated) -> None:
     database.close()
     with sqlite3.connect(path) as connection:
         dump = list(connection.iterdump())
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
 
@@ -183,7 +184,7 @@ def release(tmp_path: Path):
     """The release database before and after its first open: (path, before, database)."""
     before = gunzipped(tmp_path, "before.db")
     path = gunzipped(tmp_path)
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     yield path, before, database
     database.close()
 
@@ -223,7 +224,7 @@ def test_the_first_open_gives_the_contracts_schema_keyed_by_site_and_id(release,
     assert database.db["publication_authors"].pks == ["site", "publication_id", "position"]
     assert database.db["item_runs"].pks == ["item_table", "site", "item_id"]
     # The same schema as a database made new, to the index and the trigger.
-    PublicationsDatabase(tmp_path / "new.db").close()
+    open_database(tmp_path / "new.db").close()
     database.close()
     assert schema(path) == schema(tmp_path / "new.db")
 
@@ -290,7 +291,7 @@ def test_a_second_open_changes_nothing(release) -> None:
     database.close()
     with sqlite3.connect(path) as connection:
         dump = list(connection.iterdump())
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
 
@@ -306,11 +307,11 @@ def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypa
     # The last step of the migration: everything before it is rolled back with it.
     monkeypatch.setattr(PublicationsDatabase, "_ensure_fts", broken)
     with pytest.raises(sqlite3.OperationalError):
-        PublicationsDatabase(path)
+        open_database(path)
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
     monkeypatch.undo()
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         assert schema_drift(connection) == []
 
@@ -322,13 +323,13 @@ def test_a_database_that_has_site_but_is_keyed_by_id_is_finished_alike(tmp_path:
         connection.execute("ALTER TABLE publications ADD COLUMN site TEXT")
         connection.execute("UPDATE publications SET site = 'cacianalyst'")
     before = every_row(path)
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         assert schema_drift(connection) == []
         connection.execute(
             "INSERT INTO publications_fts(publications_fts) VALUES('integrity-check')"
         )
-    PublicationsDatabase(tmp_path / "new.db").close()
+    open_database(tmp_path / "new.db").close()
     assert schema(path) == schema(tmp_path / "new.db")
     kept = {t: len(rows) for t, rows in every_row(path).items()}
     assert {t: len(rows) for t, rows in before.items()} == {t: kept[t] for t in before}
@@ -367,7 +368,7 @@ def test_every_release_database_opens_in_todays_schema_keeping_every_row(
     schema, page_rules = RELEASE_VERSIONS.get(release_db.name, (0, None))  # 0: not versioned
     with sqlite3.connect(before) as connection:
         assert connection.execute("PRAGMA user_version").fetchone() == (schema,)
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     every_section = [(profile.key, section.category) for profile, section in sections()]
     outdated = database.outdated_publications(every_section)
     if page_rules == EXTRACTION_VERSION:

@@ -28,9 +28,9 @@ from caci_spider.preflight import (
     check_writable,
     preflight,
 )
+from caci_spider.records import open_database
 from caci_spider.spiders.generated import FieldReportsSpider
 from caci_spider.spiders.staff_publications import StaffPublicationsSpider
-from caci_spider.storage import PublicationsDatabase
 from caci_spider.urls import is_loopback
 from tests.conftest import REPO_ROOT, run_crawl
 from tests.unit_crawler import unit_settings
@@ -296,7 +296,7 @@ def test_the_database_file(tmp_path: Path) -> None:
     assert refused.exit_code == exitcodes.USAGE
     sqlite3.connect(tmp_path / "empty.db").close()
     check_database_file(tmp_path / "empty.db")
-    PublicationsDatabase(tmp_path / "good.db").close()
+    open_database(tmp_path / "good.db").close()
     check_database_file(tmp_path / "good.db")
 
 
@@ -343,7 +343,7 @@ def test_databases_of_every_release_are_ours(tmp_path: Path) -> None:
     old = "CREATE TABLE publications (id INTEGER PRIMARY KEY, url, section, title, authors, "
     old += "published, issue_date, byline, body, hits, modified, tags, word_count)"
     check_database_file(tables(tmp_path / "old.db", old))
-    newer = PublicationsDatabase(tmp_path / "newer.db")
+    newer = open_database(tmp_path / "newer.db")
     newer.db.execute("ALTER TABLE publications ADD COLUMN language TEXT")
     newer.db.execute("CREATE TABLE schema_versions (version INTEGER)")
     newer.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from caci_spider.items import STAFF_KEYS, SourceRank, StaffPublication
+from caci_spider.records import open_database
 from caci_spider.staff.precedence import PRECEDENCE, merge_observations
 from caci_spider.storage import STAFF_RANKS, PublicationsDatabase, export_table
 
@@ -57,7 +58,7 @@ def test_every_rule_names_a_field_of_the_observation() -> None:
 
 @pytest.fixture
 def database(tmp_path: Path) -> PublicationsDatabase:
-    db = PublicationsDatabase(tmp_path / "caci.db")
+    db = open_database(tmp_path / "caci.db")
     yield db
     db.close()
 
@@ -92,7 +93,7 @@ def test_the_rank_is_stored_beside_the_row_not_in_it(
 
 def test_rows_stored_before_ranks_were_kept_get_theirs_once(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     connection = sqlite3.connect(path)
     connection.execute(f"DROP TABLE {STAFF_RANKS}")
     for row_id, sources in (("a", [HOME]), ("b", [HOME, LISTING])):
@@ -102,7 +103,7 @@ def test_rows_stored_before_ranks_were_kept_get_theirs_once(tmp_path: Path) -> N
         )
     connection.commit()
     connection.close()
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     try:
         assert rank_of(database, "a") == SourceRank.SIDEBAR
         assert rank_of(database, "b") == SourceRank.LISTING

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from caci_spider.items import CONTRACT_KEYS, Publication, Reject
+from caci_spider.records import open_database
 from caci_spider.storage import (
     PublicationsDatabase,
     export_publications,
@@ -24,7 +25,7 @@ def report(item_id: int, body: str = "A body.\n\nSecond paragraph.", **fields) -
 
 @pytest.fixture
 def database(tmp_path: Path) -> PublicationsDatabase:
-    db = PublicationsDatabase(tmp_path / "caci.db")
+    db = open_database(tmp_path / "caci.db")
     yield db
     db.close()
 
@@ -258,7 +259,7 @@ def test_canary_checks_keep_the_differing_fields_and_old_databases_gain_the_colu
             " run_id INTEGER, outcome TEXT, missing TEXT, PRIMARY KEY (spider, item_key))"
         )
     conn.close()
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     try:
         difference = {"field": "title", "stored": "OLD", "new": "Home", "why": "site name"}
         database.record_canary(
@@ -491,7 +492,7 @@ def test_a_publications_page_counts_the_attempts_of_every_spider_that_fetches_it
 ) -> None:
     """field_reports and publications fetch the same item pages: a page that keeps failing
     waits longer each time, whichever of them failed last."""
-    database = PublicationsDatabase(tmp_path / "caci.db")
+    database = open_database(tmp_path / "caci.db")
     url = "https://www.cacianalyst.org/publications/field-reports/item/7999-x.html"
     for n, spider in enumerate(["field_reports", "publications", "field_reports"]):
         database.record_reject(

@@ -8,10 +8,13 @@ import ast
 import gzip
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from caci_spider.records import open_database
 from caci_spider.storage import STEPS, PublicationsDatabase, export_publications
 from caci_spider.versions import SCHEMA_VERSION
 from tests.conftest import REPO_ROOT
@@ -42,7 +45,7 @@ def statements(database: PublicationsDatabase) -> list[str]:
 
 
 def test_a_new_publication_costs_at_most_six_statements(tmp_path: Path) -> None:
-    database = PublicationsDatabase(tmp_path / "caci.db")
+    database = open_database(tmp_path / "caci.db")
     run_id = database.start_run("field_reports", "incremental", "2026-01-01T00:00:00Z")
     # Its author is known (an earlier item's): the crawl's usual case.
     assert database.store_report(field_report(1, "First body."), "field_reports", run_id) == "new"
@@ -63,7 +66,7 @@ def test_a_new_publication_costs_at_most_six_statements(tmp_path: Path) -> None:
 
 
 def test_the_probe_is_read_again_once_the_connection_wrote(tmp_path: Path) -> None:
-    database = PublicationsDatabase(tmp_path / "caci.db")
+    database = open_database(tmp_path / "caci.db")
     report = field_report(2, "A body.")
     assert database.duplicate_of(report) is None
     # A lower id with the same body stored meanwhile: duplicate_of must see it.
@@ -76,7 +79,7 @@ def test_the_probe_is_read_again_once_the_connection_wrote(tmp_path: Path) -> No
 def test_a_fresh_database_stores_each_rows_category_and_selects_sections_by_it(
     tmp_path: Path,
 ) -> None:
-    database = PublicationsDatabase(tmp_path / "caci.db")
+    database = open_database(tmp_path / "caci.db")
     database.store_report(field_report(1, "One."), "field_reports")
     article = field_report(2, "Two.", url=f"{CACI}/publications/analytical-articles/item/2-y.html")
     database.store_report(article, "analytical_articles")
@@ -115,7 +118,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
         urls = dict(connection.execute("SELECT rowid, url FROM publications").fetchall())
     connection.close()
     assert urls and "category" not in columns
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         stored = dict(connection.execute("SELECT rowid, category FROM publications").fetchall())
         (version,) = connection.execute("PRAGMA user_version").fetchone()
@@ -126,7 +129,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
     assert stored == {
         rowid: url.split("/item/")[0].rsplit("/", 1)[1] for rowid, url in urls.items()
     }
-    PublicationsDatabase(path).close()  # a second open changes nothing
+    open_database(path).close()  # a second open changes nothing
     with sqlite3.connect(path) as connection:
         assert list(connection.iterdump()) == dump
     connection.close()
@@ -134,7 +137,7 @@ def test_every_stored_release_database_gains_the_category_of_each_row(
 
 def test_a_database_of_the_previous_schema_gains_the_category_in_place(tmp_path: Path) -> None:
     path = tmp_path / "caci.db"
-    database = PublicationsDatabase(path)
+    database = open_database(path)
     database.store_report(field_report(1, "One."), "field_reports")
     database.close()
     # Schema 1: the same database without the column.
@@ -142,7 +145,7 @@ def test_a_database_of_the_previous_schema_gains_the_category_in_place(tmp_path:
         connection.execute("ALTER TABLE publications DROP COLUMN category")
         connection.execute("PRAGMA user_version = 1")
     connection.close()
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT category FROM publications").fetchall() == [
             ("field-reports",)
@@ -187,3 +190,14 @@ def test_storage_imports_no_text_rule_module() -> None:
 def test_the_migration_is_named_steps() -> None:
     assert [step.name for step in STEPS][0].startswith("tables")
     assert STEPS[-1].name == "schema version"
+
+
+def test_importing_storage_loads_no_text_rule_module() -> None:
+    """Not even through another module: the rules come in with the caller
+    (records.open_database), never by an import of storage's own."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, caci_spider.storage; print(' '.join(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    rule_modules = (TEXT_RULE_MODULES - {"caci_spider.urls"}) | {"caci_spider.records"}
+    assert not rule_modules & set(loaded)

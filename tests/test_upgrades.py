@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from caci_spider.contract import schema_drift
-from caci_spider.storage import EXTRACTION_UPGRADE, NewerDatabase, PublicationsDatabase
+from caci_spider.records import open_database
+from caci_spider.storage import EXTRACTION_UPGRADE, NewerDatabase
 from caci_spider.testworld.localsite import LocalK2Site, serve
 from caci_spider.versions import EXTRACTION_VERSION, SCHEMA_VERSION
 from tests.conftest import FIXTURES, REPO_ROOT, run_crawl
@@ -188,18 +189,18 @@ def test_the_previous_releases_database_and_archive_upgrade_without_a_failed_nig
 
 def test_a_database_of_a_newer_schema_is_not_opened_and_left_as_it_is(tmp_path: Path) -> None:
     path = tmp_path / "caci.db"
-    PublicationsDatabase(path).close()
+    open_database(path).close()
     with sqlite3.connect(path) as connection:
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     connection.close()
     untouched = digest(path)
     with pytest.raises(NewerDatabase, match=f"schema {SCHEMA_VERSION + 1}"):
-        PublicationsDatabase(path)
+        open_database(path)
     assert digest(path) == untouched
 
 
 def test_only_an_upgrade_keeps_a_change_outside_the_body_as_a_version(tmp_path: Path) -> None:
-    database = PublicationsDatabase(tmp_path / "caci.db")
+    database = open_database(tmp_path / "caci.db")
     database.store_report(field_report(12999, "The body."), "field_reports", 1)
     older = field_report(12999, "The body.")
     older.title = "ANOTHER TITLE"
@@ -273,7 +274,7 @@ def test_a_reader_never_errs_through_a_first_crawl_and_a_migration(tmp_path: Pat
     try:
         with serve(LocalK2Site(FIXTURES)) as (base_url, _site):
             run_crawl("field_reports", base_url, first)
-        PublicationsDatabase(migrated).close()
+        open_database(migrated).close()
         time.sleep(0.05)
     finally:
         stop.set()

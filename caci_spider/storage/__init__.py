@@ -29,7 +29,6 @@ from pathlib import Path
 import sqlite_utils
 
 from caci_spider.items import CONTRACT_KEYS  # re-exported: other modules import it from here
-from caci_spider.records import STORAGE_RULES
 from caci_spider.storage.common import (
     DOCUMENTS,
     EXPORTS,
@@ -92,11 +91,11 @@ __all__ = [
 
 class PublicationsDatabase(PublicationsMixin, StaffMixin, DocumentsMixin, SchemaMixin):
     """The crawl's database; one instance per crawl, shared by the pipelines. ``rules``: the
-    domain decisions storage applies (the project's, :data:`caci_spider.records
-    .STORAGE_RULES`, unless given)."""
+    domain decisions storage applies, given by the caller (the project's:
+    :func:`caci_spider.records.open_database`), so that storage imports no rule module."""
 
-    def __init__(self, path: str | os.PathLike[str], rules: StorageRules | None = None) -> None:
-        self.rules = STORAGE_RULES if rules is None else rules
+    def __init__(self, path: str | os.PathLike[str], rules: StorageRules) -> None:
+        self.rules = rules
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)

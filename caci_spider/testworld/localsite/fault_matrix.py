@@ -30,8 +30,9 @@ from pathlib import Path
 
 import sqlite_utils
 
+from caci_spider.records import open_database
 from caci_spider.sources import section_of
-from caci_spider.storage import PublicationsDatabase, export_publications
+from caci_spider.storage import export_publications
 from caci_spider.testworld.localsite import DEFAULT_FIXTURES, LocalK2Site, serve
 from caci_spider.testworld.localsite.crawl import crawl_command
 from caci_spider.testworld.localsite.drift import (
@@ -799,7 +800,7 @@ def run_write_scenario(
 def _fresh_export(database_path: Path, path: Path) -> str:
     """The field reports' export as the database's rows make it now."""
     profile, section = section_of("field_reports")
-    database = PublicationsDatabase(database_path)
+    database = open_database(database_path)
     try:
         export_publications(database, path, site=profile.key, category=section.category)
     finally:
