@@ -89,7 +89,7 @@ def sha256(body: bytes) -> str:
 
 
 # Seconds a worker may take to start and answer beyond the time limit before it is killed (the
-# limit itself is kept by an alarm inside the worker, from the moment it has read the PDF).
+# limit itself is kept by a CPU-time alarm inside the worker, from the moment it has read the PDF).
 STARTUP_GRACE = 30.0
 
 

@@ -3,7 +3,7 @@ writes one JSON object on stdout, ``{"ok": true, "pages", "title", "author", "te
 ``{"ok": false, "reason"}``.
 
 It runs in a process of its own (:func:`caci_spider.documents.extract_text`), so that a parser
-that overruns the time limit is stopped (an alarm in the worker; the crawl kills a worker that
+that overruns the time limit is stopped (a CPU-time alarm in the worker; the crawl kills a worker that
 does not answer within the limit plus :data:`~caci_spider.documents.STARTUP_GRACE`) and one
 that allocates without end hits this process's
 memory cap (``RLIMIT_AS``), never the crawl's. Before pypdf reads anything, every flate stream
@@ -125,8 +125,9 @@ def _alarm(_signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m caci_spider.pdfworker [SECONDS]``: the time limit counts from the moment the
-    PDF is read, not from the interpreter's start (a busy machine starts processes slowly)."""
+    """``python -m caci_spider.pdfworker [SECONDS]``: the time limit is CPU time (user +
+    system) from the moment the PDF is read, not wall time from the interpreter's start: a busy
+    machine starts processes slowly and shares its cores, and neither is the PDF's doing."""
     arguments = sys.argv[1:] if argv is None else argv
     seconds = float(arguments[0]) if arguments else 0.0
     _limit_memory()
@@ -135,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
 
     data = sys.stdin.buffer.read()
     if seconds > 0 and hasattr(signal, "setitimer"):
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+        signal.signal(signal.SIGPROF, _alarm)
+        signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         result = extract(data)
     except _TimedOut:
@@ -146,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     except RecursionError:
         result = _refused("unreadable PDF", "nested too deeply")
     if hasattr(signal, "setitimer"):
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
     sys.stdout.write(json.dumps(result, ensure_ascii=False))
     return 0
 

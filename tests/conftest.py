@@ -22,6 +22,13 @@ ITEM_FIXTURES = [page.html for page in fixture_pages("item")]
 GOOD_FIELD_REPORTS = len(good_fixtures("field_reports"))
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the machine has cores. Most tests are real crawls in
+    subprocesses that wait on a local site served by their worker, so workers at one per core
+    leave the cores idle a sixth of the time (2 cores: 5:03 with 2 workers, 4:31 with 3)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def expected_for(page: Path) -> dict:
     return json.loads(page.with_suffix(".json").read_text("utf-8"))
 
