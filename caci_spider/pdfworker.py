@@ -5,9 +5,10 @@ writes one JSON object on stdout, ``{"ok": true, "pages", "title", "author", "te
 It runs in a process of its own (:func:`caci_spider.documents.extract_text`), so that a parser
 that overruns the time limit is stopped (a CPU-time alarm in the worker; the crawl kills a
 worker that does not answer within the limit plus :data:`~caci_spider.documents.STARTUP_GRACE`)
-and one that allocates without end hits this process's memory cap (``RLIMIT_AS``), never the crawl's. Before pypdf reads anything, every flate stream
-is inflated once, counting bytes, up to :data:`MAX_INFLATED`: a decompression bomb is refused
-after inflating that much, in bounded memory. pypdf's own output limits stay on as a second
+and one that allocates without end hits this process's memory cap (``RLIMIT_AS``), never the
+crawl's. Before pypdf reads anything, every flate stream is inflated once, counting bytes, up
+to :data:`MAX_INFLATED`: a decompression bomb is refused after inflating that much, in bounded
+memory. pypdf's own output limits stay on as a second
 guard, and :data:`MAX_PAGES` bounds the pages read.
 """
 
