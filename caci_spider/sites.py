@@ -16,9 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from caci_spider.sources import CACIANALYST
+from caci_spider.storage.common import SITES_TABLE
 from caci_spider.urls import host_key
-
-SITES_TABLE = "sites"
 
 
 class SiteMismatch(Exception):

@@ -410,30 +410,6 @@ def staff_section() -> tuple[SiteProfile, Section]:
     return next((p, s) for p, s in sections() if s.kind == KIND_STAFF_PUBLICATIONS)
 
 
-def section_by_category(site: str, category: str) -> Section | None:
-    """The crawled section of the site keyed ``site`` whose K2 category is ``category``."""
-    profile = BY_KEY.get(site)
-    if profile is None:
-        return None
-    return next((s for s in profile.sections if s.category == category), None)
-
-
-def category_path(category: str) -> str:
-    """The path of a section's category (:func:`caci_spider.urls.category_path`, where the URL
-    grammar lives; kept here for the modules that read it from sources)."""
-    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
-
-    return urls.category_path(category)
-
-
-def item_path_match(path: str) -> re.Match[str] | None:
-    """:func:`caci_spider.urls.item_path_match` (kept here for the modules that read it from
-    sources)."""
-    from caci_spider import urls  # noqa: PLC0415 (urls reads this module)
-
-    return urls.item_path_match(path)
-
-
 # The spider that crawls every section of the publications table in one run.
 ALL_SECTIONS_SPIDER = "publications"
 

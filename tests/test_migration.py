@@ -355,7 +355,8 @@ def test_a_release_database_is_kept_for_each_release() -> None:
 
 
 # The versions each release database was written with (schema, page rules): issue 28 began
-# recording them, issue 23 (schema 2: publications.category) is the first release of schema 1.
+# recording them; the release before issue 23 (which brought schema 2: publications.category)
+# is the last release of schema 1.
 RELEASE_VERSIONS = {"caci-before-issue-23.db.gz": (1, 1)}
 
 

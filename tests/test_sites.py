@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from caci_spider.sites import SITES_TABLE, SiteMismatch, check_sites, recorded_sites, site_key
+from caci_spider.sites import SiteMismatch, check_sites, recorded_sites, site_key
+from caci_spider.storage.common import SITES_TABLE
 
 
 @pytest.mark.parametrize(

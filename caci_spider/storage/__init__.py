@@ -16,9 +16,10 @@ table family, each a mixin of :class:`PublicationsDatabase`, the thin facade a c
 
 Storage makes no domain decision: which spellings are one author, which staff observations are
 one publication and how they merge, a title's key are the caller's rules
-(:class:`.rules.StorageRules`; the project's are :data:`caci_spider.records.STORAGE_RULES`,
-what a database opened without ``rules`` uses). Every item is written in one transaction
-(``Database.atomic``); the database runs in WAL mode so that readers never block the crawl.
+(:class:`.rules.StorageRules`, a required argument; the project's are
+:data:`caci_spider.records.STORAGE_RULES`, which :func:`caci_spider.records.open_database`
+gives). Every item is written in one transaction (``Database.atomic``); the database runs in
+WAL mode so that readers never block the crawl.
 """
 
 from __future__ import annotations

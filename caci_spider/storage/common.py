@@ -21,6 +21,8 @@ from caci_spider.versions import SCHEMA_VERSION
 PUBLICATIONS = "publications"
 STAFF = "staff_publications"
 STAFF_RANKS = "staff_ranks"
+# The base URLs a database was first crawled from (caci_spider.sites checks them).
+SITES_TABLE = "sites"
 DOCUMENTS = "documents"
 # The site of every staff publication row where a table keys rows by (site, id).
 STAFF_SITE = SILKROADSTUDIES.key

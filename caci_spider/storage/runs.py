@@ -7,11 +7,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from caci_spider.sites import SITES_TABLE
 from caci_spider.storage.common import (
     ANALYST_SITE,
     EXPORTS,
     PUBLICATIONS,
+    SITES_TABLE,
     STAFF_SITE,
     StorageBase,
     decode,

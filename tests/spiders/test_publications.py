@@ -16,7 +16,7 @@ from scrapy import Request
 from scrapy.core.downloader import Downloader
 from scrapy.utils.project import get_project_settings
 
-from caci_spider import sources
+from caci_spider import urls
 from caci_spider.channels import channel_of
 from caci_spider.channels.feedfirst import FeedFirst
 from caci_spider.contract import derive
@@ -59,7 +59,7 @@ SITE_OF = {
 
 def path_of(category: str) -> str:
     """``/publications/<category>``, or ``/<category>`` for a top-level one."""
-    return sources.category_path(category)
+    return urls.category_path(category)
 
 
 def opened(spidercls: type[K2CategorySpider], tmp_path: Path, **settings: Any) -> Any:

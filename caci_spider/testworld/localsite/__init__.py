@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from caci_spider import sources
+from caci_spider import sources, urls
 from caci_spider.testworld.localsite import feeds, k2json, layouts, pdfs
 from caci_spider.testworld.localsite.content import (
     _FEED_PATH,
@@ -343,7 +343,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = sources.item_path_match(path)
+        match = urls.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
@@ -366,7 +366,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = sources.item_path_match(path)
+        match = urls.item_path_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         if self.forbidden:
@@ -632,7 +632,7 @@ class LocalK2Site:
             expected = json.loads(oracle.read_text("utf-8")) if oracle.exists() else {}
             body = expected.get("body") or expected.get("summary") or ""
             cached = feeds.FeedItem(
-                f"{sources.category_path(category)}/item/{path.stem}.html",
+                f"{urls.category_path(category)}/item/{path.stem}.html",
                 expected.get("title") or path.stem.split("-", 1)[-1].replace("-", " "),
                 created,
                 tuple(expected.get("authors") or ()),

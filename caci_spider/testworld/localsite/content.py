@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from caci_spider import sources
+from caci_spider import sources, urls
 from caci_spider.testworld.localsite import itempages, pdfs
 from caci_spider.testworld.localsite.listings import FixtureListing
 
@@ -45,7 +45,7 @@ _JSON_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.json$")
 _HTML_LISTING_PATH = re.compile(r"^/(?:publications/)?(?P<category>[\w-]+)\.html$")
 # Every crawled section's listing path and name, from the site profiles (caci_spider.sources).
 _LISTINGS = {
-    category: (f"{sources.category_path(category)}.html", name)
+    category: (f"{urls.category_path(category)}.html", name)
     for category, name in sources.section_names_by_category().items()
 }
 # Created date of an item page without a K2 date line.
@@ -112,7 +112,7 @@ class ItemFixture:
 
     @property
     def href(self) -> str:
-        return f"{sources.category_path(self.category)}/item/{self.id}-{self.alias}.html"
+        return f"{urls.category_path(self.category)}/item/{self.id}-{self.alias}.html"
 
     @property
     def title(self) -> str | None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from caci_spider import sources
+from caci_spider import urls
 from caci_spider.testworld.localsite.layouts.context import (
     ACCOUNT,
     ACCOUNT_ID,
@@ -32,7 +32,7 @@ def _section(path: str) -> tuple[str, str]:
         return "Field Reports", "/publications/field-reports.html"
     slug = match["slug"]
     name = SECTIONS.get(slug) or slug.replace("-", " ").title()
-    return name, f"{sources.category_path(slug)}.html"
+    return name, f"{urls.category_path(slug)}.html"
 
 
 def _item_id(path: str) -> str:
