@@ -19,7 +19,7 @@ import json
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -230,9 +230,18 @@ def dict_rows(
 ) -> list[dict[str, Any]]:
     """Rows as dicts, whatever row factory the connection has (Datasette's and sqlite-utils'
     are left as they are)."""
+    return list(iter_dict_rows(connection, sql, params))
+
+
+def iter_dict_rows(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+) -> Iterator[dict[str, Any]]:
+    """:func:`dict_rows` one at a time: the export reads every row with its body, and holding
+    them all at once doubled a 10,000-row crawl's peak memory."""
     cursor = connection.execute(sql, list(params))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, tuple(row), strict=True)) for row in cursor.fetchall()]
+    for row in cursor:
+        yield dict(zip(names, tuple(row), strict=True))
 
 
 def decoded_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -267,11 +276,11 @@ def records(connection: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every publication (by site, then id) and staff publication (by id), as CSL-JSON items."""
     items = []
     if has_table(connection, PUBLICATIONS):
-        rows = dict_rows(connection, f"SELECT * FROM {PUBLICATIONS} ORDER BY site, id")
+        rows = iter_dict_rows(connection, f"SELECT * FROM {PUBLICATIONS} ORDER BY site, id")
         items += [csl_item(PUBLICATIONS, decoded_row(row)) for row in rows]
     if has_table(connection, STAFF):
         pdfs = staff_pdf_urls(connection)
-        rows = dict_rows(connection, f"SELECT * FROM {STAFF} ORDER BY id")
+        rows = iter_dict_rows(connection, f"SELECT * FROM {STAFF} ORDER BY id")
         items += [csl_item(STAFF, decoded_row(row), pdfs.get(row["id"])) for row in rows]
     return items
 
@@ -434,15 +443,12 @@ def csl_json_text(items: list[dict[str, Any]]) -> str:
 # -- files ---------------------------------------------------------------------------------------
 
 
-def export_texts(connection: sqlite3.Connection) -> tuple[int, dict[str, str]]:
-    """The record count and the text of each export file (by file name), from the same
-    records."""
-    items = records(connection)
-    return len(items), {
-        EXPORT_NAMES["csljson"]: csl_json_text(items),
-        EXPORT_NAMES["ris"]: ris_text(items),
-        EXPORT_NAMES["bibtex"]: bibtex_text(items),
-    }
+# Each export file (by name) and the function that writes its text from the records.
+EXPORT_TEXTS: dict[str, Callable[[list[dict[str, Any]]], str]] = {
+    EXPORT_NAMES["csljson"]: csl_json_text,
+    EXPORT_NAMES["ris"]: ris_text,
+    EXPORT_NAMES["bibtex"]: bibtex_text,
+}
 
 
 def write_export(path: Path, text: str, count: int) -> int:
@@ -451,13 +457,21 @@ def write_export(path: Path, text: str, count: int) -> int:
     return count
 
 
+def write_items(
+    path: Path, text_of: Callable[[list[dict[str, Any]]], str], items: list[dict[str, Any]]
+) -> int:
+    """One export file of ``items`` in the format ``text_of`` writes, atomically."""
+    return write_export(path, text_of(items), len(items))
+
+
 def write_citations(connection: sqlite3.Connection, directory: Path) -> int:
     """``citations.json``, ``citations.ris`` and ``citations.bib`` in ``directory``, each
     written atomically, from the same records; returns their count."""
-    count, texts = export_texts(connection)
-    for name, text in texts.items():
-        write_export(directory / name, text, count)
-    return count
+    items = records(connection)
+    # One file's text at a time: all three at once held a large crawl's citations three times.
+    for name, text_of in EXPORT_TEXTS.items():
+        write_items(directory / name, text_of, items)
+    return len(items)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -368,12 +368,13 @@ class StorePipeline(_CrawlerPipeline):
         publication and staff publication of the database, whichever spider ran; each file
         written, or failed, like the other exports."""
         try:
-            count, texts = citations.export_texts(self.store.database.db.conn)
+            items = citations.records(self.store.database.db.conn)
         except sqlite3.Error as error:
             self.store.export_failed(directory / citations.EXPORT_NAMES["csljson"], error)
             return
-        for name, text in texts.items():
-            write = partial(citations.write_export, text=text, count=count)
+        # One file's text at a time (made inside its write), not all three held at once.
+        for name, text_of in citations.EXPORT_TEXTS.items():
+            write = partial(citations.write_items, text_of=text_of, items=items)
             self.export(directory / name, write, "citations")
 
     def export_publications(
