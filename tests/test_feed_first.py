@@ -161,7 +161,11 @@ def test_a_faulty_feed_is_refused_with_its_reason(fault, reason) -> None:
     site.feed_fault = fault
     with pytest.raises(FeedRefused, match=reason.replace("(", r"\(").replace(")", r"\)")):
         parse_feed(
-            served_feed(site), BASE + FEED, BASE, "/publications/field-reports", max_size=1024 * 1024
+            served_feed(site),
+            BASE + FEED,
+            BASE,
+            "/publications/field-reports",
+            max_size=1024 * 1024,
         )
 
 
