@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 from caci_spider.dates import k2_date_text
 from caci_spider.items import PublicationPage
 from caci_spider.pages.item import item_page
-from caci_spider.urls import ItemRef, host_key, item_ref
+from caci_spider.urls import ItemRef, category_of, host_key, item_ref
 
 # Deeper than this is no K2 answer (an item's deepest field, its author's profile, is 4 down).
 MAX_DEPTH = 12
@@ -110,10 +110,12 @@ def load(body: bytes, max_size: int) -> dict[str, Any]:
 
 
 def parse_page(
-    body: bytes, page_url: str, base_url: str, category: str, site: str, max_size: int
+    body: bytes, page_url: str, base_url: str, section: str, site: str, max_size: int
 ) -> list[JsonItem]:
-    """The items of one JSON listing page of ``category`` on ``base_url`` (an empty list: a page
-    past the end), or :class:`JsonRefused`."""
+    """The items of one JSON listing page of the section at path ``section`` (its
+    ``Section.path``) on ``base_url`` (an empty list: a page past the end), or
+    :class:`JsonRefused`."""
+    category = category_of(section)
     answer = load(body, max_size)
     if not isinstance(answer.get("site"), dict):
         raise JsonRefused("the JSON answer has no site object: not K2's listing")
@@ -125,10 +127,11 @@ def parse_page(
     listed = answer.get("category")
     if isinstance(listed, dict) and listed.get("alias") != category:
         raise JsonRefused(f"the JSON answer is category {str(listed.get('alias'))[:40]!r}")
-    return [_item(raw, page_url, base_url, category, site) for raw in items]
+    return [_item(raw, page_url, base_url, section, site) for raw in items]
 
 
-def _item(raw: Any, page_url: str, base_url: str, category: str, site: str) -> JsonItem:
+def _item(raw: Any, page_url: str, base_url: str, section: str, site: str) -> JsonItem:
+    category = category_of(section)
     if not isinstance(raw, dict):
         raise JsonRefused("a JSON item is not an object")
     item_id = raw.get("id")
@@ -143,7 +146,7 @@ def _item(raw: Any, page_url: str, base_url: str, category: str, site: str) -> J
     absolute = urljoin(page_url, link)
     if host_key(urlsplit(absolute).netloc) != host_key(urlsplit(base_url).netloc):
         raise JsonRefused(f"JSON item {item_id} links off the section's host ({link[:80]!r})")
-    ref = item_ref(link, page_url, base_url, category, site=site)
+    ref = item_ref(link, page_url, base_url, section, site=site)
     if ref is None or ref.id != item_id or f"/item/{item_id}-" not in link:
         raise JsonRefused(f"JSON item {item_id} does not link to item {item_id} of {category}")
     item_category = raw.get("category")

@@ -20,7 +20,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from caci_spider.urls import ItemRef, category_path, item_ref
+from caci_spider.urls import ItemRef, item_ref
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -36,19 +36,19 @@ class FeedEntry:
     created: str | None  # as the feed prints it (pubDate or published), not parsed
 
 
-def feed_path(category: str) -> str:
-    """K2's feed of a category: ``publications/field-reports.feed``."""
-    return f"{category_path(category).lstrip('/')}.feed"
+def feed_path(section: str) -> str:
+    """K2's feed of the section at path ``section``: ``publications/field-reports.feed``."""
+    return f"{section.lstrip('/')}.feed"
 
 
 def parse_feed(
-    body: bytes, feed_url: str, base_url: str, category: str, max_size: int | None = None
+    body: bytes, feed_url: str, base_url: str, section: str, max_size: int | None = None
 ) -> list[FeedEntry]:
     """The entries of an RSS 2.0 or Atom feed, newest first as the feed lists them.
 
     Raises :class:`FeedRefused` when the body is not XML, carries a DTD (entity declarations:
     entity expansion or external entities), is neither RSS nor Atom, lists no items, or lists
-    an item without a K2 item link of ``category`` on ``base_url``.
+    an item without a K2 item link of the section at path ``section`` on ``base_url``.
     """
     if max_size is not None and len(body) > max_size:
         raise FeedRefused(f"the feed is larger than {max_size} bytes, refused unread")
@@ -73,7 +73,7 @@ def parse_feed(
     entries = []
     for link, element in items:
         # The spider keys the entries by its target's site (a feed knows only its base URL).
-        ref = item_ref(link or "", feed_url, base_url, category, site="")
+        ref = item_ref(link or "", feed_url, base_url, section, site="")
         if ref is None:
             raise FeedRefused(f"a feed item has no K2 item link of this section ({link!r:.80})")
         entries.append(FeedEntry(ref, _text(element, title_tag), _text(element, date_tag)))

@@ -69,7 +69,7 @@ class Target:
 
     def ref(self, href: str, page_url: str) -> ItemRef | None:
         """The canonical item of this section ``href`` points to, on this site."""
-        return item_ref(href, page_url, self.base_url, self.category, site=self.site)
+        return item_ref(href, page_url, self.base_url, self.section.path, site=self.site)
 
     def owns(self, url: str) -> bool:
         """Whether ``url`` is one of this section's pages (listing, feed or item) on the base

@@ -19,9 +19,10 @@ from caci_spider.sources import DEFAULT_PARENT, sections, site_hosts, staff_sect
 # The paths of a K2 site's sections, spelled here only: a category hangs under its menu parent
 # (``Section.parent``), ``/publications/<category>``, or at the top, ``/<category>``; its
 # listing is that + ``.html``, its feed that + ``.feed``, an item that +
-# ``/item/<id>-<alias>.html``.
+# ``/item/<id>-<alias>.html``. ``section`` is the section's path (its ``Section.path``), the
+# category its last segment.
 ITEM_PATH = re.compile(
-    rf"^/(?:{re.escape(DEFAULT_PARENT)}/)?(?P<category>[\w-]+)/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
+    r"^(?P<section>(?:/[\w-]+)*/(?P<category>[\w-]+))/item/(?P<id>\d+)(?:-[^/]*)?\.html$"
 )
 
 
@@ -30,19 +31,26 @@ def section_path(parent: str, category: str) -> str:
     return f"/{parent}/{category}" if parent else f"/{category}"
 
 
+def category_of(path: str) -> str:
+    """The K2 category of the section at ``path``: its last segment."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def category_path(category: str) -> str:
-    """The path of a crawled section's category (its ``Section.path``); an unknown category is
-    taken to hang under :data:`~caci_spider.sources.DEFAULT_PARENT`, as K2's article categories
-    of these sites do."""
+    """The path of a section declared in caci_spider.sources, found by its category; an unknown
+    category is taken to hang under :data:`~caci_spider.sources.DEFAULT_PARENT`, as K2's article
+    categories of these sites do. Only for the local test site and tests, which serve the
+    declared sections: a crawl passes its section's own path (``Section.path``) instead, so a
+    section declared elsewhere (a test profile) or two sections of one slug on two sites work."""
     found = next((s for _, s in sections() if s.category == category), None)
     return found.path if found is not None else section_path(DEFAULT_PARENT, category)
 
 
-def item_path_match(path: str) -> re.Match[str] | None:
-    """The :data:`ITEM_PATH` match of an item path whose category is where its section hangs
-    (``/publications/silkroadstudies-news/item/…`` is no item of the top-level news)."""
+def item_path_match(path: str, section: str) -> re.Match[str] | None:
+    """The :data:`ITEM_PATH` match of an item path of the section at path ``section``
+    (``/publications/silkroadstudies-news/item/…`` is no item of ``/silkroadstudies-news``)."""
     match = ITEM_PATH.match(path)
-    if match is None or not path.startswith(category_path(match["category"]) + "/item/"):
+    if match is None or match["section"] != section:
         return None
     return match
 
@@ -54,6 +62,7 @@ _MAX_URL_LENGTH = 2083  # longer links are garbage, not items
 # The site and K2 category of the institute's "Staff Publications" (silkroadstudies.org).
 STAFF_SITE_PROFILE, STAFF_SECTION = staff_section()
 STAFF_CATEGORY = STAFF_SECTION.category
+STAFF_PATH = STAFF_SECTION.path
 
 
 @dataclass(frozen=True)
@@ -93,8 +102,9 @@ def is_same_site(url: str, base_url: str) -> bool:
     return key == host_key(urlsplit(base_url).netloc) or key in SITE_HOSTS
 
 
-def item_ref(href: str, page_url: str, base_url: str, category: str, site: str) -> ItemRef | None:
-    """The canonical item a link points to, or ``None`` when it is not an item of ``category``.
+def item_ref(href: str, page_url: str, base_url: str, section: str, site: str) -> ItemRef | None:
+    """The canonical item a link points to, or ``None`` when it is not an item of the section at
+    path ``section`` (its ``Section.path``: ``/publications/field-reports``).
 
     The canonical URL is ``base_url`` + the item path, with no query and no fragment; ``site``
     is the profile key of the site ``base_url`` is (caci_spider.sources).
@@ -105,8 +115,8 @@ def item_ref(href: str, page_url: str, base_url: str, category: str, site: str) 
     absolute = urljoin(page_url, href)
     if not is_same_site(absolute, base_url):
         return None
-    match = item_path_match(urlsplit(absolute).path)
-    if not match or match["category"] != category:
+    match = item_path_match(urlsplit(absolute).path, section)
+    if not match:
         return None
     url = safe_url_string(base_url.rstrip("/") + match.group(0))
     return ItemRef(int(match["id"]), url, site)
@@ -131,7 +141,7 @@ def listing_start(url: str) -> int | None:
 def is_staff_listing_or_item(url: str) -> bool:
     """True for the full staff listing and its item pages (the authoritative copies)."""
     path = urlsplit(url).path
-    return path.startswith(category_path(STAFF_CATEGORY))
+    return path.startswith(STAFF_PATH)
 
 
 def is_loopback(url: str | None) -> bool:

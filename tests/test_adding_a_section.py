@@ -1,8 +1,10 @@
 """Adding a K2 section of a known layout is "add a ``Section``, add fixtures": no other code.
 
 The test declares one ``Section`` in a TEST profile (a :class:`SiteProfile` built here, not in
-``caci_spider/sources.py``), serves fixture HTML of a known layout (the field reports') under
-the new category's path from a minimal server, and runs one real crawl of the spider that
+``caci_spider/sources.py``), once under the default menu parent (``/publications/<category>``)
+and once at the top of its site (``parent=""``: ``/<category>``, as silkroadstudies.org's
+news). For each it serves fixture HTML of a known layout (the field reports') under the new
+section's path from a minimal server, and runs one real crawl of the spider that
 :func:`caci_spider.spiders.generated.section_spider` derives from the Section alone. Every item
 page of the fixture listing is stored as its hand-checked oracle (``<id>-<alias>.json``) says,
 under the test site's key and URLs, and the section's export holds them.
@@ -27,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlite_utils
 
-from caci_spider.sources import Section, SiteProfile
+from caci_spider.sources import DEFAULT_PARENT, Section, SiteProfile
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "fixtures"
@@ -36,23 +38,35 @@ FIXTURES = REPO_ROOT / "fixtures"
 LAYOUT = FIXTURES / "field_reports"
 LAYOUT_CATEGORY = "field-reports"
 
+# The menu parents the new section is declared under: the default (``/publications/``) and
+# none (a top-level category).
+PARENTS = (DEFAULT_PARENT, "")
+
+
 # --- the whole declaration of the new section ---------------------------------------------
-TEST_SECTION = Section(
-    category="test-reports",
-    spider="test_reports",
-    name="Field Reports",  # the name its item pages print ("Published in Field Reports")
-    export_name="test_reports.jsonl",
-    coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
-)
-TEST_PROFILE = SiteProfile(
-    key="testsite",
-    base_url_setting="TEST_SITE_BASE_URL",
-    default_base_url="http://127.0.0.1:9",
-    hosts=("testsite.invalid",),
-    publication_name=None,
-    site_names=("Test Site",),
-    sections=(TEST_SECTION,),
-)
+def new_section(parent: str) -> Section:
+    return Section(
+        category="test-reports",
+        spider="test_reports",
+        name="Field Reports",  # the name its item pages print ("Published in Field Reports")
+        export_name="test_reports.jsonl",
+        coverage_minimums=MappingProxyType({"title": 0.95, "body": 0.95, "published": 0.95}),
+        parent=parent,
+    )
+
+
+def new_profile(section: Section) -> SiteProfile:
+    return SiteProfile(
+        key="testsite",
+        base_url_setting="TEST_SITE_BASE_URL",
+        default_base_url="http://127.0.0.1:9",
+        hosts=("testsite.invalid",),
+        publication_name=None,
+        site_names=("Test Site",),
+        sections=(section,),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -68,13 +82,15 @@ def listed_ids() -> list[int]:
 
 
 class FixtureHandler(BaseHTTPRequestHandler):
-    """``/publications/<category>.html?start=N`` and its items from the layout's fixtures, with
-    the layout's category renamed to the new one; anything else (feed, JSON listing, robots.txt)
-    404."""
+    """``<section path>.html?start=N`` and its items from the layout's fixtures, with the
+    layout's section path renamed to the new one's; anything else (feed, JSON listing,
+    robots.txt) 404."""
+
+    section_path: str  # the served section's (a subclass per parent)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         parts = urlsplit(self.path)
-        path = Path(TEST_SECTION.path)
+        path = Path(self.section_path)
         page: Path | None = None
         if parts.path == f"{path}.html" and "format" not in parse_qs(parts.query):
             start = int(parse_qs(parts.query).get("start", ["0"])[0])
@@ -87,7 +103,7 @@ class FixtureHandler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         text = page.read_text("utf-8").replace(
-            f"/publications/{LAYOUT_CATEGORY}", TEST_SECTION.path
+            f"/publications/{LAYOUT_CATEGORY}", self.section_path
         )
         body = text.encode("utf-8")
         self.send_response(200)
@@ -100,9 +116,15 @@ class FixtureHandler(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(scope="module", params=PARENTS, ids=("default-parent", "top-level"))
+def parent(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def test_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FixtureHandler)
+def test_site(parent: str) -> Iterator[str]:
+    handler = type("Handler", (FixtureHandler,), {"section_path": new_section(parent).path})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -112,9 +134,12 @@ def test_site() -> Iterator[str]:
         server.server_close()
 
 
-def crawl(base_url: str, out: Path) -> None:
-    """The new section's spider, derived from the Section alone, crawled with the project's
-    settings (as ``scrapy crawl`` would run it) against ``base_url``, into ``out``."""
+def crawl(base_url: str, out: Path, parent: str) -> None:
+    """The new section's spider (under ``parent``), derived from the Section alone, crawled with
+    the project's settings (as ``scrapy crawl`` would run it) against ``base_url``, into
+    ``out``."""
+    section = new_section(parent)
+    profile = new_profile(section)
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 
@@ -123,7 +148,7 @@ def crawl(base_url: str, out: Path) -> None:
     settings = get_project_settings()
     settings.setdict(
         {
-            TEST_PROFILE.base_url_setting: base_url,
+            profile.base_url_setting: base_url,
             "CACI_DB_PATH": str(out / "caci.db"),
             "CACI_EXPORT_DIR": str(out),
             "HTTPCACHE_DIR": str(out / "httpcache"),
@@ -135,31 +160,36 @@ def crawl(base_url: str, out: Path) -> None:
         priority="cmdline",
     )
     process = CrawlerProcess(settings)
-    process.crawl(section_spider(TEST_PROFILE, TEST_SECTION, module=__name__))
+    process.crawl(section_spider(profile, section, module=__name__))
     process.start()
 
 
-def oracle(item_id: int, base_url: str) -> dict:
-    """The fixture's hand-checked row, on the test site."""
+def oracle(item_id: int, base_url: str, section: Section) -> dict:
+    """The fixture's hand-checked row, on the test site, in ``section``."""
     (page,) = (LAYOUT / "items").glob(f"{item_id}-*.json")
     expected = json.loads(page.read_text("utf-8"))
     path = urlsplit(expected["url"]).path.replace(f"/publications/{LAYOUT_CATEGORY}", "")
-    return {**expected, "site": TEST_PROFILE.key, "url": base_url + TEST_SECTION.path + path}
+    site = new_profile(section).key
+    return {**expected, "site": site, "url": base_url + section.path + path}
 
 
-def test_a_new_section_is_a_section_and_fixtures(test_site: str, tmp_path: Path) -> None:
+def test_a_new_section_is_a_section_and_fixtures(
+    parent: str, test_site: str, tmp_path: Path
+) -> None:
+    section = new_section(parent)
+    profile = new_profile(section)
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "tests.test_adding_a_section", test_site, str(tmp_path)],
+        [sys.executable, "-m", "tests.test_adding_a_section", test_site, str(tmp_path), parent],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     db = sqlite_utils.Database(tmp_path / "caci.db")
-    stored = {row["id"]: row for row in db["publications"].rows_where("site = ?", ["testsite"])}
+    stored = {row["id"]: row for row in db["publications"].rows_where("site = ?", [profile.key])}
     wanted = [
-        oracle(item_id, test_site)
+        oracle(item_id, test_site, section)
         for item_id in listed_ids()
-        if "duplicate_of" not in oracle(item_id, test_site)
+        if "duplicate_of" not in oracle(item_id, test_site, section)
     ]
     assert sorted(stored) == sorted(row["id"] for row in wanted)
     for expected in wanted:
@@ -169,15 +199,15 @@ def test_a_new_section_is_a_section_and_fixtures(test_site: str, tmp_path: Path)
         assert json.loads(row["authors"]) == expected["authors"], expected["id"]
     exported = [
         json.loads(line)["id"]
-        for line in (tmp_path / TEST_SECTION.export_name).read_text("utf-8").splitlines()
+        for line in (tmp_path / section.export_name).read_text("utf-8").splitlines()
     ]
     assert sorted(exported) == sorted(stored)
     run = next(iter(db.query("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")))
-    assert run["spider"] == TEST_SECTION.spider
+    assert run["spider"] == section.spider
     assert (run["self_check"], json.loads(run["problems"])) == ("ok", [])
     assert run["items_new"] == len(wanted)
-    assert json.loads(run["sections"])[TEST_SECTION.category]["site"] == TEST_PROFILE.key
+    assert json.loads(run["sections"])[section.category]["site"] == profile.key
 
 
 if __name__ == "__main__":
-    crawl(sys.argv[1], Path(sys.argv[2]))
+    crawl(sys.argv[1], Path(sys.argv[2]), sys.argv[3])

@@ -135,7 +135,7 @@ def served_feed(site: LocalK2Site, query: str = "") -> bytes:
 @pytest.mark.parametrize("form", ["", "?type=rss", "?type=atom"])
 def test_rss_and_atom_forms_give_the_same_ten_newest_ids(form) -> None:
     site = LocalK2Site(FIXTURES)
-    entries = parse_feed(served_feed(site, form), BASE + FEED, BASE, "field-reports")
+    entries = parse_feed(served_feed(site, form), BASE + FEED, BASE, "/publications/field-reports")
     newest = sorted(site.items, key=lambda i: (site.item_created(i), i), reverse=True)[:10]
     assert [entry.ref.id for entry in entries] == newest
     html_form = site.respond(
@@ -160,7 +160,13 @@ def test_a_faulty_feed_is_refused_with_its_reason(fault, reason) -> None:
     site = LocalK2Site(FIXTURES)
     site.feed_fault = fault
     with pytest.raises(FeedRefused, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        parse_feed(served_feed(site), BASE + FEED, BASE, "field-reports", max_size=1024 * 1024)
+        parse_feed(
+            served_feed(site),
+            BASE + FEED,
+            BASE,
+            "/publications/field-reports",
+            max_size=1024 * 1024,
+        )
 
 
 def test_feed_first_is_per_section() -> None:

@@ -27,6 +27,7 @@ from caci_spider.urls import item_ref
 from tests.conftest import FIXTURES, run_crawl
 
 BASE = "http://127.0.0.1:8000"
+FIELD_REPORTS = "/publications/field-reports"  # the section's own path (Section.path)
 MODES = {
     "field-reports": "new",
     "analytical-articles": "old",
@@ -169,10 +170,11 @@ def test_json_rows_equal_html_rows_on_every_fixture() -> None:
         host = host_of_profile(content.profile)
         body = site.json_listing(category, {"limit": ["100"]}, "127.0.0.1:8000", host).body
         url = f"{BASE}/publications/{category}.json"
-        for item in parse_page(body, url, BASE, category, content.profile.key, 10**8):
+        section = content.section.path
+        for item in parse_page(body, url, BASE, section, content.profile.key, 10**8):
             built = jsonlistings.item_page_of(item, site.json_utc_offset, "now")
             json_row, json_reason, _ = build_publication(built)
-            ref = item_ref(item.ref.url, item.ref.url, BASE, category, site=content.profile.key)
+            ref = item_ref(item.ref.url, item.ref.url, BASE, section, site=content.profile.key)
             assert ref is not None
             page = item_page(site.item_page(item.ref.id, category), ref, "now").extract()
             page.title = page.title or content.items[item.ref.id].title  # the listing's title
@@ -242,11 +244,11 @@ def good_item(**changes) -> dict:
 def test_hostile_or_wrong_json_is_refused_with_a_reason(body: bytes, reason: str) -> None:
     max_size = 1000 if reason.startswith("larger") else 10**7
     with pytest.raises(JsonRefused, match=reason):
-        parse_page(body, f"{BASE}/x.json", BASE, "field-reports", "cacianalyst", max_size)
+        parse_page(body, f"{BASE}/x.json", BASE, FIELD_REPORTS, "cacianalyst", max_size)
 
 
 def test_a_good_item_is_read_with_its_title_escaped_as_k2_stores_it() -> None:
-    (item,) = parse_page(answer([good_item()]), BASE, BASE, "field-reports", "cacianalyst", 10**6)
+    (item,) = parse_page(answer([good_item()]), BASE, BASE, FIELD_REPORTS, "cacianalyst", 10**6)
     page = jsonlistings.item_page_of(item, timedelta(hours=1), "now")
     assert (item.ref.id, page.title, page.date_line) == (1234, "A & B", "Thursday, 2 January 2020")
 

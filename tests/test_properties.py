@@ -179,7 +179,7 @@ def test_item_extraction_never_raises(document: str) -> None:
 @given(html_documents())
 def test_listing_and_staff_pages_never_raise(document: str) -> None:
     listing = K2ListingPage(document, f"{BASE}/publications/field-reports.html", BASE,
-                            "field-reports")  # fmt: skip
+                            "/publications/field-reports")  # fmt: skip
     assert all(e.url.startswith(BASE) for e in listing.entries())
     assert all(isinstance(s, int) for s in listing.page_starts())
     for publication in StaffListingPage.from_document(document, BASE + "/", BASE).observations("t"):

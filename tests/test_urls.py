@@ -3,6 +3,8 @@ import pytest
 from caci_spider.urls import ItemRef, domain_of, host_key, item_ref, listing_start, listing_url
 
 BASE = "https://www.cacianalyst.org"
+# A section is named by its own path (its Section.path), never looked up by category.
+FIELD_REPORTS = "/publications/field-reports"
 ALIAS = "7315-field-reports-caci-analyst-2002-2-27-art-7315"
 CANONICAL = f"{BASE}/publications/field-reports/item/{ALIAS}.html"
 
@@ -19,7 +21,7 @@ CANONICAL = f"{BASE}/publications/field-reports/item/{ALIAS}.html"
 )
 def test_item_link_variants_are_one_item(href: str) -> None:
     assert item_ref(
-        href, f"{BASE}/publications/field-reports.html", BASE, "field-reports", "cacianalyst"
+        href, f"{BASE}/publications/field-reports.html", BASE, FIELD_REPORTS, "cacianalyst"
     ) == ItemRef(7315, CANONICAL, "cacianalyst")
 
 
@@ -38,7 +40,7 @@ def test_item_link_variants_are_one_item(href: str) -> None:
 )
 def test_non_item_links_are_ignored(href: str) -> None:
     page = f"{BASE}/publications/field-reports.html"
-    assert item_ref(href, page, BASE, "field-reports", "cacianalyst") is None
+    assert item_ref(href, page, BASE, FIELD_REPORTS, "cacianalyst") is None
 
 
 def test_site_links_map_onto_a_local_base_url() -> None:
@@ -46,7 +48,7 @@ def test_site_links_map_onto_a_local_base_url() -> None:
         "https://cacianalyst.org/publications/field-reports/item/12-a.html",
         "http://127.0.0.1:8088/publications/field-reports.html",
         "http://127.0.0.1:8088",
-        "field-reports",
+        FIELD_REPORTS,
         "cacianalyst",
     )
     assert ref == ItemRef(
@@ -72,6 +74,23 @@ def test_listing_urls() -> None:
 
 def test_default_ports_are_the_same_site() -> None:
     href = "https://www.cacianalyst.org:443/publications/field-reports/item/7315-x.html"
-    assert item_ref(href, BASE + "/", BASE, "field-reports", "cacianalyst") == ItemRef(
+    assert item_ref(href, BASE + "/", BASE, FIELD_REPORTS, "cacianalyst") == ItemRef(
         7315, f"{BASE}/publications/field-reports/item/7315-x.html", "cacianalyst"
+    )
+
+
+def test_an_item_is_of_the_section_at_its_own_path() -> None:
+    """A section is its path: a top-level one (``parent=""``) or one declared nowhere in
+    caci_spider.sources reads its items, and one slug under two parents is two sections."""
+    top = "/tests-news/item/5-a.html"
+    under = "/publications/tests-news/item/5-a.html"
+    assert item_ref(top, BASE + "/", BASE, "/tests-news", "t") == ItemRef(5, BASE + top, "t")
+    assert item_ref(under, BASE + "/", BASE, "/tests-news", "t") is None
+    assert item_ref(under, BASE + "/", BASE, "/publications/tests-news", "t") == ItemRef(
+        5, BASE + under, "t"
+    )
+    assert item_ref(top, BASE + "/", BASE, "/publications/tests-news", "t") is None
+    deeper = "/a/b/tests-news/item/5-a.html"
+    assert item_ref(deeper, BASE + "/", BASE, "/a/b/tests-news", "t") == ItemRef(
+        5, BASE + deeper, "t"
     )

@@ -78,7 +78,7 @@ class FeedFirst(Channel):
     # -- the feed: a couple of requests for a night with nothing new ---------------------------
     def feed_request(self, key: str | None = None) -> scrapy.Request:
         target = self.spider.target(key)
-        url = f"{target.base_url}/{feed_path(target.category)}"
+        url = f"{target.base_url}/{feed_path(target.section.path)}"
         source = self.ledger.sources[target.key]
         source.source = "feed"
         source.feed_url = url
@@ -106,7 +106,7 @@ class FeedFirst(Channel):
                 response.body,
                 response.url,
                 section.base_url,
-                section.category,
+                section.section.path,
                 max_size=self.settings.getint("CACI_FEED_MAXSIZE"),
             )
         except FeedRefused as refused:

@@ -194,7 +194,7 @@ class JsonListing(Channel):
                 response.body,
                 response.url,
                 section.base_url,
-                section.category,
+                section.section.path,
                 section.site,
                 self.settings.getint("CACI_JSON_MAXSIZE"),
             )

@@ -11,7 +11,7 @@ from lxml import etree
 from caci_spider.pages.blocks import element_text, parse_html
 from caci_spider.pages.fields import field
 from caci_spider.pages.k2 import ClassIndex
-from caci_spider.urls import ItemRef, category_path, is_same_site, item_ref, listing_start
+from caci_spider.urls import ItemRef, category_of, is_same_site, item_ref, listing_start
 
 _OFFSET_PARAMETER = re.compile(r"[?&](?:limit)?start=\d")
 # What the links of Joomla's and K2's pagination read: page numbers, arrows, Start/Prev/Next/End.
@@ -52,12 +52,15 @@ class K2ListingPage:
         ".//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]//a"
     )
 
-    def __init__(self, document: str | bytes, url: str, base_url: str, category: str) -> None:
+    def __init__(self, document: str | bytes, url: str, base_url: str, section: str) -> None:
         self.root = parse_html(document)
         self.url = url
         self.base_url = base_url
-        self.category = category
-        self.category_path = f"{category_path(category)}.html"
+        # The section's own path (its ``Section.path``), not looked up by category: a section
+        # declared outside caci_spider.sources, or at the top of its site, lists its items too.
+        self.section = section
+        self.category = category_of(section)
+        self.category_path = f"{section}.html"
         self._entries: list[ListingEntry] | None = None
         self.classes = ClassIndex(self.root)
         self._refs: dict[str, ItemRef | None] = {}
@@ -66,7 +69,7 @@ class K2ListingPage:
         href = href or ""
         if href not in self._refs:  # a title link is met again among the entries' links
             # Entries carry ids and URLs; the spider keys them by its target's site.
-            self._refs[href] = item_ref(href, self.url, self.base_url, self.category, site="")
+            self._refs[href] = item_ref(href, self.url, self.base_url, self.section, site="")
         return self._refs[href]
 
     def _links_under(self, classes: tuple[str, ...]) -> list[etree._Element]:

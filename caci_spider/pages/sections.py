@@ -107,13 +107,11 @@ NO_RULES = SectionRules()
 
 def rules_for(ref: ItemRef, profile: SiteProfile | None = None) -> SectionRules:
     """The rules of the section an item is in: the section of its site's profile (``profile``,
-    else the declared profile of ``ref.site``) whose category its URL holds (none for a section
+    else the declared profile of ``ref.site``) whose item path its URL is (none for a section
     the profile does not declare)."""
     profile = profile if profile is not None else profile_of(ref.site)
-    match = item_path_match(urlsplit(ref.url).path)
-    if match is None:
-        return NO_RULES
-    section = next((s for s in profile.sections if s.category == match["category"]), None)
+    path = urlsplit(ref.url).path
+    section = next((s for s in profile.sections if item_path_match(path, s.path)), None)
     return SectionRules.named(section.rules) if section is not None else NO_RULES
 
 

@@ -42,7 +42,7 @@ from caci_spider.text import (
     strip_featured_badge,
     strip_image_label,
 )
-from caci_spider.urls import STAFF_CATEGORY, STAFF_SITE_PROFILE, ItemRef, item_ref
+from caci_spider.urls import STAFF_PATH, STAFF_SITE_PROFILE, ItemRef, item_ref
 
 # The key of the site the staff pages are on (caci_spider.sources).
 STAFF_SITE = STAFF_SITE_PROFILE.key
@@ -256,7 +256,7 @@ class StaffListingPage:
 
     @classmethod
     def from_document(cls, document: str | bytes, url: str, base_url: str) -> StaffListingPage:
-        return cls(K2ListingPage(document, url, base_url, STAFF_CATEGORY))
+        return cls(K2ListingPage(document, url, base_url, STAFF_PATH))
 
     def views(self) -> list[StaffListingEntry]:
         """Every entry view of the page, in order (new page objects at every call)."""
@@ -295,7 +295,7 @@ class StaffListingPage:
 
     def _is_item_link(self, link: etree._Element) -> bool:
         href = link.get("href") or ""
-        return item_ref(href, self.url, self.base_url, STAFF_CATEGORY, STAFF_SITE) is not None
+        return item_ref(href, self.url, self.base_url, STAFF_PATH, STAFF_SITE) is not None
 
     @field
     def entries(self) -> list[StaffListingEntry]:
@@ -356,7 +356,7 @@ class StaffListingEntry(StaffEntryPage):
     def _item_ref(self) -> ItemRef | None:
         for link in self.view.iter("a"):
             href = link.get("href") or ""
-            ref = item_ref(href, self.page_url, self.base_url, STAFF_CATEGORY, STAFF_SITE)
+            ref = item_ref(href, self.page_url, self.base_url, STAFF_PATH, STAFF_SITE)
             if ref:
                 return ref
         return None

@@ -260,7 +260,7 @@ class K2CategorySpider(scrapy.Spider):
                 walk.first_failure = "is not a text page"
             yield self.reject(response.url, "listing is not a text page", status=response.status)
             return
-        listing = K2ListingPage(response.text, response.url, section.base_url, section.category)
+        listing = K2ListingPage(response.text, response.url, section.base_url, section.section.path)
         self.crawler.stats.inc_value("caci/listing_pages")
         keys, outputs = self.follow_entries(response, listing, section.key)
         entry_count = len(keys)

@@ -28,7 +28,14 @@ from caci_spider.records import build_publication
 # CACI_BASE_URL is re-exported for the tests.
 from caci_spider.settings import CACI_BASE_URL, SILKROAD_BASE_URL  # noqa: F401
 from caci_spider.sources import Section, SiteProfile, section_of, sections
-from caci_spider.urls import STAFF_CATEGORY, STAFF_SITE_PROFILE, ItemRef, item_ref, listing_url
+from caci_spider.urls import (
+    STAFF_CATEGORY,
+    STAFF_PATH,
+    STAFF_SITE_PROFILE,
+    ItemRef,
+    item_ref,
+    listing_url,
+)
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 # The fetch time every fixture is read with (no oracle holds it).
@@ -86,7 +93,7 @@ def read_item_as(
     TextItemPage` for the text alone), oracle-shaped. The URL names the site and the section
     (the section whose category its path holds, on the site whose base URL it starts with)."""
     profile, section = section_of_url(url)
-    ref = item_ref(url, url, profile.default_base_url, section.category, site=profile.key)
+    ref = item_ref(url, url, profile.default_base_url, section.path, site=profile.key)
     if ref is None:
         raise ValueError(f"not an item URL of {profile.key} {section.category}: {url}")
     report, reason, _raw = build_publication(page_object(document, ref, FETCHED_AT).extract())
@@ -108,7 +115,7 @@ def section_of_url(url: str) -> tuple[SiteProfile, Section]:
 
 def _read_listing(document: bytes, url: str) -> Oracle:
     profile, section = section_of_url(url)
-    values = extract(K2ListingPage(document, url, profile.default_base_url, section.category))
+    values = extract(K2ListingPage(document, url, profile.default_base_url, section.path))
     values["items"] = [dataclasses.asdict(entry) for entry in values["items"]]
     return values
 
@@ -131,7 +138,7 @@ def _site_path(url: str | None) -> str | None:
 
 
 def _read_staff_item(document: bytes, url: str) -> Oracle:
-    ref = item_ref(url, url, SILKROAD_BASE_URL, STAFF_CATEGORY, STAFF_SITE_PROFILE.key)
+    ref = item_ref(url, url, SILKROAD_BASE_URL, STAFF_PATH, STAFF_SITE_PROFILE.key)
     if ref is None:
         raise ValueError(f"not a staff item URL: {url}")
     return extract(StaffItemPage(document, ref))

@@ -147,7 +147,7 @@ def test_local_site_listing_pages_parse(local_site) -> None:
             site.listing_page(start),
             f"{CACI_BASE_URL}/publications/field-reports.html?start={start}",
             CACI_BASE_URL,
-            "field-reports",
+            "/publications/field-reports",
         )
         seen += [e.id for e in page.entries()]
     assert seen == site.order

@@ -343,7 +343,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = urls.item_path_match(path)
+        match = _declared_item_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         item_id = int(match["id"])
@@ -366,7 +366,7 @@ class LocalK2Site:
         listed = self._section_listing(path, start, host)
         if listed is not None:
             return listed
-        match = urls.item_path_match(path)
+        match = _declared_item_match(path)
         if match is None:
             return Reply(404, _NOT_FOUND)
         if self.forbidden:
@@ -786,6 +786,15 @@ _OTHER_CHROME = (
     "<title>{title} - {site}</title>\n</head>\n<body>\n"
     '<div id="wrapper"><div id="main">{main}</div></div>\n</body>\n</html>\n'
 )
+
+
+def _declared_item_match(path: str) -> re.Match[str] | None:
+    """The item path of a section of caci_spider.sources (the sections this site serves),
+    each where its section hangs (found by its category: the site serves no other)."""
+    match = urls.ITEM_PATH.match(path)
+    if match is None:
+        return None
+    return urls.item_path_match(path, urls.category_path(match["category"]))
 
 
 def _page(title: str, main: str, profile: sources.SiteProfile | None = None) -> str:
