@@ -743,7 +743,22 @@ def report(
     spiders = spiders or crawl_spiders()
     expected = expected_counts(site, faults, spiders)
     by_place = {(f.spider, f.where, f.outcome): f for f in faults}
-    ok = True
+    counts, rejects, duplicates = read_tables(db)
+    want_sections = expected_sections(site, faults, spiders)
+    got_sections = stored_sections(db, out, spiders, site.base_urls)
+    total = aggregate_total(out, spiders, counts["publications"], got_sections)
+    print(f"\nStored in {shown(db)}, by site and section:")
+    ok = print_sections(want_sections, got_sections, total)
+    ok &= print_shared_ids(db, shared_ids(site, faults, spiders))
+    ok &= print_tables(db, counts, expected)
+    ok &= print_duplicates(duplicates, by_place)
+    ok &= print_rejects(rejects, faults, by_place)
+    print_exports(db, out, spiders)
+    return ok
+
+
+def read_tables(db: Path) -> tuple[dict[str, int], list[sqlite3.Row], list[sqlite3.Row]]:
+    """``(rows per table, rejects, duplicates)`` as the crawls stored them."""
     with open_database(db) as connection:
         counts = {t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         rejects = connection.execute(
@@ -753,32 +768,43 @@ def report(
             "SELECT id, duplicate_of, url FROM duplicates ORDER BY id"
         ).fetchall()
     connection.close()
-    want_sections = expected_sections(site, faults, spiders)
-    got_sections = stored_sections(db, out, spiders, site.base_urls)
+    return counts, rejects, duplicates
+
+
+def aggregate_total(
+    out: Path, spiders: Sequence[str], publications: int, got_sections: dict[str, SectionCounts]
+) -> SectionCounts | None:
+    """The aggregate export's row of the table, when its spider ran."""
+    if AGGREGATE_SPIDER not in spiders:
+        return None
     aggregate = out / AGGREGATE_EXPORT
-    aggregate_rows = (
-        len(aggregate.read_text("utf-8").splitlines())
-        if AGGREGATE_SPIDER in spiders and aggregate.exists()
-        else 0
+    aggregate_rows = len(aggregate.read_text("utf-8").splitlines()) if aggregate.exists() else 0
+    # Every site's publications in one export, beside the table that holds them.
+    return SectionCounts(
+        "all sites",
+        AGGREGATE_EXPORT,
+        publications,
+        aggregate_rows,
+        sum(c.rejects for k, c in got_sections.items() if k != STAFF_SPIDER),
     )
-    print(f"\nStored in {shown(db)}, by site and section:")
-    total = None
-    if AGGREGATE_SPIDER in spiders:
-        # Every site's publications in one export, beside the table that holds them.
-        total = SectionCounts(
-            "all sites",
-            AGGREGATE_EXPORT,
-            counts["publications"],
-            aggregate_rows,
-            sum(c.rejects for k, c in got_sections.items() if k != STAFF_SPIDER),
-        )
-    ok &= print_sections(want_sections, got_sections, total)
-    ok &= print_shared_ids(db, shared_ids(site, faults, spiders))
+
+
+def print_tables(db: Path, counts: dict[str, int], expected: dict[str, int]) -> bool:
+    """Rows per table against the expected counts."""
+    ok = True
     print(f"\nTables of {shown(db)}:")
     for table in TABLES:
         note = "as expected" if counts[table] == expected[table] else f"EXPECTED {expected[table]}"
         ok &= counts[table] == expected[table]
         print(f"  {table:20} {counts[table]:4d}  ({note})")
+    return ok
+
+
+def print_duplicates(
+    duplicates: list[sqlite3.Row], by_place: dict[tuple[str, str, str], Fault]
+) -> bool:
+    """Each duplicate row, which must be an intended fault of the local site."""
+    ok = True
     print("\nDuplicates:")
     for row in duplicates:
         spider = section_spider(row["url"] or "", FAULTY_SPIDER)
@@ -786,6 +812,14 @@ def report(
         ok &= fault is not None
         note = f"intended: {fault.label}" if fault else "NOT an intended fault of the local site"
         print(f"  {spider:19} item {row['id']} = item {row['duplicate_of']}  ({note})")
+    return ok
+
+
+def print_rejects(
+    rejects: list[sqlite3.Row], faults: list[Fault], by_place: dict[tuple[str, str, str], Fault]
+) -> bool:
+    """Each reject, which must be an intended fault, then each intended reject not stored."""
+    ok = True
     print("\nRejects:")
     seen = set()
     intended = 0
@@ -804,6 +838,11 @@ def report(
         ok = False
         print(f"  MISSING: {fault.spider} {fault.where} should be rejected ({fault.outcome})")
     print(f"  {intended} of {len(rejects)} rejects are intended faults of the local site")
+    return ok
+
+
+def print_exports(db: Path, out: Path, spiders: Sequence[str]) -> None:
+    """The export files with their rows, then how to load and browse them."""
     names = [section.export_name for _p, section in crawled_sections(spiders)]
     if AGGREGATE_SPIDER in spiders:
         names.append(AGGREGATE_EXPORT)
@@ -822,7 +861,6 @@ def report(
         print(f"  {command}")
     print("\nBrowse it in Datasette (docs/datasette.md):")
     print(f"  {datasette_command(db)}")
-    return ok
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -74,44 +74,13 @@ def json_item(
     """One item of K2's JSON listing, from the item's page as the site serves it (before any
     layout). ``category``: the JSON category object."""
     root = lxml.html.fromstring(page)
-    title_element = _first(root, "itemTitle")
-    title = ""
-    if title_element is not None:
-        for badge in title_element.xpath(".//sup"):  # K2's "Featured" badge is not the title
-            badge.drop_tree()
-        title = " ".join(title_element.text_content().split())
-    # A legacy item whose page prints an empty title still has one in K2 (the listing shows it).
-    title = title or listed_title or ""
-    intro = _first(root, "itemIntroText")
-    full = _first(root, "itemFullText")
-    created_line = layouts.k2_date_line(page)
-    if intro is None and full is None:
-        # A page without K2's item view (an article template): its content block is the text,
-        # its meta line the date.
-        intro = _first(root, "content")
-        meta = _first(root, "meta")
-        created_line = created_line or (meta.text_content() if meta is not None else None)
+    # First: the title drops K2's "Featured" badge, which the page-wide hits fallback must not read.
+    title = _title(root, listed_title)
+    intro, full, created_line = _text_and_date(root, page)
     modified_element = _first(root, "itemDateModified")
     modified_line = modified_element.text_content() if modified_element is not None else None
-    hits_element = _first(root, "itemHits")
-    hits_match = _HITS.search(
-        hits_element.text_content() if hits_element is not None else root.text_content()
-    )
-    tags_element = _first(root, "itemTags")
-    tags = [
-        {"name": " ".join(link.text_content().split()), "link": link.get("href", "")}
-        for link in (tags_element.iter("a") if tags_element is not None else ())
-    ]
-    attachments_element = _first(root, "itemAttachments")
-    attachments = [
-        {"id": index + 1, "link": link.get("href", ""), "title": link.text_content().strip()}
-        for index, link in enumerate(
-            attachments_element.iter("a") if attachments_element is not None else ()
-        )
-    ]
     image_block = _first(root, "itemImageBlock")
     image = next(image_block.iter("img"), None) if image_block is not None else None
-    digest = int(hashlib.sha256(str(item_id).encode()).hexdigest()[:6], 16)
     return {
         "id": item_id,
         # K2 stores titles HTML-escaped (htmlspecialchars on save).
@@ -129,14 +98,71 @@ def json_item(
         "featured": "0",
         "image": image.get("src", "") if image is not None else "",
         "image_caption": image.get("alt", "") if image is not None else "",
-        # The page's counter where it prints one; K2 always has one.
-        "hits": int(hits_match[1].replace(",", "")) if hits_match else 100 + digest % 5000,
+        "hits": _hits(root, item_id),
         "category": category,
-        "tags": tags,
-        "attachments": attachments,
+        "tags": _tags(root),
+        "attachments": _attachments(root),
         "author": {"name": "Site Editor", "link": "", "avatar": "", "profile": ""},
         "language": "*",
     }
+
+
+def _title(root: lxml.html.HtmlElement, listed_title: str | None) -> str:
+    """The item title without K2's "Featured" badge (dropped from ``root``)."""
+    title_element = _first(root, "itemTitle")
+    title = ""
+    if title_element is not None:
+        for badge in title_element.xpath(".//sup"):  # K2's "Featured" badge is not the title
+            badge.drop_tree()
+        title = " ".join(title_element.text_content().split())
+    # A legacy item whose page prints an empty title still has one in K2 (the listing shows it).
+    return title or listed_title or ""
+
+
+def _text_and_date(
+    root: lxml.html.HtmlElement, page: bytes
+) -> tuple[lxml.html.HtmlElement | None, lxml.html.HtmlElement | None, str | None]:
+    """``(intro, full, created line)`` of the item page."""
+    intro = _first(root, "itemIntroText")
+    full = _first(root, "itemFullText")
+    created_line = layouts.k2_date_line(page)
+    if intro is None and full is None:
+        # A page without K2's item view (an article template): its content block is the text,
+        # its meta line the date.
+        intro = _first(root, "content")
+        meta = _first(root, "meta")
+        created_line = created_line or (meta.text_content() if meta is not None else None)
+    return intro, full, created_line
+
+
+def _hits(root: lxml.html.HtmlElement, item_id: int) -> int:
+    """The page's counter where it prints one; K2 always has one (a stable made-up count)."""
+    hits_element = _first(root, "itemHits")
+    hits_match = _HITS.search(
+        hits_element.text_content() if hits_element is not None else root.text_content()
+    )
+    if hits_match:
+        return int(hits_match[1].replace(",", ""))
+    digest = int(hashlib.sha256(str(item_id).encode()).hexdigest()[:6], 16)
+    return 100 + digest % 5000
+
+
+def _tags(root: lxml.html.HtmlElement) -> list[dict[str, str]]:
+    tags_element = _first(root, "itemTags")
+    return [
+        {"name": " ".join(link.text_content().split()), "link": link.get("href", "")}
+        for link in (tags_element.iter("a") if tags_element is not None else ())
+    ]
+
+
+def _attachments(root: lxml.html.HtmlElement) -> list[dict[str, object]]:
+    attachments_element = _first(root, "itemAttachments")
+    return [
+        {"id": index + 1, "link": link.get("href", ""), "title": link.text_content().strip()}
+        for index, link in enumerate(
+            attachments_element.iter("a") if attachments_element is not None else ()
+        )
+    ]
 
 
 def category_object(category: str, name: str, listing_path: str) -> dict[str, object]:

@@ -190,46 +190,19 @@ def _joomla_blog(root: Element, context: PageContext) -> Element:
     """``components/com_content/tmpl/category/blog.php``: every entry a leading blog item."""
     container = _first(root, "itemListView")
     if container is None:
-        fallback = _fragment(
-            '<div class="com-content-category-blog blog"><span data-slot="body"></span></div>'
-        )
-        _pour(fallback, "body", _main_area(root))
-        _drop_k2_names(fallback)
-        return fallback
+        return _joomla_blog_fallback(root)
     name, _href = _section(context.path)
-    category = _first(container, "itemListCategory")
-    heading = category.find("h2") if category is not None else None
-    title = _text(heading) if heading is not None else name
-    description = None
-    if category is not None:
-        if heading is not None:
-            _drop(heading)
-        for child in list(category):
-            if "clr" in _classes(child):
-                _drop(child)
-        if len(category) or (category.text or "").strip():
-            description = category
+    title, description = _blog_category(container, name)
     entries = [_read_entry(view) for view in _all(container, "catItemView")]
     pagination = _first(container, "k2Pagination")
     known = {"itemListCategoriesBlock", "itemListCategory", "itemList", "k2Pagination", "clr"}
     known |= {"componentheading", "k2FeedIcon"}
     extras = [c for c in container if _is_element(c) and not set(_classes(c)) & known]
-    items = "".join(f'<span data-slot="entry-{i}"></span>' for i in range(len(entries)))
-    if entries:
-        listing = (
-            f'<div class="com-content-category-blog__items blog-items items-leading ">{items}</div>'
-        )
-    else:
-        listing = (
-            '<div class="alert alert-info"><span class="icon-info-circle" aria-hidden="true">'
-            '</span><span class="visually-hidden">Info</span> There are no articles in this '
-            "category. If subcategories display on this page, they may have articles.</div>"
-        )
     blog = _fragment(f"""
 <div class="com-content-category-blog blog" itemscope itemtype="https://schema.org/Blog">
 <h1>{_esc(title)}</h1>
 {'<div class="category-desc clearfix"><span data-slot="description"></span></div>' if description is not None else ""}
-{listing}
+{_blog_listing(len(entries))}
 <span data-slot="extras"></span>
 {_joomla_pagination(pagination)}
 </div>""")  # noqa: E501
@@ -237,75 +210,150 @@ def _joomla_blog(root: Element, context: PageContext) -> Element:
         _pour(blog, "description", description)
     for i, entry in enumerate(entries):
         _replace(blog, f"entry-{i}", _joomla_blog_item(entry, context))
+    _replace(blog, "extras", *_moved_extras(extras))
+    return blog
+
+
+def _joomla_blog_fallback(root: Element) -> Element:
+    """A listing page without K2's ``itemListView``: its main area inside a bare blog div."""
+    fallback = _fragment(
+        '<div class="com-content-category-blog blog"><span data-slot="body"></span></div>'
+    )
+    _pour(fallback, "body", _main_area(root))
+    _drop_k2_names(fallback)
+    return fallback
+
+
+def _blog_category(container: Element, name: str) -> tuple[str, Element | None]:
+    """The blog's title (K2's category heading, else the section name) and its description,
+    the category block without heading and clearers, or ``None`` when nothing is left."""
+    category = _first(container, "itemListCategory")
+    heading = category.find("h2") if category is not None else None
+    title = _text(heading) if heading is not None else name
+    if category is None:
+        return title, None
+    if heading is not None:
+        _drop(heading)
+    for child in list(category):
+        if "clr" in _classes(child):
+            _drop(child)
+    if len(category) or (category.text or "").strip():
+        return title, category
+    return title, None
+
+
+def _blog_listing(count: int) -> str:
+    """The leading items' slots, or Joomla's "no articles" notice for an empty category."""
+    if not count:
+        return (
+            '<div class="alert alert-info"><span class="icon-info-circle" aria-hidden="true">'
+            '</span><span class="visually-hidden">Info</span> There are no articles in this '
+            "category. If subcategories display on this page, they may have articles.</div>"
+        )
+    items = "".join(f'<span data-slot="entry-{i}"></span>' for i in range(count))
+    return f'<div class="com-content-category-blog__items blog-items items-leading ">{items}</div>'
+
+
+def _moved_extras(extras: Iterable[Element]) -> list[Element]:
+    """Detach K2 blocks Joomla has no place for, stripped of K2's class names, to re-insert."""
     moved = [_detach(e) for e in extras]
     for extra in moved:
         _drop_k2_names(extra)
-    _replace(blog, "extras", *moved)
-    return blog
+    return moved
 
 
 def _joomla_blog_item(entry: _Entry, context: PageContext) -> Element:
     """``blog_item.php`` with ``blog_style_default_item_title.php`` and ``readmore.php``."""
-    href = entry.href
-    title_link = entry.title_link
+    # Read before the featured badge goes: a badge may hold the title's first link.
+    href, title_link = entry.href, entry.title_link
     title_text = _text(title_link if title_link is not None else entry.title)
     if entry.title is not None:
         _drop_featured_badge(entry.title)
-    header = ""
-    if entry.title is not None:
-        inner = '<span data-slot="title"></span>'
-        if title_link is not None:
-            inner = f'<a href="{_esc(title_link.get("href") or "")}" itemprop="url">{inner}</a>'
-        header = f'<div class="page-header"><h2 itemprop="name">{inner}</h2></div>'
-    figure = ""
-    image_link = entry.image.find(".//a") if entry.image is not None else None
-    image = entry.image.find(".//img") if entry.image is not None else None
-    if image is not None:
-        img = (
-            f'<img src="{_esc(image.get("src") or "")}" alt="{_esc(image.get("alt") or "")}" '
-            'itemprop="thumbnailUrl" loading="lazy">'
-        )
-        if image_link is not None:
-            img = (
-                f'<a href="{_esc(image_link.get("href") or "")}" itemprop="url" '
-                f'title="{_esc(title_text)}">{img}</a>'
-            )
-        figure = f'<figure class="left item-image">{img}</figure>'
-    category = _section(context.path)
-    category_link = entry.category.find(".//a") if entry.category is not None else None
-    if category_link is not None:
-        category = (_text(category_link), category_link.get("href") or category[1])
-    tags = (
-        []
-        if entry.links is None
-        else [(_text(a), a.get("href") or "") for a in entry.links.iterfind(".//li//a")]
-    )
-    readmore = ""
-    more_link = entry.readmore.find(".//a[@href]") if entry.readmore is not None else None
-    if more_link is not None:  # the listing's own read-more link, host variants included
-        href = more_link.get("href")
-    if entry.readmore is not None and href:
-        label = f"Read more: {title_text}" if title_text else "Read more …"
-        readmore = (
-            f'<p class="readmore"><a class="btn btn-secondary" href="{_esc(href)}" '
-            f'aria-label="{_esc(label)}"><span class="icon-chevron-right" aria-hidden="true">'
-            f"</span> {_esc(label)}</a></p>"
-        )
     item = _fragment(f"""
 <div class="com-content-category-blog__item blog-item" itemprop="blogPost" itemscope itemtype="https://schema.org/BlogPosting">
-{figure}
+{_blog_item_figure(entry, title_text)}
 <div class="item-content">
-{header}
-{_info_block(category, _entry_date(entry, context), None, None)}
-{_tags_list(tags)}
+{_blog_item_header(entry, title_link)}
+{_info_block(_blog_item_category(entry, context), _entry_date(entry, context), None, None)}
+{_tags_list(_blog_item_tags(entry))}
 <span data-slot="intro"></span>
 <span data-slot="extras"></span>
-{readmore}
+{_blog_item_readmore(entry, href, title_text)}
 </div>
 </div>""")  # noqa: E501
     if entry.title is not None:
         _pour(item, "title", title_link if title_link is not None else entry.title)
     _pour(item, "intro", entry.intro)
+    _replace(item, "extras", *_moved_extras(_blog_item_extras(entry)))
+    return item
+
+
+def _blog_item_header(entry: _Entry, title_link: Element | None) -> str:
+    """``blog_style_default_item_title.php``: the title slot, linked when K2 linked it."""
+    if entry.title is None:
+        return ""
+    inner = '<span data-slot="title"></span>'
+    if title_link is not None:
+        inner = f'<a href="{_esc(title_link.get("href") or "")}" itemprop="url">{inner}</a>'
+    return f'<div class="page-header"><h2 itemprop="name">{inner}</h2></div>'
+
+
+def _blog_item_figure(entry: _Entry, title_text: str) -> str:
+    """The intro image (``layouts/joomla/content/intro_image.php``), linked when K2 linked it."""
+    if entry.image is None:
+        return ""
+    image_link = entry.image.find(".//a")
+    image = entry.image.find(".//img")
+    if image is None:
+        return ""
+    img = (
+        f'<img src="{_esc(image.get("src") or "")}" alt="{_esc(image.get("alt") or "")}" '
+        'itemprop="thumbnailUrl" loading="lazy">'
+    )
+    if image_link is not None:
+        img = (
+            f'<a href="{_esc(image_link.get("href") or "")}" itemprop="url" '
+            f'title="{_esc(title_text)}">{img}</a>'
+        )
+    return f'<figure class="left item-image">{img}</figure>'
+
+
+def _blog_item_category(entry: _Entry, context: PageContext) -> tuple[str, str]:
+    """The entry's own category link, else the page's section (its href as the fallback)."""
+    category = _section(context.path)
+    category_link = entry.category.find(".//a") if entry.category is not None else None
+    if category_link is not None:
+        category = (_text(category_link), category_link.get("href") or category[1])
+    return category
+
+
+def _blog_item_tags(entry: _Entry) -> list[tuple[str, str]]:
+    if entry.links is None:
+        return []
+    return [(_text(a), a.get("href") or "") for a in entry.links.iterfind(".//li//a")]
+
+
+def _blog_item_readmore(entry: _Entry, href: str | None, title_text: str) -> str:
+    """``readmore.php``, pointing where the listing's own read-more link points (host
+    variants included), else at the entry's href."""
+    if entry.readmore is None:
+        return ""
+    more_link = entry.readmore.find(".//a[@href]")
+    if more_link is not None:
+        href = more_link.get("href")
+    if not href:
+        return ""
+    label = f"Read more: {title_text}" if title_text else "Read more …"
+    return (
+        f'<p class="readmore"><a class="btn btn-secondary" href="{_esc(href)}" '
+        f'aria-label="{_esc(label)}"><span class="icon-chevron-right" aria-hidden="true">'
+        f"</span> {_esc(label)}</a></p>"
+    )
+
+
+def _blog_item_extras(entry: _Entry) -> list[Element]:
+    """The entry's link block minus its tags (rendered by ``_tags_list``) and clearers, then
+    its other K2 blocks."""
     extras: list[Element] = []
     if entry.links is not None:
         tag_block = _first(entry.links, "catItemTagsBlock")
@@ -313,11 +361,7 @@ def _joomla_blog_item(entry: _Entry, context: PageContext) -> Element:
             _drop(tag_block)
         extras += [c for c in entry.links if _is_element(c) and "clr" not in _classes(c)]
     extras += entry.extras
-    moved = [_detach(e) for e in extras]
-    for extra in moved:
-        _drop_k2_names(extra)
-    _replace(item, "extras", *moved)
-    return item
+    return extras
 
 
 _PAGE_LABELS = {

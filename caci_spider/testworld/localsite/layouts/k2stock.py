@@ -8,6 +8,7 @@ import hashlib
 import lxml.html
 
 from caci_spider.testworld.localsite.layouts.content import (
+    _Article,
     _Entry,
     _entry_date,
     _item_id,
@@ -45,50 +46,9 @@ def _k2_stock_item(root: Element, context: PageContext) -> None:
     name, category_href = article.category_link(context)
     user = _esc(_user_link(category_href))
     item_id = _item_id(context.path)
-    print_href = (
-        article.print_link.get("href")
-        if article.print_link is not None
-        else f"{context.path}?tmpl=component&print=1"
-    )
-    email_href = (
-        article.email_link.get("href")
-        if article.email_link is not None
-        else "/component/mailto/?tmpl=component&link="
-        + hashlib.sha1(context.path.encode()).hexdigest()
-    )
-    latest = related = navigation = ""
-    if context.others:
-        rows = "".join(
-            f'<li class="{"odd" if i % 2 else "even"}">'
-            f'<a href="{_esc(o.href)}">{_esc(o.title)}</a></li>'
-            for i, o in enumerate(context.others[:5])
-        )
-        latest = (
-            f'<div class="itemAuthorLatest"><h3>Latest from {ACCOUNT}</h3><ul>{rows}</ul>'
-            '<div class="clr"></div></div>'
-        )
-        if article.tags is not None:
-            rows = "".join(
-                f'<li class="{"odd" if i % 2 else "even"}">'
-                f'<a class="itemRelTitle" href="{_esc(o.href)}">{_esc(o.title)}</a></li>'
-                for i, o in enumerate(reversed(context.others[-3:]))
-            )
-            related = (
-                f'<div class="itemRelated"><h3>Related items</h3><ul>{rows}'
-                '<li class="clr"></li></ul><div class="clr"></div></div>'
-            )
-    if context.previous or context.next:
-        links = ""
-        if context.previous:
-            p = context.previous
-            links += f' <a class="itemPrevious" href="{_esc(p.href)}">« {_esc(p.title)}</a>'
-        if context.next:
-            n = context.next
-            links += f' <a class="itemNext" href="{_esc(n.href)}">{_esc(n.title)} »</a>'
-        navigation = (
-            '<div class="itemNavigation">'
-            f'<span class="itemNavigationTitle">More in this category:</span>{links}</div>'
-        )
+    print_href, email_href = _toolbar_hrefs(article, context)
+    latest, related = _author_latest(context), _related_items(article, context)
+    navigation = _item_navigation(context)
     featured = " itemIsFeatured" if article.featured else ""
     view = _fragment(f"""
 <div id="k2Container" class="itemView{featured}">
@@ -130,38 +90,116 @@ def _k2_stock_item(root: Element, context: PageContext) -> None:
 <div class="clr"></div>
 </div>""")  # noqa: E501 (one template line per K2 block reads like item.php)
     if article.legacy:
-        date = _fragment(f'<span class="itemDateCreated">{_esc(_text(article.date))}</span>')
-        title = lxml.html.Element("h2", {"class": "itemTitle"})
-        if article.title is not None:
-            _move_content(article.title, title)
-        full = lxml.html.Element("div", {"class": "itemFullText"})
-        if article.full is not None:
-            _move_content(article.full, full)
-        category = _fragment(
-            f'<div class="itemCategory"><span>Published in</span> '
-            f'<a href="{_esc(category_href)}">{_esc(name)}</a></div>'
-        )
-        _replace(view, "date", date if article.date is not None else None)
-        _replace(view, "title", title if article.title is not None else None)
-        _replace(view, "text", full)
-        _replace(view, "category", category)
+        _fill_legacy_head(view, article, name, category_href)
     else:
         _replace(view, "date", _take(article.date))
         _replace(view, "title", _take(article.title))
         _replace(view, "text", _take(article.intro), _take(article.full))
         _replace(view, "category", _take(article.category))
     _replace(view, "image", _take(article.image))
-    footer = None
-    if article.hits is not None or article.modified is not None:
-        footer = _fragment(
-            '<div class="itemContentFooter"><span data-slot="hits"></span>'
-            '<span data-slot="modified"></span><div class="clr"></div></div>'
-        )
-        _replace(footer, "hits", _take(article.hits))
-        _replace(footer, "modified", _take(article.modified))
-    _replace(view, "footer", footer)
+    _replace(view, "footer", _content_footer(article))
     _replace(view, "tags", _take(article.tags))
     _replace(view, "extras", *map(_take, article.extras))
+    _swap_in(old, view, item_id)
+
+
+def _toolbar_hrefs(article: _Article, context: PageContext) -> tuple[str | None, str | None]:
+    """The page's own Print and E-mail links, else the ones K2 would make for its path."""
+    print_href = (
+        article.print_link.get("href")
+        if article.print_link is not None
+        else f"{context.path}?tmpl=component&print=1"
+    )
+    email_href = (
+        article.email_link.get("href")
+        if article.email_link is not None
+        else "/component/mailto/?tmpl=component&link="
+        + hashlib.sha1(context.path.encode()).hexdigest()
+    )
+    return print_href, email_href
+
+
+def _author_latest(context: PageContext) -> str:
+    """K2's "Latest from <account>": the section's first five other items."""
+    if not context.others:
+        return ""
+    rows = "".join(
+        f'<li class="{"odd" if i % 2 else "even"}">'
+        f'<a href="{_esc(o.href)}">{_esc(o.title)}</a></li>'
+        for i, o in enumerate(context.others[:5])
+    )
+    return (
+        f'<div class="itemAuthorLatest"><h3>Latest from {ACCOUNT}</h3><ul>{rows}</ul>'
+        '<div class="clr"></div></div>'
+    )
+
+
+def _related_items(article: _Article, context: PageContext) -> str:
+    """K2's "Related items", only for a tagged item (K2 relates by tag): the last three others."""
+    if not context.others or article.tags is None:
+        return ""
+    rows = "".join(
+        f'<li class="{"odd" if i % 2 else "even"}">'
+        f'<a class="itemRelTitle" href="{_esc(o.href)}">{_esc(o.title)}</a></li>'
+        for i, o in enumerate(reversed(context.others[-3:]))
+    )
+    return (
+        f'<div class="itemRelated"><h3>Related items</h3><ul>{rows}'
+        '<li class="clr"></li></ul><div class="clr"></div></div>'
+    )
+
+
+def _item_navigation(context: PageContext) -> str:
+    """K2's "More in this category:" with the previous and next items, where there are any."""
+    if not (context.previous or context.next):
+        return ""
+    links = ""
+    if context.previous:
+        p = context.previous
+        links += f' <a class="itemPrevious" href="{_esc(p.href)}">« {_esc(p.title)}</a>'
+    if context.next:
+        n = context.next
+        links += f' <a class="itemNext" href="{_esc(n.href)}">{_esc(n.title)} »</a>'
+    return (
+        '<div class="itemNavigation">'
+        f'<span class="itemNavigationTitle">More in this category:</span>{links}</div>'
+    )
+
+
+def _fill_legacy_head(view: Element, article: _Article, name: str, category_href: str) -> None:
+    """A legacy (non-K2) page's date, title, full text and category, rebuilt in K2's classes."""
+    date = _fragment(f'<span class="itemDateCreated">{_esc(_text(article.date))}</span>')
+    title = lxml.html.Element("h2", {"class": "itemTitle"})
+    if article.title is not None:
+        _move_content(article.title, title)
+    full = lxml.html.Element("div", {"class": "itemFullText"})
+    if article.full is not None:
+        _move_content(article.full, full)
+    category = _fragment(
+        f'<div class="itemCategory"><span>Published in</span> '
+        f'<a href="{_esc(category_href)}">{_esc(name)}</a></div>'
+    )
+    _replace(view, "date", date if article.date is not None else None)
+    _replace(view, "title", title if article.title is not None else None)
+    _replace(view, "text", full)
+    _replace(view, "category", category)
+
+
+def _content_footer(article: _Article) -> Element | None:
+    """``itemContentFooter`` with hits and last modified, when the page has either."""
+    if article.hits is None and article.modified is None:
+        return None
+    footer = _fragment(
+        '<div class="itemContentFooter"><span data-slot="hits"></span>'
+        '<span data-slot="modified"></span><div class="clr"></div></div>'
+    )
+    _replace(footer, "hits", _take(article.hits))
+    _replace(footer, "modified", _take(article.modified))
+    return footer
+
+
+def _swap_in(old: Element, view: Element, item_id: str) -> None:
+    """Put ``view`` where the old container was, after K2's ``startOfPageId`` anchor."""
     view.tail = old.tail
     old.tail = None
     start = old.getprevious()
