@@ -147,62 +147,92 @@ def _staff_type(kind: str | None, venue: str | None) -> str:
     return "webpage"
 
 
+# What a row adds to its item besides the fields it sets directly: its authors, editors, issued
+# date parts and PDF link.
+_Contributors = tuple[list[dict[str, str]], list[dict[str, str]], list[int] | None, str | None]
+
+
 def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dict[str, Any]:
     """The CSL-JSON item of a stored row of ``publications`` or ``staff_publications`` (JSON
     columns decoded); ``pdf_url``: a staff publication's PDF found on its item page."""
+    # The key order is the order CSL-JSON exports print, so each helper adds its keys in turn.
     item: dict[str, Any] = {"id": "", "type": ""}
     if table == PUBLICATIONS:
-        item["id"] = f"{row['site']}:{row['id']}"
-        item["type"] = "article-magazine"
-        container = CONTAINER_TITLES.get(row["site"])
-        kind = row.get("kind")
-        if container:
-            item["container-title"] = container
-        elif kind:  # the institute's own papers and books, typed as a staff row of that kind
-            item["type"] = _staff_type(kind, None)
-            item["publisher"] = INSTITUTE
-            if kind == SILK_ROAD_PAPER:
-                item["collection-title"] = SILK_ROAD_PAPERS
-        else:  # the institute's news and events: pages of its site
-            item["type"] = "webpage"
-            item["container-title"] = INSTITUTE
-        if kind or row.get("section"):
-            item["genre"] = kind or row["section"]
-        issue = _VOLUME_ISSUE.search(row.get("issue") or "")
-        if issue:
-            item["volume"] = issue["volume"]
-            if issue["issue"]:
-                item["issue"] = issue["issue"]
-        authors = [person(name) for name in row.get("authors") or []]
-        editors: list[dict[str, str]] = []
-        # A paper's printed month is its date as printed; K2's date is when it was posted.
-        first, second = ("issue_date", "published") if kind else ("published", "issue_date")
-        issued = date_parts(row.get(first) or row.get(second))
-        pdf_url = row.get("pdf_url") or None
+        found = _publication_fields(item, row)
     elif table == STAFF:
-        item["id"] = row["id"]
-        kind, venue = row.get("kind"), row.get("venue")
-        item["type"] = _staff_type(kind, venue)
-        if kind == SILK_ROAD_PAPER:
-            item["collection-title"] = SILK_ROAD_PAPERS
-            item["publisher"] = INSTITUTE
-        elif item["type"] in ("report", "book", "speech") and venue:
-            item["publisher"] = venue
-        elif item["type"] == "webpage":
-            item["container-title"] = INSTITUTE
-        elif venue:
-            item["container-title"] = venue
-        if kind:
-            item["genre"] = kind
-        roles = row.get("roles") or {}
-        names = row.get("authors") or []
-        authors = [person(n) for n in names if roles.get(n) != "editor"]
-        editors = [person(n) for n in names if roles.get(n) == "editor"]
-        issued = date_parts(row.get("date"))
-        if is_pdf_url(row.get("url")):
-            pdf_url = row["url"]
+        found = _staff_fields(item, row, pdf_url)
     else:
         raise ValueError(f"no citation record for a row of {table}")
+    _add_common_fields(item, table, row, found)
+    return item
+
+
+def _publication_fields(item: dict[str, Any], row: dict[str, Any]) -> _Contributors:
+    item["id"] = f"{row['site']}:{row['id']}"
+    item["type"] = "article-magazine"
+    kind = row.get("kind")
+    _add_publication_container(item, row["site"], kind)
+    if kind or row.get("section"):
+        item["genre"] = kind or row["section"]
+    issue = _VOLUME_ISSUE.search(row.get("issue") or "")
+    if issue:
+        item["volume"] = issue["volume"]
+        if issue["issue"]:
+            item["issue"] = issue["issue"]
+    authors = [person(name) for name in row.get("authors") or []]
+    # A paper's printed month is its date as printed; K2's date is when it was posted.
+    first, second = ("issue_date", "published") if kind else ("published", "issue_date")
+    issued = date_parts(row.get(first) or row.get(second))
+    return authors, [], issued, row.get("pdf_url") or None
+
+
+def _add_publication_container(item: dict[str, Any], site: str, kind: str | None) -> None:
+    container = CONTAINER_TITLES.get(site)
+    if container:
+        item["container-title"] = container
+    elif kind:  # the institute's own papers and books, typed as a staff row of that kind
+        item["type"] = _staff_type(kind, None)
+        item["publisher"] = INSTITUTE
+        if kind == SILK_ROAD_PAPER:
+            item["collection-title"] = SILK_ROAD_PAPERS
+    else:  # the institute's news and events: pages of its site
+        item["type"] = "webpage"
+        item["container-title"] = INSTITUTE
+
+
+def _staff_fields(item: dict[str, Any], row: dict[str, Any], pdf_url: str | None) -> _Contributors:
+    item["id"] = row["id"]
+    kind, venue = row.get("kind"), row.get("venue")
+    item["type"] = _staff_type(kind, venue)
+    _add_staff_container(item, kind, venue)
+    if kind:
+        item["genre"] = kind
+    roles = row.get("roles") or {}
+    names = row.get("authors") or []
+    authors = [person(n) for n in names if roles.get(n) != "editor"]
+    editors = [person(n) for n in names if roles.get(n) == "editor"]
+    issued = date_parts(row.get("date"))
+    if is_pdf_url(row.get("url")):
+        pdf_url = row["url"]
+    return authors, editors, issued, pdf_url
+
+
+def _add_staff_container(item: dict[str, Any], kind: str | None, venue: str | None) -> None:
+    if kind == SILK_ROAD_PAPER:
+        item["collection-title"] = SILK_ROAD_PAPERS
+        item["publisher"] = INSTITUTE
+    elif item["type"] in ("report", "book", "speech") and venue:
+        item["publisher"] = venue
+    elif item["type"] == "webpage":
+        item["container-title"] = INSTITUTE
+    elif venue:
+        item["container-title"] = venue
+
+
+def _add_common_fields(
+    item: dict[str, Any], table: str, row: dict[str, Any], found: _Contributors
+) -> None:
+    authors, editors, issued, pdf_url = found
     item["citation-key"] = bibtex_key(table, row)
     item["title"] = row["title"]
     if authors:
@@ -219,7 +249,6 @@ def csl_item(table: str, row: dict[str, Any], pdf_url: str | None = None) -> dic
     if pdf_url:
         # CSL has no variable for a second link: its schema's "custom" holds it.
         item["custom"] = {"pdf_url": pdf_url}
-    return item
 
 
 # -- every record of a database ------------------------------------------------------------------

@@ -131,63 +131,113 @@ def parse_page(
 
 
 def _item(raw: Any, page_url: str, base_url: str, section: str, site: str) -> JsonItem:
+    # The checks run in this order so that a bad item is refused with the first problem found.
     category = category_of(section)
     if not isinstance(raw, dict):
         raise JsonRefused("a JSON item is not an object")
-    item_id = raw.get("id")
-    if isinstance(item_id, str) and item_id.isdigit():
-        item_id = int(item_id)  # K2 before PHP's mysqlnd prints ids as strings
-    if not isinstance(item_id, int) or isinstance(item_id, bool) or item_id <= 0:
-        raise JsonRefused(f"a JSON item has no integer id ({str(raw.get('id'))[:20]!r})")
-    for name in ("title", "introtext", "fulltext", "link", "created"):
-        if not isinstance(raw.get(name), str):
-            raise JsonRefused(f"JSON item {item_id} has no {name} text")
-    link = raw["link"]
-    absolute = urljoin(page_url, link)
-    if host_key(urlsplit(absolute).netloc) != host_key(urlsplit(base_url).netloc):
-        raise JsonRefused(f"JSON item {item_id} links off the section's host ({link[:80]!r})")
-    ref = item_ref(link, page_url, base_url, section, site=site)
-    if ref is None or ref.id != item_id or f"/item/{item_id}-" not in link:
-        raise JsonRefused(f"JSON item {item_id} does not link to item {item_id} of {category}")
-    item_category = raw.get("category")
-    if not isinstance(item_category, dict) or item_category.get("alias") != category:
-        raise JsonRefused(f"JSON item {item_id} is not in category {category}")
+    item_id = _item_id(raw)
+    _require_texts(raw, item_id)
+    ref = _item_ref(raw["link"], item_id, page_url, base_url, section, site)
+    item_category = _item_category(raw, item_id, category)
     if not _DATETIME.match(raw["created"]):  # K2's null date is allowed: no date line
         raise JsonRefused(f"JSON item {item_id} has no created date ({raw['created'][:30]!r})")
-    modified = raw.get("modified")
-    if not isinstance(modified, str) or not _DATETIME.match(modified):
-        modified = None
-    hits = raw.get("hits")
-    if isinstance(hits, str) and hits.isdigit():
-        hits = int(hits)
-    if not isinstance(hits, int) or isinstance(hits, bool) or hits < 0:
-        hits = None
-    tags = raw.get("tags") or []
-    attachments = raw.get("attachments") or []
-    if not isinstance(tags, list) or not isinstance(attachments, list):
-        raise JsonRefused(f"JSON item {item_id} has tags or attachments that are not lists")
+    modified = _modified(raw)
+    hits = _hits(raw)
+    tags, attachments = _item_lists(raw, item_id)
     return JsonItem(
         ref=ref,
         title=raw["title"],
         introtext=raw["introtext"],
         fulltext=raw["fulltext"],
         created=raw["created"],
-        modified=None if modified in (None, NULL_DATE) else modified,
+        modified=modified,
         hits=hits,
-        tags=tuple(
-            tag["name"]
-            for tag in tags
-            if isinstance(tag, dict) and isinstance(tag.get("name"), str)
-        ),
-        attachments=tuple(
-            (a["link"], str(a.get("title") or ""))
-            for a in attachments
-            if isinstance(a, dict) and isinstance(a.get("link"), str)
-        ),
+        tags=_tag_names(tags),
+        attachments=_attachment_links(attachments),
         category_name=str(item_category.get("name") or ""),
-        image=raw["image"] if isinstance(raw.get("image"), str) else "",
-        image_caption=raw["image_caption"] if isinstance(raw.get("image_caption"), str) else "",
+        image=_text_or_empty(raw, "image"),
+        image_caption=_text_or_empty(raw, "image_caption"),
     )
+
+
+def _item_id(raw: dict[str, Any]) -> int:
+    item_id = raw.get("id")
+    if isinstance(item_id, str) and item_id.isdigit():
+        item_id = int(item_id)  # K2 before PHP's mysqlnd prints ids as strings
+    if not isinstance(item_id, int) or isinstance(item_id, bool) or item_id <= 0:
+        raise JsonRefused(f"a JSON item has no integer id ({str(raw.get('id'))[:20]!r})")
+    return item_id
+
+
+def _require_texts(raw: dict[str, Any], item_id: int) -> None:
+    for name in ("title", "introtext", "fulltext", "link", "created"):
+        if not isinstance(raw.get(name), str):
+            raise JsonRefused(f"JSON item {item_id} has no {name} text")
+
+
+def _item_ref(
+    link: str, item_id: int, page_url: str, base_url: str, section: str, site: str
+) -> ItemRef:
+    """The item the JSON item's link names: on the section's host, and the item itself."""
+    absolute = urljoin(page_url, link)
+    if host_key(urlsplit(absolute).netloc) != host_key(urlsplit(base_url).netloc):
+        raise JsonRefused(f"JSON item {item_id} links off the section's host ({link[:80]!r})")
+    ref = item_ref(link, page_url, base_url, section, site=site)
+    if ref is None or ref.id != item_id or f"/item/{item_id}-" not in link:
+        category = category_of(section)
+        raise JsonRefused(f"JSON item {item_id} does not link to item {item_id} of {category}")
+    return ref
+
+
+def _item_category(raw: dict[str, Any], item_id: int, category: str) -> dict[str, Any]:
+    item_category = raw.get("category")
+    if not isinstance(item_category, dict) or item_category.get("alias") != category:
+        raise JsonRefused(f"JSON item {item_id} is not in category {category}")
+    return item_category
+
+
+def _modified(raw: dict[str, Any]) -> str | None:
+    """The modified date, or ``None`` when it is missing, malformed or K2's null date."""
+    modified = raw.get("modified")
+    if not isinstance(modified, str) or not _DATETIME.match(modified):
+        return None
+    return None if modified == NULL_DATE else modified
+
+
+def _hits(raw: dict[str, Any]) -> int | None:
+    hits = raw.get("hits")
+    if isinstance(hits, str) and hits.isdigit():
+        hits = int(hits)
+    if not isinstance(hits, int) or isinstance(hits, bool) or hits < 0:
+        return None
+    return hits
+
+
+def _item_lists(raw: dict[str, Any], item_id: int) -> tuple[list[Any], list[Any]]:
+    tags = raw.get("tags") or []
+    attachments = raw.get("attachments") or []
+    if not isinstance(tags, list) or not isinstance(attachments, list):
+        raise JsonRefused(f"JSON item {item_id} has tags or attachments that are not lists")
+    return tags, attachments
+
+
+def _tag_names(tags: list[Any]) -> tuple[str, ...]:
+    return tuple(
+        tag["name"] for tag in tags if isinstance(tag, dict) and isinstance(tag.get("name"), str)
+    )
+
+
+def _attachment_links(attachments: list[Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (a["link"], str(a.get("title") or ""))
+        for a in attachments
+        if isinstance(a, dict) and isinstance(a.get("link"), str)
+    )
+
+
+def _text_or_empty(raw: dict[str, Any], name: str) -> str:
+    value = raw.get(name)
+    return value if isinstance(value, str) else ""
 
 
 # -- the site's UTC offset ------------------------------------------------------------------------

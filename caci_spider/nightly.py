@@ -339,37 +339,13 @@ def serve_local_site(stack: contextlib.ExitStack, port: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        for setting in args.settings:
-            name = setting.partition("=")[0].strip()
-            if name in OWN_SETTINGS:
-                raise NightlyError(f"set {name} with {OWN_SETTINGS[name]}, not -s")
-        if args.port is not None and not args.local:
-            raise NightlyError("--port is the local site's: give it with --local")
-        if args.port is not None and not 0 < args.port < 65535:
-            raise NightlyError(f"--port {args.port}: expected a port from 1 to 65534")
+        check_arguments(args)
         port = args.port or sitechoice.DEFAULT_LOCAL_PORT
-        settings = list(args.settings)
-        if args.local:
-            value = "local" if port == sitechoice.DEFAULT_LOCAL_PORT else f"local:{port}"
-            settings.append(f"{sitechoice.SETTING}={value}")
+        settings = crawl_settings(args, port)
         root = find_project_root()
-        default_logs = sitechoice.local_dir(port) / "logs" if args.local else Path("logs")
-        log_dir = root / (args.log_dir or default_logs)
+        log_dir = make_log_dir(args, root, port)
         jobdir = root / args.jobdir if args.jobdir is not None else None
-        try:
-            log_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise NightlyError(f"cannot create the log directory {log_dir}: {error}") from None
-        today = dt.date.today().isoformat()
-        commands = []
-        for spider in args.spiders or SPIDERS:
-            log_file = log_dir / f"{spider}-{today}.log"
-            try:
-                log_file.open("ab").close()
-            except OSError as error:
-                raise NightlyError(f"cannot write the log file {log_file}: {error}") from None
-            command = crawl_command(spider, log_file, jobdir, settings, args.spider_arguments)
-            commands.append((spider, command, log_file))
+        commands = crawl_commands(args, log_dir, jobdir, settings)
         runner = Runner()
         with contextlib.ExitStack() as stack:
             if args.local:
@@ -379,15 +355,67 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PREFIX}: {error}", file=sys.stderr)
         return USAGE
     if args.local:
-        # A person runs the local night: where the data is, then each crawl's verdict, last.
-        print(f"{PREFIX}: the local night's data is in {root / sitechoice.local_dir(port)}/")
-        for outcome in outcomes:
-            if outcome.returncode is not None:
-                verdict = last_run_line(outcome.log_file) or outcome.describe()
-                print(f"{PREFIX}: {verdict} (log: {outcome.log_file})")
+        print_local_verdicts(root, port, outcomes)
     for line in report_lines(outcomes, runner.stopped_by):
         print(line, file=sys.stderr)
     return overall_status(outcomes, stopped=runner.stopped_by is not None)
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse a ``-s`` this command sets itself, and a ``--port`` it cannot use."""
+    for setting in args.settings:
+        name = setting.partition("=")[0].strip()
+        if name in OWN_SETTINGS:
+            raise NightlyError(f"set {name} with {OWN_SETTINGS[name]}, not -s")
+    if args.port is not None and not args.local:
+        raise NightlyError("--port is the local site's: give it with --local")
+    if args.port is not None and not 0 < args.port < 65535:
+        raise NightlyError(f"--port {args.port}: expected a port from 1 to 65534")
+
+
+def crawl_settings(args: argparse.Namespace, port: int) -> list[str]:
+    """The ``-s`` settings of each crawl: the given ones, and the local site's when ``--local``."""
+    settings = list(args.settings)
+    if args.local:
+        value = "local" if port == sitechoice.DEFAULT_LOCAL_PORT else f"local:{port}"
+        settings.append(f"{sitechoice.SETTING}={value}")
+    return settings
+
+
+def make_log_dir(args: argparse.Namespace, root: Path, port: int) -> Path:
+    default_logs = sitechoice.local_dir(port) / "logs" if args.local else Path("logs")
+    log_dir: Path = root / (args.log_dir or default_logs)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise NightlyError(f"cannot create the log directory {log_dir}: {error}") from None
+    return log_dir
+
+
+def crawl_commands(
+    args: argparse.Namespace, log_dir: Path, jobdir: Path | None, settings: list[str]
+) -> list[tuple[str, list[str], Path]]:
+    """``(spider, command, log_file)`` of each crawl, each log file proven writable first."""
+    today = dt.date.today().isoformat()
+    commands = []
+    for spider in args.spiders or SPIDERS:
+        log_file = log_dir / f"{spider}-{today}.log"
+        try:
+            log_file.open("ab").close()
+        except OSError as error:
+            raise NightlyError(f"cannot write the log file {log_file}: {error}") from None
+        command = crawl_command(spider, log_file, jobdir, settings, args.spider_arguments)
+        commands.append((spider, command, log_file))
+    return commands
+
+
+def print_local_verdicts(root: Path, port: int, outcomes: Sequence[Outcome]) -> None:
+    # A person runs the local night: where the data is, then each crawl's verdict, last.
+    print(f"{PREFIX}: the local night's data is in {root / sitechoice.local_dir(port)}/")
+    for outcome in outcomes:
+        if outcome.returncode is not None:
+            verdict = last_run_line(outcome.log_file) or outcome.describe()
+            print(f"{PREFIX}: {verdict} (log: {outcome.log_file})")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import logging
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -245,38 +245,65 @@ _BOOLEANS = frozenset({"0", "1", "True", "False", "true", "false"})
 
 
 def _setting_problem(value: Any, rule: SettingRule) -> str:
+    """What is wrong with ``value`` under ``rule`` (``""``: nothing)."""
     if rule.kind is bool:
         # What Scrapy's Settings.getbool accepts: True, False, or a whole number (0: false).
         return "" if _is_integer(value) or str(value) in _BOOLEANS else "expected True or False"
     if rule.kind in (int, float):
-        try:
-            number = rule.kind(value)
-        except (TypeError, ValueError):
-            return f"expected {'an integer' if rule.kind is int else 'a number'}"
-        if rule.minimum is not None and rule.above_minimum and number <= rule.minimum:
-            return f"must be above {rule.minimum:g}"
-        if rule.minimum is not None and number < rule.minimum:
-            return f"must be at least {rule.minimum:g}"
-        if rule.maximum is not None and number > rule.maximum:
-            return f"must be at most {rule.maximum:g}"
-        return ""
-    if rule.check == "url":
-        parts = urlsplit(str(value))
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return "expected an http(s) URL such as https://www.cacianalyst.org"
-        if parts.path.strip("/") or parts.query:
-            return "expected the site's root URL, without a path or query"
-    if rule.check == "site":
-        try:
-            sitechoice.local_port(str(value))
-        except sitechoice.BadSite as bad:
-            return str(bad)
-    if rule.check == "path" and not str(value).strip():
-        return "expected a path"
-    directory = rule.check == "directory" and str(value).strip()
+        return _number_problem(value, rule)
+    check = _TEXT_CHECKS.get(rule.check)
+    return check(value) if check else ""
+
+
+def _number_problem(value: Any, rule: SettingRule) -> str:
+    try:
+        number = rule.kind(value)
+    except (TypeError, ValueError):
+        return f"expected {'an integer' if rule.kind is int else 'a number'}"
+    if rule.minimum is not None and rule.above_minimum and number <= rule.minimum:
+        return f"must be above {rule.minimum:g}"
+    if rule.minimum is not None and number < rule.minimum:
+        return f"must be at least {rule.minimum:g}"
+    if rule.maximum is not None and number > rule.maximum:
+        return f"must be at most {rule.maximum:g}"
+    return ""
+
+
+def _url_problem(value: Any) -> str:
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "expected an http(s) URL such as https://www.cacianalyst.org"
+    if parts.path.strip("/") or parts.query:
+        return "expected the site's root URL, without a path or query"
+    return ""
+
+
+def _site_problem(value: Any) -> str:
+    try:
+        sitechoice.local_port(str(value))
+    except sitechoice.BadSite as bad:
+        return str(bad)
+    return ""
+
+
+def _path_problem(value: Any) -> str:
+    return "" if str(value).strip() else "expected a path"
+
+
+def _directory_problem(value: Any) -> str:
+    directory = str(value).strip()
     if directory and not Path(directory).expanduser().is_absolute():
         return "expected an absolute path"
     return ""
+
+
+# The check a text setting's rule names (SettingRule.check), by name.
+_TEXT_CHECKS: dict[str, Callable[[Any], str]] = {
+    "url": _url_problem,
+    "site": _site_problem,
+    "path": _path_problem,
+    "directory": _directory_problem,
+}
 
 
 def _is_integer(value: Any) -> bool:

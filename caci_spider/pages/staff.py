@@ -235,6 +235,36 @@ class SidebarEntry(StaffEntryPage):
 # -- the silkroadstudies listing and item pages -----------------------------------------------
 
 
+def _grown_view(
+    seed: etree._Element, seeds: list[etree._Element], container: etree._Element
+) -> etree._Element:
+    """The largest block holding ``seed`` inside ``container`` that holds no other seed."""
+    view = seed
+    while (parent := view.getparent()) is not None and parent is not container:
+        if any(other is not seed and parent in other.iterancestors() for other in seeds):
+            break
+        view = parent
+    return view
+
+
+def _text_blocks_beside(
+    views: list[etree._Element], seeds: list[etree._Element]
+) -> set[etree._Element]:
+    """The siblings of ``views`` that hold text but no seed (entries without a title link)."""
+    chosen = set(views)
+    found: set[etree._Element] = set()
+    for parent in {view.getparent() for view in views}:
+        for child in parent if parent is not None else ():
+            if (
+                isinstance(child.tag, str)
+                and child not in chosen
+                and not any(child in seed.iterancestors() for seed in seeds)
+                and paragraphs(child)
+            ):
+                found.add(child)
+    return found
+
+
 class StaffListingPage:
     """One page of ``/publications/joint-center-publications.html?start=N``.
 
@@ -273,24 +303,8 @@ class StaffListingPage:
             for heading in self._HEADINGS(container)
             if any(self._is_item_link(a) for a in heading.iter("a"))
         ]
-        views: list[etree._Element] = []
-        for seed in seeds:
-            view = seed
-            while (parent := view.getparent()) is not None and parent is not container:
-                if any(other is not seed and parent in other.iterancestors() for other in seeds):
-                    break
-                view = parent
-            views.append(view)
-        chosen = set(views)
-        for parent in {view.getparent() for view in views}:
-            for child in parent if parent is not None else ():
-                if (
-                    isinstance(child.tag, str)
-                    and child not in chosen
-                    and not any(child in seed.iterancestors() for seed in seeds)
-                    and paragraphs(child)
-                ):
-                    chosen.add(child)
+        views = [_grown_view(seed, seeds, container) for seed in seeds]
+        chosen = set(views) | _text_blocks_beside(views, seeds)
         return [element for element in container.iter() if element in chosen]
 
     def _is_item_link(self, link: etree._Element) -> bool:
