@@ -41,7 +41,6 @@ FIXTURES_ROOT = Path(__file__).resolve().parents[2] / "fixtures"
 # The fetch time every fixture is read with (no oracle holds it).
 FETCHED_AT = "2026-01-01T00:00:00Z"
 DRAFT_SUFFIX = ".draft.json"
-FIELD_REPORTS = "field-reports"
 # The field reports' kinds keep their first names ("item", "listing"); every other article
 # section's are "<spider, dashed>-item" and "<spider, dashed>-listing" ("turkey-analyst-item").
 _FIRST_SECTION = "field_reports"
